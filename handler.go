@@ -1,0 +1,689 @@
+package imageopto
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// PipelineVersion is part of every cache key. It changes whenever the
+// decoders, steps or encoders may produce different bytes for the same
+// request, so that old entries are never served for new code.
+const PipelineVersion = "1"
+
+// ErrForbidden is for request hooks that refuse a request (403).
+var ErrForbidden = errors.New("imageopto: forbidden")
+
+// Request is what a request hook sees and may change before anything is
+// fetched: the origin path and the parsed parameters. Header is a copy of the
+// client's request headers, for reading only.
+type Request struct {
+	Path     string
+	Params   Params
+	RawQuery string // the client's raw query string, as received
+	Header   http.Header
+}
+
+// Options configure a Handler. A nil *Options means every default below.
+type Options struct {
+	// Transform configures the engine: limits, upscaling, default filter and
+	// quality, custom steps. Default: the zero TransformOptions.
+	Transform TransformOptions
+	// Cache stores transformed images. Default: a MemoryCache of 256 MiB.
+	Cache Cache
+	// SourceCache stores originals, so that N sizes of one image cost one
+	// origin fetch. Default: a MemoryCache of 128 MiB.
+	SourceCache Cache
+	// DisableCache turns both caches off (request collapsing stays on).
+	DisableCache bool
+	// DefaultTTL is how long an original and its derivatives stay fresh when
+	// the origin sends no Cache-Control or Expires. Default: 1 hour.
+	DefaultTTL time.Duration
+	// MinTTL and MaxTTL bound the freshness the origin asks for. Defaults:
+	// 10 seconds and 30 days.
+	MinTTL, MaxTTL time.Duration
+	// StaleTTL is how long a stale entry is kept for revalidation, and served
+	// when the origin fails while revalidating. Default: 24 hours.
+	StaleTTL time.Duration
+	// NotFoundTTL is how long an origin 404/410 is remembered (D26).
+	// Default: 30 seconds.
+	NotFoundTTL time.Duration
+	// MaxConcurrent is how many transformations run at once. Default:
+	// runtime.GOMAXPROCS(0).
+	MaxConcurrent int
+	// MaxQueue is how many transformations may wait for a slot; more are
+	// refused at once with 503. Default: 64.
+	MaxQueue int
+	// QueueTimeout is how long a transformation waits for a slot before the
+	// request gets 503 with Retry-After. Default: 2 seconds.
+	QueueTimeout time.Duration
+	// FlightTimeout bounds one shared fetch-and-transform, which runs
+	// detached from any single client. Default: 30 seconds.
+	FlightTimeout time.Duration
+	// MaxQueryBytes refuses longer query strings with 414. Default: 4096.
+	MaxQueryBytes int
+	// Lenient drops bad parameters instead of answering 400, and lists them
+	// in the warning header (D4, D6). Default: false (strict).
+	Lenient bool
+	// PassQuery passes query parameters that are not Fastly IO parameters
+	// on to the origin (Fastly's qp=*, D5). They then become part of the
+	// cache key. Default: false (the origin request has no query).
+	PassQuery bool
+	// HeaderPrefix names the info, error and warning headers (D27):
+	// PREFIX-Info, PREFIX-Error, PREFIX-Warning. Default: "Imageopto";
+	// "Fastly-IO" gives drop-in compatibility.
+	HeaderPrefix string
+	// Hook, when set, runs after parsing and before anything is fetched. It
+	// may rewrite r.Path and r.Params, or refuse the request by returning an
+	// error (StatusCode of the error is the response status; ErrForbidden
+	// gives 403).
+	Hook func(ctx context.Context, r *Request) error
+	// Logger receives errors and warnings. Default: slog.Default().
+	Logger *slog.Logger
+}
+
+// Handler serves transformed images: GET /path?fastly-io-query. It is safe
+// for concurrent use. Mount it under a prefix with http.StripPrefix; the
+// remaining path is the origin path.
+type Handler struct {
+	origin  Origin
+	opts    Options
+	log     *slog.Logger
+	results singleflight.Group
+	sources singleflight.Group
+	slots   chan struct{}
+	waiting atomic.Int64
+	now     func() time.Time
+
+	headerInfo, headerError, headerWarning string
+	// transforms counts transformations run (for tests and stats).
+	transforms atomic.Int64
+}
+
+// New returns a Handler that fetches originals from origin. It validates the
+// options and fills in the defaults documented on Options.
+func New(origin Origin, opts *Options) (*Handler, error) {
+	if origin == nil {
+		return nil, errors.New("imageopto: New: nil origin")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := validateOptions(&o); err != nil {
+		return nil, err
+	}
+	if o.DisableCache {
+		o.Cache, o.SourceCache = nil, nil
+	} else {
+		if o.Cache == nil {
+			o.Cache = NewMemoryCache(256 << 20)
+		}
+		if o.SourceCache == nil {
+			o.SourceCache = NewMemoryCache(128 << 20)
+		}
+	}
+	h := &Handler{
+		origin:        origin,
+		opts:          o,
+		log:           o.Logger,
+		slots:         make(chan struct{}, o.MaxConcurrent),
+		now:           time.Now,
+		headerInfo:    o.HeaderPrefix + "-Info",
+		headerError:   o.HeaderPrefix + "-Error",
+		headerWarning: o.HeaderPrefix + "-Warning",
+	}
+	return h, nil
+}
+
+func validateOptions(o *Options) error {
+	var errs []error
+	neg := func(name string, d time.Duration) {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("imageopto: Options.%s is negative", name))
+		}
+	}
+	neg("DefaultTTL", o.DefaultTTL)
+	neg("MinTTL", o.MinTTL)
+	neg("MaxTTL", o.MaxTTL)
+	neg("StaleTTL", o.StaleTTL)
+	neg("NotFoundTTL", o.NotFoundTTL)
+	neg("QueueTimeout", o.QueueTimeout)
+	neg("FlightTimeout", o.FlightTimeout)
+	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 {
+		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue and MaxQueryBytes must not be negative"))
+	}
+	tr := o.Transform
+	if q := tr.JPEGQuality; q < 0 || q > 100 {
+		errs = append(errs, fmt.Errorf("imageopto: Options.Transform.JPEGQuality %d is outside 0–100", q))
+	}
+	switch tr.ResizeFilter {
+	case "", FilterNearest, FilterBilinear, FilterBicubic, FilterLanczos2, FilterLanczos3:
+	default:
+		errs = append(errs, fmt.Errorf("imageopto: Options.Transform.ResizeFilter %q is unknown", tr.ResizeFilter))
+	}
+	if strings.ContainsAny(o.HeaderPrefix, " \t\r\n:") {
+		errs = append(errs, fmt.Errorf("imageopto: Options.HeaderPrefix %q is not a header name", o.HeaderPrefix))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&o.DefaultTTL, time.Hour)
+	def(&o.MinTTL, 10*time.Second)
+	def(&o.MaxTTL, 30*24*time.Hour)
+	def(&o.StaleTTL, 24*time.Hour)
+	def(&o.NotFoundTTL, 30*time.Second)
+	def(&o.QueueTimeout, 2*time.Second)
+	def(&o.FlightTimeout, 30*time.Second)
+	if o.MaxTTL < o.MinTTL {
+		return fmt.Errorf("imageopto: Options.MaxTTL %v is below MinTTL %v", o.MaxTTL, o.MinTTL)
+	}
+	if o.MaxConcurrent == 0 {
+		o.MaxConcurrent = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxQueue == 0 {
+		o.MaxQueue = 64
+	}
+	if o.MaxQueryBytes == 0 {
+		o.MaxQueryBytes = 4096
+	}
+	if o.HeaderPrefix == "" {
+		o.HeaderPrefix = "Imageopto"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return nil
+}
+
+// ServeHTTP serves GET and HEAD requests for transformed images.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if len(r.URL.RawQuery) > h.opts.MaxQueryBytes {
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, fmt.Sprintf("query string longer than %d bytes", h.opts.MaxQueryBytes), http.StatusRequestURITooLong)
+		return
+	}
+	path, err := CleanPath(r.URL.Path)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var warnings []string
+	var p Params
+	if h.opts.Lenient {
+		var perr error
+		p, perr = ParseParamsLenient(r.URL.RawQuery)
+		for _, e := range unjoin(perr) {
+			warnings = append(warnings, e.Error())
+		}
+	} else if p, err = ParseParams(r.URL.RawQuery); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
+	if h.opts.PassQuery {
+		req.RawQuery = foreignQuery(r.URL.RawQuery)
+	} else {
+		req.RawQuery = ""
+	}
+	if h.opts.Hook != nil {
+		if err := h.opts.Hook(r.Context(), req); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if req.Path, err = CleanPath(req.Path); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	job := &job{path: req.Path, params: req.Params, query: req.RawQuery}
+	job.key = h.key(job)
+
+	e, err := h.lookup(r.Context(), job)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.respond(w, r, e, warnings)
+}
+
+// unjoin splits an errors.Join error into its parts.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// foreignQuery keeps the query parameters that are not Fastly IO parameters.
+func foreignQuery(raw string) string {
+	var keep []string
+	for _, part := range strings.Split(raw, "&") {
+		if part == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil && !IsParam(n) {
+			keep = append(keep, part)
+		}
+	}
+	return strings.Join(keep, "&")
+}
+
+// job is one request's work, after parsing and the hook.
+type job struct {
+	path   string
+	params Params
+	query  string // passed-through foreign query
+	key    string
+}
+
+// key hashes what determines the output: the pipeline version, the origin
+// path (and passed-through query), the canonical parameters and the
+// negotiated output format (none in this build).
+func (h *Handler) key(j *job) string {
+	sum := sha256.New()
+	fmt.Fprintf(sum, "v%s\x00%s\x00%s\x00%s\x00", PipelineVersion, j.path, j.query, j.params.Encode())
+	return "r/" + hex.EncodeToString(sum.Sum(nil))
+}
+
+func (h *Handler) sourceKey(j *job) string {
+	return "s/" + j.path + "?" + j.query
+}
+
+// lookup returns the entry for a job: from the cache when fresh, else from
+// one shared flight per key.
+func (h *Handler) lookup(ctx context.Context, j *job) (*entry, error) {
+	if e := h.cached(ctx, j.key); e != nil && h.now().Before(e.Expires) {
+		return e, e.err()
+	}
+	ch := h.results.DoChan(j.key, func() (v any, err error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.FlightTimeout)
+		defer cancel()
+		defer func() {
+			if rec := recover(); rec != nil {
+				h.log.Error("imageopto: panic in flight", "key", j.key, "panic", rec, "stack", string(debug.Stack()))
+				v, err = nil, fmt.Errorf("%w: panic: %v", ErrInternal, rec)
+			}
+		}()
+		return h.fill(fctx, j)
+	})
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		e := res.Val.(*entry)
+		return e, e.err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// cached reads and decodes a result entry; any cache failure is a miss.
+func (h *Handler) cached(ctx context.Context, key string) *entry {
+	if h.opts.Cache == nil {
+		return nil
+	}
+	b, err := h.opts.Cache.Get(ctx, key)
+	if err != nil {
+		if !errors.Is(err, ErrCacheMiss) {
+			h.log.Warn("imageopto: cache get failed", "key", key, "err", err)
+		}
+		return nil
+	}
+	e, err := decodeEntry(b)
+	if err != nil {
+		h.log.Warn("imageopto: bad cache entry", "key", key, "err", err)
+		return nil
+	}
+	return e
+}
+
+func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
+	if c == nil || e.NoStore {
+		return
+	}
+	ttl := e.Expires.Sub(h.now()) + h.opts.StaleTTL
+	if e.Status != 0 {
+		ttl = e.Expires.Sub(h.now())
+	}
+	if err := c.Set(ctx, key, e.encode(), ttl); err != nil {
+		h.log.Warn("imageopto: cache set failed", "key", key, "err", err)
+	}
+}
+
+// fill makes the entry for a job: revalidate a stale entry, or fetch and
+// transform.
+func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
+	now := h.now()
+	stale := h.cached(ctx, j.key)
+	if stale != nil && now.Before(stale.Expires) {
+		return stale, nil // filled by an earlier flight meanwhile
+	}
+	src, err := h.source(ctx, j, stale)
+	if err != nil {
+		if stale != nil && stale.Status == 0 && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrGone) {
+			h.log.Warn("imageopto: origin failed; serving stale", "path", j.path, "err", err)
+			s := *stale
+			s.Stale = true
+			return &s, nil
+		}
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
+			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
+			h.store(ctx, h.opts.Cache, j.key, neg)
+		}
+		return nil, err
+	}
+	if stale != nil && stale.Status == 0 && src.revalidated && src.ETag == stale.SourceETag {
+		// The original is unchanged: refresh the entry without transforming.
+		e := *stale
+		e.Expires = src.Expires
+		h.store(ctx, h.opts.Cache, j.key, &e)
+		return &e, nil
+	}
+	res, err := h.transform(ctx, j, src.Data)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{
+		ContentType:  res.ContentType,
+		ETag:         contentETag(res.Data),
+		LastModified: src.LastModified,
+		Expires:      src.Expires,
+		NoStore:      src.NoStore,
+		Info:         res.Info(),
+		Warnings:     res.Warnings,
+		SourceETag:   src.ETag,
+		Body:         res.Data,
+	}
+	h.store(ctx, h.opts.Cache, j.key, e)
+	return e, nil
+}
+
+// transform runs the engine within the concurrency bound.
+func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-h.slots }()
+	h.transforms.Add(1)
+	opts := h.opts.Transform
+	return TransformBytes(ctx, data, j.params, &opts)
+}
+
+// acquire takes a transformation slot, waiting at most QueueTimeout behind
+// at most MaxQueue others.
+func (h *Handler) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.waiting.Add(1) > int64(h.opts.MaxQueue) {
+		h.waiting.Add(-1)
+		return fmt.Errorf("%w: queue full", ErrOverloaded)
+	}
+	defer h.waiting.Add(-1)
+	t := time.NewTimer(h.opts.QueueTimeout)
+	defer t.Stop()
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("%w: no transformation slot within %v", ErrOverloaded, h.opts.QueueTimeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// fetched is an original with its validators and freshness.
+type fetched struct {
+	Data         []byte
+	ETag         string
+	LastModified time.Time
+	Expires      time.Time
+	NoStore      bool
+	revalidated  bool // the origin confirmed an older copy (304)
+}
+
+// source returns the original for a job: from the source cache when fresh,
+// revalidated with the origin when stale, fetched otherwise. Concurrent
+// requests for one original share one fetch. stale, when not nil, is a stale
+// result entry whose source validators allow a conditional request even when
+// the source cache no longer holds the bytes.
+func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, error) {
+	skey := h.sourceKey(j)
+	v, err, _ := h.sources.Do(skey, func() (any, error) {
+		now := h.now()
+		var have *entry
+		if h.opts.SourceCache != nil {
+			if b, err := h.opts.SourceCache.Get(ctx, skey); err == nil {
+				if have, err = decodeEntry(b); err != nil {
+					have = nil
+				}
+			} else if !errors.Is(err, ErrCacheMiss) {
+				h.log.Warn("imageopto: source cache get failed", "key", skey, "err", err)
+			}
+		}
+		if have != nil && now.Before(have.Expires) {
+			return &fetched{Data: have.Body, ETag: have.ETag, LastModified: have.LastModified, Expires: have.Expires}, nil
+		}
+		req := FetchRequest{Path: j.path, RawQuery: j.query}
+		switch {
+		case have != nil:
+			req.IfNoneMatch, req.IfModifiedSince = have.ETag, have.LastModified
+		case stale != nil && stale.Status == 0:
+			req.IfNoneMatch, req.IfModifiedSince = stale.SourceETag, stale.LastModified
+		}
+		src, err := h.origin.Fetch(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		f := &fetched{ETag: src.ETag, LastModified: src.LastModified, NoStore: src.NoStore,
+			Expires: h.expiry(now, src.Expires)}
+		if src.NotModified {
+			if req.IfNoneMatch == "" && req.IfModifiedSince.IsZero() {
+				return nil, fmt.Errorf("%w: unconditional request answered Not Modified", ErrOriginFailed)
+			}
+			f.revalidated = true
+			if f.ETag == "" {
+				f.ETag = req.IfNoneMatch
+			}
+			if f.LastModified.IsZero() {
+				f.LastModified = req.IfModifiedSince
+			}
+			if have == nil {
+				// Only the result entry was stale; its bytes are not needed.
+				return f, nil
+			}
+			f.Data = have.Body
+		} else {
+			f.Data = src.Data
+		}
+		if len(f.Data) == 0 {
+			return nil, fmt.Errorf("%w: empty original", ErrOriginFailed)
+		}
+		h.store(ctx, h.opts.SourceCache, skey, &entry{ETag: f.ETag, LastModified: f.LastModified,
+			Expires: f.Expires, NoStore: f.NoStore, Body: f.Data})
+		return f, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f := v.(*fetched)
+	if f.Data == nil && !(f.revalidated && stale != nil && f.ETag == stale.SourceETag) {
+		// Revalidated for a different entry than ours: fetch the bytes.
+		return h.source(ctx, &job{path: j.path, query: j.query, key: j.key}, nil)
+	}
+	return f, nil
+}
+
+// expiry clamps the origin's freshness into [MinTTL, MaxTTL], or applies
+// DefaultTTL when the origin said nothing.
+func (h *Handler) expiry(now, origin time.Time) time.Time {
+	if origin.IsZero() {
+		return now.Add(h.opts.DefaultTTL)
+	}
+	ttl := min(max(origin.Sub(now), h.opts.MinTTL), h.opts.MaxTTL)
+	return now.Add(ttl)
+}
+
+// respond writes an entry, or 304 when the client already has it.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warnings []string) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", e.ContentType)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("ETag", e.ETag)
+	if !e.LastModified.IsZero() {
+		hdr.Set("Last-Modified", e.LastModified.UTC().Format(http.TimeFormat))
+	}
+	if e.NoStore {
+		hdr.Set("Cache-Control", "no-store")
+	} else {
+		age := max(int(e.Expires.Sub(h.now()).Seconds()), 0)
+		hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+	}
+	if e.Vary {
+		hdr.Add("Vary", "Accept")
+	}
+	hdr.Set(h.headerInfo, e.Info)
+	warnings = append(warnings, e.Warnings...)
+	if e.Stale {
+		warnings = append(warnings, "origin unreachable; serving a stale copy")
+	}
+	if len(warnings) > 0 {
+		hdr.Set(h.headerWarning, headerSafe(strings.Join(warnings, "; ")))
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(e.Body)
+	}
+}
+
+// etagMatch implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func etagMatch(header, etag string) bool {
+	if header == "" || etag == "" {
+		return false
+	}
+	if strings.TrimSpace(header) == "*" {
+		return true
+	}
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(t), "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// headerSafe bounds a header value and strips bytes that cannot be in one.
+func headerSafe(s string) string {
+	const maxLen = 1024
+	if len(s) > maxLen {
+		s = s[:maxLen]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// fail writes an error response: a short, safe text for 4xx, a generic one
+// for 5xx (the detail goes to the log), and the error header (D25–D27).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := StatusCode(err)
+	if status == 499 {
+		return // the client is gone
+	}
+	hdr := w.Header()
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Cache-Control", "no-store")
+	if reason := fastlyReason(err); reason != "" {
+		hdr.Set(h.headerError, reason)
+	}
+	var body string
+	switch {
+	case errors.Is(err, ErrInvalidParam) || errors.Is(err, ErrUnsupportedParam):
+		var parts []string
+		for _, e := range unjoin(err) {
+			parts = append(parts, e.Error())
+		}
+		body = "Invalid transformation for requested image: " + strings.Join(parts, "; ")
+	case status == http.StatusServiceUnavailable:
+		hdr.Set("Retry-After", "1")
+		body = "Service Unavailable: too many images in progress, retry shortly"
+	case status >= 500:
+		h.log.Error("imageopto: request failed", "path", r.URL.Path, "query", r.URL.RawQuery, "status", status, "err", err)
+		body = http.StatusText(status)
+	default:
+		body = clientMessage(err)
+	}
+	http.Error(w, body, status)
+}
+
+// clientMessage is a 4xx error's text without internal detail beyond the
+// first line, bounded in length.
+func clientMessage(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	s = strings.TrimPrefix(s, "imageopto: ")
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+// fastlyReason gives the Fastly-IO-Error reason for source errors (D25).
+func fastlyReason(err error) string {
+	switch {
+	case errors.Is(err, ErrSourceTooLarge):
+		return "Image exceeds maximum dimensions"
+	case errors.Is(err, ErrUnsupportedFormat):
+		return "Not a supported image format"
+	case errors.Is(err, ErrCorrupt):
+		return "Image could not be parsed"
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrGone), errors.Is(err, ErrOriginFailed):
+		return "Invalid status"
+	}
+	return ""
+}
+
+// Transforms returns how many transformations the handler has run.
+func (h *Handler) Transforms() int64 { return h.transforms.Load() }
+
+// IsParam reports whether name is a Fastly IO query parameter (names are
+// case-sensitive, D7).
+func IsParam(name string) bool { return paramIndex(name) >= 0 }

@@ -1,0 +1,115 @@
+// Package imageopto resizes, crops, adjusts and re-encodes images with the URL
+// API of Fastly's Image Optimizer (IO), for people who run their own servers.
+//
+// # Quick start
+//
+// The engine works without HTTP: parse a Fastly IO query, then transform an
+// image with it.
+//
+//	p, err := imageopto.ParseParams("width=400&height=400&fit=crop&bg-color=fff")
+//	if err != nil {
+//		// err lists every bad parameter; imageopto.StatusCode(err) == 400
+//	}
+//	res, err := imageopto.Transform(ctx, file, p, nil)
+//	// res.Data is the encoded image, res.ContentType its media type,
+//	// res.Info() the "ifsz=… idim=… ofmt=…" summary.
+//
+// The work is split in two halves. NewPlan is a pure function of the
+// parameters, the source's header (SourceInfo, from Inspect) and the limits:
+// it decides every step, the output size and format, and reports every
+// parameter and limit error before a single pixel is decoded. Plan.Run then
+// applies the steps to the decoded image. Custom steps (any Step) can be
+// appended to a plan or passed in TransformOptions.Steps.
+//
+// # Parameters
+//
+// ParseParams accepts every parameter of the Fastly IO URL API. Parameter
+// names and keywords are lower case; unknown parameters are ignored (D5); a
+// repeated parameter is an error (D6). Every bad value is a *ParamError that
+// names the parameter, the value and the reason, and all of a query's errors
+// are returned together (errors.Join). ParseParamsLenient drops bad
+// parameters instead and returns them as warnings. Params.Encode gives the
+// canonical query: equivalent queries (reordered, 0.5 vs 50p, FFF vs
+// 255,255,255, orient=r vs orient=6, format=jpeg vs jpg) encode identically.
+//
+// Status of each parameter in this build:
+//
+//	parameter      status
+//	auto           parsed; negotiates nothing until a WebP/AVIF encoder exists
+//	bg-color       supported (pad/canvas fill, alpha flattening)
+//	blur           supported (Gaussian; radius = 2σ; Np = percent of the longer side)
+//	brightness     supported
+//	bw             supported (threshold with luminance, atkinson)
+//	canvas         supported (sizes, ratios, x/y/offset positions)
+//	contrast       supported
+//	crop           supported (sizes, ratios, positions, safe, smart = content-aware)
+//	disable        supported (upscale)
+//	dpr            supported
+//	enable         supported (upscale)
+//	fit            supported (bounds, cover, crop)
+//	format         jpg, bjpg, png, gif, auto supported; pjpg, png8, webp,
+//	               webpll, webply, avif: not yet (400); jxl, pjxl, mp4, svg:
+//	               unsupported (400)
+//	frame          supported (the first frame is used; animation is not yet kept)
+//	height         supported
+//	level          accepted, ignored (only meaningful for mp4)
+//	metadata       not yet (400): all metadata is stripped
+//	optimize       not yet (400 unless quality is given, which overrides it)
+//	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
+//	pad            supported (CSS shorthand, pixels and percentages)
+//	precrop        supported (as crop)
+//	profile        accepted, ignored (only meaningful for mp4)
+//	quality        supported for JPEG; the second value awaits WebP output
+//	resize-filter  supported (nearest, bilinear/linear, bicubic/cubic,
+//	               lanczos2, lanczos3/lanczos)
+//	saturation     supported
+//	sharpen        supported (unsharp mask: amount, radius = 2σ, threshold)
+//	trim           supported (CSS shorthand, pixels and percentages)
+//	trim-color     supported (colour or auto, threshold; not for GIF input)
+//	viewbox        unsupported (400): SVG output is not built
+//	width          supported
+//
+// Steps run in the fixed order of D13: decode → EXIF orientation →
+// trim-color → precrop → trim → crop → orient → resize (width, height, dpr,
+// fit, resize-filter, upscale rules) → pad or canvas → bg-color → brightness,
+// contrast, saturation → sharpen → blur → bw → encode.
+//
+// # Formats
+//
+// The source format is decided by magic bytes, never by names or headers.
+// Decoded: JPEG (baseline, progressive, grey, YCbCr, CMYK/YCCK with an Adobe
+// marker; EXIF orientation applied), PNG (all bit depths, palette,
+// interlaced), GIF (first frame), WebP (lossy with the correct limited-range
+// colour conversion, lossless, alpha). Recognised and refused with
+// ErrUnsupportedFormat (415): AVIF, HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO,
+// PSD. Written: JPEG (baseline), PNG (truecolour, grey or exact palette),
+// GIF (exact palette, or median cut with dithering). Without a format
+// parameter the output keeps the source format; WebP sources become JPEG, or
+// PNG when they have alpha, until WebP output exists. Not yet: progressive
+// JPEG, palette PNG (png8), WebP and AVIF output, animation, colour profiles
+// (embedded ICC profiles are currently ignored and the pixels treated as
+// sRGB), metadata keeping.
+//
+// # Limits
+//
+// Sources are refused from their header, before any pixel buffer exists,
+// when they are over DefaultLimits (D29): 50 MiB, 12,000 px per side, 50 MP
+// per frame, 1,000 frames, 100 MP over all frames, 100 progressive JPEG
+// scans. Outputs larger than 8,192 px per side are scaled down to fit (D3)
+// with a warning; pad or canvas that would exceed it are a 400.
+//
+// # Errors
+//
+// Errors are checked with errors.Is and errors.As, never by their text.
+// StatusCode maps them to HTTP: *ParamError 400, ErrUnsupportedFormat 415,
+// ErrCorrupt and ErrSourceTooLarge 422, ErrOverloaded 503, timeouts 504,
+// ErrInternal (a recovered panic) 500.
+//
+// # Concurrency
+//
+// Everything in this package is safe for concurrent use and keeps no global
+// state: codecs are an explicit table, never the image.Decode registry, so
+// formats registered by the host program are not reachable. One
+// transformation runs on the calling goroutine only; bounding how many run
+// at once is the caller's job.
+package imageopto

@@ -1,0 +1,169 @@
+// Package codec reads image headers, decodes and encodes images for
+// imageopto.
+//
+// Every codec is called directly by value: the package never consults the
+// global image.Decode registry, so formats the host program registered (TIFF,
+// BMP, ...) cannot sneak in. The flow is:
+//
+//  1. Sniff decides the format from magic bytes only.
+//  2. ReadHeader parses the header without allocating anything proportional to
+//     the declared dimensions, so callers can refuse a pixel flood, a
+//     progressive-JPEG scan bomb or an animation bomb before any pixel exists.
+//  3. Decode decodes the first frame into the project's working pixel type,
+//     *image.NRGBA (8-bit straight alpha, Rect.Min == (0, 0)).
+//  4. EncodeJPEG, EncodePNG and EncodeGIF write the result.
+//
+// All functions are safe for concurrent use; the package has no mutable
+// state.
+package codec
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Format names an image file format as decided by its magic bytes. The
+// values spell the Fastly IO format token where one exists.
+type Format string
+
+// Formats that Sniff recognises. JPEG, PNG, GIF and WebP can be decoded; the
+// others are known so that they can be refused precisely.
+const (
+	JPEG Format = "jpeg"
+	PNG  Format = "png"
+	GIF  Format = "gif"
+	WebP Format = "webp"
+	AVIF Format = "avif"
+	HEIC Format = "heic"
+	JXL  Format = "jxl"
+	TIFF Format = "tiff"
+	BMP  Format = "bmp"
+	SVG  Format = "svg"
+	PDF  Format = "pdf"
+	ICO  Format = "ico"
+	PSD  Format = "psd"
+	MP4  Format = "mp4"
+)
+
+// Decodable reports whether Decode supports the format.
+func (f Format) Decodable() bool {
+	switch f {
+	case JPEG, PNG, GIF, WebP:
+		return true
+	}
+	return false
+}
+
+// Sentinel errors. Errors returned by this package wrap exactly one of them;
+// check with errors.Is.
+var (
+	// ErrUnknownFormat means the bytes do not start with any magic number
+	// that Sniff knows.
+	ErrUnknownFormat = errors.New("codec: unknown image format")
+	// ErrUnsupportedFormat means the format is recognised but this package
+	// does not decode it (AVIF, HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ...).
+	ErrUnsupportedFormat = errors.New("codec: unsupported image format")
+	// ErrCorrupt means the data is malformed, truncated, or uses a variant of
+	// a decodable format that the decoders cannot handle (12-bit or
+	// arithmetic-coded JPEG, animated WebP, ...).
+	ErrCorrupt = errors.New("codec: corrupt image")
+)
+
+// maxICCSize caps the size of an embedded ICC profile that ReadHeader
+// extracts; larger profiles are ignored.
+const maxICCSize = 4 << 20
+
+// Header is what ReadHeader learns about an image without decoding pixels.
+type Header struct {
+	// Format is the sniffed format.
+	Format Format
+	// Width and Height are the stored dimensions in pixels, before any
+	// EXIF orientation is applied. For GIF they are the logical screen.
+	Width, Height int
+	// Orientation is the EXIF orientation, 1 to 8. It is 1 when there is no
+	// EXIF data or the value is invalid. Decode does not apply it.
+	Orientation int
+	// HasAlpha reports whether the image may contain transparency: a PNG
+	// with an alpha channel or a tRNS chunk, a GIF with a transparent index
+	// or whose first frame does not cover the logical screen, a WebP with
+	// an alpha flag, ALPH chunk or VP8L alpha hint.
+	HasAlpha bool
+	// Frames is the number of GIF image descriptors; 1 for other formats.
+	Frames int
+	// Progressive reports a progressive JPEG (SOF2).
+	Progressive bool
+	// Scans is the number of JPEG SOS markers (0 when the data ends before
+	// the first scan); 1 for other formats.
+	Scans int
+	// BytesPerPixel is the size per pixel of the buffers the decoder
+	// allocates for this image, for memory estimates. It includes the
+	// coefficient buffers of progressive JPEG and the per-pass buffers of
+	// interlaced PNG; it excludes the 4 bytes per pixel of the NRGBA
+	// conversion in Decode.
+	BytesPerPixel int
+	// ColorComponents is the number of JPEG colour components (1, 3 or 4);
+	// 0 for other formats.
+	ColorComponents int
+	// ICC is the embedded ICC profile (JPEG APP2 chain or PNG iCCP, at most
+	// 4 MiB), or nil. Nothing in this package acts on it.
+	ICC []byte
+}
+
+// EstimateBytes returns the memory the decoder needs for the image's pixel
+// buffers: Width × Height × BytesPerPixel, computed in 64 bits.
+func EstimateBytes(h Header) int64 {
+	if h.Width <= 0 || h.Height <= 0 || h.BytesPerPixel <= 0 {
+		return 0
+	}
+	return int64(h.Width) * int64(h.Height) * int64(h.BytesPerPixel)
+}
+
+// ReadHeader sniffs data and parses the header of a decodable format. It
+// returns an error wrapping ErrUnknownFormat for unrecognised bytes,
+// ErrUnsupportedFormat for recognised formats this package does not decode,
+// and ErrCorrupt for malformed headers. On error the Header carries only the
+// Format, when it was recognised.
+//
+// ReadHeader never allocates in proportion to the declared dimensions, runs
+// in time linear in len(data), and never panics.
+func ReadHeader(data []byte) (h Header, err error) {
+	f := Sniff(data)
+	defer func() {
+		if r := recover(); r != nil {
+			h, err = Header{Format: f}, fmt.Errorf("%w: %s header parser panicked: %v", ErrCorrupt, f, r)
+		}
+	}()
+	switch f {
+	case "":
+		return Header{}, ErrUnknownFormat
+	case JPEG:
+		h, err = readJPEGHeader(data)
+	case PNG:
+		h, err = readPNGHeader(data)
+	case GIF:
+		h, err = readGIFHeader(data)
+	case WebP:
+		h, err = readWebPHeader(data)
+	default:
+		return Header{Format: f}, fmt.Errorf("%w: %s", ErrUnsupportedFormat, f)
+	}
+	if err != nil {
+		return Header{Format: f}, err
+	}
+	h.Format = f
+	if h.Width <= 0 || h.Height <= 0 {
+		return Header{Format: f}, corruptf("%s: zero image dimension %dx%d", f, h.Width, h.Height)
+	}
+	if h.Orientation < 1 || h.Orientation > 8 {
+		h.Orientation = 1
+	}
+	if h.Frames == 0 && f != GIF {
+		h.Frames = 1
+	}
+	return h, nil
+}
+
+// corruptf returns an error wrapping ErrCorrupt with a formatted detail.
+func corruptf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+}

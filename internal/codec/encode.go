@@ -1,0 +1,286 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"slices"
+)
+
+// EncodeJPEG writes img as a baseline JPEG at the given quality (1–100).
+// img must be opaque: the caller flattens transparency onto a background
+// first, because JPEG has no alpha channel.
+func EncodeJPEG(w io.Writer, img *image.NRGBA, quality int) error {
+	if err := checkEncodable(img); err != nil {
+		return err
+	}
+	if quality < 1 || quality > 100 {
+		return fmt.Errorf("codec: JPEG quality %d is outside 1–100", quality)
+	}
+	if !img.Opaque() {
+		return errors.New("codec: EncodeJPEG needs an opaque image; flatten it first")
+	}
+	// An opaque NRGBA has the same bytes as an RGBA, which takes
+	// image/jpeg's fast path.
+	rgba := &image.RGBA{Pix: img.Pix, Stride: img.Stride, Rect: img.Rect}
+	return jpeg.Encode(w, rgba, &jpeg.Options{Quality: quality})
+}
+
+// EncodePNG writes img losslessly as the smallest suitable PNG colour type:
+// a palette when it has at most 256 distinct colours (alpha included),
+// 8-bit grey when every pixel is opaque grey, RGB when it is opaque, and
+// RGBA otherwise. Decoding the result gives back img's exact pixels.
+func EncodePNG(w io.Writer, img *image.NRGBA) error {
+	if err := checkEncodable(img); err != nil {
+		return err
+	}
+	opaque, gray, set := analyzePNG(img)
+	var m image.Image = img
+	switch {
+	case set != nil && (!(gray && opaque) || set.n <= 16):
+		// A palette of up to 16 entries also beats 8-bit grey (1–4 bits
+		// per pixel).
+		m = palettedFromSet(img, set)
+	case gray && opaque:
+		m = grayFromNRGBA(img)
+	}
+	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
+	return enc.Encode(w, m)
+}
+
+// EncodeGIF writes img as a single-frame GIF. Pixels with alpha below 128
+// become the one transparent palette entry; the others are treated as
+// opaque. With at most 256 distinct colours (the transparent entry
+// included) the palette is exact; otherwise the colours are reduced by
+// median cut and Floyd–Steinberg dithering.
+func EncodeGIF(w io.Writer, img *image.NRGBA) error {
+	if err := checkEncodable(img); err != nil {
+		return err
+	}
+	pm := exactGIFPaletted(img)
+	if pm == nil {
+		pm = quantize(img)
+	}
+	return gif.Encode(w, pm, nil)
+}
+
+// checkEncodable rejects nil and empty images.
+func checkEncodable(img *image.NRGBA) error {
+	if img == nil {
+		return errors.New("codec: nil image")
+	}
+	if img.Rect.Empty() {
+		return fmt.Errorf("codec: empty image %v", img.Rect)
+	}
+	return nil
+}
+
+// colorSet is a small open-addressing hash set of packed colours that
+// gives each colour a dense index in insertion order (or, after sort, in
+// key order).
+type colorSet struct {
+	keys  [colorSetSlots]uint32
+	vals  [colorSetSlots]uint16 // index+1; 0 marks an empty slot
+	order [256]uint32           // keys by index
+	n     int
+}
+
+// colorSetSlots keeps the load factor at or below 1/4 for 256 colours.
+const colorSetSlots = 1024
+
+// slot returns the slot holding k or the empty slot where k would go.
+func (s *colorSet) slot(k uint32) int {
+	i := int((k * 0x9E3779B1) >> 22) // top 10 bits of a Fibonacci hash
+	for s.vals[i] != 0 && s.keys[i] != k {
+		i = (i + 1) & (colorSetSlots - 1)
+	}
+	return i
+}
+
+// add inserts k and reports false when that would exceed 256 colours.
+func (s *colorSet) add(k uint32) bool {
+	i := s.slot(k)
+	if s.vals[i] != 0 {
+		return true
+	}
+	if s.n == len(s.order) {
+		return false
+	}
+	s.keys[i] = k
+	s.order[s.n] = k
+	s.n++
+	s.vals[i] = uint16(s.n)
+	return true
+}
+
+// index returns k's index; k must be in the set.
+func (s *colorSet) index(k uint32) uint8 {
+	return uint8(s.vals[s.slot(k)] - 1)
+}
+
+// sortBy reorders the indices by cmp on the keys.
+func (s *colorSet) sortBy(cmp func(a, b uint32) int) {
+	keys := s.order[:s.n]
+	slices.SortFunc(keys, cmp)
+	for i, k := range keys {
+		s.vals[s.slot(k)] = uint16(i + 1)
+	}
+}
+
+// packNRGBA packs a pixel's bytes into a key.
+func packNRGBA(p []byte) uint32 {
+	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | uint32(p[3])
+}
+
+// analyzePNG reports whether img is opaque and grey, and returns its
+// colours when there are at most 256 of them (nil otherwise).
+func analyzePNG(img *image.NRGBA) (opaque, gray bool, set *colorSet) {
+	opaque, gray, set = true, true, new(colorSet)
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		prev, havePrev := uint32(0), false
+		for i := 0; i < len(row); i += 4 {
+			p := row[i : i+4 : i+4]
+			if p[3] != 0xFF {
+				opaque = false
+			}
+			if p[0] != p[1] || p[1] != p[2] {
+				gray = false
+			}
+			if set != nil {
+				if k := packNRGBA(p); !havePrev || k != prev {
+					prev, havePrev = k, true
+					if !set.add(k) {
+						set = nil
+					}
+				}
+			}
+		}
+		if !opaque && !gray && set == nil {
+			break
+		}
+	}
+	return opaque, gray, set
+}
+
+// palettedFromSet builds the paletted image for EncodePNG. Entries with
+// alpha below 255 come first so that the tRNS chunk stays short.
+func palettedFromSet(img *image.NRGBA, set *colorSet) *image.Paletted {
+	set.sortBy(func(a, b uint32) int {
+		ao, bo := a&0xFF == 0xFF, b&0xFF == 0xFF
+		if ao != bo {
+			if ao {
+				return 1
+			}
+			return -1
+		}
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	})
+	pal := make(color.Palette, set.n)
+	for i, k := range set.order[:set.n] {
+		pal[i] = color.NRGBA{R: uint8(k >> 24), G: uint8(k >> 16), B: uint8(k >> 8), A: uint8(k)}
+	}
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	pm := image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
+		prev, idx := uint32(0), uint8(0)
+		for x := range out {
+			k := packNRGBA(row[4*x : 4*x+4])
+			if x == 0 || k != prev {
+				prev, idx = k, set.index(k)
+			}
+			out[x] = idx
+		}
+	}
+	return pm
+}
+
+// grayFromNRGBA copies the (equal) colour channels of an opaque grey image.
+func grayFromNRGBA(img *image.NRGBA) *image.Gray {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		out := g.Pix[y*g.Stride : y*g.Stride+w]
+		for x := range out {
+			out[x] = row[4*x]
+		}
+	}
+	return g
+}
+
+// gifTransparentKey is the colorSet key used for pixels with alpha < 128;
+// opaque keys always have their low byte set to 0xFF.
+const gifTransparentKey = 0
+
+// gifKey maps a pixel to its GIF palette key.
+func gifKey(p []byte) uint32 {
+	if p[3] < 0x80 {
+		return gifTransparentKey
+	}
+	return uint32(p[0])<<24 | uint32(p[1])<<16 | uint32(p[2])<<8 | 0xFF
+}
+
+// exactGIFPaletted returns img with an exact palette, or nil when it has
+// more than 256 colours (the transparent entry included).
+func exactGIFPaletted(img *image.NRGBA) *image.Paletted {
+	set := new(colorSet)
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		prev := uint32(1) // never a valid key
+		for i := 0; i < len(row); i += 4 {
+			if k := gifKey(row[i : i+4]); k != prev {
+				prev = k
+				if !set.add(k) {
+					return nil
+				}
+			}
+		}
+	}
+	set.sortBy(func(a, b uint32) int {
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	})
+	pal := make(color.Palette, set.n)
+	for i, k := range set.order[:set.n] {
+		if k == gifTransparentKey {
+			pal[i] = color.RGBA{}
+		} else {
+			pal[i] = color.RGBA{R: uint8(k >> 24), G: uint8(k >> 16), B: uint8(k >> 8), A: 0xFF}
+		}
+	}
+	pm := image.NewPaletted(image.Rect(0, 0, w, h), pal)
+	for y := range h {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
+		prev, idx := uint32(1), uint8(0)
+		for x := range out {
+			k := gifKey(row[4*x : 4*x+4])
+			if k != prev {
+				prev, idx = k, set.index(k)
+			}
+			out[x] = idx
+		}
+	}
+	return pm
+}

@@ -1,0 +1,473 @@
+package imageopto
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// FetchRequest is what the handler asks of an Origin: the path of the
+// original image and, when revalidating, the validators of the copy it holds.
+type FetchRequest struct {
+	// Path is the origin path: slash-separated, relative (no leading
+	// slash), with no "." or ".." elements, no backslashes, no NUL bytes and
+	// valid UTF-8 (see CleanPath).
+	Path string
+	// RawQuery holds the query parameters that are not Fastly IO parameters,
+	// when the handler is configured to pass them on (D5); empty otherwise.
+	RawQuery string
+	// IfNoneMatch and IfModifiedSince, when set, ask the origin to answer
+	// NotModified if the original has not changed.
+	IfNoneMatch     string
+	IfModifiedSince time.Time
+}
+
+// Source is an original image as fetched from an Origin.
+type Source struct {
+	// Data is the original's bytes (nil when NotModified).
+	Data []byte
+	// ETag and LastModified are the origin's validators, when it has them.
+	ETag         string
+	LastModified time.Time
+	// Expires is when the origin says the original goes stale (from
+	// Cache-Control max-age or Expires); zero when it said nothing.
+	Expires time.Time
+	// NoStore is true when the origin forbids caching (Cache-Control:
+	// no-store or private).
+	NoStore bool
+	// NotModified is true when a conditional request found the original
+	// unchanged; Data is then nil and the other fields are refreshed.
+	NotModified bool
+}
+
+// Origin fetches original images. Implementations must be safe for
+// concurrent use and must honour ctx. A missing image is ErrNotFound (or
+// ErrGone); an origin that fails is ErrOriginFailed; a timeout wraps
+// context.DeadlineExceeded.
+type Origin interface {
+	Fetch(ctx context.Context, req FetchRequest) (*Source, error)
+}
+
+// OriginFunc adapts a function to an Origin.
+type OriginFunc func(ctx context.Context, req FetchRequest) (*Source, error)
+
+// Fetch calls f.
+func (f OriginFunc) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
+	return f(ctx, req)
+}
+
+// Origin errors.
+var (
+	// ErrGone means the origin says the image is gone for good (410).
+	ErrGone = errors.New("imageopto: gone")
+	// ErrOriginFailed means the origin could not be reached or answered
+	// with an error (502).
+	ErrOriginFailed = errors.New("imageopto: origin failed")
+	// ErrBadPath means the request path cannot name an original (400).
+	ErrBadPath = errors.New("imageopto: bad path")
+)
+
+// CleanPath turns a request path into an origin path: the leading slashes
+// are removed, and paths with "." or ".." elements, empty elements,
+// backslashes, NUL or other control bytes, or invalid UTF-8 are refused with
+// ErrBadPath. It never rewrites a bad path into a good one.
+func CleanPath(p string) (string, error) {
+	p = strings.TrimLeft(p, "/")
+	bad := func(reason string) (string, error) {
+		return "", fmt.Errorf("%w: %s", ErrBadPath, reason)
+	}
+	switch {
+	case p == "":
+		return bad("empty path")
+	case !utf8.ValidString(p):
+		return bad("invalid UTF-8")
+	case strings.ContainsRune(p, '\\'):
+		return bad("backslash in path")
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return bad("control character in path")
+		}
+	}
+	if !fs.ValidPath(p) {
+		return bad("path has empty, . or .. elements")
+	}
+	return p, nil
+}
+
+// contentETag is a strong validator made from the bytes themselves.
+func contentETag(data []byte) string {
+	sum := sha256.Sum256(data)
+	return `"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// notModified reports whether a conditional request matches.
+func notModified(req FetchRequest, etag string, mod time.Time) bool {
+	if req.IfNoneMatch != "" {
+		return etag != "" && req.IfNoneMatch == etag
+	}
+	if !req.IfModifiedSince.IsZero() && !mod.IsZero() {
+		return !mod.Truncate(time.Second).After(req.IfModifiedSince)
+	}
+	return false
+}
+
+// readCapped reads at most limit bytes from r, or fails with ErrSourceTooLarge.
+func readCapped(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: original over %d bytes", ErrSourceTooLarge, limit)
+	}
+	return data, nil
+}
+
+// DirOrigin serves originals from a directory. It is confined with os.Root:
+// paths cannot leave the directory, not through "..", absolute paths or
+// symbolic links that point outside it.
+type DirOrigin struct {
+	root     *os.Root
+	maxBytes int64
+}
+
+// NewDirOrigin opens dir as an origin. Originals larger than maxBytes are
+// refused with ErrSourceTooLarge (0: 50 MiB). Close releases the directory.
+func NewDirOrigin(dir string, maxBytes int64) (*DirOrigin, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("imageopto: directory origin: %w", err)
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultLimits().MaxSourceBytes
+	}
+	return &DirOrigin{root: root, maxBytes: maxBytes}, nil
+}
+
+// Close releases the directory.
+func (o *DirOrigin) Close() error { return o.root.Close() }
+
+// Fetch reads the file at req.Path. Its validators are its modification
+// time and an ETag made from its size and modification time.
+func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
+	p, err := CleanPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := o.root.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
+		}
+		if errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "escapes") {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
+	}
+	mod := st.ModTime().UTC()
+	src := &Source{
+		ETag:         fmt.Sprintf(`"%x-%x"`, st.Size(), mod.UnixNano()),
+		LastModified: mod,
+	}
+	if notModified(req, src.ETag, mod) {
+		src.NotModified = true
+		return src, nil
+	}
+	if src.Data, err = readCapped(f, o.maxBytes); err != nil {
+		if errors.Is(err, ErrSourceTooLarge) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	return src, nil
+}
+
+// FSOrigin serves originals from an fs.FS, such as an embed.FS. Its ETags
+// are made from the files' contents.
+type FSOrigin struct {
+	fsys     fs.FS
+	maxBytes int64
+}
+
+// NewFSOrigin returns an origin reading from fsys. Originals larger than
+// maxBytes are refused with ErrSourceTooLarge (0: 50 MiB).
+func NewFSOrigin(fsys fs.FS, maxBytes int64) *FSOrigin {
+	if maxBytes <= 0 {
+		maxBytes = DefaultLimits().MaxSourceBytes
+	}
+	return &FSOrigin{fsys: fsys, maxBytes: maxBytes}
+}
+
+// Fetch reads the file at req.Path.
+func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
+	p, err := CleanPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := o.fsys.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
+	}
+	data, err := readCapped(f, o.maxBytes)
+	if err != nil {
+		if errors.Is(err, ErrSourceTooLarge) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	}
+	src := &Source{ETag: contentETag(data), LastModified: st.ModTime().UTC()}
+	if src.LastModified.IsZero() || src.LastModified.Unix() <= 0 {
+		src.LastModified = time.Time{}
+	}
+	if notModified(req, src.ETag, src.LastModified) {
+		src.NotModified = true
+		return src, nil
+	}
+	src.Data = data
+	return src, nil
+}
+
+// HTTPOriginOptions configure an HTTPOrigin. A nil pointer or a zero field
+// takes the default shown.
+type HTTPOriginOptions struct {
+	ConnectTimeout time.Duration // TCP connect and TLS handshake, each: 2 s
+	HeaderTimeout  time.Duration // from request written to response headers: 5 s
+	Timeout        time.Duration // whole fetch including the body: 10 s
+	MaxRedirects   int           // redirects followed (http and https only): 3; -1 follows none
+	MaxBytes       int64         // largest original: 50 MiB
+	// Header is sent with every origin request (for example credentials for
+	// a private origin). Client request headers are never forwarded.
+	Header http.Header
+	// UserAgent is sent as User-Agent: "imageopto".
+	UserAgent string
+	// Transport replaces the built-in transport (for tests or custom dialers;
+	// the timeouts above other than Timeout then do not apply).
+	Transport http.RoundTripper
+}
+
+// HTTPOrigin fetches originals over HTTP(S) below a fixed base URL, with its
+// own client: bounded connect, header and total times, no proxy from the
+// environment, a redirect cap, no transparent gzip (a compressed body is
+// refused, so a byte cap cannot be bypassed), a byte cap, and conditional
+// revalidation with If-None-Match / If-Modified-Since.
+type HTTPOrigin struct {
+	base     *url.URL
+	client   *http.Client
+	timeout  time.Duration
+	maxBytes int64
+	header   http.Header
+	ua       string
+}
+
+// NewHTTPOrigin returns an origin that fetches base + "/" + path. base must
+// be an absolute http or https URL without query or fragment.
+func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("imageopto: origin URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("imageopto: origin URL %q: want http(s)://host[/path] without user, query or fragment", base)
+	}
+	var o HTTPOriginOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.ConnectTimeout = durOr(o.ConnectTimeout, 2*time.Second)
+	o.HeaderTimeout = durOr(o.HeaderTimeout, 5*time.Second)
+	o.Timeout = durOr(o.Timeout, 10*time.Second)
+	if o.MaxRedirects == 0 {
+		o.MaxRedirects = 3
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultLimits().MaxSourceBytes
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "imageopto"
+	}
+	rt := o.Transport
+	if rt == nil {
+		dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
+		rt = &http.Transport{
+			Proxy:                  nil, // never a proxy from the environment
+			DialContext:            dialer.DialContext,
+			TLSHandshakeTimeout:    o.ConnectTimeout,
+			ResponseHeaderTimeout:  o.HeaderTimeout,
+			DisableCompression:     true,
+			MaxIdleConnsPerHost:    16,
+			IdleConnTimeout:        90 * time.Second,
+			MaxResponseHeaderBytes: 64 << 10,
+			ForceAttemptHTTP2:      true,
+		}
+	}
+	maxRedirects := max(o.MaxRedirects, 0)
+	client := &http.Client{
+		Transport: rt,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > maxRedirects {
+				return fmt.Errorf("more than %d redirects", maxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to scheme %q", req.URL.Scheme)
+			}
+			return nil
+		},
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return &HTTPOrigin{base: u, client: client, timeout: o.Timeout, maxBytes: o.MaxBytes,
+		header: o.Header.Clone(), ua: o.UserAgent}, nil
+}
+
+func durOr(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// Fetch gets base/req.Path with conditional headers when req has
+// validators.
+func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
+	p, err := CleanPath(req.Path)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	u := *o.base
+	u.Path = o.base.Path + "/" + p
+	u.RawQuery = req.RawQuery
+	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadPath, err)
+	}
+	for k, v := range o.header {
+		hr.Header[k] = v
+	}
+	hr.Header.Set("User-Agent", o.ua)
+	hr.Header.Set("Accept-Encoding", "identity")
+	if req.IfNoneMatch != "" {
+		hr.Header.Set("If-None-Match", req.IfNoneMatch)
+	} else if !req.IfModifiedSince.IsZero() {
+		hr.Header.Set("If-Modified-Since", req.IfModifiedSince.UTC().Format(http.TimeFormat))
+	}
+	resp, err := o.client.Do(hr)
+	if err != nil {
+		return nil, originNetError(ctx, err)
+	}
+	defer resp.Body.Close()
+	now := time.Now()
+	src := &Source{ETag: resp.Header.Get("ETag")}
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		src.LastModified = t.UTC()
+	}
+	src.Expires, src.NoStore = freshness(resp.Header, now)
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		if src.ETag == "" {
+			src.ETag = req.IfNoneMatch
+		}
+		src.NotModified = true
+		return src, nil
+	case resp.StatusCode == http.StatusNotFound:
+		return nil, fmt.Errorf("%w: origin answered 404", ErrNotFound)
+	case resp.StatusCode == http.StatusGone:
+		return nil, fmt.Errorf("%w: origin answered 410", ErrGone)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)
+	}
+	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)
+	}
+	if resp.ContentLength > o.maxBytes {
+		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
+	}
+	if src.Data, err = readCapped(resp.Body, o.maxBytes); err != nil {
+		if errors.Is(err, ErrSourceTooLarge) {
+			return nil, err
+		}
+		return nil, originNetError(ctx, err)
+	}
+	return src, nil
+}
+
+// originNetError classifies a transport error: timeouts wrap
+// context.DeadlineExceeded (504), the rest ErrOriginFailed (502).
+func originNetError(ctx context.Context, err error) error {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || ctx.Err() == context.DeadlineExceeded || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("imageopto: origin timed out: %w (%v)", context.DeadlineExceeded, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrOriginFailed, err)
+}
+
+// freshness reads Cache-Control and Expires (RFC 9111): when the response
+// goes stale, and whether it may be stored at all.
+func freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
+	for _, part := range strings.Split(h.Get("Cache-Control"), ",") {
+		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch strings.ToLower(name) {
+		case "no-store", "private":
+			noStore = true
+		case "no-cache":
+			expires = now // store, but revalidate every time
+		case "s-maxage", "max-age":
+			if n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64); err == nil && n >= 0 {
+				e := now.Add(time.Duration(min(n, 1<<31)) * time.Second)
+				if strings.EqualFold(name, "s-maxage") || expires.IsZero() {
+					expires = e
+				}
+			}
+		}
+	}
+	if expires.IsZero() {
+		if t, err := http.ParseTime(h.Get("Expires")); err == nil {
+			expires = t
+		} else if h.Get("Expires") != "" {
+			expires = now // an invalid Expires means already expired
+		}
+	}
+	return expires, noStore
+}

@@ -1,0 +1,738 @@
+package imageopto
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"strings"
+
+	"github.com/imageopto/imageopto/internal/imaging"
+)
+
+// ImageFormat names an encoded image format, with the tokens of the info
+// header's ifmt/ofmt fields.
+type ImageFormat string
+
+// Image formats. Only JPEG, PNG, GIF and WebP sources are decoded, and only
+// JPEG, PNG and GIF are written by this build; the others are recognised by
+// their magic bytes so that they can be refused precisely.
+const (
+	JPEG ImageFormat = "jpeg"
+	PNG  ImageFormat = "png"
+	GIF  ImageFormat = "gif"
+	WebP ImageFormat = "webp"
+	AVIF ImageFormat = "avif"
+	HEIC ImageFormat = "heic"
+	JXL  ImageFormat = "jxl"
+)
+
+// ContentType returns the media type of the format.
+func (f ImageFormat) ContentType() string {
+	switch f {
+	case JPEG, PNG, GIF, WebP, AVIF, HEIC, JXL:
+		return "image/" + string(f)
+	}
+	return "application/octet-stream"
+}
+
+// HasAlpha reports whether the format can store transparency.
+func (f ImageFormat) HasAlpha() bool { return f != JPEG && f != "" }
+
+// SourceInfo is what is known about a source from its header alone, before
+// any pixel is decoded.
+type SourceInfo struct {
+	Format        ImageFormat
+	Width, Height int         // as stored, before EXIF orientation
+	Orientation   Orientation // EXIF orientation, applied automatically (1 or 0: none)
+	HasAlpha      bool
+	Frames        int   // number of frames (1 for still images)
+	Progressive   bool  // progressive JPEG
+	Scans         int   // JPEG scans (SOS markers)
+	Bytes         int64 // encoded size
+	BytesPerPixel int   // of the decoder's own buffer, for memory estimates
+}
+
+// Upright returns the source size after EXIF orientation.
+func (s SourceInfo) Upright() (w, h int) {
+	if s.Orientation.Swaps() {
+		return s.Height, s.Width
+	}
+	return s.Width, s.Height
+}
+
+// Limits bound what a transformation may read and produce (D29). A zero field
+// takes the default shown.
+type Limits struct {
+	MaxSourceBytes  int64 // 50 MiB
+	MaxSourceSide   int   // 12,000 px per side
+	MaxSourcePixels int64 // 50 MP per frame
+	MaxFrames       int   // 1,000 frames
+	MaxTotalPixels  int64 // 100 MP summed over frames
+	MaxScans        int   // 100 progressive JPEG scans
+	MaxOutputSide   int   // 8,192 px per side
+}
+
+// DefaultLimits returns the limits of D29.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxSourceBytes:  50 << 20,
+		MaxSourceSide:   12000,
+		MaxSourcePixels: 50_000_000,
+		MaxFrames:       1000,
+		MaxTotalPixels:  100_000_000,
+		MaxScans:        100,
+		MaxOutputSide:   8192,
+	}
+}
+
+// withDefaults fills zero fields from DefaultLimits.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxSourceBytes <= 0 {
+		l.MaxSourceBytes = d.MaxSourceBytes
+	}
+	if l.MaxSourceSide <= 0 {
+		l.MaxSourceSide = d.MaxSourceSide
+	}
+	if l.MaxSourcePixels <= 0 {
+		l.MaxSourcePixels = d.MaxSourcePixels
+	}
+	if l.MaxFrames <= 0 {
+		l.MaxFrames = d.MaxFrames
+	}
+	if l.MaxTotalPixels <= 0 {
+		l.MaxTotalPixels = d.MaxTotalPixels
+	}
+	if l.MaxScans <= 0 {
+		l.MaxScans = d.MaxScans
+	}
+	if l.MaxOutputSide <= 0 {
+		l.MaxOutputSide = d.MaxOutputSide
+	}
+	return l
+}
+
+// Check refuses a source over the limits, from its header alone.
+func (l Limits) Check(s SourceInfo) error {
+	l = l.withDefaults()
+	frames := int64(max(s.Frames, 1))
+	px := int64(s.Width) * int64(s.Height)
+	switch {
+	case s.Bytes > l.MaxSourceBytes:
+		return fmt.Errorf("%w: %d bytes, limit %d", ErrSourceTooLarge, s.Bytes, l.MaxSourceBytes)
+	case s.Width > l.MaxSourceSide || s.Height > l.MaxSourceSide:
+		return fmt.Errorf("%w: %dx%d, limit %d px per side", ErrSourceTooLarge, s.Width, s.Height, l.MaxSourceSide)
+	case px > l.MaxSourcePixels:
+		return fmt.Errorf("%w: %d pixels, limit %d", ErrSourceTooLarge, px, l.MaxSourcePixels)
+	case frames > int64(l.MaxFrames):
+		return fmt.Errorf("%w: %d frames, limit %d", ErrSourceTooLarge, frames, l.MaxFrames)
+	case px*frames > l.MaxTotalPixels:
+		return fmt.Errorf("%w: %d pixels over all frames, limit %d", ErrSourceTooLarge, px*frames, l.MaxTotalPixels)
+	case s.Scans > l.MaxScans:
+		return fmt.Errorf("%w: %d JPEG scans, limit %d", ErrSourceTooLarge, s.Scans, l.MaxScans)
+	}
+	return nil
+}
+
+// Step is one stage of a pipeline. Apply returns the transformed image (it
+// may modify img in place and return it). Steps must not keep img after
+// returning. String names the step and its resolved arguments.
+type Step interface {
+	Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error)
+	String() string
+}
+
+// StepFunc adapts a function to a Step.
+type StepFunc struct {
+	Name string
+	Func func(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error)
+}
+
+// Apply calls f.Func.
+func (f StepFunc) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	return f.Func(ctx, img)
+}
+
+// String returns f.Name.
+func (f StepFunc) String() string { return f.Name }
+
+// Plan is the work a transformation will do, decided from the parameters and
+// the source header alone.
+type Plan struct {
+	// Steps run in order on the decoded (first) frame.
+	Steps []Step
+	// Format is the output format, and Quality its encoder quality (0 when
+	// the format has none).
+	Format  ImageFormat
+	Quality int
+	// Width and Height are the output size. Exact is false when a
+	// content-dependent step (trim-color) may change it.
+	Width, Height int
+	Exact         bool
+	// Background is the colour transparent pixels are flattened onto when
+	// the output format has no alpha channel.
+	Background color.NRGBA
+	// Warnings are notes for the warning header (D3, D12).
+	Warnings []string
+}
+
+// String lists the steps, e.g. "orient(6) > crop(3000x3000+0+500) > resize(500x500 lanczos3) → jpeg q70 500x500".
+func (p *Plan) String() string {
+	var b strings.Builder
+	for i, s := range p.Steps {
+		if i > 0 {
+			b.WriteString(" > ")
+		}
+		b.WriteString(s.String())
+	}
+	if len(p.Steps) > 0 {
+		b.WriteString(" ")
+	}
+	fmt.Fprintf(&b, "→ %s", p.Format)
+	if p.Quality > 0 {
+		fmt.Fprintf(&b, " q%d", p.Quality)
+	}
+	fmt.Fprintf(&b, " %dx%d", p.Width, p.Height)
+	return b.String()
+}
+
+// Run applies the steps to img in order, checking ctx between steps.
+func (p *Plan) Run(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	for _, s := range p.Steps {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var err error
+		if img, err = s.Apply(ctx, img); err != nil {
+			return nil, err
+		}
+	}
+	return img, nil
+}
+
+// Default qualities (D17).
+const (
+	DefaultJPEGQuality = 85
+	DefaultWebPQuality = 85
+)
+
+// PlanOptions are the service-level defaults and capabilities planning uses.
+// The zero value is valid: upscaling off, lanczos3, quality 85, D29 limits.
+type PlanOptions struct {
+	// Limits bound sources and outputs; zero fields take DefaultLimits.
+	Limits Limits
+	// Upscale allows outputs larger than the source unless a request says
+	// disable=upscale (default false, like Fastly's service setting).
+	Upscale bool
+	// ResizeFilter is the default resampling filter (default lanczos3).
+	ResizeFilter ResizeFilter
+	// JPEGQuality is the default JPEG quality, 1–100 (default 85).
+	JPEGQuality int
+}
+
+// NewPlan turns parameters and a source header into a Plan (spec §3, D13).
+// It needs no pixels: every geometric error (crop out of bounds, trim or
+// canvas that does not fit) and every unsupported value is reported here,
+// except those that depend on content (trim-color). Errors are *ParamError
+// values joined with errors.Join, or ErrSourceTooLarge.
+func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
+	var o PlanOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Limits = o.Limits.withDefaults()
+	if err := o.Limits.Check(src); err != nil {
+		return nil, err
+	}
+	if src.Width <= 0 || src.Height <= 0 {
+		return nil, fmt.Errorf("%w: image has no pixels", ErrCorrupt)
+	}
+	pl := &Plan{Exact: true}
+	warn := func(s string) { pl.Warnings = append(pl.Warnings, s) }
+
+	format, err := outputFormat(p, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := unsupported(p); err != nil {
+		return nil, err
+	}
+	pl.Format = format
+	if format == JPEG {
+		pl.Quality = cmp0(p.Quality, o.JPEGQuality, DefaultJPEGQuality)
+	}
+
+	w, h := src.Width, src.Height
+	add := func(s Step) { pl.Steps = append(pl.Steps, s) }
+
+	// 1. EXIF orientation.
+	if o := src.Orientation; o > 1 && o <= 8 {
+		add(&orientStep{o: o, exif: true})
+		if o.Swaps() {
+			w, h = h, w
+		}
+	}
+	// 2. trim-color (size depends on content).
+	if p.TrimColor.IsSet() {
+		if src.Format == GIF {
+			return nil, &ParamError{Param: "trim-color", Value: trimColorString(p.TrimColor), Reason: "not supported for GIF input"}
+		}
+		add(&trimColorStep{t: p.TrimColor})
+		pl.Exact = false
+	}
+	// 3–5. precrop, trim, crop.
+	for _, c := range []struct {
+		param string
+		r     Region
+	}{{"precrop", p.Precrop}, {"trim", Region{}}, {"crop", p.Crop}} {
+		if c.param == "trim" {
+			if !p.Trim.IsSet() {
+				continue
+			}
+			rect, err := trimRect(w, h, p.Trim)
+			if err != nil && pl.Exact {
+				return nil, err
+			}
+			add(&trimStep{s: p.Trim})
+			w, h = rect.Dx(), rect.Dy()
+			continue
+		}
+		if !c.r.IsSet() {
+			continue
+		}
+		if c.r.Smart && !smartApplies(c.r) {
+			warn(c.param + ": smart needs a ratio size (w:h); ignored")
+		}
+		rect, err := regionRect(w, h, c.r, c.param, nil)
+		if err != nil && pl.Exact {
+			return nil, err
+		}
+		add(&cropStep{param: c.param, r: c.r})
+		w, h = rect.Dx(), rect.Dy()
+	}
+	// 6. orient.
+	if p.Orient > 1 {
+		add(&orientStep{o: p.Orient})
+		if p.Orient.Swaps() {
+			w, h = h, w
+		}
+	}
+	// 7. resize (always considered: the output limit applies without parameters too).
+	rp := resizeParams{Width: p.Width, Height: p.Height, DPR: p.DPR, Fit: p.Fit,
+		Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide}
+	switch p.Upscale {
+	case UpscaleEnable:
+		rp.Upscale = true
+	case UpscaleDisable:
+		rp.Upscale = false
+	}
+	if g := resolveResize(w, h, rp, warn); !g.noResize(w, h) {
+		filter := p.ResizeFilter
+		if filter == "" {
+			filter = cmpFilter(o.ResizeFilter)
+		}
+		add(&resizeStep{p: rp, filter: filter})
+		w, h = g.W, g.H
+	}
+	// 8. pad or canvas (pad is ignored when canvas is given).
+	bg := fillColor(p, src, format)
+	switch {
+	case p.Canvas.IsSet():
+		cw, ch, _, _, err := canvasLayout(w, h, p.Canvas)
+		if err != nil && pl.Exact {
+			return nil, err
+		}
+		add(&canvasStep{c: p.Canvas, bg: bg})
+		w, h = cw, ch
+	case p.Pad.IsSet():
+		cw, ch, _, _ := padLayout(w, h, p.Pad)
+		add(&padStep{s: p.Pad, bg: bg})
+		w, h = cw, ch
+	}
+	if max(w, h) > o.Limits.MaxOutputSide {
+		param := "pad"
+		if p.Canvas.IsSet() {
+			param = "canvas"
+		}
+		return nil, &ParamError{Param: param, Value: fmt.Sprintf("%dx%d", w, h),
+			Reason: fmt.Sprintf("output would exceed the %d px limit", o.Limits.MaxOutputSide)}
+	}
+	// 9. bg-color flattens transparency.
+	if p.BgColor.Set {
+		add(&flattenStep{bg: toNRGBA(p.BgColor)})
+	}
+	// 10–13. colour, sharpen, blur, bw.
+	if p.Brightness != 0 || p.Contrast != 0 || p.Saturation != 0 {
+		add(&adjustStep{b: p.Brightness, c: p.Contrast, s: p.Saturation})
+	}
+	if p.Sharpen.IsSet() && p.Sharpen.Amount > 0 {
+		add(&sharpenStep{s: p.Sharpen})
+	}
+	if p.Blur.IsSet() {
+		add(&blurStep{l: p.Blur})
+	}
+	if p.BW.Mode != "" {
+		add(&bwStep{bw: p.BW})
+	}
+	// Output without alpha: flatten onto bg-color, or white.
+	pl.Background = color.NRGBA{255, 255, 255, 255}
+	if p.BgColor.Set {
+		c := toNRGBA(p.BgColor)
+		c.A = 255 // the output has no alpha: the background itself must be opaque
+		pl.Background = c
+	}
+	pl.Width, pl.Height = w, h
+	return pl, nil
+}
+
+func cmp0(vals ...int) int {
+	for _, v := range vals {
+		if v > 0 {
+			return v
+		}
+	}
+	return 0
+}
+
+func cmpFilter(f ResizeFilter) ResizeFilter {
+	if f == "" {
+		return FilterLanczos3
+	}
+	return f
+}
+
+// outputFormat decides the output format (D14, D15, D24) for this build, which
+// encodes JPEG, PNG and GIF.
+func outputFormat(p Params, src SourceInfo) (ImageFormat, error) {
+	unsupportedFormat := func(reason string) (ImageFormat, error) {
+		return "", &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
+	}
+	switch p.Format {
+	case "": // D15: keep the source format where this build can write it
+		switch src.Format {
+		case JPEG, PNG, GIF:
+			return src.Format, nil
+		}
+		if src.HasAlpha {
+			return PNG, nil
+		}
+		return JPEG, nil
+	case FormatAuto: // D14, without WebP/AVIF encoders in this build
+		switch {
+		case src.Format == GIF && src.Frames > 1:
+			return GIF, nil
+		case src.HasAlpha || p.BW.Mode != "":
+			return PNG, nil // transparency and 1-bit content want a lossless format
+		}
+		return JPEG, nil
+	case FormatJPG, FormatBJPG:
+		return JPEG, nil
+	case FormatPNG:
+		return PNG, nil
+	case FormatGIF:
+		return GIF, nil
+	case FormatPJPG:
+		return unsupportedFormat("progressive JPEG output is not supported yet")
+	case FormatPNG8:
+		return unsupportedFormat("palette PNG output is not supported yet")
+	case FormatWebP, FormatWebPLL, FormatWebPLY:
+		return unsupportedFormat("WebP output is not supported yet")
+	case FormatAVIF:
+		return unsupportedFormat("AVIF output is not supported yet")
+	case FormatJXL, FormatPJXL:
+		return unsupportedFormat("JPEG XL output is not supported")
+	case FormatMP4:
+		return unsupportedFormat("MP4 output is not supported")
+	case FormatSVG:
+		return unsupportedFormat("SVG output is not supported")
+	}
+	return unsupportedFormat("unknown format")
+}
+
+// unsupported reports parameters whose values are valid but not implemented
+// by this build (D24).
+func unsupported(p Params) error {
+	switch {
+	case p.Viewbox != 0:
+		return &ParamError{Param: "viewbox", Value: "1", Reason: "SVG output is not supported", Unsupported: true}
+	case p.Metadata.Copyright || p.Metadata.C2PA:
+		return &ParamError{Param: "metadata", Value: metadataString(p.Metadata), Reason: "keeping metadata is not supported yet", Unsupported: true}
+	case p.Optimize != "" && p.Quality == 0:
+		return &ParamError{Param: "optimize", Value: string(p.Optimize), Reason: "automatic quality is not supported yet; give quality instead", Unsupported: true}
+	}
+	return nil
+}
+
+func metadataString(m Metadata) string {
+	switch {
+	case m.Copyright && m.C2PA:
+		return "copyright,c2pa"
+	case m.C2PA:
+		return "c2pa"
+	}
+	return "copyright"
+}
+
+func trimColorString(t TrimColor) string {
+	if t.Auto {
+		return "auto"
+	}
+	return fmt.Sprintf("%d,%d,%d", t.Color.R, t.Color.G, t.Color.B)
+}
+
+// toNRGBA converts a parameter colour.
+func toNRGBA(c Color) color.NRGBA {
+	return color.NRGBA{c.R, c.G, c.B, uint8(math.Round(c.A * 255))}
+}
+
+// fillColor is the colour of areas added by pad and canvas (spec §2.2,
+// §2.6, §2.20): bg-color when given; else transparent when the output keeps
+// alpha (for pad: only when the source has alpha too); else white.
+func fillColor(p Params, src SourceInfo, out ImageFormat) color.NRGBA {
+	if p.BgColor.Set {
+		return toNRGBA(p.BgColor)
+	}
+	transparent := out.HasAlpha()
+	if !p.Canvas.IsSet() {
+		transparent = transparent && src.HasAlpha
+	}
+	if transparent {
+		return color.NRGBA{}
+	}
+	return color.NRGBA{255, 255, 255, 255}
+}
+
+// The built-in steps. Each resolves its geometry from the image it is given
+// with the same functions NewPlan used.
+
+type orientStep struct {
+	o    Orientation
+	exif bool
+}
+
+func (s *orientStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	return imaging.Orient(img, int(s.o)), nil
+}
+
+func (s *orientStep) String() string {
+	if s.exif {
+		return fmt.Sprintf("exif-orientation(%d)", s.o)
+	}
+	return fmt.Sprintf("orient(%d)", s.o)
+}
+
+type trimColorStep struct{ t TrimColor }
+
+func (s *trimColorStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	c := toNRGBA(s.t.Color)
+	if s.t.Auto {
+		c = img.NRGBAAt(0, 0)
+	}
+	r := imaging.TrimBounds(img, c, s.t.Threshold)
+	if r.Empty() {
+		return nil, &ParamError{Param: "trim-color", Value: trimColorString(s.t), Reason: "trims away the whole image (result 0x0)"}
+	}
+	if r == img.Bounds() {
+		return img, nil
+	}
+	return imaging.Crop(img, r), nil
+}
+
+func (s *trimColorStep) String() string {
+	return fmt.Sprintf("trim-color(%s,t%g)", trimColorString(s.t), s.t.Threshold)
+}
+
+type trimStep struct{ s Sides }
+
+func (s *trimStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	r, err := trimRect(b.Dx(), b.Dy(), s.s)
+	if err != nil {
+		return nil, err
+	}
+	return imaging.Crop(img, r), nil
+}
+
+func (s *trimStep) String() string { return "trim(" + sidesString(s.s) + ")" }
+
+type cropStep struct {
+	param string
+	r     Region
+}
+
+func (s *cropStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	var at *image.Point
+	if smartApplies(s.r) {
+		cw, ch := regionSize(b.Dx(), b.Dy(), s.r.Size)
+		if cw <= b.Dx() && ch <= b.Dy() {
+			pt := imaging.SmartCrop(img, cw, ch)
+			at = &pt
+		}
+	}
+	r, err := regionRect(b.Dx(), b.Dy(), s.r, s.param, at)
+	if err != nil {
+		return nil, err
+	}
+	if r == b {
+		return img, nil
+	}
+	return imaging.Crop(img, r), nil
+}
+
+func (s *cropStep) String() string {
+	mode := ""
+	if smartApplies(s.r) {
+		mode += ",smart"
+	}
+	if s.r.Safe {
+		mode += ",safe"
+	}
+	return fmt.Sprintf("%s(%s%s)", s.param, sizeString(s.r.Size), mode)
+}
+
+func sizeString(s Size) string {
+	if s.Kind == SizeRatio {
+		return fmt.Sprintf("%g:%g", s.RatioW, s.RatioH)
+	}
+	return lengthString(s.Width) + "," + lengthString(s.Height)
+}
+
+type resizeStep struct {
+	p      resizeParams
+	filter ResizeFilter
+}
+
+func (s *resizeStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	g := resolveResize(b.Dx(), b.Dy(), s.p, func(string) {})
+	if g.noResize(b.Dx(), b.Dy()) {
+		return img, nil
+	}
+	if g.Src != b {
+		img = imaging.Crop(img, g.Src)
+	}
+	return imaging.Resize(img, g.W, g.H, imagingFilter(s.filter)), nil
+}
+
+func (s *resizeStep) String() string {
+	var parts []string
+	if s.p.Width.IsSet() {
+		parts = append(parts, "w="+lengthString(s.p.Width))
+	}
+	if s.p.Height.IsSet() {
+		parts = append(parts, "h="+lengthString(s.p.Height))
+	}
+	if s.p.DPR != 0 {
+		parts = append(parts, fmt.Sprintf("dpr=%g", s.p.DPR))
+	}
+	if s.p.Fit != "" {
+		parts = append(parts, "fit="+string(s.p.Fit))
+	}
+	parts = append(parts, string(s.filter))
+	return "resize(" + strings.Join(parts, " ") + ")"
+}
+
+func imagingFilter(f ResizeFilter) imaging.Filter {
+	switch f {
+	case FilterNearest:
+		return imaging.Nearest
+	case FilterBilinear:
+		return imaging.Bilinear
+	case FilterBicubic:
+		return imaging.Bicubic
+	case FilterLanczos2:
+		return imaging.Lanczos2
+	}
+	return imaging.Lanczos3
+}
+
+type canvasStep struct {
+	c  Canvas
+	bg color.NRGBA
+}
+
+func (s *canvasStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	cw, ch, x, y, err := canvasLayout(b.Dx(), b.Dy(), s.c)
+	if err != nil {
+		return nil, err
+	}
+	return imaging.Place(cw, ch, s.bg, img, x, y), nil
+}
+
+func (s *canvasStep) String() string { return "canvas(" + sizeString(s.c.Size) + ")" }
+
+type padStep struct {
+	s  Sides
+	bg color.NRGBA
+}
+
+func (s *padStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	cw, ch, x, y := padLayout(b.Dx(), b.Dy(), s.s)
+	return imaging.Place(cw, ch, s.bg, img, x, y), nil
+}
+
+func (s *padStep) String() string { return "pad(" + sidesString(s.s) + ")" }
+
+type flattenStep struct{ bg color.NRGBA }
+
+func (s *flattenStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	imaging.Flatten(img, s.bg)
+	return img, nil
+}
+
+func (s *flattenStep) String() string {
+	return fmt.Sprintf("bg-color(%d,%d,%d,%d)", s.bg.R, s.bg.G, s.bg.B, s.bg.A)
+}
+
+type adjustStep struct{ b, c, s float64 }
+
+func (s *adjustStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	imaging.Adjust(img, s.b, s.c, s.s)
+	return img, nil
+}
+
+func (s *adjustStep) String() string {
+	return fmt.Sprintf("adjust(brightness=%g contrast=%g saturation=%g)", s.b, s.c, s.s)
+}
+
+type sharpenStep struct{ s Sharpen }
+
+func (s *sharpenStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	return imaging.Sharpen(img, s.s.Amount, s.s.Radius, s.s.Threshold), nil
+}
+
+func (s *sharpenStep) String() string {
+	return fmt.Sprintf("sharpen(a%g,r%g,t%d)", s.s.Amount, s.s.Radius, s.s.Threshold)
+}
+
+type blurStep struct{ l Length }
+
+func (s *blurStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	return imaging.Blur(img, blurSigma(b.Dx(), b.Dy(), s.l)), nil
+}
+
+func (s *blurStep) String() string { return "blur(" + lengthString(s.l) + ")" }
+
+type bwStep struct{ bw BW }
+
+func (s *bwStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	if s.bw.Mode == BWAtkinson {
+		imaging.Atkinson(img)
+	} else {
+		imaging.Threshold(img, s.bw.Luminance)
+	}
+	return img, nil
+}
+
+func (s *bwStep) String() string {
+	if s.bw.Mode == BWAtkinson {
+		return "bw(atkinson)"
+	}
+	return fmt.Sprintf("bw(threshold,%g)", s.bw.Luminance)
+}

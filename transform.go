@@ -1,0 +1,202 @@
+package imageopto
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"runtime/debug"
+
+	"github.com/imageopto/imageopto/internal/codec"
+	"github.com/imageopto/imageopto/internal/imaging"
+)
+
+// TransformOptions configure Transform. A nil *TransformOptions means the
+// defaults of every field.
+type TransformOptions struct {
+	PlanOptions
+	// Steps are custom steps run after the built-in ones and before encoding.
+	Steps []Step
+}
+
+// ImageInfo describes one side of a transformation.
+type ImageInfo struct {
+	Format        ImageFormat
+	Width, Height int
+	Bytes         int64
+}
+
+// Result is an encoded output image and what was done to make it.
+type Result struct {
+	// Data is the encoded image.
+	Data []byte
+	// ContentType is the media type of Data, from our encoder.
+	ContentType string
+	// Input describes the source as stored; Output the image in Data.
+	Input, Output ImageInfo
+	// Original is true when Data is the unchanged source (D18: a request for
+	// quality alone whose result would have been larger than the source).
+	Original bool
+	// Plan is the plan that was run.
+	Plan *Plan
+	// Warnings are non-fatal notes (D3, D12) for the warning header.
+	Warnings []string
+}
+
+// Info returns the Fastly-IO-Info style summary of r (D27), e.g.
+// "ifsz=108501 idim=827x788 ifmt=jpeg ofsz=13066 odim=300x286 ofmt=jpeg".
+func (r *Result) Info() string {
+	return fmt.Sprintf("ifsz=%d idim=%dx%d ifmt=%s ofsz=%d odim=%dx%d ofmt=%s",
+		r.Input.Bytes, r.Input.Width, r.Input.Height, r.Input.Format,
+		r.Output.Bytes, r.Output.Width, r.Output.Height, r.Output.Format)
+}
+
+// Inspect reads a source's header (magic bytes decide the format, D25) without
+// decoding pixels. It returns ErrUnsupportedFormat for unknown or disallowed
+// formats and ErrCorrupt for malformed headers.
+func Inspect(data []byte) (SourceInfo, error) {
+	h, err := codec.ReadHeader(data)
+	if err != nil {
+		return SourceInfo{}, codecError(err)
+	}
+	return sourceInfo(h, len(data)), nil
+}
+
+func sourceInfo(h codec.Header, n int) SourceInfo {
+	s := SourceInfo{
+		Format:        ImageFormat(h.Format),
+		Width:         h.Width,
+		Height:        h.Height,
+		HasAlpha:      h.HasAlpha,
+		Frames:        max(h.Frames, 1),
+		Progressive:   h.Progressive,
+		Scans:         h.Scans,
+		Bytes:         int64(n),
+		BytesPerPixel: h.BytesPerPixel,
+	}
+	if h.Orientation > 1 && h.Orientation <= 8 {
+		s.Orientation = Orientation(h.Orientation)
+	}
+	return s
+}
+
+// codecError maps the codec package's sentinels onto ours.
+func codecError(err error) error {
+	switch {
+	case errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrUnsupportedFormat):
+		return fmt.Errorf("%w (%v)", ErrUnsupportedFormat, err)
+	case errors.Is(err, codec.ErrCorrupt):
+		return fmt.Errorf("%w (%v)", ErrCorrupt, err)
+	}
+	return err
+}
+
+// Transform reads a source image from r, applies the parameters p and
+// encodes the result. It is the whole engine without HTTP: sniff the format
+// from magic bytes, read the header, refuse sources over the limits before
+// any pixel is allocated, plan, decode, run the steps and encode.
+//
+// Errors are *ParamError values (joined), ErrUnsupportedFormat,
+// ErrCorrupt, ErrSourceTooLarge, the context's error, or ErrInternal for a
+// recovered panic; StatusCode maps them to HTTP statuses. Transform is safe
+// for concurrent use; it does not start goroutines.
+func Transform(ctx context.Context, r io.Reader, p Params, opts *TransformOptions) (*Result, error) {
+	var o TransformOptions
+	if opts != nil {
+		o = *opts
+	}
+	limit := o.Limits.withDefaults().MaxSourceBytes
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("imageopto: reading source: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%w: source over %d bytes", ErrSourceTooLarge, limit)
+	}
+	return TransformBytes(ctx, data, p, &o)
+}
+
+// TransformBytes is Transform on a source already in memory.
+func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformOptions) (res *Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, fmt.Errorf("%w: panic: %v\n%s", ErrInternal, v, debug.Stack())
+		}
+	}()
+	var o TransformOptions
+	if opts != nil {
+		o = *opts
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	hdr, err := codec.ReadHeader(data)
+	if err != nil {
+		return nil, codecError(err)
+	}
+	info := sourceInfo(hdr, len(data))
+	plan, err := NewPlan(p, info, &o.PlanOptions)
+	if err != nil {
+		return nil, err
+	}
+	plan.Steps = append(plan.Steps, o.Steps...)
+
+	img, err := codec.Decode(data, hdr)
+	if err != nil {
+		return nil, codecError(err)
+	}
+	if img, err = plan.Run(ctx, img); err != nil {
+		return nil, err
+	}
+	out, err := encode(img, plan)
+	if err != nil {
+		return nil, err
+	}
+	b := img.Bounds()
+	res = &Result{
+		Data:        out,
+		ContentType: plan.Format.ContentType(),
+		Input:       ImageInfo{Format: info.Format, Width: info.Width, Height: info.Height, Bytes: info.Bytes},
+		Output:      ImageInfo{Format: plan.Format, Width: b.Dx(), Height: b.Dy(), Bytes: int64(len(out))},
+		Plan:        plan,
+		Warnings:    plan.Warnings,
+	}
+	// D18: a request for quality alone never makes the image larger.
+	if onlyQuality(p) && plan.Format == info.Format && info.Orientation <= 1 && len(out) > len(data) {
+		res.Data, res.Original = data, true
+		res.ContentType = info.Format.ContentType()
+		res.Output = ImageInfo{Format: info.Format, Width: info.Width, Height: info.Height, Bytes: info.Bytes}
+	}
+	return res, nil
+}
+
+// onlyQuality reports whether p asks for nothing but a quality.
+func onlyQuality(p Params) bool {
+	q := Params{Quality: p.Quality, WebPQuality: p.WebPQuality}
+	return p.Quality != 0 && p == q
+}
+
+// encode writes img in the plan's output format.
+func encode(img *image.NRGBA, plan *Plan) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch plan.Format {
+	case JPEG:
+		if !imaging.IsOpaque(img) {
+			imaging.Flatten(img, plan.Background)
+		}
+		err = codec.EncodeJPEG(&buf, img, plan.Quality)
+	case PNG:
+		err = codec.EncodePNG(&buf, img)
+	case GIF:
+		err = codec.EncodeGIF(&buf, img)
+	default:
+		return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
+	}
+	return buf.Bytes(), nil
+}
