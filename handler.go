@@ -374,6 +374,9 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 	if e.Status != 0 {
 		ttl = e.Expires.Sub(h.now())
 	}
+	if ttl <= 0 {
+		return // already past any use
+	}
 	if err := c.Set(ctx, key, e.encode(), ttl); err != nil {
 		h.log.Warn("imageopto: cache set failed", "key", key, "err", err)
 	}

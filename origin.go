@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -101,7 +102,7 @@ func CleanPath(p string) (string, error) {
 			return bad("control character in path")
 		}
 	}
-	if !fs.ValidPath(p) {
+	if !fs.ValidPath(p) || p == "." { // fs.ValidPath accepts "." (the root)
 		return bad("path has empty, . or .. elements")
 	}
 	return p, nil
@@ -122,6 +123,14 @@ func notModified(req FetchRequest, etag string, mod time.Time) bool {
 		return !mod.Truncate(time.Second).After(req.IfModifiedSince)
 	}
 	return false
+}
+
+// isNotFound reports whether a file-system error means that no file exists
+// under the path: besides ENOENT, a path through a regular file ("a.jpg/x",
+// ENOTDIR) or with an over-long element (ENAMETOOLONG), both of which a
+// client can ask for and neither of which is a failing origin.
+func isNotFound(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 // readCapped reads at most limit bytes from r, or fails with ErrSourceTooLarge.
@@ -170,18 +179,24 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := o.root.Open(p)
+	// Stat before opening: opening a FIFO blocks (forever, ignoring ctx)
+	// and opening a device may have side effects.
+	st, err := o.root.Stat(p)
+	if err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
+	}
+	var f *os.File
+	if err == nil {
+		f, err = o.root.Open(p)
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
-		}
-		if errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "escapes") {
+		if isNotFound(err) || errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "escapes") {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	st, err = f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
 	}
@@ -233,7 +248,7 @@ func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error)
 	}
 	f, err := o.fsys.Open(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrInvalid) {
+		if isNotFound(err) || errors.Is(err, fs.ErrInvalid) {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
@@ -304,7 +319,7 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imageopto: origin URL: %w", err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("imageopto: origin URL %q: want http(s)://host[/path] without user, query or fragment", base)
 	}
 	var o HTTPOriginOptions
@@ -402,6 +417,8 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	}
 	src.Expires, src.NoStore = freshness(resp.Header, now)
 	switch {
+	case resp.StatusCode == http.StatusNotModified && req.IfNoneMatch == "" && req.IfModifiedSince.IsZero():
+		return nil, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
 	case resp.StatusCode == http.StatusNotModified:
 		if src.ETag == "" {
 			src.ETag = req.IfNoneMatch
@@ -446,13 +463,15 @@ func originNetError(ctx context.Context, err error) error {
 // freshness reads Cache-Control and Expires (RFC 9111): when the response
 // goes stale, and whether it may be stored at all.
 func freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
-	for _, part := range strings.Split(h.Get("Cache-Control"), ",") {
+	noCache := false
+	// A field may be split over several header lines (RFC 9110 §5.3).
+	for _, part := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch strings.ToLower(name) {
 		case "no-store", "private":
 			noStore = true
 		case "no-cache":
-			expires = now // store, but revalidate every time
+			noCache = true // store, but revalidate every time, whatever max-age says
 		case "s-maxage", "max-age":
 			if n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64); err == nil && n >= 0 {
 				e := now.Add(time.Duration(min(n, 1<<31)) * time.Second)
@@ -461,6 +480,9 @@ func freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
 				}
 			}
 		}
+	}
+	if noCache {
+		return now, noStore
 	}
 	if expires.IsZero() {
 		if t, err := http.ParseTime(h.Get("Expires")); err == nil {

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -31,26 +32,39 @@ func EncodeJPEG(w io.Writer, img *image.NRGBA, quality int) error {
 	return jpeg.Encode(w, rgba, &jpeg.Options{Quality: quality})
 }
 
-// EncodePNG writes img losslessly as the smallest suitable PNG colour type:
-// a palette when it has at most 256 distinct colours (alpha included),
-// 8-bit grey when every pixel is opaque grey, RGB when it is opaque, and
-// RGBA otherwise. Decoding the result gives back img's exact pixels.
+// EncodePNG writes img losslessly in the smallest suitable PNG form. The
+// direct form is 8-bit grey when every pixel is opaque grey, RGB when the
+// image is opaque, and RGBA otherwise. When the image has at most 256
+// distinct colours (alpha included) a paletted PNG (1, 2, 4 or 8 bits per
+// pixel) is encoded as well and the smaller of the two is written: image/png
+// never filters palette rows, so on smooth gradients the direct form can
+// win. Decoding the result gives back img's exact pixels.
 func EncodePNG(w io.Writer, img *image.NRGBA) error {
 	if err := checkEncodable(img); err != nil {
 		return err
 	}
 	opaque, gray, set := analyzePNG(img)
-	var m image.Image = img
-	switch {
-	case set != nil && (!(gray && opaque) || set.n <= 16):
-		// A palette of up to 16 entries also beats 8-bit grey (1–4 bits
-		// per pixel).
-		m = palettedFromSet(img, set)
-	case gray && opaque:
-		m = grayFromNRGBA(img)
+	var direct image.Image = img // image/png writes RGB for an opaque NRGBA
+	if gray && opaque {
+		direct = grayFromNRGBA(img)
 	}
 	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-	return enc.Encode(w, m)
+	if set == nil {
+		return enc.Encode(w, direct)
+	}
+	var pal, dir bytes.Buffer
+	if err := enc.Encode(&pal, palettedFromSet(img, set)); err != nil {
+		return err
+	}
+	if err := enc.Encode(&dir, direct); err != nil {
+		return err
+	}
+	best := &pal
+	if dir.Len() < pal.Len() {
+		best = &dir
+	}
+	_, err := w.Write(best.Bytes())
+	return err
 }
 
 // EncodeGIF writes img as a single-frame GIF. Pixels with alpha below 128

@@ -133,7 +133,7 @@ func photoLike(w, h int) *image.NRGBA {
 	for y := range h {
 		for x := range w {
 			seed = seed*1664525 + 1013904223
-			noise := int(seed>>28) - 8
+			noise := int(seed>>29) - 4
 			fx, fy := float64(x)/float64(w), float64(y)/float64(h)
 			r := 128 + 100*math.Sin(6*fx+2*fy) + float64(noise)
 			g := 128 + 90*math.Cos(4*fy-3*fx) + float64(noise)

@@ -10,6 +10,11 @@ import (
 // filters of matching variance are used instead (constant cost per pixel).
 const cvExactMaxSigma = 2.5
 
+// cvMaxSigma caps the standard deviation Blur works with (a radius of 4000
+// px, four times the URL API's largest pixel radius). It bounds the edge
+// padding, and with it time and memory, for absurd percentages.
+const cvMaxSigma = 2000
+
 // cvStripPixels is the width, in pixels, of the column strips the vertical
 // pass works on: wide enough for long contiguous reads, small enough for the
 // strip to stay cache friendly.
@@ -24,11 +29,13 @@ const cvStripPixels = 64
 // with sigma. Colours are blurred premultiplied by alpha, so the colour of
 // transparent pixels never bleeds into visible ones, and pixels beyond the
 // edges repeat the nearest edge pixel. sigma ≤ 0 (or NaN) returns an
-// unchanged copy. The result has its origin at (0,0).
+// unchanged copy, and sigma is capped at 2000. The result has its origin at
+// (0,0).
 func Blur(img *image.NRGBA, sigma float64) *image.NRGBA {
 	if !(sigma > 0) {
 		return cvClone(img)
 	}
+	sigma = min(sigma, cvMaxSigma)
 	if sigma < cvExactMaxSigma {
 		return cvBlurExact(img, sigma)
 	}
@@ -41,11 +48,13 @@ func Blur(img *image.NRGBA, sigma float64) *image.NRGBA {
 // computed; where |d| ≥ threshold (0–255, clamped) the channel becomes
 // orig + amount·d, rounded and clamped to 0–255, elsewhere it is unchanged.
 // Alpha is copied unchanged, and so are fully transparent pixels. amount ≤ 0
-// or radius ≤ 0 returns an unchanged copy.
+// or radius ≤ 0 returns an unchanged copy; amounts above 255 act like 255
+// (every difference then saturates).
 func Sharpen(img *image.NRGBA, amount, radius float64, threshold int) *image.NRGBA {
-	if !(amount > 0) || !(radius > 0) || math.IsInf(amount, 0) {
+	if !(amount > 0) || !(radius > 0) {
 		return cvClone(img)
 	}
+	amount = min(amount, 255)
 	threshold = min(max(threshold, 0), 255)
 	out := Blur(img, radius/2)
 	w, h := out.Rect.Dx(), out.Rect.Dy()
@@ -224,9 +233,9 @@ func cvOpaque(img *image.NRGBA) bool {
 
 // cvBlurSeparable filters every row of img (keeping the result in 16-bit
 // premultiplied form), then filters the columns in strips of cvStripPixels
-// and converts back to 8-bit straight alpha. Premultiplied values are c·a for colours and a·255
-// for alpha, so all channels share the 0…65025 scale; opaque images skip the
-// alpha channel (nc = 3 channels instead of 4).
+// and converts back to 8-bit straight alpha. Premultiplied values are c·a
+// for colours and a·255 for alpha, so all channels share the 0…65025 scale;
+// opaque images skip the alpha channel (nc = 3 channels instead of 4).
 func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
 	if img == nil {
 		return image.NewNRGBA(image.Rectangle{})
@@ -453,20 +462,26 @@ func cvBoxPass3(dst, src []float32, from, to, _ int, b cvBox, _ []float32) {
 	}
 }
 
-// cvConvLanes convolves rows of lanes values with kernel, writing rows
-// from…to−1 of dst from src; src must hold the kernel radius of rows beyond
-// either end.
+// cvConvLanes convolves rows of lanes values with the symmetric kernel,
+// writing rows from…to−1 of dst from src; src must hold the kernel radius of
+// rows beyond either end.
 func cvConvLanes(dst, src []float32, from, to, lanes int, kernel []float32) {
 	r := len(kernel) / 2
 	for y := from; y < to; y++ {
 		out := dst[y*lanes : (y+1)*lanes]
-		clear(out)
-		for j, wt := range kernel {
-			yy := y + j - r
-			row := src[yy*lanes : (yy+1)*lanes]
-			row = row[:len(out)]
+		centre := src[y*lanes : (y+1)*lanes]
+		centre = centre[:len(out)]
+		k0 := kernel[r]
+		for i := range out {
+			out[i] = k0 * centre[i]
+		}
+		for j := 1; j <= r; j++ {
+			wt := kernel[r+j]
+			up := src[(y-j)*lanes : (y-j+1)*lanes]
+			down := src[(y+j)*lanes : (y+j+1)*lanes]
+			up, down = up[:len(out)], down[:len(out)]
 			for i := range out {
-				out[i] += wt * row[i]
+				out[i] += wt * (up[i] + down[i])
 			}
 		}
 	}
@@ -475,15 +490,19 @@ func cvConvLanes(dst, src []float32, from, to, lanes int, kernel []float32) {
 // cvConv4 is cvConvLanes for a single line of RGBA pixels.
 func cvConv4(dst, src []float32, from, to int, kernel []float32) {
 	r := len(kernel) / 2
+	half := kernel[r:]
 	for x := from; x < to; x++ {
-		var s0, s1, s2, s3 float32
-		seg := src[(x-r)*4 : (x+r+1)*4]
-		for j, wt := range kernel {
-			p := seg[j*4 : j*4+4 : j*4+4]
-			s0 += wt * p[0]
-			s1 += wt * p[1]
-			s2 += wt * p[2]
-			s3 += wt * p[3]
+		c := src[x*4 : x*4+4 : x*4+4]
+		k0 := half[0]
+		s0, s1, s2, s3 := k0*c[0], k0*c[1], k0*c[2], k0*c[3]
+		for j := 1; j < len(half); j++ {
+			wt := half[j]
+			u := src[(x-j)*4 : (x-j)*4+4 : (x-j)*4+4]
+			d := src[(x+j)*4 : (x+j)*4+4 : (x+j)*4+4]
+			s0 += wt * (u[0] + d[0])
+			s1 += wt * (u[1] + d[1])
+			s2 += wt * (u[2] + d[2])
+			s3 += wt * (u[3] + d[3])
 		}
 		o := dst[x*4 : x*4+4 : x*4+4]
 		o[0], o[1], o[2], o[3] = s0, s1, s2, s3
@@ -493,14 +512,18 @@ func cvConv4(dst, src []float32, from, to int, kernel []float32) {
 // cvConv3 is cvConvLanes for a single line of opaque RGB pixels.
 func cvConv3(dst, src []float32, from, to int, kernel []float32) {
 	r := len(kernel) / 2
+	half := kernel[r:]
 	for x := from; x < to; x++ {
-		var s0, s1, s2 float32
-		seg := src[(x-r)*3 : (x+r+1)*3]
-		for j, wt := range kernel {
-			p := seg[j*3 : j*3+3 : j*3+3]
-			s0 += wt * p[0]
-			s1 += wt * p[1]
-			s2 += wt * p[2]
+		c := src[x*3 : x*3+3 : x*3+3]
+		k0 := half[0]
+		s0, s1, s2 := k0*c[0], k0*c[1], k0*c[2]
+		for j := 1; j < len(half); j++ {
+			wt := half[j]
+			u := src[(x-j)*3 : (x-j)*3+3 : (x-j)*3+3]
+			d := src[(x+j)*3 : (x+j)*3+3 : (x+j)*3+3]
+			s0 += wt * (u[0] + d[0])
+			s1 += wt * (u[1] + d[1])
+			s2 += wt * (u[2] + d[2])
 		}
 		o := dst[x*3 : x*3+3 : x*3+3]
 		o[0], o[1], o[2] = s0, s1, s2

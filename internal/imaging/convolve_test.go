@@ -111,11 +111,34 @@ func TestBlurTinyImages(t *testing.T) {
 	t.Parallel()
 	for _, size := range []image.Point{{1, 1}, {1, 9}, {9, 1}, {2, 3}, {0, 5}} {
 		src := fxRandom(size.X, size.Y, 6, false)
-		for _, sigma := range []float64{0.3, 2, 3, 500} {
+		for _, sigma := range []float64{0.3, 2, 3, 500, 1e9, math.Inf(1)} {
 			got := Blur(src, sigma)
 			if got.Rect.Size() != size {
 				t.Fatalf("size %v sigma %v: got %v", size, sigma, got.Rect)
 			}
+		}
+	}
+}
+
+func TestBlurSubImage(t *testing.T) {
+	t.Parallel()
+	src := fxRandom(50, 40, 12, false)
+	r := image.Rect(7, 5, 43, 31)
+	sub := src.SubImage(r).(*image.NRGBA)
+	want := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := range r.Dy() {
+		copy(want.Pix[y*want.Stride:(y+1)*want.Stride], src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):])
+	}
+	for _, sigma := range []float64{1, 4} {
+		got := Blur(sub, sigma)
+		if got.Rect != want.Rect {
+			t.Fatalf("bounds %v, want %v", got.Rect, want.Rect)
+		}
+		if d := fxMaxDiff(t, got, Blur(want, sigma)); d != 0 {
+			t.Fatalf("sigma %v: sub-image differs from its copy by %d", sigma, d)
+		}
+		if d := fxMaxDiff(t, Sharpen(sub, 1, 2*sigma, 0), Sharpen(want, 1, 2*sigma, 0)); d != 0 {
+			t.Fatalf("sigma %v: sharpened sub-image differs from its copy by %d", sigma, d)
 		}
 	}
 }

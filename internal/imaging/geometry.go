@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 )
@@ -170,14 +171,22 @@ func IsOpaque(img *image.NRGBA) bool {
 	if w <= 0 || h <= 0 {
 		return true
 	}
+	// Little-endian 64-bit words hold two pixels, alphas in bytes 3 and 7.
+	const alphas = 0xff000000_ff000000
 	base := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y)
 	for y := range h {
-		row := img.Pix[base+y*img.Stride+3 : base+y*img.Stride+w*4]
-		acc := uint8(255)
-		for i := 0; i < len(row); i += 4 {
-			acc &= row[i]
+		row := img.Pix[base+y*img.Stride : base+y*img.Stride+w*4]
+		acc := uint64(alphas)
+		for len(row) >= 32 {
+			acc &= binary.LittleEndian.Uint64(row[0:8]) & binary.LittleEndian.Uint64(row[8:16]) &
+				binary.LittleEndian.Uint64(row[16:24]) & binary.LittleEndian.Uint64(row[24:32])
+			row = row[32:]
 		}
-		if acc != 255 {
+		a := uint8(0xff)
+		for i := 3; i < len(row); i += 4 {
+			a &= row[i]
+		}
+		if acc&alphas != alphas || a != 0xff {
 			return false
 		}
 	}

@@ -18,25 +18,27 @@ const (
 	scBorderBand   = 0.06 // width of the penalised band, as a fraction of the side
 )
 
-// SmartCrop returns the top-left corner of the cw×ch window of img that holds
-// the most salient content; it implements crop=…,smart. cw and ch are
-// clamped to 1…W and 1…H, and the result always keeps the window inside the
-// image. The image is box-averaged down to at most 256 cells on its longer
-// side and each cell gets a saliency score:
+// SmartCrop returns the top-left corner (in img's coordinates) of the cw×ch
+// window of img that holds the most salient content; it implements
+// crop=…,smart. cw and ch are clamped to 1…W and 1…H, and the window always
+// stays inside the image.
+//
+// The image is box-averaged by an integer factor down to at most 256 cells
+// on its longer side, and each cell gets a saliency score
 //
 //	(detail + 0.6·chroma + 1.2·skin) · coverage · border
 //
-// where detail combines the Sobel gradient magnitude of the cell grid's luma
-// with the luma standard deviation inside the cell (fine texture that the
-// averaging removes), chroma is max(R,G,B)−min(R,G,B), skin is a smooth
-// membership of the cell's BT.601 (Cb, Cr) in the usual skin-tone range
-// (Cb ≈ 77–127, Cr ≈ 133–173, very dark and very bright cells excluded),
-// coverage is the mean alpha, and border falls from 1 to 0.75 within the
-// outer 6 % of each side. Every window position on the grid is scored with
-// a summed-area table; among the best (within rounding) the one closest to
-// the centre wins, and an image without any salient content gives the
-// centred window. The grid position is scaled back to full resolution and
-// clamped.
+// where detail = min(1, |∇Y|/2 + 2·σY) combines the Sobel gradient magnitude
+// of the cells' Rec. 709 luma (0–1) with the standard deviation of luma
+// inside the cell (fine texture that the averaging removes); chroma is
+// max(R,G,B)−min(R,G,B); skin is a smooth membership of the cell's BT.601
+// (Cb, Cr) in the usual skin-tone range (Cb 77–127, Cr 133–173, very dark
+// and very bright cells excluded); coverage is the mean alpha; and border
+// falls from 1 to 0.75 within the outer 6 % of each side. Every window
+// position on the grid is scored with a summed-area table; among the best
+// (equal within a relative 10⁻⁶) the one closest to the centre wins, and an
+// image without any salient content gives the exactly centred window. The
+// grid position is scaled back to full resolution and clamped.
 func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	if img == nil {
 		return image.Point{}
@@ -48,7 +50,7 @@ func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	cw = min(max(cw, 1), w)
 	ch = min(max(ch, 1), h)
 	if cw == w && ch == h {
-		return image.Point{}
+		return img.Rect.Min
 	}
 	centre := image.Point{X: (w - cw) / 2, Y: (h - ch) / 2}
 
@@ -87,7 +89,7 @@ func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	}
 	total := sat[gh*sw+gw]
 	if !(best > 1e-9*float64(ww*wh)) || !(total > 0) {
-		return centre
+		return img.Rect.Min.Add(centre)
 	}
 	tol := best * 1e-6
 	midX, midY := float64(gw-ww)/2, float64(gh-wh)/2
@@ -106,24 +108,28 @@ func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	// Map the grid window's centre back to full resolution.
 	px := int(math.Round((float64(bx)+float64(ww)/2)*float64(f) - float64(cw)/2))
 	py := int(math.Round((float64(by)+float64(wh)/2)*float64(f) - float64(ch)/2))
-	if nx == 1 {
+	// A window in the middle of the grid means the exact centre: the grid's
+	// rounding must not move a centred crop by a pixel.
+	if math.Abs(float64(bx)-midX) <= 0.5 {
 		px = centre.X
 	}
-	if ny == 1 {
+	if math.Abs(float64(by)-midY) <= 0.5 {
 		py = centre.Y
 	}
-	return image.Point{X: min(max(px, 0), w-cw), Y: min(max(py, 0), h-ch)}
+	return img.Rect.Min.Add(image.Point{X: min(max(px, 0), w-cw), Y: min(max(py, 0), h-ch)})
 }
 
 // scSaliency box-averages img by the integer factor f onto a gw×gh grid and
 // returns the saliency of every cell (row-major).
 func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	// Per cell: mean straight R, G, B (0–1), mean alpha (0–1), mean and
-	// standard deviation of luma (0–1).
-	const nf = 6
+	// Per cell: mean straight R, G, B (0–1), mean alpha (0–1) and standard
+	// deviation of luma (0–1).
+	const nf = 5
 	cells := make([]float32, gw*gh*nf)
-	acc := make([]uint64, gw*nf)
+	// Per cell of the current grid row: Σr·a, Σg·a, Σb·a, Σa, ΣY, ΣY².
+	const na = 6
+	acc := make([]uint64, gw*na)
 	for cy := range gh {
 		clear(acc)
 		y0, y1 := cy*f, min((cy+1)*f, h)
@@ -144,7 +150,7 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 					sy += l
 					syy += l * l
 				}
-				c := acc[cx*nf : cx*nf+nf : cx*nf+nf]
+				c := acc[cx*na : cx*na+na : cx*na+na]
 				c[0] += uint64(sr)
 				c[1] += uint64(sg)
 				c[2] += uint64(sb)
@@ -156,7 +162,7 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 		for cx := range gw {
 			x0, x1 := cx*f, min((cx+1)*f, w)
 			n := float64((x1 - x0) * (y1 - y0))
-			c := acc[cx*nf : cx*nf+nf]
+			c := acc[cx*na : cx*na+na]
 			o := cells[(cy*gw+cx)*nf : (cy*gw+cx)*nf+nf]
 			if c[3] > 0 {
 				inv := 1 / (float64(c[3]) * 255)
@@ -167,8 +173,7 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 			o[3] = float32(float64(c[3]) / (255 * n))
 			mean := float64(c[4]) / n
 			v := max(float64(c[5])/n-mean*mean, 0)
-			o[4] = float32(mean / 255)
-			o[5] = float32(math.Sqrt(v) / 255)
+			o[4] = float32(math.Sqrt(v) / 255)
 		}
 	}
 
@@ -190,7 +195,7 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 			gx := (at(x+1, y-1) + 2*at(x+1, y) + at(x+1, y+1)) - (at(x-1, y-1) + 2*at(x-1, y) + at(x-1, y+1))
 			gy := (at(x-1, y+1) + 2*at(x, y+1) + at(x+1, y+1)) - (at(x-1, y-1) + 2*at(x, y-1) + at(x+1, y-1))
 			grad := float32(math.Sqrt(float64(gx*gx + gy*gy)))
-			detail := min(grad/2+2*c[5], 1)
+			detail := min(grad/2+2*c[4], 1)
 			r, g, b := c[0], c[1], c[2]
 			chroma := max(r, g, b) - min(r, g, b)
 			s := scWeightDetail*detail + scWeightChroma*chroma + scWeightSkin*scSkin(r, g, b)
@@ -204,23 +209,27 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 	return sal
 }
 
-// scSkin returns how strongly the colour (r, g, b in 0–1) looks like skin:
-// 1 at the centre of the BT.601 chroma range Cb 77–127, Cr 133–173, falling
-// to 0 at its edge, and faded out for very dark or very bright colours.
+// scSkin returns how strongly the colour (r, g, b in 0–1) looks like skin,
+// from 0 to 1. Its BT.601 chroma must fall in the usual skin range Cb 77–127,
+// Cr 133–173: membership is full in the inner 60 % of each range and falls
+// linearly to 0 at its edges, and it fades out for very dark or very bright
+// colours.
 func scSkin(r, g, b float32) float32 {
 	y := 0.299*r + 0.587*g + 0.114*b
 	if y < 0.12 || y > 0.97 {
 		return 0
 	}
-	cb := (-0.168736*r - 0.331264*g + 0.5*b) * 255 // offset from 128
-	cr := (0.5*r - 0.418688*g - 0.081312*b) * 255
-	dcb := (cb + 128 - 102) / 25
-	dcr := (cr + 128 - 153) / 20
-	m := 1 - (dcb*dcb + dcr*dcr)
-	if m <= 0 {
-		return 0
+	cb := 128 + (-0.168736*r-0.331264*g+0.5*b)*255
+	cr := 128 + (0.5*r-0.418688*g-0.081312*b)*255
+	m := scRamp((cb-102)/25) * scRamp((cr-153)/20)
+	// Fade in from y 0.12 to 0.25 and out from 0.9 to 0.97.
+	return m * min((y-0.12)/0.13, 1, (0.97-y)/0.07)
+}
+
+// scRamp is 1 for |d| ≤ 0.6, 0 for |d| ≥ 1 and linear in between.
+func scRamp(d float32) float32 {
+	if d < 0 {
+		d = -d
 	}
-	// Fade in above y 0.12 (up to 0.25) and out below 0.97 (from 0.9).
-	m *= min((y-0.12)/0.13, 1, (0.97-y)/0.07)
-	return m
+	return min(max((1-d)/0.4, 0), 1)
 }

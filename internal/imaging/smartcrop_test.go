@@ -96,6 +96,20 @@ func TestSmartCropNotCentred(t *testing.T) {
 	}
 }
 
+func TestSmartCropSubImage(t *testing.T) {
+	t.Parallel()
+	img := fxSolid(500, 300, color.NRGBA{128, 128, 128, 255})
+	fxObject(img, 400, 100, 60, 80)
+	sub := img.SubImage(image.Rect(100, 0, 500, 300)).(*image.NRGBA)
+	got := SmartCrop(sub, 150, 300)
+	if got.X < 100 || got.X+150 > 500 || !fxContains(got, 150, 300, image.Rect(400, 100, 460, 180)) {
+		t.Fatalf("SmartCrop = %v, want a window inside %v around the object", got, sub.Rect)
+	}
+	if got := SmartCrop(sub, 400, 300); got != sub.Rect.Min {
+		t.Fatalf("full-size SmartCrop = %v, want %v", got, sub.Rect.Min)
+	}
+}
+
 func TestSkinTone(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

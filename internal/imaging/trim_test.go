@@ -27,9 +27,9 @@ func TestTrimBounds(t *testing.T) {
 	// A border of (250,250,250): its distance from white is
 	// √(3·(5/255)²)/2 ≈ 0.01698.
 	near := fxBordered(100, 80, color.NRGBA{250, 250, 250, 255}, inner)
-	// An extra pixel of another colour on the left border column, inside the
-	// rows that remain, stops the left scan at column 0… but only if it lies
-	// within the rows kept after the vertical trim.
+	// A pixel of another colour in the left border column stops the left
+	// scan at column 0; one in a top border row stops the top scan there
+	// (and, being in column 0 of a kept row, the left scan too).
 	spotIn := fxClone(bordered)
 	spotIn.Pix[spotIn.PixOffset(0, 40)] = 0
 	spotOut := fxClone(bordered)
@@ -51,7 +51,7 @@ func TestTrimBounds(t *testing.T) {
 		{"all border", fxSolid(30, 20, white), white, 0, image.Rectangle{}},
 		{"threshold 1 trims everything", bordered, white, 1, image.Rectangle{}},
 		{"spot inside kept rows", spotIn, white, 0, image.Rect(0, 5, 91, 73)},
-		{"spot in a border row", spotOut, white, 0, image.Rect(3, 3, 91, 73)},
+		{"spot in a top border row stops the top scan", spotOut, white, 0, image.Rect(0, 2, 91, 73)},
 		{"transparent border", transparent, color.NRGBA{10, 20, 30, 0}, 0, image.Rect(4, 4, 16, 16)},
 		{"alpha counts in the distance", transparent, color.NRGBA{10, 20, 30, 255}, 0.49, transparent.Rect},
 		{"single pixel image", fxSolid(1, 1, white), white, 0, image.Rectangle{}},
