@@ -260,6 +260,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	job := &job{path: req.Path, params: req.Params, query: req.RawQuery}
+	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
 	job.key = h.key(job)
 
 	e, err := h.lookup(r.Context(), job)
@@ -300,16 +301,18 @@ func foreignQuery(raw string) string {
 type job struct {
 	path   string
 	params Params
-	query  string // passed-through foreign query
+	query  string      // passed-through foreign query
+	format ImageFormat // negotiated output format ("" for none)
+	vary   bool        // the response depends on Accept
 	key    string
 }
 
 // key hashes what determines the output: the pipeline version, the origin
 // path (and passed-through query), the canonical parameters and the
-// negotiated output format (none in this build).
+// negotiated output format, never the raw Accept header (D16).
 func (h *Handler) key(j *job) string {
 	sum := sha256.New()
-	fmt.Fprintf(sum, "v%s\x00%s\x00%s\x00%s\x00", PipelineVersion, j.path, j.query, j.params.Encode())
+	fmt.Fprintf(sum, "v%s\x00%s\x00%s\x00%s\x00%s\x00", PipelineVersion, j.path, j.query, j.params.Encode(), j.format)
 	return "r/" + hex.EncodeToString(sum.Sum(nil))
 }
 
@@ -421,6 +424,7 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 		LastModified: src.LastModified,
 		Expires:      src.Expires,
 		NoStore:      src.NoStore,
+		Vary:         j.vary,
 		Info:         res.Info(),
 		Warnings:     res.Warnings,
 		SourceETag:   src.ETag,
@@ -438,6 +442,7 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	defer func() { <-h.slots }()
 	h.transforms.Add(1)
 	opts := h.opts.Transform
+	opts.Accept = acceptFor(j.format)
 	return TransformBytes(ctx, data, j.params, &opts)
 }
 
@@ -690,3 +695,12 @@ func (h *Handler) Transforms() int64 { return h.transforms.Load() }
 // IsParam reports whether name is a Fastly IO query parameter (names are
 // case-sensitive, D7).
 func IsParam(name string) bool { return paramIndex(name) >= 0 }
+
+// acceptFor is the Accept header that makes Negotiate pick f again, so the
+// transformation sees the negotiated format the cache key was made with.
+func acceptFor(f ImageFormat) string {
+	if f == "" {
+		return ""
+	}
+	return f.ContentType()
+}

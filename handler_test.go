@@ -492,3 +492,56 @@ func TestEntryRoundTrip(t *testing.T) {
 		assert.Error(t, err)
 	}
 }
+
+// fakeWebP is a stand-in WebP encoder for negotiation tests: it records the
+// options it was called with and writes a marker, not a real WebP file.
+func fakeWebP(seen *atomic.Value) Codec {
+	return Codec{Format: WebP, Encode: func(w io.Writer, img *image.NRGBA, o EncodeOptions) error {
+		seen.Store(o)
+		_, err := w.Write([]byte("RIFF fake webp"))
+		return err
+	}}
+}
+
+// TestHandlerNegotiation: Vary: Accept exactly when negotiation took part,
+// the cache keyed by the negotiated format, the second quality for WebP.
+func TestHandlerNegotiation(t *testing.T) {
+	t.Parallel()
+	var seen atomic.Value
+	o := newFakeOrigin(map[string][]byte{"a.png": samplePNG(t), "b.jpg": encodeJPEG(t, quadrants(64, 64), 90, 0)})
+	h := newTestHandler(t, o, &Options{Transform: TransformOptions{PlanOptions: PlanOptions{Codecs: []Codec{fakeWebP(&seen)}}}})
+	cases := []struct {
+		target, accept string
+		ctype          string
+		vary           bool
+		opts           EncodeOptions
+	}{
+		{"/a.png?auto=webp", "image/avif,image/webp,*/*", "image/webp", true, EncodeOptions{Lossless: true}},
+		{"/a.png?auto=webp", "image/png,*/*", "image/png", true, EncodeOptions{}},
+		{"/a.png?auto=webp", "image/*", "image/png", true, EncodeOptions{}},
+		{"/a.png?auto=webp", "image/webp;q=0", "image/png", true, EncodeOptions{}},
+		{"/a.png?auto=avif", "image/avif", "image/png", false, EncodeOptions{}}, // no AVIF encoder: no negotiation
+		{"/a.png?width=10", "image/webp", "image/png", false, EncodeOptions{}},
+		{"/b.jpg?format=pjpg&auto=webp&quality=85,75", "image/webp", "image/webp", true, EncodeOptions{Quality: 75}},
+		{"/b.jpg?auto=webp&quality=70", "image/webp", "image/webp", true, EncodeOptions{Quality: 70}},
+		{"/b.jpg?format=auto", "image/webp", "image/webp", true, EncodeOptions{Quality: 85}},
+		{"/b.jpg?format=auto", "text/html", "image/jpeg", true, EncodeOptions{}},
+		{"/a.png?format=webpll", "", "image/webp", false, EncodeOptions{Lossless: true}},
+		{"/b.jpg?format=webply&quality=40", "", "image/webp", false, EncodeOptions{Quality: 40}},
+	}
+	for _, c := range cases {
+		seen.Store(EncodeOptions{})
+		w := get(h, c.target, "Accept", c.accept)
+		require.Equal(t, http.StatusOK, w.Code, "%s: %s", c.target, w.Body.String())
+		assert.Equal(t, c.ctype, w.Header().Get("Content-Type"), c.target+" "+c.accept)
+		assert.Equal(t, c.vary, w.Header().Get("Vary") == "Accept", c.target+" "+c.accept)
+		if c.ctype == "image/webp" {
+			assert.Equal(t, c.opts, seen.Load(), c.target)
+		}
+	}
+	// Without any WebP codec, asking for WebP explicitly is a 400 (D24).
+	h = newTestHandler(t, o, nil)
+	w := get(h, "/a.png?format=webp")
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Contains(t, w.Body.String(), "format=webp")
+}

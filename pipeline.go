@@ -47,6 +47,7 @@ type SourceInfo struct {
 	Width, Height int         // as stored, before EXIF orientation
 	Orientation   Orientation // EXIF orientation, applied automatically (1 or 0: none)
 	HasAlpha      bool
+	Lossless      bool  // losslessly coded (PNG, GIF, lossless WebP)
 	Frames        int   // number of frames (1 for still images)
 	Progressive   bool  // progressive JPEG
 	Scans         int   // JPEG scans (SOS markers)
@@ -167,6 +168,12 @@ type Plan struct {
 	// the format has none).
 	Format  ImageFormat
 	Quality int
+	// Lossless and Progressive select the variant of formats that have
+	// several (lossless WebP, progressive JPEG).
+	Lossless, Progressive bool
+	// Negotiated is true when the format was chosen by content negotiation
+	// (auto=, format=auto) from the client's Accept header.
+	Negotiated bool
 	// Width and Height are the output size. Exact is false when a
 	// content-dependent step (trim-color) may change it.
 	Width, Height int
@@ -216,6 +223,7 @@ func (p *Plan) Run(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) 
 const (
 	DefaultJPEGQuality = 85
 	DefaultWebPQuality = 85
+	DefaultAVIFQuality = 60
 )
 
 // PlanOptions are the service-level defaults and capabilities planning uses.
@@ -230,6 +238,16 @@ type PlanOptions struct {
 	ResizeFilter ResizeFilter
 	// JPEGQuality is the default JPEG quality, 1–100 (default 85).
 	JPEGQuality int
+	// WebPQuality is the default quality of lossy WebP, 1–100 (default 85).
+	WebPQuality int
+	// AVIFQuality is the default AVIF quality, 1–100 (default 60).
+	AVIFQuality int
+	// Codecs add formats beyond the built-in JPEG, PNG and GIF encoders and
+	// JPEG, PNG, GIF and WebP decoders (see Codec).
+	Codecs []Codec
+	// Accept is the client's Accept header, used only by content
+	// negotiation (auto=, format=auto; see Negotiate).
+	Accept string
 }
 
 // NewPlan turns parameters and a source header into a Plan (spec §3, D13).
@@ -252,16 +270,27 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	pl := &Plan{Exact: true}
 	warn := func(s string) { pl.Warnings = append(pl.Warnings, s) }
 
-	format, err := outputFormat(p, src)
+	target, _ := Negotiate(p, o.Accept, o.Codecs)
+	format, err := outputFormat(p, src, target, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
 	if err := unsupported(p); err != nil {
 		return nil, err
 	}
-	pl.Format = format
-	if format == JPEG {
+	pl.Format, pl.Lossless = format.ImageFormat, format.lossless
+	pl.Progressive, pl.Negotiated = format.progressive, target != ""
+	switch {
+	case format.ImageFormat == JPEG:
 		pl.Quality = cmp0(p.Quality, o.JPEGQuality, DefaultJPEGQuality)
+	case format.ImageFormat == WebP && !format.lossless:
+		if pl.Negotiated {
+			pl.Quality = cmp0(p.WebPQuality, p.Quality, o.WebPQuality, DefaultWebPQuality)
+		} else {
+			pl.Quality = cmp0(p.Quality, o.WebPQuality, DefaultWebPQuality)
+		}
+	case format.ImageFormat == AVIF:
+		pl.Quality = cmp0(p.Quality, o.AVIFQuality, DefaultAVIFQuality)
 	}
 
 	w, h := src.Width, src.Height
@@ -337,7 +366,7 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		w, h = g.W, g.H
 	}
 	// 8. pad or canvas (pad is ignored when canvas is given).
-	bg := fillColor(p, src, format)
+	bg := fillColor(p, src, format.ImageFormat)
 	switch {
 	case p.Canvas.IsSet():
 		cw, ch, _, _, err := canvasLayout(w, h, p.Canvas)
@@ -403,53 +432,99 @@ func cmpFilter(f ResizeFilter) ResizeFilter {
 	return f
 }
 
-// outputFormat decides the output format (D14, D15, D24) for this build, which
-// encodes JPEG, PNG and GIF.
-func outputFormat(p Params, src SourceInfo) (ImageFormat, error) {
-	unsupportedFormat := func(reason string) (ImageFormat, error) {
-		return "", &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
+// outputChoice is an output format with its variant.
+type outputChoice struct {
+	ImageFormat
+	lossless, progressive bool
+}
+
+// outputFormat decides the output format (§2.1, §2.13, D14, D15, D24):
+// target is what negotiation picked ("" for nothing).
+func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) (outputChoice, error) {
+	fail := func(reason string) (outputChoice, error) {
+		return outputChoice{}, &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
+	}
+	animated := src.Format == GIF && src.Frames > 1
+	srcLossless := src.Lossless || src.Format == PNG || src.Format == GIF
+	if target != "" && !(p.Format == FormatAuto && animated) {
+		// Lossy or lossless follows the format asked for, else the source.
+		lossless := srcLossless || p.BW.Mode != ""
+		switch p.Format {
+		case FormatPNG, FormatGIF, FormatWebPLL:
+			lossless = true
+		case FormatJPG, FormatBJPG, FormatPJPG, FormatPNG8, FormatWebPLY, FormatAVIF, FormatWebP:
+			lossless = false
+		}
+		if target == AVIF {
+			lossless = false
+		}
+		return outputChoice{ImageFormat: target, lossless: lossless}, nil
+	}
+	need := func(f ImageFormat, lossless bool, what string) (outputChoice, error) {
+		if !canEncode(codecs, f) {
+			return fail(what + " output needs a codec that is not configured (see the wasmcodec package)")
+		}
+		return outputChoice{ImageFormat: f, lossless: lossless}, nil
 	}
 	switch p.Format {
-	case "": // D15: keep the source format where this build can write it
+	case "": // D15: keep the source format where it can be written
 		switch src.Format {
-		case JPEG, PNG, GIF:
-			return src.Format, nil
+		case JPEG:
+			return outputChoice{ImageFormat: JPEG, progressive: src.Progressive && progressiveJPEG}, nil
+		case PNG, GIF:
+			return outputChoice{ImageFormat: src.Format}, nil
+		case WebP, AVIF:
+			if canEncode(codecs, src.Format) {
+				return outputChoice{ImageFormat: src.Format, lossless: srcLossless && src.Format == WebP}, nil
+			}
 		}
 		if src.HasAlpha {
-			return PNG, nil
+			return outputChoice{ImageFormat: PNG}, nil
 		}
-		return JPEG, nil
-	case FormatAuto: // D14, without WebP/AVIF encoders in this build
+		return outputChoice{ImageFormat: JPEG}, nil
+	case FormatAuto: // D14, when negotiation found no modern format
 		switch {
-		case src.Format == GIF && src.Frames > 1:
-			return GIF, nil
+		case animated:
+			return outputChoice{ImageFormat: GIF}, nil
 		case src.HasAlpha || p.BW.Mode != "":
-			return PNG, nil // transparency and 1-bit content want a lossless format
+			return outputChoice{ImageFormat: PNG}, nil // transparency and 1-bit content want a lossless format
 		}
-		return JPEG, nil
-	case FormatJPG, FormatBJPG:
-		return JPEG, nil
+		return outputChoice{ImageFormat: JPEG}, nil
+	case FormatJPG:
+		return outputChoice{ImageFormat: JPEG, progressive: src.Format == JPEG && src.Progressive && progressiveJPEG}, nil
+	case FormatBJPG:
+		return outputChoice{ImageFormat: JPEG}, nil
 	case FormatPNG:
-		return PNG, nil
+		return outputChoice{ImageFormat: PNG}, nil
 	case FormatGIF:
-		return GIF, nil
+		return outputChoice{ImageFormat: GIF}, nil
 	case FormatPJPG:
-		return unsupportedFormat("progressive JPEG output is not supported yet")
+		if !progressiveJPEG {
+			return fail("progressive JPEG output is not supported yet")
+		}
+		return outputChoice{ImageFormat: JPEG, progressive: true}, nil
 	case FormatPNG8:
-		return unsupportedFormat("palette PNG output is not supported yet")
-	case FormatWebP, FormatWebPLL, FormatWebPLY:
-		return unsupportedFormat("WebP output is not supported yet")
+		return fail("palette PNG output is not supported yet")
+	case FormatWebP:
+		return need(WebP, srcLossless, "WebP")
+	case FormatWebPLL:
+		return need(WebP, true, "WebP")
+	case FormatWebPLY:
+		return need(WebP, false, "WebP")
 	case FormatAVIF:
-		return unsupportedFormat("AVIF output is not supported yet")
+		return need(AVIF, false, "AVIF")
 	case FormatJXL, FormatPJXL:
-		return unsupportedFormat("JPEG XL output is not supported")
+		return fail("JPEG XL output is not supported")
 	case FormatMP4:
-		return unsupportedFormat("MP4 output is not supported")
+		return fail("MP4 output is not supported")
 	case FormatSVG:
-		return unsupportedFormat("SVG output is not supported")
+		return fail("SVG output is not supported")
 	}
-	return unsupportedFormat("unknown format")
+	return fail("unknown format")
 }
+
+// progressiveJPEG reports whether this build writes progressive JPEG.
+const progressiveJPEG = false
 
 // unsupported reports parameters whose values are valid but not implemented
 // by this build (D24).

@@ -57,11 +57,45 @@ func (r *Result) Info() string {
 // decoding pixels. It returns ErrUnsupportedFormat for unknown or disallowed
 // formats and ErrCorrupt for malformed headers.
 func Inspect(data []byte) (SourceInfo, error) {
+	info, _, err := inspect(data, nil)
+	return info, err
+}
+
+// inspect reads the header with the built-in decoders or, for formats they
+// do not decode, a configured codec, and returns the matching decoder.
+func inspect(data []byte, codecs []Codec) (SourceInfo, func() (*image.NRGBA, error), error) {
 	h, err := codec.ReadHeader(data)
-	if err != nil {
-		return SourceInfo{}, codecError(err)
+	if err == nil {
+		info := sourceInfo(h, len(data))
+		info.Lossless = info.Lossless || (h.Format == codec.WebP && webpLossless(data))
+		return info, func() (*image.NRGBA, error) {
+			img, err := codec.Decode(data, h)
+			if err != nil {
+				return nil, codecError(err)
+			}
+			return img, nil
+		}, nil
 	}
-	return sourceInfo(h, len(data)), nil
+	if errors.Is(err, codec.ErrUnsupportedFormat) {
+		if c := codecFor(codecs, ImageFormat(codec.Sniff(data))); c != nil && c.DecodeHeader != nil && c.Decode != nil {
+			info, herr := c.DecodeHeader(data)
+			if herr != nil {
+				return SourceInfo{}, nil, herr
+			}
+			info.Format, info.Bytes, info.Frames = c.Format, int64(len(data)), max(info.Frames, 1)
+			return info, func() (*image.NRGBA, error) {
+				img, err := c.Decode(data)
+				if err != nil {
+					return nil, err
+				}
+				if b := img.Bounds(); b.Dx() != info.Width || b.Dy() != info.Height || b.Min != (image.Point{}) {
+					return nil, fmt.Errorf("%w: decoded %v, header said %dx%d", ErrCorrupt, b, info.Width, info.Height)
+				}
+				return img, nil
+			}, nil
+		}
+	}
+	return SourceInfo{}, nil, codecError(err)
 }
 
 func sourceInfo(h codec.Header, n int) SourceInfo {
@@ -79,6 +113,7 @@ func sourceInfo(h codec.Header, n int) SourceInfo {
 	if h.Orientation > 1 && h.Orientation <= 8 {
 		s.Orientation = Orientation(h.Orientation)
 	}
+	s.Lossless = h.Format == codec.PNG || h.Format == codec.GIF
 	return s
 }
 
@@ -132,25 +167,24 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	hdr, err := codec.ReadHeader(data)
+	info, decode, err := inspect(data, o.Codecs)
 	if err != nil {
-		return nil, codecError(err)
+		return nil, err
 	}
-	info := sourceInfo(hdr, len(data))
 	plan, err := NewPlan(p, info, &o.PlanOptions)
 	if err != nil {
 		return nil, err
 	}
 	plan.Steps = append(plan.Steps, o.Steps...)
 
-	img, err := codec.Decode(data, hdr)
+	img, err := decode()
 	if err != nil {
-		return nil, codecError(err)
+		return nil, err
 	}
 	if img, err = plan.Run(ctx, img); err != nil {
 		return nil, err
 	}
-	out, err := encode(img, plan)
+	out, err := encode(img, plan, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
@@ -179,24 +213,48 @@ func onlyQuality(p Params) bool {
 }
 
 // encode writes img in the plan's output format.
-func encode(img *image.NRGBA, plan *Plan) ([]byte, error) {
+func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
+	if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) {
+		imaging.Flatten(img, plan.Background)
+	}
 	var buf bytes.Buffer
 	var err error
 	switch plan.Format {
 	case JPEG:
-		if !imaging.IsOpaque(img) {
-			imaging.Flatten(img, plan.Background)
-		}
 		err = codec.EncodeJPEG(&buf, img, plan.Quality)
 	case PNG:
 		err = codec.EncodePNG(&buf, img)
 	case GIF:
 		err = codec.EncodeGIF(&buf, img)
 	default:
-		return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
+		c := codecFor(codecs, plan.Format)
+		if c == nil || c.Encode == nil {
+			return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
+		}
+		err = c.Encode(&buf, img, EncodeOptions{Quality: plan.Quality, Lossless: plan.Lossless, Progressive: plan.Progressive})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// webpLossless reports whether a WebP file's image is VP8L (lossless): its
+// first image chunk, after any VP8X/ICCP/ANIM/ALPH chunks, is "VP8L".
+func webpLossless(data []byte) bool {
+	for off := 12; off+8 <= len(data); {
+		id := string(data[off : off+4])
+		switch id {
+		case "VP8L":
+			return true
+		case "VP8 ":
+			return false
+		}
+		n := int(uint32(data[off+4]) | uint32(data[off+5])<<8 | uint32(data[off+6])<<16 | uint32(data[off+7])<<24)
+		if n < 0 || n > len(data) {
+			return false
+		}
+		off += 8 + n + n&1
+	}
+	return false
 }

@@ -99,3 +99,24 @@ func BenchmarkEncodeGIFQuantized(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkYCbCrToNRGBA(b *testing.B) {
+	for _, limited := range []bool{false, true} {
+		name := map[bool]string{false: "jfif", true: "vp8"}[limited]
+		b.Run(name, func(b *testing.B) {
+			m := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
+			for i := range m.Y {
+				m.Y[i] = uint8(i)
+			}
+			for i := range m.Cb {
+				m.Cb[i], m.Cr[i] = uint8(i*3), uint8(i*7)
+			}
+			dst := image.NewNRGBA(m.Rect)
+			b.SetBytes(int64(len(dst.Pix)))
+			b.ReportAllocs()
+			for b.Loop() {
+				ycbcrToNRGBA(dst, m, nil, 0, limited)
+			}
+		})
+	}
+}

@@ -20,6 +20,8 @@ package codec
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 )
 
 // Format names an image file format as decided by its magic bytes. The
@@ -54,8 +56,9 @@ func (f Format) Decodable() bool {
 	return false
 }
 
-// Sentinel errors. Errors returned by this package wrap exactly one of them;
-// check with errors.Is.
+// Sentinel errors. Every error from ReadHeader and Decode wraps exactly one
+// of them; check with errors.Is. (Encoder errors report invalid arguments or
+// the writer's failure and wrap none.)
 var (
 	// ErrUnknownFormat means the bytes do not start with any magic number
 	// that Sniff knows.
@@ -110,12 +113,18 @@ type Header struct {
 }
 
 // EstimateBytes returns the memory the decoder needs for the image's pixel
-// buffers: Width × Height × BytesPerPixel, computed in 64 bits.
+// buffers: Width × Height × BytesPerPixel, computed in 64 bits and
+// saturating at math.MaxInt64 (a PNG may declare 2³¹−1 × 2³¹−1 pixels).
 func EstimateBytes(h Header) int64 {
 	if h.Width <= 0 || h.Height <= 0 || h.BytesPerPixel <= 0 {
 		return 0
 	}
-	return int64(h.Width) * int64(h.Height) * int64(h.BytesPerPixel)
+	w, ht, bpp := uint64(h.Width), uint64(h.Height), uint64(h.BytesPerPixel)
+	hi, px := bits.Mul64(w, ht)
+	if hi != 0 || px > math.MaxInt64/bpp {
+		return math.MaxInt64
+	}
+	return int64(px * bpp)
 }
 
 // ReadHeader sniffs data and parses the header of a decodable format. It
@@ -156,9 +165,6 @@ func ReadHeader(data []byte) (h Header, err error) {
 	}
 	if h.Orientation < 1 || h.Orientation > 8 {
 		h.Orientation = 1
-	}
-	if h.Frames == 0 && f != GIF {
-		h.Frames = 1
 	}
 	return h, nil
 }

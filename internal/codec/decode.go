@@ -266,26 +266,49 @@ func ycbcrToNRGBA(dst *image.NRGBA, m *image.YCbCr, alpha []byte, aStride int, v
 	for y := range h {
 		ys := m.Y[y*m.YStride : y*m.YStride+w]
 		cOff := (y >> vs) * m.CStride
-		cb, cr := m.Cb[cOff:], m.Cr[cOff:]
+		cw := (w-1)>>hs + 1
+		cb, cr := m.Cb[cOff:cOff+cw], m.Cr[cOff:cOff+cw]
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-		var as []byte
+		if vp8Range {
+			ycbcrRowLimited(out, ys, cb, cr, hs)
+		} else {
+			ycbcrRowFull(out, ys, cb, cr, hs)
+		}
 		if alpha != nil {
-			as = alpha[y*aStride : y*aStride+w]
-		}
-		for x, yy := range ys {
-			ci := x >> hs
-			var r, g, b uint8
-			if vp8Range {
-				r, g, b = ycbcrLimited(yy, cb[ci], cr[ci])
-			} else {
-				r, g, b = ycbcrFull(yy, cb[ci], cr[ci])
+			as := alpha[y*aStride : y*aStride+w]
+			for x, a := range as {
+				out[4*x+3] = a
 			}
-			a := uint8(0xFF)
-			if as != nil {
-				a = as[x]
-			}
-			out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = r, g, b, a
 		}
+	}
+}
+
+// ycbcrRowFull converts one row with ycbcrFull's arithmetic, written out
+// so that the compiler keeps it in the loop.
+func ycbcrRowFull(out, ys, cb, cr []byte, hs uint) {
+	for x, y := range ys {
+		ci := x >> hs
+		yy := int32(y) * 0x10101
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		r := yy + 91881*cr1
+		g := yy - 22554*cb1 - 46802*cr1
+		b := yy + 116130*cb1
+		p := out[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = clamp1616(r), clamp1616(g), clamp1616(b), 0xFF
+	}
+}
+
+// ycbcrRowLimited converts one row with ycbcrLimited's arithmetic.
+func ycbcrRowLimited(out, ys, cb, cr []byte, hs uint) {
+	for x, y := range ys {
+		ci := x >> hs
+		yy := (int32(y)-16)*76309 + 1<<15
+		cb1, cr1 := int32(cb[ci])-128, int32(cr[ci])-128
+		r := yy + 104597*cr1
+		g := yy - 25675*cb1 - 53279*cr1
+		b := yy + 132201*cb1
+		p := out[4*x : 4*x+4 : 4*x+4]
+		p[0], p[1], p[2], p[3] = clamp1616(r), clamp1616(g), clamp1616(b), 0xFF
 	}
 }
 

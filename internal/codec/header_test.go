@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"math"
 	"runtime"
 	"slices"
 	"strings"
@@ -70,6 +71,26 @@ func TestReadHeaderFixtures(t *testing.T) {
 				t.Errorf("EstimateBytes = %d", EstimateBytes(got))
 			}
 		})
+	}
+}
+
+func TestEstimateBytes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		h    Header
+		want int64
+	}{
+		{Header{Width: 4000, Height: 3000, BytesPerPixel: 3}, 36_000_000},
+		{Header{Width: 65535, Height: 65535, BytesPerPixel: 8}, 65535 * 65535 * 8},
+		{Header{Width: 1<<31 - 1, Height: 1<<31 - 1, BytesPerPixel: 16}, math.MaxInt64},
+		{Header{Width: 1<<31 - 1, Height: 1<<31 - 1, BytesPerPixel: 1}, (1<<31 - 1) * (1<<31 - 1)},
+		{Header{Width: 0, Height: 10, BytesPerPixel: 4}, 0},
+		{Header{Width: 10, Height: 10}, 0},
+		{Header{Width: -1, Height: -1, BytesPerPixel: 4}, 0},
+	} {
+		if got := EstimateBytes(tc.h); got != tc.want {
+			t.Errorf("EstimateBytes(%dx%d×%d) = %d, want %d", tc.h.Width, tc.h.Height, tc.h.BytesPerPixel, got, tc.want)
+		}
 	}
 }
 
@@ -533,6 +554,27 @@ func TestPNGICC(t *testing.T) {
 			}
 		})
 	}
+	t.Run("only the first iCCP counts", func(t *testing.T) {
+		t.Parallel()
+		h := mustHeader(t, pngWithChunks(t, badCRC, good))
+		if h.ICC != nil {
+			t.Errorf("ICC has %d bytes, want nil", len(h.ICC))
+		}
+	})
+	t.Run("many bombs stay cheap", func(t *testing.T) {
+		t.Parallel()
+		bomb := iccp("big", 0, zlibBytes(t, make([]byte, 5<<20)))
+		chunks := make([][]byte, 200)
+		for i := range chunks {
+			chunks[i] = bomb
+		}
+		data := pngWithChunks(t, chunks...)
+		start := time.Now()
+		h := mustHeader(t, data)
+		if d := time.Since(start); d > time.Second || h.ICC != nil {
+			t.Errorf("%d bytes of iCCP bombs: %v, ICC %d bytes", len(data), d, len(h.ICC))
+		}
+	})
 }
 
 func TestPNGHeaderBad(t *testing.T) {

@@ -49,7 +49,7 @@ func readPNGHeader(data []byte) (Header, error) {
 		HasAlpha:    ct == pngGrayAlpha || ct == pngRGBA,
 	}
 	interlaced := ihdr[12] == 1
-	trns := false
+	trns, iccTried := false, false
 	p += 8 + 13 + 4
 	// Ancillary chunks that matter here must precede IDAT.
 	for p+8 <= len(data) {
@@ -68,9 +68,12 @@ func readPNGHeader(data []byte) (Header, error) {
 		case "tRNS":
 			trns = true
 		case "iCCP":
-			if h.ICC == nil && crc32.ChecksumIEEE(typeAndBody) == crc {
+			// Only the first: a file full of iCCP bombs must not cost one
+			// 4 MiB inflation each.
+			if !iccTried && crc32.ChecksumIEEE(typeAndBody) == crc {
 				h.ICC = inflateICCP(typeAndBody[4:])
 			}
+			iccTried = true
 		}
 	}
 	if trns {

@@ -6,6 +6,8 @@
 //
 // The working pixel type of the whole package is *image.NRGBA: 8 bits per
 // channel with straight (non-premultiplied) alpha. Every image the package
-// returns has its Rect.Min at (0, 0). Functions never start goroutines; the
-// caller decides how many images are processed concurrently.
+// allocates and returns has its Rect.Min at (0, 0); functions documented as
+// possibly returning their input unchanged (Orient with orientation 1,
+// ToNRGBA on an NRGBA image already at the origin) return it as it is.
+// Functions never start goroutines: the caller bounds concurrency.
 package imaging

@@ -33,8 +33,9 @@ func Crop(src *image.NRGBA, r image.Rectangle) *image.NRGBA {
 // (src itself is returned), 2 mirrors horizontally, 3 rotates by 180°,
 // 4 mirrors vertically, 5 transposes (swaps x and y), 6 rotates 90°
 // clockwise, 7 transverses (mirrors horizontally, then rotates 90°
-// clockwise) and 8 rotates 90° counter-clockwise. Values 5 to 8 swap width
-// and height. Any other value returns src unchanged.
+// clockwise) and 8 rotates 90° counter-clockwise. These are also the values
+// of Fastly's orient parameter (orient=r is 6, orient=l is 8). Values 5 to 8
+// swap width and height. Any other value returns src unchanged.
 func Orient(src *image.NRGBA, o int) *image.NRGBA {
 	if o < 2 || o > 8 {
 		return src

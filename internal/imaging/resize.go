@@ -58,10 +58,11 @@ const (
 // count[i] consecutive source samples starting at start[i], weighted by
 // w[i*taps : i*taps+count[i]].
 type rsCoeffs struct {
-	start []int
-	count []int
-	w     []int32
-	taps  int
+	start    []int
+	count    []int
+	w        []int32
+	taps     int
+	identity bool // output sample i is source sample i
 }
 
 // rsSupport returns the radius of the kernel in source pixels at scale 1.
@@ -119,7 +120,7 @@ func rsKernel(f Filter, x float64) float64 {
 
 // rsIdentityCoeffs maps every sample onto itself with a single full weight.
 func rsIdentityCoeffs(n int) *rsCoeffs {
-	c := &rsCoeffs{start: make([]int, 2*n), w: make([]int32, n), taps: 1}
+	c := &rsCoeffs{start: make([]int, 2*n), w: make([]int32, n), taps: 1, identity: true}
 	c.start, c.count = c.start[:n], c.start[n:]
 	for i := range n {
 		c.start[i] = i
@@ -278,6 +279,15 @@ func rsHRowOpaque(tmp []int32, in []uint8, c *rsCoeffs) {
 	taps := c.taps
 	count := c.count[:len(c.start)]
 	tmp = tmp[:len(c.start)*3]
+	if c.identity {
+		in = in[:len(c.start)*4]
+		for x := range len(c.start) {
+			p := in[x*4 : x*4+3 : x*4+3]
+			t := tmp[x*3 : x*3+3 : x*3+3]
+			t[0], t[1], t[2] = int32(p[0])<<8, int32(p[1])<<8, int32(p[2])<<8
+		}
+		return
+	}
 	for x, s := range c.start {
 		n := count[x]
 		r, g, b := rsDot3(in[s*4:(s+n)*4], c.w[x*taps:x*taps+n])
@@ -320,6 +330,16 @@ func rsHRowAlpha(tmp []int32, in []uint8, c *rsCoeffs) {
 	taps := c.taps
 	count := c.count[:len(c.start)]
 	tmp = tmp[:len(c.start)*4]
+	if c.identity {
+		in = in[:len(c.start)*4]
+		for x := range len(c.start) {
+			p := in[x*4 : x*4+4 : x*4+4]
+			t := tmp[x*4 : x*4+4 : x*4+4]
+			a := int32(p[3])
+			t[0], t[1], t[2], t[3] = int32(p[0])*a, int32(p[1])*a, int32(p[2])*a, a<<8
+		}
+		return
+	}
 	for x, s := range c.start {
 		n := count[x]
 		r, g, b, a := rsDot4Premul(in[s*4:(s+n)*4], c.w[x*taps:x*taps+n])

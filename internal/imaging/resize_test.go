@@ -30,23 +30,23 @@ func noisy(w, h int, seed uint64, opaque bool) *image.NRGBA {
 // resizeSizes are source and destination sizes covering reduction,
 // enlargement, identity, one-axis changes and extreme aspect ratios.
 var resizeSizes = []struct{ sw, sh, dw, dh int }{
-	{64, 48, 16, 12},   // down, integer factor
-	{64, 48, 23, 17},   // down, fractional
-	{16, 12, 64, 48},   // up, integer
-	{16, 12, 37, 29},   // up, fractional
-	{33, 21, 33, 21},   // identity
-	{40, 30, 40, 7},    // height only
-	{40, 30, 9, 30},    // width only
-	{40, 30, 80, 10},   // up in x, down in y
-	{1, 500, 1, 50},    // extreme aspect, down
-	{500, 1, 50, 1},    // extreme aspect, down
-	{1, 50, 1, 500},    // extreme aspect, up
-	{50, 1, 500, 1},    // extreme aspect, up
-	{1, 1, 7, 3},       // single pixel up
-	{7, 3, 1, 1},       // down to a single pixel
-	{3, 2, 2, 3},       // tiny, mixed
-	{1000, 2, 3, 1},    // strong reduction, tiny source axis
-	{2, 2, 1000, 1000}, // strong enlargement
+	{64, 48, 16, 12}, // down, integer factor
+	{64, 48, 23, 17}, // down, fractional
+	{16, 12, 64, 48}, // up, integer
+	{16, 12, 37, 29}, // up, fractional
+	{33, 21, 33, 21}, // identity
+	{40, 30, 40, 7},  // height only
+	{40, 30, 9, 30},  // width only
+	{40, 30, 80, 10}, // up in x, down in y
+	{1, 500, 1, 50},  // extreme aspect, down
+	{500, 1, 50, 1},  // extreme aspect, down
+	{1, 50, 1, 500},  // extreme aspect, up
+	{50, 1, 500, 1},  // extreme aspect, up
+	{1, 1, 7, 3},     // single pixel up
+	{7, 3, 1, 1},     // down to a single pixel
+	{3, 2, 2, 3},     // tiny, mixed
+	{1000, 2, 3, 1},  // strong reduction, tiny source axis
+	{2, 2, 300, 200}, // strong enlargement
 }
 
 func TestResizeSizes(t *testing.T) {
@@ -283,6 +283,29 @@ func TestResizeSingleAxis(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResizeAxisSymmetry checks that resizing only the height gives the same
+// result as transposing, resizing only the width and transposing back. The
+// two use different code paths (identity horizontal coefficients, or an
+// identity vertical pass), whose roundings may differ by one.
+func TestResizeAxisSymmetry(t *testing.T) {
+	t.Parallel()
+	for _, f := range allFilters {
+		for _, opaque := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%v/opaque=%v", f, opaque), func(t *testing.T) {
+				t.Parallel()
+				src := noisy(23, 31, 11, opaque)
+				for _, h := range []int{1, 9, 30, 32, 77} {
+					direct := Resize(src, 23, h, f)
+					viaWidth := Orient(Resize(Orient(src, 5), h, 23, f), 5)
+					if d := maxDiff(direct, viaWidth); d > 1 {
+						t.Errorf("height %d: paths differ by %d", h, d)
+					}
+				}
+			})
+		}
 	}
 }
 

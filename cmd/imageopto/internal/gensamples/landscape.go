@@ -8,7 +8,7 @@ import (
 
 // mountainLayer is one range of mountains, from far (hazy) to near.
 type mountainLayer struct {
-	base, amp float64 // crest height above the water: base + amp·ridged, as fractions of the image height
+	base, amp float64 // crest height above the water: base + amp·peaks, as fractions of the image height
 	freq      float64 // ridge frequency per image height
 	color     rgb
 	haze      float64 // how much of the sky shows through (atmospheric perspective)
@@ -28,6 +28,7 @@ type landscape struct {
 	sunX, sunY, sunR       float64 // sun centre (fractions of width and height), radius (fraction of height)
 	cloudiness             float64 // 0 clear … 1 overcast
 	water, ground          rgb
+	groundLight            float64 // brightness of the near bank (1: full daylight)
 	layers                 []mountainLayer
 	boulders               [][3]float64 // centre x (fraction of width), radii (fractions of height)
 	seed                   uint32
@@ -83,8 +84,8 @@ func (s *landscape) render() *image.NRGBA {
 	for y := range top {
 		for x := range W {
 			X, Y := float64(x)/fh, float64(y)/fh
-			sky := s.sky(X, Y, float64(x), float64(y), sunPX, sunPY)
-			col := sky
+			col := s.sky(X, Y, float64(x), float64(y), sunPX, sunPY)
+			air, _, _ := s.air(Y, float64(x), float64(y), sunPX, sunPY)
 			for i := range s.layers { // far to near, each over what is behind
 				c := &crests[i]
 				fy := float64(y)
@@ -124,7 +125,7 @@ func (s *landscape) render() *image.NRGBA {
 					m = m.scale(0.7 + 0.6*fbm(X*140, Y*30, 2, 0.5, l.seed+11))
 				}
 				mist := smoothstep(hy-fh*0.1, hy, fy) * 0.25
-				m = mix(m, sky, clamp01(l.haze+(1-l.haze)*mist))
+				m = mix(m, air, clamp01(l.haze+(1-l.haze)*mist))
 				// Anti-alias the crest.
 				col = mix(col, m, clamp01(fy+0.5-(c.edge[x]-0.5)))
 			}
@@ -183,10 +184,14 @@ func (s *landscape) render() *image.NRGBA {
 				if cov == 0 {
 					continue
 				}
+				// An ellipsoid's normal, bent by lumps.
+				nx, ny := dx/edge, dy/edge
+				nx += (noise(dx*2.5, dy*2.5, s.seed+63) - 0.5) * 0.8
+				ny += (noise(dx*2.5, dy*2.5, s.seed+64) - 0.5) * 0.6
 				nz := math.Sqrt(math.Max(1-sq(rr/edge), 0))
-				light := clamp01(0.55*dx*sunSide-0.6*dy+0.55*nz)*0.85 + 0.15
-				grain := fbm(float64(x)*0.06, float64(y)*0.06, 4, 0.6, s.seed+62)
-				rock := hex(0x6f6a62).scale(0.45 + 0.9*light).scale(0.8 + 0.4*grain)
+				light := clamp01(0.6*nx*sunSide-0.7*ny+0.4*nz)*0.9 + 0.1
+				grain := fbm(float64(x)*0.12, float64(y)*0.12, 4, 0.65, s.seed+62)
+				rock := hex(0x5e5a54).scale(0.35 + 0.9*light).scale(0.6 + 0.8*grain)
 				rock = mix(rock, rock.mul(s.sun).scale(1.3), light*0.3)
 				buf[y*W+x] = mix(buf[y*W+x], rock, cov)
 			}
@@ -212,10 +217,10 @@ func (s *landscape) render() *image.NRGBA {
 			patch := fbm(X*5, Y*9, 4, 0.5, s.seed+43)
 			g := mix(s.ground, hex(0x6d6a2c), smoothstep(0.45, 0.72, patch))
 			g = mix(g, hex(0x4b3b24), 0.6*smoothstep(0.55, 0.8, fbm(X*3+9, Y*6, 3, 0.5, s.seed+44)))
-			lean := (noise(X*5, Y*5, s.seed+45) - 0.5) * 0.8
-			blades := fbm((X+lean*(fy-bank)/fh)*260, Y*10, 3, 0.6, s.seed+41)
+			lean := (noise(X*5, Y*5, s.seed+45) - 0.5) * 0.25
+			blades := fbm((X+lean*(fy-bank)/fh)*320, Y*10, 3, 0.6, s.seed+41)
 			shade := smoothstep(bank+fh*0.1, bank, fy) // lighter at the top edge
-			g = g.scale(0.45 + 0.55*blades + 0.3*shade)
+			g = g.scale((0.45 + 0.55*blades + 0.3*shade) * s.groundLight)
 			rim := math.Exp(-(fy-bank+reeds)/(fh*0.004)) * 0.25
 			g = g.add(s.sun.scale(rim))
 			buf[y*W+x] = mix(buf[y*W+x], g, cover)
@@ -236,15 +241,21 @@ func (s *landscape) render() *image.NRGBA {
 	return img
 }
 
-// sky is the sky colour at a point, with sun glow, clouds and the sun disc.
+// air is the colour of the clear sky at a point, with the sun's glow but
+// without clouds or the sun itself: what distant mountains fade into.
+func (s *landscape) air(Y, px, py, sunPX, sunPY float64) (c rgb, glow, d float64) {
+	t := Y / s.horizon
+	c = mix(s.skyTop, s.skyMid, smoothstep(0, 0.65, t))
+	c = mix(c, s.skyLow, smoothstep(0.45, 1, t))
+	d = math.Hypot(px-sunPX, py-sunPY) / float64(s.h)
+	glow = 0.3*math.Exp(-d/0.035) + 0.3*math.Exp(-d/0.18)
+	return c.add(s.sun.scale(glow)), glow, d
+}
+
+// sky is the sky colour at a point: air, clouds and the sun disc.
 func (s *landscape) sky(X, Y, px, py, sunPX, sunPY float64) rgb {
 	t := Y / s.horizon
-	c := mix(s.skyTop, s.skyMid, smoothstep(0, 0.65, t))
-	c = mix(c, s.skyLow, smoothstep(0.45, 1, t))
-	fh := float64(s.h)
-	d := math.Hypot(px-sunPX, py-sunPY) / fh
-	glow := 0.3*math.Exp(-d/0.035) + 0.3*math.Exp(-d/0.18)
-	c = c.add(s.sun.scale(glow))
+	c, glow, d := s.air(Y, px, py, sunPX, sunPY)
 
 	if s.cloudiness > 0 {
 		n := fbm(X*1.6+0.3*Y, Y*7.5, 6, 0.55, s.seed+51)
@@ -323,15 +334,15 @@ func landscapeScene() *landscape {
 		skyTop: hex(0x1c4488), skyMid: hex(0x86b3dc), skyLow: hex(0xf7cf9c),
 		sun: hex(0xffc070), sunX: 0.72, sunY: 0.34, sunR: 0.026,
 		cloudiness: 0.5,
-		water:      hex(0x1a3f58), ground: hex(0x34421f),
+		water:      hex(0x1a3f58), ground: hex(0x34421f), groundLight: 0.85,
 		layers: []mountainLayer{
 			{base: 0.10, amp: 0.36, freq: 1.5, color: hex(0x5f729e), haze: 0.26, snow: 0.45, seed: 1},
 			{base: 0.06, amp: 0.24, freq: 2.2, color: hex(0x4d5f80), haze: 0.26, snow: 0.3, seed: 2},
 			{base: 0.03, amp: 0.13, freq: 3.2, color: hex(0x33465a), haze: 0.12, seed: 3},
 			{base: 0.012, amp: 0.06, freq: 4.4, color: hex(0x1d3126), haze: 0.04, trees: true, seed: 4},
 		},
-		boulders: [][3]float64{{0.63, 0.075, 0.045}, {0.69, 0.04, 0.028}, {0.17, 0.05, 0.035}},
-		seed: 7,
+		boulders: [][3]float64{{0.63, 0.08, 0.036}, {0.69, 0.045, 0.022}, {0.17, 0.05, 0.028}},
+		seed:     7,
 	}
 }
 
@@ -341,11 +352,11 @@ func portraitScene() *landscape {
 		w: 720, h: 1080,
 		horizon: 0.64, shore: 0.88, bankRise: 0.06,
 		skyTop: hex(0x2a2a6e), skyMid: hex(0xb07ab8), skyLow: hex(0xffb27a),
-		sun: hex(0xff9a58), sunX: 0.38, sunY: 0.52, sunR: 0.035,
+		sun: hex(0xff9a58), sunX: 0.45, sunY: 0.33, sunR: 0.032,
 		cloudiness: 0.7,
-		water:      hex(0x2a2548), ground: hex(0x2c3a22),
+		water:      hex(0x2a2548), ground: hex(0x2c3a22), groundLight: 0.6,
 		layers: []mountainLayer{
-			{base: 0.10, amp: 0.34, freq: 2.0, color: hex(0x6c5a8c), haze: 0.5, snow: 0.25, seed: 11},
+			{base: 0.10, amp: 0.34, freq: 2.0, color: hex(0x6c5a8c), haze: 0.35, snow: 0.25, seed: 11},
 			{base: 0.05, amp: 0.18, freq: 3.0, color: hex(0x3f3660), haze: 0.25, seed: 12},
 			{base: 0.01, amp: 0.06, freq: 4.5, color: hex(0x1b2224), haze: 0.05, trees: true, seed: 13},
 		},

@@ -107,26 +107,52 @@ func rotateCCW(img *image.NRGBA) *image.NRGBA {
 }
 
 // withOrientation inserts, right after SOI, an APP1 segment holding a
-// minimal Exif block: a big-endian TIFF header and IFD0 with the single
-// tag Orientation (0x0112, SHORT, count 1).
+// small Exif block: a big-endian TIFF header and IFD0 with Orientation
+// (0x0112) and the other tags Exif requires in a JPEG's IFD0 (resolution
+// 72 dpi, centred chroma siting).
 func withOrientation(jpg []byte, orientation uint16) ([]byte, error) {
 	if len(jpg) < 2 || jpg[0] != 0xFF || jpg[1] != 0xD8 {
 		return nil, fmt.Errorf("not a JPEG")
 	}
-	var tiff []byte
-	tiff = append(tiff, 'M', 'M', 0, 42)          // byte order, magic
-	tiff = binary.BigEndian.AppendUint32(tiff, 8) // offset of IFD0
-	tiff = binary.BigEndian.AppendUint16(tiff, 1) // one entry
-	tiff = binary.BigEndian.AppendUint16(tiff, 0x0112)
-	tiff = binary.BigEndian.AppendUint16(tiff, 3) // SHORT
-	tiff = binary.BigEndian.AppendUint32(tiff, 1) // count
-	tiff = binary.BigEndian.AppendUint16(tiff, orientation)
-	tiff = append(tiff, 0, 0)                     // pad the 4-byte value field
-	tiff = binary.BigEndian.AppendUint32(tiff, 0) // no next IFD
+	const (
+		typeShort    = 3
+		typeRational = 5
+		entries      = 5
+		dataOffset   = 8 + 2 + entries*12 + 4 // after the header and IFD0
+	)
+	be := binary.BigEndian
+	tiff := []byte{'M', 'M', 0, 42}
+	tiff = be.AppendUint32(tiff, 8) // IFD0 follows the header
+	tiff = be.AppendUint16(tiff, entries)
+	short := func(tag, v uint16) {
+		tiff = be.AppendUint16(tiff, tag)
+		tiff = be.AppendUint16(tiff, typeShort)
+		tiff = be.AppendUint32(tiff, 1)
+		tiff = be.AppendUint16(tiff, v)
+		tiff = append(tiff, 0, 0) // a SHORT is left-justified in the 4-byte field
+	}
+	rational := func(tag uint16, offset uint32) {
+		tiff = be.AppendUint16(tiff, tag)
+		tiff = be.AppendUint16(tiff, typeRational)
+		tiff = be.AppendUint32(tiff, 1)
+		tiff = be.AppendUint32(tiff, offset) // 8 bytes do not fit: stored after IFD0
+	}
+	// Entries in ascending tag order, as TIFF requires.
+	short(0x0112, orientation)      // Orientation
+	rational(0x011A, dataOffset)    // XResolution
+	rational(0x011B, dataOffset+8)  // YResolution
+	short(0x0128, 2)                // ResolutionUnit: inches
+	short(0x0213, 1)                // YCbCrPositioning: centred
+	tiff = be.AppendUint32(tiff, 0) // no next IFD
+	// The values of XResolution and YResolution: 72/1 each.
+	for range 2 {
+		tiff = be.AppendUint32(tiff, 72)
+		tiff = be.AppendUint32(tiff, 1)
+	}
 
 	payload := append([]byte("Exif\x00\x00"), tiff...)
 	seg := []byte{0xFF, 0xE1}
-	seg = binary.BigEndian.AppendUint16(seg, uint16(2+len(payload))) // length counts itself
+	seg = be.AppendUint16(seg, uint16(2+len(payload))) // length counts itself
 	seg = append(seg, payload...)
 
 	out := make([]byte, 0, len(jpg)+len(seg))

@@ -10,15 +10,24 @@ func hex(v uint32) rgb {
 	return rgb{float64(v>>16&0xff) / 255, float64(v>>8&0xff) / 255, float64(v&0xff) / 255}
 }
 
+// Colour arithmetic, channel by channel.
 func (c rgb) add(d rgb) rgb       { return rgb{c.r + d.r, c.g + d.g, c.b + d.b} }
 func (c rgb) scale(k float64) rgb { return rgb{c.r * k, c.g * k, c.b * k} }
 func (c rgb) mul(d rgb) rgb       { return rgb{c.r * d.r, c.g * d.g, c.b * d.b} }
+
+// mix is the linear blend from a (t = 0) to b (t = 1).
 func mix(a, b rgb, t float64) rgb {
 	return rgb{lerp(a.r, b.r, t), lerp(a.g, b.g, t), lerp(a.b, b.b, t)}
 }
-func lerp(a, b, t float64) float64       { return a + (b-a)*t }
-func clamp01(v float64) float64          { return math.Max(0, math.Min(1, v)) }
-func to8(v float64) uint8                { return uint8(clamp01(v)*255 + 0.5) }
+
+func lerp(a, b, t float64) float64 { return a + (b-a)*t }
+func clamp01(v float64) float64    { return math.Max(0, math.Min(1, v)) }
+
+// to8 quantises a channel to 8 bits.
+func to8(v float64) uint8 { return uint8(clamp01(v)*255 + 0.5) }
+
+// smooth is the cubic ease of t clamped to [0, 1]; smoothstep maps x from
+// [a, b] through it.
 func smooth(t float64) float64           { t = clamp01(t); return t * t * (3 - 2*t) }
 func smoothstep(a, b, x float64) float64 { return smooth((x - a) / (b - a)) }
 

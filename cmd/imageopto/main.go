@@ -1,0 +1,279 @@
+// Command imageopto is a standalone image server: it answers
+// GET /PATH?QUERY with the original at PATH transformed by QUERY, a Fastly
+// Image Optimizer query (width=400&height=400&fit=crop, …).
+//
+// With no flags it serves a few embedded sample images on localhost:8080
+// and prints example URLs to open:
+//
+//	go run ./cmd/imageopto
+//	curl -s 'http://localhost:8080/landscape.jpg?width=300' -o thumb.jpg
+//
+// Flags:
+//
+//	-addr HOST:PORT       listen address (default localhost:8080)
+//	-dir DIR              serve originals from DIR (confined to it)
+//	-origin URL           fetch originals from URL/PATH over HTTP(S)
+//	-cache-size SIZE      memory for caches, e.g. 256MB, 1GiB; 0 disables caching
+//	-lenient              drop bad parameters (listed in a warning header) instead of answering 400
+//	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
+//	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
+//
+// -dir and -origin are mutually exclusive. The server stops gracefully on
+// SIGINT or SIGTERM, letting requests in progress finish for up to ten
+// seconds.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/imageopto/imageopto"
+)
+
+// samples are the images served when neither -dir nor -origin is given.
+// They are drawn by ./internal/gensamples.
+//
+//go:embed samples/*
+var samples embed.FS
+
+// Server timeouts and limits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "imageopto:", err)
+	if errors.As(err, new(*usageError)) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}
+
+// usageError is a bad command line.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() + " (see -h)" }
+func (e *usageError) Unwrap() error { return e.err }
+
+// config is the parsed command line.
+type config struct {
+	addr         string
+	dir          string
+	origin       string
+	cacheSize    sizeFlag
+	lenient      bool
+	headerPrefix string
+	passQuery    bool
+}
+
+// parseFlags reads the command line. -h prints the usage to stdout and
+// returns flag.ErrHelp.
+func parseFlags(args []string, stdout io.Writer) (*config, error) {
+	cfg := &config{cacheSize: 256 << 20}
+	flags := flag.NewFlagSet("imageopto", flag.ContinueOnError)
+	flags.SetOutput(io.Discard) // errors are returned; -h prints below
+	flags.StringVar(&cfg.addr, "addr", "localhost:8080", "listen on `HOST:PORT`")
+	flags.StringVar(&cfg.dir, "dir", "", "serve originals from `DIR` (paths cannot leave it)")
+	flags.StringVar(&cfg.origin, "origin", "", "fetch originals from `URL`/PATH over HTTP(S)")
+	flags.Var(&cfg.cacheSize, "cache-size", "memory for caches, a `SIZE` like 256MB or 1GiB (two thirds for results, one third for originals); 0 disables caching")
+	flags.BoolVar(&cfg.lenient, "lenient", false, "drop bad parameters (listed in the warning header) instead of answering 400")
+	flags.StringVar(&cfg.headerPrefix, "header-prefix", "Imageopto", "prefix `NAME` of the info, warning and error headers (NAME-Info, NAME-Warning, NAME-Error); Fastly-IO for drop-in use")
+	flags.BoolVar(&cfg.passQuery, "pass-query", false, "pass query parameters that are not Fastly IO parameters on to -origin (they become part of the cache key)")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, `usage: imageopto [flags]
+
+Serves GET /PATH?QUERY: the original at PATH transformed by QUERY, a Fastly
+Image Optimizer query such as width=400&height=400&fit=crop. Without -dir or
+-origin it serves embedded sample images and prints example URLs.
+
+flags:
+`)
+			flags.SetOutput(stdout)
+			flags.PrintDefaults()
+			return nil, err
+		}
+		return nil, &usageError{err}
+	}
+	switch {
+	case flags.NArg() > 0:
+		return nil, &usageError{fmt.Errorf("unexpected arguments %q", flags.Args())}
+	case cfg.dir != "" && cfg.origin != "":
+		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
+	case cfg.cacheSize < 0:
+		return nil, &usageError{errors.New("-cache-size must not be negative")}
+	}
+	return cfg, nil
+}
+
+// run is the whole server: it parses args, serves until ctx is done, then
+// shuts down gracefully. It writes the banner and the log to stdout and
+// calls ready, when not nil, with the address it listens on once
+// connections are accepted. -h prints the usage and returns nil.
+func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr string)) error {
+	cfg, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stdout, nil))
+
+	src, err := openSource(cfg)
+	if err != nil {
+		return err
+	}
+	defer src.close()
+
+	opts := &imageopto.Options{
+		Lenient:      cfg.lenient,
+		HeaderPrefix: cfg.headerPrefix,
+		PassQuery:    cfg.passQuery,
+		Logger:       logger,
+	}
+	if size := int64(cfg.cacheSize); size == 0 {
+		opts.DisableCache = true
+	} else {
+		opts.Cache = imageopto.NewMemoryCache(size - size/3)
+		opts.SourceCache = imageopto.NewMemoryCache(size / 3)
+	}
+	h, err := imageopto.New(src.origin, opts)
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.Handle("GET /{$}", indexHandler(src))
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	printBanner(stdout, baseURL(cfg.addr, ln.Addr()), src, cfg)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-served:
+		return err // Serve failed; it never returns nil
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// source is where originals come from, with what to tell the user about it.
+type source struct {
+	origin   imageopto.Origin
+	describe string    // for the banner and the index page
+	examples []example // ready-to-open requests
+	close    func()
+}
+
+// openSource opens the origin the flags ask for: a directory, an HTTP
+// base URL, or the embedded samples.
+func openSource(cfg *config) (*source, error) {
+	switch {
+	case cfg.dir != "":
+		o, err := imageopto.NewDirOrigin(cfg.dir, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &source{
+			origin:   o,
+			describe: "originals from directory " + cfg.dir,
+			examples: dirExamples(cfg.dir),
+			close:    func() { _ = o.Close() },
+		}, nil
+	case cfg.origin != "":
+		o, err := imageopto.NewHTTPOrigin(cfg.origin, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &source{
+			origin:   o,
+			describe: "originals from " + strings.TrimRight(cfg.origin, "/") + "/PATH",
+			examples: []example{{Path: "/PATH?width=300", What: "PATH at 300 px wide"}},
+			close:    func() {},
+		}, nil
+	}
+	sub, err := fs.Sub(samples, "samples")
+	if err != nil {
+		return nil, err
+	}
+	return &source{
+		origin:   imageopto.NewFSOrigin(sub, 0),
+		describe: "embedded sample images",
+		examples: sampleExamples,
+		close:    func() {},
+	}, nil
+}
+
+// baseURL is the URL to print for the listener: the host the user asked
+// for (localhost when it was empty or a wildcard) with the port actually
+// bound.
+func baseURL(flagAddr string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(flagAddr)
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	port := "0"
+	if tcp, ok := bound.(*net.TCPAddr); ok {
+		port = fmt.Sprint(tcp.Port)
+	} else if _, p, err := net.SplitHostPort(bound.String()); err == nil {
+		port = p
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
