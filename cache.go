@@ -64,7 +64,7 @@ type memoryEntry struct {
 }
 
 // NewMemoryCache returns a cache holding at most maxBytes. A value larger
-// than an eighth of maxBytes is not stored, so one huge image cannot flush
+// than a quarter of maxBytes is not stored, so one huge image cannot flush
 // everything else.
 func NewMemoryCache(maxBytes int64) *MemoryCache {
 	return &MemoryCache{maxBytes: maxBytes, ll: list.New(), items: map[string]*list.Element{}, now: time.Now}
@@ -105,7 +105,7 @@ func (c *MemoryCache) Set(_ context.Context, key string, value []byte, ttl time.
 	if el, ok := c.items[key]; ok {
 		c.removeElement(el)
 	}
-	if size > c.maxBytes/8 {
+	if size > c.maxBytes/4 {
 		return nil
 	}
 	e := &memoryEntry{key: key, value: value}

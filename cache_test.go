@@ -204,8 +204,8 @@ func TestMemoryCacheByteBound(t *testing.T) {
 		keys     int
 	}{
 		{"small values many keys", 64 << 10, 512, 5000},
-		{"values near the eighth", 64 << 10, 8 << 10, 200},
-		{"values over the eighth mixed in", 64 << 10, 16 << 10, 200},
+		{"values near the quarter", 64 << 10, 16 << 10, 200},
+		{"values over the quarter mixed in", 64 << 10, 32 << 10, 200},
 		{"tiny cache", 2048, 300, 100},
 	}
 	for _, tc := range cases {
@@ -237,7 +237,7 @@ func TestMemoryCacheTooLarge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const maxBytes = 8000
-	eighth := int(maxBytes / 8)
+	quarter := int(maxBytes / 4)
 	valueOfSize := func(key string, size int) []byte {
 		return make([]byte, size-len(key)-memoryEntryOverhead)
 	}
@@ -246,9 +246,9 @@ func TestMemoryCacheTooLarge(t *testing.T) {
 		size   int // entry size including key and overhead
 		stored bool
 	}{
-		{"well under", eighth / 2, true},
-		{"exactly an eighth", eighth, true},
-		{"one over an eighth", eighth + 1, false},
+		{"well under", quarter / 2, true},
+		{"exactly a quarter", quarter, true},
+		{"one over a quarter", quarter + 1, false},
 		{"half the cache", maxBytes / 2, false},
 		{"whole cache", maxBytes, false},
 		{"more than the cache", 10 * maxBytes, false},

@@ -28,13 +28,21 @@ const PipelineVersion = "1"
 var ErrForbidden = errors.New("imageopto: forbidden")
 
 // Request is what a request hook sees and may change before anything is
-// fetched: the origin path and the parsed parameters. Header is a copy of the
-// client's request headers, for reading only.
+// fetched: the origin path, the parsed parameters and the query sent to the
+// origin. RawQuery and Header are the client's, for reading only.
 type Request struct {
-	Path     string
-	Params   Params
-	RawQuery string // the client's raw query string, as received
-	Header   http.Header
+	// Path is the origin path (rewritable).
+	Path string
+	// Params are the parsed parameters (rewritable).
+	Params Params
+	// OriginQuery is the query string sent to the origin and made part of
+	// the cache key (rewritable): the parameters that are not Fastly IO
+	// parameters when Options.PassQuery is set, else "".
+	OriginQuery string
+	// RawQuery is the client's query string as received.
+	RawQuery string
+	// Header is a copy of the client's request headers.
+	Header http.Header
 }
 
 // Options configure a Handler. A nil *Options means every default below.
@@ -45,7 +53,8 @@ type Options struct {
 	// Cache stores transformed images. Default: a MemoryCache of 256 MiB.
 	Cache Cache
 	// SourceCache stores originals, so that N sizes of one image cost one
-	// origin fetch. Default: a MemoryCache of 128 MiB.
+	// origin fetch. Default: a MemoryCache of 256 MiB (which holds originals
+	// up to 64 MiB, above the default 50 MiB source limit).
 	SourceCache Cache
 	// DisableCache turns both caches off (request collapsing stays on).
 	DisableCache bool
@@ -133,7 +142,7 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 			o.Cache = NewMemoryCache(256 << 20)
 		}
 		if o.SourceCache == nil {
-			o.SourceCache = NewMemoryCache(128 << 20)
+			o.SourceCache = NewMemoryCache(256 << 20)
 		}
 	}
 	h := &Handler{
@@ -226,6 +235,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("query string longer than %d bytes", h.opts.MaxQueryBytes), http.StatusRequestURITooLong)
 		return
 	}
+	if strings.Trim(r.URL.Path, "/") == "" {
+		http.Error(w, "not found", http.StatusNotFound) // no image at the root
+		return
+	}
 	path, err := CleanPath(r.URL.Path)
 	if err != nil {
 		h.fail(w, r, err)
@@ -243,13 +256,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
+	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery}
 	if h.opts.PassQuery {
-		req.RawQuery = foreignQuery(r.URL.RawQuery)
-	} else {
-		req.RawQuery = ""
+		req.OriginQuery = foreignQuery(r.URL.RawQuery)
 	}
 	if h.opts.Hook != nil {
+		req.Header = r.Header.Clone()
 		if err := h.opts.Hook(r.Context(), req); err != nil {
 			h.fail(w, r, err)
 			return
@@ -259,7 +271,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	job := &job{path: req.Path, params: req.Params, query: req.RawQuery}
+	job := &job{path: req.Path, params: req.Params, query: req.OriginQuery}
 	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
 	job.key = h.key(job)
 

@@ -190,7 +190,12 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 		f, err = o.root.Open(p)
 	}
 	if err != nil {
-		if isNotFound(err) || errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "escapes") {
+		// os.Root refuses paths that leave the root (through "..", absolute
+		// or symbolic links) with an error that carries no errno; those are
+		// the client's doing, like a missing file. Errors with an errno
+		// other than the not-found family are the origin's trouble.
+		var errno syscall.Errno
+		if isNotFound(err) || errors.Is(err, fs.ErrPermission) || !errors.As(err, &errno) {
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrOriginFailed, err)
@@ -362,6 +367,12 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 				return fmt.Errorf("redirect to scheme %q", req.URL.Scheme)
+			}
+			if req.URL.Host != via[0].URL.Host {
+				// Credentials configured for the origin stay with the origin.
+				for k := range o.Header {
+					req.Header.Del(k)
+				}
 			}
 			return nil
 		},

@@ -62,6 +62,10 @@ const (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the process at once, without waiting for the shutdown
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, nil)
 	if err == nil {
 		return
@@ -76,7 +80,10 @@ func main() {
 // usageError is a bad command line.
 type usageError struct{ err error }
 
+// Error adds a pointer to -h.
 func (e *usageError) Error() string { return e.err.Error() + " (see -h)" }
+
+// Unwrap returns the underlying error.
 func (e *usageError) Unwrap() error { return e.err }
 
 // config is the parsed command line.

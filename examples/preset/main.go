@@ -51,10 +51,10 @@ func main() {
 
 	hook := func(ctx context.Context, r *imageopto.Request) error {
 		// r.Params holds the request's Fastly IO parameters; r.RawQuery the
-		// others (thanks to PassQuery below), among them preset.
+		// whole query as received, among it preset. Nothing is passed on
+		// to the origin (r.OriginQuery stays empty).
 		q, _ := url.ParseQuery(r.RawQuery)
 		name := q.Get("preset")
-		r.RawQuery = "" // pass nothing on to the origin or into the cache key
 		if r.Params != (imageopto.Params{}) {
 			return fmt.Errorf("%w: use ?preset= (%s)", imageopto.ErrForbidden, known) // 403
 		}
@@ -70,7 +70,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := imageopto.New(origin, &imageopto.Options{Hook: hook, PassQuery: true})
+	h, err := imageopto.New(origin, &imageopto.Options{Hook: hook})
 	if err != nil {
 		log.Fatal(err)
 	}
