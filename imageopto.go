@@ -3,8 +3,18 @@
 //
 // # Quick start
 //
-// The engine works without HTTP: parse a Fastly IO query, then transform an
-// image with it.
+// Mount a Handler in your server. It fetches originals from an Origin,
+// transforms them by the request's query and caches the results:
+//
+//	origin, err := imageopto.NewDirOrigin("/srv/photos", 0)
+//	if err != nil { ... }
+//	h, err := imageopto.New(origin, nil) // nil: the defaults documented on Options
+//	if err != nil { ... }
+//	mux.Handle("/img/", http.StripPrefix("/img", h))
+//	// GET /img/cat.jpg?width=400&height=400&fit=crop
+//
+// The engine also works without HTTP: parse a Fastly IO query, then
+// transform an image with it.
 //
 //	p, err := imageopto.ParseParams("width=400&height=400&fit=crop&bg-color=fff")
 //	if err != nil {
@@ -105,11 +115,58 @@
 // ErrCorrupt and ErrSourceTooLarge 422, ErrOverloaded 503, timeouts 504,
 // ErrInternal (a recovered panic) 500.
 //
+// # Origins
+//
+// An Origin has one method, Fetch, and OriginFunc adapts a function. Built
+// in: NewDirOrigin (a directory, confined with os.Root: no "..", no absolute
+// paths, no symbolic links out), NewFSOrigin (any fs.FS, such as an
+// embed.FS) and NewHTTPOrigin (a fixed base URL, with its own client:
+// connect, header and total timeouts, no proxy from the environment, at most
+// three redirects, no transparent gzip, a byte cap, conditional requests).
+// Client headers such as cookies and credentials are never forwarded; query
+// parameters that are not Fastly IO parameters reach the origin only with
+// Options.PassQuery (D5).
+//
+// # Caching
+//
+// The handler keeps two caches: results, keyed by a hash of
+// PipelineVersion, the origin path, the canonical parameters (Params.Encode)
+// and the negotiated output format — never the raw Accept header — and
+// originals, so that N sizes of one image cost one origin fetch. Both are
+// MemoryCaches bounded by bytes unless Options supply other Cache
+// implementations; a failing cache is logged and treated as a miss.
+// Freshness comes from the origin's Cache-Control or Expires, bounded by
+// Options.MinTTL and MaxTTL (DefaultTTL when the origin says nothing). A
+// stale entry is revalidated with a conditional request: a 304 refreshes it
+// without transforming again, and when the origin fails the stale copy is
+// served with a warning. Origin 404 and 410 answers are remembered for
+// Options.NotFoundTTL.
+//
+// Responses carry Content-Type from our encoder, Content-Length, a strong
+// ETag (If-None-Match gives 304), Last-Modified when the origin gave one,
+// Cache-Control, Vary: Accept exactly when content negotiation took part
+// (D16), X-Content-Type-Options: nosniff, and the info header (D27:
+// Imageopto-Info by default, Fastly-IO-Info with HeaderPrefix "Fastly-IO").
+//
 // # Concurrency
 //
 // Everything in this package is safe for concurrent use and keeps no global
 // state: codecs are an explicit table, never the image.Decode registry, so
-// formats registered by the host program are not reachable. One
-// transformation runs on the calling goroutine only; bounding how many run
-// at once is the caller's job.
+// formats registered by the host program are not reachable, and two Handlers
+// with different options coexist. Transform runs on the calling goroutine.
+// The Handler runs one flight per cache key: N concurrent identical misses
+// make one origin fetch and one transformation; each waiter leaves on its own
+// context, and the flight runs detached with its own deadline
+// (Options.FlightTimeout), recovering panics into errors. At most
+// Options.MaxConcurrent transformations run at once; up to Options.MaxQueue
+// wait at most Options.QueueTimeout, and the rest get 503 with Retry-After.
+//
+// # Security considerations
+//
+// Sources are sniffed by magic bytes and gated on their header before any
+// pixel buffer is allocated (Limits). Paths are checked by CleanPath. Set
+// the host server's timeouts (ReadHeaderTimeout at least) against slow
+// clients; the server command shows values that work. Parameter errors
+// repeat at most 64 bytes of a value; 5xx bodies never carry details, which
+// go to Options.Logger instead.
 package imageopto

@@ -98,17 +98,22 @@ type Header struct {
 	// Scans is the number of JPEG SOS markers (0 when the data ends before
 	// the first scan); 1 for other formats.
 	Scans int
-	// BytesPerPixel is the size per pixel of the buffers the decoder
-	// allocates for this image, for memory estimates. It includes the
-	// coefficient buffers of progressive JPEG and the per-pass buffers of
-	// interlaced PNG; it excludes the 4 bytes per pixel of the NRGBA
-	// conversion in Decode.
+	// BytesPerPixel is the peak size per pixel of the buffers the decoder
+	// allocates for this image, for memory estimates; it excludes the 4
+	// bytes per pixel of the NRGBA that Decode returns (which reuses the
+	// decoder's buffer for NRGBA, RGBA and CMYK results). JPEG: grey 1,
+	// Y'CbCr 3, RGB 7 (planes, then RGBA), CMYK/YCCK 8 (planes, then CMYK),
+	// plus 4 bytes per sample of coefficients when progressive (9 for
+	// 4:2:0). PNG: the image/png result type (paletted and grey 1, grey16 2,
+	// RGBA/NRGBA 4, 16-bit 8), doubled when Adam7-interlaced. GIF 1 (the
+	// paletted frame). WebP: lossy 3 (4 with alpha), lossless 4.
 	BytesPerPixel int
 	// ColorComponents is the number of JPEG colour components (1, 3 or 4);
 	// 0 for other formats.
 	ColorComponents int
-	// ICC is the embedded ICC profile (JPEG APP2 chain or PNG iCCP, at most
-	// 4 MiB), or nil. Nothing in this package acts on it.
+	// ICC is the embedded ICC profile (JPEG APP2 chain, PNG iCCP or WebP
+	// ICCP, at most 4 MiB), or nil when absent or malformed. Nothing in
+	// this package acts on it.
 	ICC []byte
 }
 

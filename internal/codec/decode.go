@@ -17,8 +17,10 @@ import (
 // the origin. EXIF orientation is not applied; a GIF frame smaller than the
 // logical screen is placed on a transparent screen.
 //
-// Before decoding, Decode checks that data still declares h's dimensions, so
-// the decoder cannot allocate more than the caller admitted. Decoder errors,
+// Decode enforces no limits: it allocates about EstimateBytes(h) plus 4
+// bytes per pixel, and callers gate on that before calling it. Before
+// decoding, it checks that data still declares h's dimensions, so the
+// decoder cannot allocate more than the caller admitted. Decoder errors,
 // recovered decoder panics and decoded bounds that differ from h all return
 // an error wrapping ErrCorrupt.
 func Decode(data []byte, h Header) (img *image.NRGBA, err error) {

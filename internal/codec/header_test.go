@@ -310,6 +310,7 @@ func TestReadHeaderJPEGBad(t *testing.T) {
 		{"SOF2 then SOF10", withSegments(base[:2], sof(jpegSOF2, 8, 3), sof(0xCA, 8, 3))},
 		{"12-bit", withSegments(base[:2], sof(jpegSOF1, 12, 3))},
 		{"two components", withSegments(base[:2], sof(jpegSOF0, 8, 2))},
+		{"CMYK without Adobe APP14", withSegments(base[:2], sof(jpegSOF0, 8, 4))},
 		{"SOF wrong length", withSegments(base[:2], jpegSegment(jpegSOF0, []byte{8, 0, 8, 0, 8, 3, 1, 0x11}))},
 		{"zero height (DNL)", withSegments(base[:2], sof(jpegSOF0, 8, 1)[:5], []byte{0, 0, 0, 8, 1, 1, 0x11, 0})},
 		{"bad sampling", withSegments(base[:2], jpegSegment(jpegSOF0, []byte{8, 0, 8, 0, 8, 1, 1, 0x50, 0}))},

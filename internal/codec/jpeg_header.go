@@ -99,6 +99,10 @@ walk:
 	if !s.sofSeen {
 		return Header{}, corruptf("jpeg: no SOF marker before the end of the data")
 	}
+	if s.nComp == 4 && !s.adobeValid {
+		// image/jpeg cannot tell CMYK from YCCK without it.
+		return Header{}, corruptf("jpeg: 4-component image without an Adobe APP14 marker")
+	}
 	return s.finish(), nil
 }
 

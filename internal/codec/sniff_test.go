@@ -82,3 +82,17 @@ func TestSniffFixtures(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodable(t *testing.T) {
+	t.Parallel()
+	for _, f := range []Format{JPEG, PNG, GIF, WebP} {
+		if !f.Decodable() {
+			t.Errorf("%s not decodable", f)
+		}
+	}
+	for _, f := range []Format{AVIF, HEIC, JXL, TIFF, BMP, SVG, PDF, ICO, PSD, MP4, ""} {
+		if f.Decodable() {
+			t.Errorf("%q decodable", f)
+		}
+	}
+}
