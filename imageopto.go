@@ -79,7 +79,7 @@
 //	viewbox        unsupported (400): SVG output is not built
 //	width          supported
 //
-// Steps run in the fixed order of D13: decode → EXIF orientation →
+// Steps run in the fixed order of D13: decode → ICC profile to sRGB → EXIF orientation →
 // trim-color → precrop → trim → crop → orient → resize (width, height, dpr,
 // fit, resize-filter, upscale rules) → pad or canvas → bg-color → brightness,
 // contrast, saturation → sharpen → blur → bw → encode.
@@ -95,10 +95,15 @@
 // PSD. Written: JPEG (baseline), PNG (truecolour, grey or exact palette),
 // GIF (exact palette, or median cut with dithering). Without a format
 // parameter the output keeps the source format; WebP sources become JPEG, or
-// PNG when they have alpha, until WebP output exists. Not yet: progressive
-// JPEG, palette PNG (png8), WebP and AVIF output, animation, colour profiles
-// (embedded ICC profiles are currently ignored and the pixels treated as
-// sRGB), metadata keeping.
+// PNG when they have alpha, unless a WebP encoder is configured. Not yet:
+// progressive JPEG, palette PNG (png8), animation, metadata keeping.
+//
+// Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
+// applied first, converting the pixels to sRGB — matrix/TRC, grey and
+// LUT-based (mft1, mft2, mAB) RGB profiles, relative colorimetric. Profiles
+// that are sRGB already cost nothing; untagged images are treated as sRGB; a
+// broken or unsupported profile is ignored with a warning. Outputs are sRGB
+// and untagged; all metadata is stripped.
 //
 // # Limits
 //

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/imageopto/imageopto/internal/icc"
 	"github.com/imageopto/imageopto/internal/imaging"
 )
 
@@ -53,6 +54,8 @@ type SourceInfo struct {
 	Scans         int   // JPEG scans (SOS markers)
 	Bytes         int64 // encoded size
 	BytesPerPixel int   // of the decoder's own buffer, for memory estimates
+	// ICC is the embedded colour profile (nil: untagged, treated as sRGB).
+	ICC []byte
 }
 
 // Upright returns the source size after EXIF orientation.
@@ -296,7 +299,14 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	w, h := src.Width, src.Height
 	add := func(s Step) { pl.Steps = append(pl.Steps, s) }
 
-	// 1. EXIF orientation.
+	// 1. Colour profile to sRGB, then EXIF orientation.
+	if len(src.ICC) > 0 {
+		if step, err := newColorStep(src.ICC); err != nil {
+			warn("colour profile ignored, treated as sRGB: " + err.Error())
+		} else if step != nil {
+			add(step)
+		}
+	}
 	if o := src.Orientation; o > 1 && o <= 8 {
 		add(&orientStep{o: o, exif: true})
 		if o.Swaps() {
@@ -578,6 +588,36 @@ func fillColor(p Params, src SourceInfo, out ImageFormat) color.NRGBA {
 	}
 	return color.NRGBA{255, 255, 255, 255}
 }
+
+// colorStep converts pixels from an embedded ICC profile to sRGB.
+type colorStep struct {
+	t    *icc.Transform
+	desc string
+}
+
+// newColorStep prepares the conversion of a profile to sRGB; it returns nil
+// when the profile is sRGB already (nothing to do).
+func newColorStep(profile []byte) (*colorStep, error) {
+	p, err := icc.Parse(profile)
+	if err != nil {
+		return nil, err
+	}
+	if p.IsSRGB() {
+		return nil, nil
+	}
+	t, err := p.ToSRGB()
+	if err != nil {
+		return nil, err
+	}
+	return &colorStep{t: t, desc: p.String()}, nil
+}
+
+func (s *colorStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	s.t.ApplyNRGBA(img)
+	return img, nil
+}
+
+func (s *colorStep) String() string { return "to-srgb(" + s.desc + ")" }
 
 // The built-in steps. Each resolves its geometry from the image it is given
 // with the same functions NewPlan used.

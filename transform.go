@@ -114,6 +114,7 @@ func sourceInfo(h codec.Header, n int) SourceInfo {
 		s.Orientation = Orientation(h.Orientation)
 	}
 	s.Lossless = h.Format == codec.PNG || h.Format == codec.GIF
+	s.ICC = h.ICC
 	return s
 }
 
