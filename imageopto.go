@@ -64,7 +64,8 @@
 //	height         supported
 //	level          accepted, ignored (only meaningful for mp4)
 //	metadata       not yet (400): all metadata is stripped
-//	optimize       not yet (400 unless quality is given, which overrides it)
+//	optimize       supported: per-image quality from an SSIM target
+//	               (see Optimize.Target); quality overrides it
 //	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
 //	pad            supported (CSS shorthand, pixels and percentages)
 //	precrop        supported (as crop)

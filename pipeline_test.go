@@ -171,7 +171,6 @@ func TestPlanErrors(t *testing.T) {
 		{"not yet pjpg", src(JPEG, 40, 30), "format=pjpg", "format", true},
 		{"not yet png8", src(JPEG, 40, 30), "format=png8", "format", true},
 		{"not yet metadata", src(JPEG, 40, 30), "metadata=copyright", "metadata", true},
-		{"not yet optimize", src(JPEG, 40, 30), "optimize=high", "optimize", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

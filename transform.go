@@ -11,6 +11,7 @@ import (
 
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/imaging"
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 // TransformOptions configure Transform. A nil *TransformOptions means the
@@ -213,16 +214,48 @@ func onlyQuality(p Params) bool {
 	return p.Quality != 0 && p == q
 }
 
-// encode writes img in the plan's output format.
+// encode writes img in the plan's output format. With optimize= it first
+// searches the quality (and records it in the plan).
 func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 	if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) {
 		imaging.Flatten(img, plan.Background)
 	}
+	if plan.OptimizeTarget > 0 {
+		q, err := quality.Search(quality.Sample(img, optimizeSamplePixels), plan.OptimizeTarget,
+			optimizeMinQuality, optimizeMaxQuality, func(m *image.NRGBA, q int) (*image.NRGBA, error) {
+				data, err := encodeAt(m, plan, codecs, q)
+				if err != nil {
+					return nil, err
+				}
+				_, decode, err := inspect(data, codecs)
+				if err != nil {
+					return nil, err
+				}
+				return decode()
+			})
+		if err != nil {
+			return nil, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
+		}
+		plan.Quality = q
+	}
+	return encodeAt(img, plan, codecs, plan.Quality)
+}
+
+// Bounds of the optimize= search: the qualities tried, and the size of the
+// sample it runs on.
+const (
+	optimizeMinQuality   = 30
+	optimizeMaxQuality   = 95
+	optimizeSamplePixels = 512 * 512
+)
+
+// encodeAt writes img in the plan's output format at quality q.
+func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
 	switch plan.Format {
 	case JPEG:
-		err = codec.EncodeJPEG(&buf, img, plan.Quality)
+		err = codec.EncodeJPEG(&buf, img, q)
 	case PNG:
 		err = codec.EncodePNG(&buf, img)
 	case GIF:
@@ -232,7 +265,7 @@ func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 		if c == nil || c.Encode == nil {
 			return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
 		}
-		err = c.Encode(&buf, img, EncodeOptions{Quality: plan.Quality, Lossless: plan.Lossless, Progressive: plan.Progressive})
+		err = c.Encode(&buf, img, EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)

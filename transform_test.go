@@ -463,3 +463,41 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestOptimize: optimize= picks a quality per image; a higher setting gives
+// a smaller file, an explicit quality overrides it, and lossless outputs
+// ignore it.
+func TestOptimize(t *testing.T) {
+	t.Parallel()
+	img := image.NewNRGBA(image.Rect(0, 0, 640, 400))
+	for y := range 400 {
+		for x := range 640 {
+			fx, fy := float64(x), float64(y)
+			v := 128 + 60*math.Sin(fx/23)*math.Cos(fy/17) + 40*math.Sin((fx+fy)/9)
+			img.SetNRGBA(x, y, color.NRGBA{uint8(v), uint8(fy * 255 / 400), uint8(255 - v), 255})
+		}
+	}
+	data := encodePNG(t, img)
+	sizes := map[Optimize]int{}
+	for _, o := range []Optimize{OptimizeLow, OptimizeMedium, OptimizeHigh} {
+		res, err := TransformBytes(context.Background(), data, Params{Optimize: o, Format: FormatJPG}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, o.Target(), res.Plan.OptimizeTarget)
+		assert.GreaterOrEqual(t, res.Plan.Quality, optimizeMinQuality)
+		assert.LessOrEqual(t, res.Plan.Quality, optimizeMaxQuality)
+		sizes[o] = len(res.Data)
+		t.Logf("optimize=%s: q%d, %d bytes", o, res.Plan.Quality, len(res.Data))
+	}
+	assert.Greater(t, sizes[OptimizeLow], sizes[OptimizeMedium])
+	assert.Greater(t, sizes[OptimizeMedium], sizes[OptimizeHigh])
+
+	res, err := TransformBytes(context.Background(), data, Params{Optimize: OptimizeHigh, Quality: 77, Format: FormatJPG}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 77, res.Plan.Quality)
+	assert.Zero(t, res.Plan.OptimizeTarget)
+
+	res, err = TransformBytes(context.Background(), data, Params{Optimize: OptimizeHigh}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, PNG, res.Output.Format)
+	assert.Zero(t, res.Plan.OptimizeTarget, "lossless output: nothing to optimise")
+}
