@@ -505,7 +505,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case "": // D15: keep the source format where it can be written
 		switch src.Format {
 		case JPEG:
-			return outputChoice{ImageFormat: JPEG, progressive: src.Progressive && progressiveJPEG}, nil
+			return outputChoice{ImageFormat: JPEG, progressive: src.Progressive}, nil
 		case PNG, GIF:
 			return outputChoice{ImageFormat: src.Format}, nil
 		case WebP, AVIF:
@@ -526,7 +526,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		}
 		return outputChoice{ImageFormat: JPEG}, nil
 	case FormatJPG:
-		return outputChoice{ImageFormat: JPEG, progressive: src.Format == JPEG && src.Progressive && progressiveJPEG}, nil
+		return outputChoice{ImageFormat: JPEG, progressive: src.Format == JPEG && src.Progressive}, nil
 	case FormatBJPG:
 		return outputChoice{ImageFormat: JPEG}, nil
 	case FormatPNG:
@@ -534,9 +534,6 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatGIF:
 		return outputChoice{ImageFormat: GIF}, nil
 	case FormatPJPG:
-		if !progressiveJPEG {
-			return fail("progressive JPEG output is not supported yet")
-		}
 		return outputChoice{ImageFormat: JPEG, progressive: true}, nil
 	case FormatPNG8:
 		return fail("palette PNG output is not supported yet")
@@ -557,9 +554,6 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	}
 	return fail("unknown format")
 }
-
-// progressiveJPEG reports whether this build writes progressive JPEG.
-const progressiveJPEG = false
 
 // unsupported reports parameters whose values are valid but not implemented
 // by this build (D24).

@@ -94,9 +94,9 @@ func TestPlanWorkedExamples(t *testing.T) {
 		{"2.27", src(JPEG, 1000, 800), "trim=25,50,75", nil, 900, 700, JPEG},
 		{"2.27", src(JPEG, 1000, 800), "trim=25,50", nil, 900, 750, JPEG},
 		{"2.27", src(JPEG, 1000, 800), "trim=0.25", nil, 500, 400, JPEG},
-		// §3 worked pipeline example (progressive output is not built yet: jpg).
+		// §3 worked pipeline example.
 		{"3", SourceInfo{Format: JPEG, Width: 4000, Height: 3000, Orientation: 6, Frames: 1},
-			"crop=1:1&orient=h&width=500&pad=10&bg-color=000&format=jpg&quality=70", nil, 520, 520, JPEG},
+			"crop=1:1&orient=h&width=500&pad=10&bg-color=000&format=pjpg&quality=70", nil, 520, 520, JPEG},
 		// D2: upscale off clamps the fit=crop box to the image.
 		{"D2", src(JPEG, 200, 100), "width=300&height=300&fit=crop", nil, 200, 100, JPEG},
 		{"D2", src(JPEG, 200, 100), "width=300&height=300&fit=cover", nil, 200, 100, JPEG},
@@ -168,7 +168,6 @@ func TestPlanErrors(t *testing.T) {
 		{"D24 viewbox", src(JPEG, 40, 30), "viewbox=1", "viewbox", true},
 		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},
-		{"not yet pjpg", src(JPEG, 40, 30), "format=pjpg", "format", true},
 		{"not yet png8", src(JPEG, 40, 30), "format=png8", "format", true},
 		{"not yet metadata", src(JPEG, 40, 30), "metadata=copyright", "metadata", true},
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/imaging"
+	"github.com/imageopto/imageopto/internal/jpegenc"
 	"github.com/imageopto/imageopto/internal/quality"
 )
 
@@ -255,7 +256,8 @@ func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, erro
 	var err error
 	switch plan.Format {
 	case JPEG:
-		err = codec.EncodeJPEG(&buf, img, q)
+		err = jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: q, Progressive: plan.Progressive,
+			Subsampling: jpegenc.S420, OptimizeHuffman: true})
 	case PNG:
 		err = codec.EncodePNG(&buf, img)
 	case GIF:

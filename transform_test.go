@@ -310,7 +310,7 @@ func TestTransformSmartCrop(t *testing.T) {
 // TestTransformOriginalIsSmaller pins D18.
 func TestTransformOriginalIsSmaller(t *testing.T) {
 	t.Parallel()
-	data := encodeJPEG(t, quadrants(64, 64), 20, 0)
+	data := encodeJPEG(t, photoLike(64, 64), 20, 0)
 	res, err := TransformBytes(context.Background(), data, Params{Quality: 100}, nil)
 	require.NoError(t, err)
 	assert.True(t, res.Original)
@@ -500,4 +500,44 @@ func TestOptimize(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, PNG, res.Output.Format)
 	assert.Zero(t, res.Plan.OptimizeTarget, "lossless output: nothing to optimise")
+}
+
+// TestJPEGModes: pjpg writes progressive JPEG, bjpg baseline, and jpg (or no
+// format) keeps the source's mode (D15).
+func TestJPEGModes(t *testing.T) {
+	t.Parallel()
+	baseline := encodeJPEG(t, photoLike(64, 48), 90, 0)
+	progressiveSrc, err := TransformBytes(context.Background(), baseline, Params{Format: FormatPJPG}, nil)
+	require.NoError(t, err)
+	sof := func(data []byte) byte { // the SOFn marker's n
+		for i := 2; i+4 < len(data); {
+			if data[i] != 0xFF {
+				return 0
+			}
+			m := data[i+1]
+			if m >= 0xC0 && m <= 0xC2 {
+				return m
+			}
+			i += 2 + int(data[i+2])<<8 | int(data[i+3])
+		}
+		return 0
+	}
+	require.Equal(t, byte(0xC2), sof(progressiveSrc.Data), "pjpg")
+	cases := []struct {
+		src   []byte
+		query string
+		want  byte
+	}{
+		{baseline, "width=32", 0xC0},
+		{baseline, "format=jpg&width=32", 0xC0},
+		{baseline, "format=pjpeg&width=32", 0xC2},
+		{progressiveSrc.Data, "width=32", 0xC2},
+		{progressiveSrc.Data, "format=jpeg&width=32", 0xC2},
+		{progressiveSrc.Data, "format=bjpg&width=32", 0xC0},
+		{encodePNG(t, photoLike(64, 48)), "format=jpg", 0xC0},
+	}
+	for _, c := range cases {
+		res, _ := run(t, c.src, c.query, nil)
+		assert.Equal(t, c.want, sof(res.Data), c.query)
+	}
 }
