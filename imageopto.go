@@ -57,9 +57,9 @@
 //	dpr            supported
 //	enable         supported (upscale)
 //	fit            supported (bounds, cover, crop)
-//	format         jpg, bjpg, png, gif, auto supported; pjpg, png8, webp,
-//	               webpll, webply, avif: not yet (400); jxl, pjxl, mp4, svg:
-//	               unsupported (400)
+//	format         jpg, bjpg, pjpg, png, gif, auto supported; webp, webpll,
+//	               webply, avif with a configured codec (wasmcodec), else 400;
+//	               png8: not yet (400); jxl, pjxl, mp4, svg: unsupported (400)
 //	frame          supported (the first frame is used; animation is not yet kept)
 //	height         supported
 //	level          accepted, ignored (only meaningful for mp4)
@@ -92,12 +92,14 @@
 // marker; EXIF orientation applied), PNG (all bit depths, palette,
 // interlaced), GIF (first frame), WebP (lossy with the correct limited-range
 // colour conversion, lossless, alpha). Recognised and refused with
-// ErrUnsupportedFormat (415): AVIF, HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO,
-// PSD. Written: JPEG (baseline), PNG (truecolour, grey or exact palette),
-// GIF (exact palette, or median cut with dithering). Without a format
+// ErrUnsupportedFormat (415) unless a codec for them is configured: AVIF,
+// HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
+// encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
+// (truecolour, grey or exact palette), GIF (exact palette, or median cut
+// with dithering). Without a format
 // parameter the output keeps the source format; WebP sources become JPEG, or
 // PNG when they have alpha, unless a WebP encoder is configured. Not yet:
-// progressive JPEG, palette PNG (png8), animation, metadata keeping.
+// palette PNG (png8), animation, metadata keeping.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
