@@ -95,6 +95,10 @@ type Options struct {
 	// PREFIX-Info, PREFIX-Error, PREFIX-Warning. Default: "Imageopto";
 	// "Fastly-IO" gives drop-in compatibility.
 	HeaderPrefix string
+	// Signer, when set, makes the handler serve only signed URLs (see
+	// Signer): a missing, wrong or expired signature gets 403. The check
+	// runs before the hook. Default: nil (unsigned URLs are served).
+	Signer *Signer
 	// Hook, when set, runs after parsing and before anything is fetched. It
 	// may rewrite r.Path and r.Params, or refuse the request by returning an
 	// error (StatusCode of the error is the response status; ErrForbidden
@@ -256,9 +260,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if h.opts.Signer != nil {
+		if err := h.opts.Signer.Verify(path, p, r.URL.RawQuery); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
 	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery}
 	if h.opts.PassQuery {
-		req.OriginQuery = foreignQuery(r.URL.RawQuery)
+		q := r.URL.RawQuery
+		if h.opts.Signer != nil {
+			q = stripSignature(q)
+		}
+		req.OriginQuery = foreignQuery(q)
 	}
 	if h.opts.Hook != nil {
 		req.Header = r.Header.Clone()

@@ -17,6 +17,12 @@
 //	-lenient              drop bad parameters (listed in a warning header) instead of answering 400
 //	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
 //	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
+//	-sign-key KEY         serve only URLs signed with KEY (repeat for rotation; the
+//	                      first signs); default from $IMAGEOPTO_SIGN_KEYS (comma-separated)
+//
+// Signing URLs for a server started with -sign-key:
+//
+//	imageopto sign -key KEY [-expires 24h] [-prefix /img] URL...
 //
 // -dir and -origin are mutually exclusive. The server stops gracefully on
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
@@ -95,7 +101,17 @@ type config struct {
 	lenient      bool
 	headerPrefix string
 	passQuery    bool
+	signKeys     stringList
 }
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+// String joins the values.
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+// Set adds a value.
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 // parseFlags reads the command line. -h prints the usage to stdout and
 // returns flag.ErrHelp.
@@ -110,6 +126,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.BoolVar(&cfg.lenient, "lenient", false, "drop bad parameters (listed in the warning header) instead of answering 400")
 	flags.StringVar(&cfg.headerPrefix, "header-prefix", "Imageopto", "prefix `NAME` of the info, warning and error headers (NAME-Info, NAME-Warning, NAME-Error); Fastly-IO for drop-in use")
 	flags.BoolVar(&cfg.passQuery, "pass-query", false, "pass query parameters that are not Fastly IO parameters on to -origin (they become part of the cache key)")
+	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, `usage: imageopto [flags]
@@ -134,6 +151,11 @@ flags:
 	case cfg.cacheSize < 0:
 		return nil, &usageError{errors.New("-cache-size must not be negative")}
 	}
+	if len(cfg.signKeys) == 0 {
+		if env := os.Getenv("IMAGEOPTO_SIGN_KEYS"); env != "" {
+			cfg.signKeys = strings.Split(env, ",")
+		}
+	}
 	return cfg, nil
 }
 
@@ -142,6 +164,9 @@ flags:
 // calls ready, when not nil, with the address it listens on once
 // connections are accepted. -h prints the usage and returns nil.
 func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr string)) error {
+	if len(args) > 0 && args[0] == "sign" {
+		return runSign(args[1:], stdout)
+	}
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -162,6 +187,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		HeaderPrefix: cfg.headerPrefix,
 		PassQuery:    cfg.passQuery,
 		Logger:       logger,
+	}
+	if len(cfg.signKeys) > 0 {
+		if opts.Signer, err = newSigner(cfg.signKeys); err != nil {
+			return &usageError{err}
+		}
 	}
 	if size := int64(cfg.cacheSize); size == 0 {
 		opts.DisableCache = true
