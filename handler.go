@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -73,6 +74,12 @@ type Options struct {
 	// MaxConcurrent is how many transformations run at once. Default:
 	// runtime.GOMAXPROCS(0).
 	MaxConcurrent int
+	// MemoryBudget bounds the memory that transformations in progress may
+	// use together, as estimated from each source's header and plan
+	// (EstimateMemory) before any pixel is decoded. A job waits until its
+	// estimate fits (a job larger than the whole budget runs alone).
+	// Default: min(1 GiB, a quarter of the runtime's memory limit).
+	MemoryBudget int64
 	// MaxQueue is how many transformations may wait for a slot; more are
 	// refused at once with 503. Default: 64.
 	MaxQueue int
@@ -118,6 +125,7 @@ type Handler struct {
 	results singleflight.Group
 	sources singleflight.Group
 	slots   chan struct{}
+	memory  *semaphore.Weighted
 	waiting atomic.Int64
 	now     func() time.Time
 
@@ -154,6 +162,7 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 		opts:          o,
 		log:           o.Logger,
 		slots:         make(chan struct{}, o.MaxConcurrent),
+		memory:        semaphore.NewWeighted(o.MemoryBudget),
 		now:           time.Now,
 		headerInfo:    o.HeaderPrefix + "-Info",
 		headerError:   o.HeaderPrefix + "-Error",
@@ -176,7 +185,7 @@ func validateOptions(o *Options) error {
 	neg("NotFoundTTL", o.NotFoundTTL)
 	neg("QueueTimeout", o.QueueTimeout)
 	neg("FlightTimeout", o.FlightTimeout)
-	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 {
+	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 {
 		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue and MaxQueryBytes must not be negative"))
 	}
 	tr := o.Transform
@@ -214,6 +223,9 @@ func validateOptions(o *Options) error {
 	}
 	if o.MaxQueue == 0 {
 		o.MaxQueue = 64
+	}
+	if o.MemoryBudget == 0 {
+		o.MemoryBudget = min(1<<30, debug.SetMemoryLimit(-1)/4)
 	}
 	if o.MaxQueryBytes == 0 {
 		o.MaxQueryBytes = 4096
@@ -462,22 +474,39 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 
 // transform runs the engine within the concurrency bound.
 func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, error) {
-	if err := h.acquire(ctx); err != nil {
-		return nil, err
-	}
-	defer func() { <-h.slots }()
-	h.transforms.Add(1)
 	opts := h.opts.Transform
 	opts.Accept = acceptFor(j.format)
+	// Plan from the header first: refuse bad requests and bombs before
+	// queueing, and learn how much memory the job needs.
+	info, _, err := inspect(data, opts.Codecs)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := NewPlan(j.params, info, &opts.PlanOptions)
+	if err != nil {
+		return nil, err
+	}
+	need := min(EstimateMemory(info, plan), h.opts.MemoryBudget)
+	if err := h.acquire(ctx, need); err != nil {
+		return nil, err
+	}
+	defer func() {
+		<-h.slots
+		h.memory.Release(need)
+	}()
+	h.transforms.Add(1)
 	return TransformBytes(ctx, data, j.params, &opts)
 }
 
-// acquire takes a transformation slot, waiting at most QueueTimeout behind
-// at most MaxQueue others.
-func (h *Handler) acquire(ctx context.Context) error {
+// acquire takes a transformation slot and need bytes of the memory budget,
+// waiting at most QueueTimeout behind at most MaxQueue others.
+func (h *Handler) acquire(ctx context.Context, need int64) error {
 	select {
 	case h.slots <- struct{}{}:
-		return nil
+		if h.memory.TryAcquire(need) {
+			return nil
+		}
+		<-h.slots
 	default:
 	}
 	if h.waiting.Add(1) > int64(h.opts.MaxQueue) {
@@ -485,15 +514,23 @@ func (h *Handler) acquire(ctx context.Context) error {
 		return fmt.Errorf("%w: queue full", ErrOverloaded)
 	}
 	defer h.waiting.Add(-1)
-	t := time.NewTimer(h.opts.QueueTimeout)
-	defer t.Stop()
+	wctx, cancel := context.WithTimeout(ctx, h.opts.QueueTimeout)
+	defer cancel()
+	if err := h.memory.Acquire(wctx, need); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %d bytes of memory not free within %v", ErrOverloaded, need, h.opts.QueueTimeout)
+	}
 	select {
 	case h.slots <- struct{}{}:
 		return nil
-	case <-t.C:
+	case <-wctx.Done():
+		h.memory.Release(need)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("%w: no transformation slot within %v", ErrOverloaded, h.opts.QueueTimeout)
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

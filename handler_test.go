@@ -545,3 +545,37 @@ func TestHandlerNegotiation(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.Contains(t, w.Body.String(), "format=webp")
 }
+
+// TestHandlerMemoryBudget: with free CPU slots but a memory budget that one
+// job fills, a second job waits for memory and then gets 503.
+func TestHandlerMemoryBudget(t *testing.T) {
+	t.Parallel()
+	block := make(chan struct{})
+	slow := StepFunc{Name: "slow", Func: func(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+		<-block
+		return img, nil
+	}}
+	data := samplePNG(t)
+	info, err := Inspect(data)
+	require.NoError(t, err)
+	plan, err := NewPlan(Params{Width: Px(10)}, info, nil)
+	require.NoError(t, err)
+	need := EstimateMemory(info, plan)
+	t.Logf("estimate for a 200x100 PNG → width=10: %d bytes", need)
+	assert.Greater(t, need, int64(200*100*4))
+
+	o := newFakeOrigin(map[string][]byte{"a.png": data})
+	h := newTestHandler(t, o, &Options{MaxConcurrent: 4, MemoryBudget: need, QueueTimeout: 50 * time.Millisecond,
+		Transform: TransformOptions{Steps: []Step{slow}}})
+	done := make(chan int)
+	go func() { done <- get(h, "/a.png?width=10").Code }()
+	for h.Transforms() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	w := get(h, "/a.png?width=11")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Contains(t, w.Body.String(), "retry")
+	close(block)
+	assert.Equal(t, http.StatusOK, <-done)
+	assert.Equal(t, http.StatusOK, get(h, "/a.png?width=12").Code, "memory is returned")
+}

@@ -244,6 +244,27 @@ func (o Optimize) Target() float64 {
 	return 0
 }
 
+// EstimateMemory is how many bytes a transformation needs at its peak,
+// from the header and the plan alone: the decoder's own buffer, the working
+// copy (4 bytes per pixel), two working images of the largest size the
+// steps reach, the blur and sharpen buffers when present, and the output
+// encoder's buffers. Admission control uses it to keep floods of large
+// images within a memory budget.
+func EstimateMemory(info SourceInfo, plan *Plan) int64 {
+	src := int64(info.Width) * int64(info.Height)
+	out := int64(plan.Width) * int64(plan.Height)
+	largest := max(src, out)
+	bpp := int64(max(info.BytesPerPixel, 4))
+	est := src*bpp + 4*src + 2*4*largest + 3*out
+	for _, s := range plan.Steps {
+		switch s.(type) {
+		case *blurStep, *sharpenStep:
+			est += 12 * largest
+		}
+	}
+	return est
+}
+
 // Default qualities (D17).
 const (
 	DefaultJPEGQuality = 85
