@@ -468,7 +468,7 @@ func originNetError(ctx context.Context, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	return fmt.Errorf("%w: %v", ErrOriginFailed, err)
+	return fmt.Errorf("%w: %w", ErrOriginFailed, err)
 }
 
 // freshness reads Cache-Control and Expires (RFC 9111): when the response
