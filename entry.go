@@ -26,7 +26,8 @@ type entry struct {
 	Warnings     []string  `json:"w,omitempty"`
 	SourceETag   string    `json:"se,omitempty"`
 	Body         []byte    `json:"-"`
-	Stale        bool      `json:"-"` // served past its freshness because the origin failed
+	Stale        bool      `json:"-"` // served past its freshness
+	Revalidating bool      `json:"-"` // … while a background request revalidates it
 }
 
 var entryMagic = []byte("ioE1")

@@ -68,6 +68,10 @@ type Options struct {
 	// StaleTTL is how long a stale entry is kept for revalidation, and served
 	// when the origin fails while revalidating. Default: 24 hours.
 	StaleTTL time.Duration
+	// StaleWhileRevalidate is how long after an entry goes stale it is
+	// still served at once while a background request revalidates it
+	// (RFC 5861). Default: 60 seconds.
+	StaleWhileRevalidate time.Duration
 	// NotFoundTTL is how long an origin 404/410 is remembered (D26).
 	// Default: 30 seconds.
 	NotFoundTTL time.Duration
@@ -183,6 +187,7 @@ func validateOptions(o *Options) error {
 	neg("MaxTTL", o.MaxTTL)
 	neg("StaleTTL", o.StaleTTL)
 	neg("NotFoundTTL", o.NotFoundTTL)
+	neg("StaleWhileRevalidate", o.StaleWhileRevalidate)
 	neg("QueueTimeout", o.QueueTimeout)
 	neg("FlightTimeout", o.FlightTimeout)
 	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 {
@@ -213,6 +218,7 @@ func validateOptions(o *Options) error {
 	def(&o.MaxTTL, 30*24*time.Hour)
 	def(&o.StaleTTL, 24*time.Hour)
 	def(&o.NotFoundTTL, 30*time.Second)
+	def(&o.StaleWhileRevalidate, time.Minute)
 	def(&o.QueueTimeout, 2*time.Second)
 	def(&o.FlightTimeout, 30*time.Second)
 	if o.MaxTTL < o.MinTTL {
@@ -361,10 +367,35 @@ func (h *Handler) sourceKey(j *job) string {
 // lookup returns the entry for a job: from the cache when fresh, else from
 // one shared flight per key.
 func (h *Handler) lookup(ctx context.Context, j *job) (*entry, error) {
-	if e := h.cached(ctx, j.key); e != nil && h.now().Before(e.Expires) {
-		return e, e.err()
+	if e := h.cached(ctx, j.key); e != nil {
+		now := h.now()
+		if now.Before(e.Expires) {
+			return e, e.err()
+		}
+		if e.Status == 0 && now.Before(e.Expires.Add(h.opts.StaleWhileRevalidate)) {
+			// RFC 5861 stale-while-revalidate: answer now, refresh behind.
+			h.flight(ctx, j)
+			s := *e
+			s.Stale, s.Revalidating = true, true
+			return &s, nil
+		}
 	}
-	ch := h.results.DoChan(j.key, func() (v any, err error) {
+	select {
+	case res := <-h.flight(ctx, j):
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		e := res.Val.(*entry)
+		return e, e.err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// flight starts (or joins) the one fill of a key. It runs detached from
+// the caller, with its own deadline, and turns panics into errors.
+func (h *Handler) flight(ctx context.Context, j *job) <-chan singleflight.Result {
+	return h.results.DoChan(j.key, func() (v any, err error) {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.FlightTimeout)
 		defer cancel()
 		defer func() {
@@ -375,16 +406,6 @@ func (h *Handler) lookup(ctx context.Context, j *job) (*entry, error) {
 		}()
 		return h.fill(fctx, j)
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		e := res.Val.(*entry)
-		return e, e.err()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // cached reads and decodes a result entry; any cache failure is a miss.
@@ -646,7 +667,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 	}
 	hdr.Set(h.headerInfo, e.Info)
 	warnings = append(warnings, e.Warnings...)
-	if e.Stale {
+	switch {
+	case e.Revalidating:
+		warnings = append(warnings, "stale copy served while it is revalidated")
+	case e.Stale:
 		warnings = append(warnings, "origin unreachable; serving a stale copy")
 	}
 	if len(warnings) > 0 {

@@ -254,7 +254,7 @@ func TestHandlerRevalidation(t *testing.T) {
 	t.Parallel()
 	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
 	o.maxAge = time.Minute
-	h := newTestHandler(t, o, nil)
+	h := newTestHandler(t, o, &Options{StaleWhileRevalidate: time.Nanosecond})
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
 	h.now = func() time.Time { return time.Unix(0, clock.Load()) }
@@ -578,4 +578,36 @@ func TestHandlerMemoryBudget(t *testing.T) {
 	close(block)
 	assert.Equal(t, http.StatusOK, <-done)
 	assert.Equal(t, http.StatusOK, get(h, "/a.png?width=12").Code, "memory is returned")
+}
+
+// TestHandlerStaleWhileRevalidate: within the window, a stale entry is
+// served at once and revalidated in the background (RFC 5861).
+func TestHandlerStaleWhileRevalidate(t *testing.T) {
+	t.Parallel()
+	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
+	o.maxAge = time.Minute
+	h := newTestHandler(t, o, nil) // default window: 60 s
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	h.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	require.Equal(t, http.StatusOK, get(h, "/cat.png?width=40").Code)
+	clock.Add(int64(90 * time.Second)) // 30 s stale
+	o.delay = 100 * time.Millisecond   // the revalidation is slow…
+	start := time.Now()
+	w := get(h, "/cat.png?width=40")
+	assert.Less(t, time.Since(start), 90*time.Millisecond, "…but the client does not wait for it")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Header().Get("Imageopto-Warning"), "revalidated")
+	deadline := time.Now().Add(5 * time.Second)
+	for o.conds.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Equal(t, int64(1), o.conds.Load(), "revalidated in the background with a 304")
+	refreshed := false
+	for !refreshed && time.Now().Before(deadline) {
+		refreshed = get(h, "/cat.png?width=40").Header().Get("Imageopto-Warning") == ""
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.True(t, refreshed, "the entry is fresh again")
+	assert.Equal(t, int64(1), h.Transforms())
 }
