@@ -63,7 +63,9 @@
 //	frame          supported (the first frame is used; animation is not yet kept)
 //	height         supported
 //	level          accepted, ignored (only meaningful for mp4)
-//	metadata       not yet (400): all metadata is stripped
+//	metadata       copyright supported (JPEG to JPEG: IPTC, XMP and EXIF
+//	               copyright notice, creator, credit, licensor, web
+//	               statement); c2pa unsupported (400)
 //	optimize       supported: per-image quality from an SSIM target
 //	               (see Optimize.Target); quality overrides it
 //	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
@@ -99,14 +101,15 @@
 // with dithering). Without a format
 // parameter the output keeps the source format; WebP sources become JPEG, or
 // PNG when they have alpha, unless a WebP encoder is configured. Not yet:
-// palette PNG (png8), animation, metadata keeping.
+// palette PNG (png8), animation.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
 // LUT-based (mft1, mft2, mAB) RGB profiles, relative colorimetric. Profiles
 // that are sRGB already cost nothing; untagged images are treated as sRGB; a
 // broken or unsupported profile is ignored with a warning. Outputs are sRGB
-// and untagged; all metadata is stripped.
+// and untagged; all metadata is stripped except what metadata=copyright
+// keeps.
 //
 // # Limits
 //

@@ -582,8 +582,8 @@ func unsupported(p Params) error {
 	switch {
 	case p.Viewbox != 0:
 		return &ParamError{Param: "viewbox", Value: "1", Reason: "SVG output is not supported", Unsupported: true}
-	case p.Metadata.Copyright || p.Metadata.C2PA:
-		return &ParamError{Param: "metadata", Value: metadataString(p.Metadata), Reason: "keeping metadata is not supported yet", Unsupported: true}
+	case p.Metadata.C2PA:
+		return &ParamError{Param: "metadata", Value: metadataString(p.Metadata), Reason: "C2PA manifests are not supported", Unsupported: true}
 	}
 	return nil
 }

@@ -169,7 +169,7 @@ func TestPlanErrors(t *testing.T) {
 		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},
 		{"not yet png8", src(JPEG, 40, 30), "format=png8", "format", true},
-		{"not yet metadata", src(JPEG, 40, 30), "metadata=copyright", "metadata", true},
+		{"c2pa", src(JPEG, 40, 30), "metadata=copyright,c2pa", "metadata", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

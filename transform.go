@@ -12,6 +12,7 @@ import (
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/imaging"
 	"github.com/imageopto/imageopto/internal/jpegenc"
+	"github.com/imageopto/imageopto/internal/metadata"
 	"github.com/imageopto/imageopto/internal/quality"
 )
 
@@ -190,6 +191,14 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	out, err := encode(img, plan, o.Codecs)
 	if err != nil {
 		return nil, err
+	}
+	// metadata=copyright keeps the copyright fields, JPEG to JPEG only (§2.17).
+	if p.Metadata.Copyright && info.Format == JPEG && plan.Format == JPEG {
+		if c := metadata.ExtractJPEG(data); c != nil {
+			if out, err = metadata.InsertJPEG(out, c); err != nil {
+				return nil, fmt.Errorf("%w: metadata: %v", ErrInternal, err)
+			}
+		}
 	}
 	b := img.Bounds()
 	res = &Result{

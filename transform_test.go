@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imageopto/imageopto/internal/metadata"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden images in testdata/golden")
@@ -539,5 +541,36 @@ func TestJPEGModes(t *testing.T) {
 	for _, c := range cases {
 		res, _ := run(t, c.src, c.query, nil)
 		assert.Equal(t, c.want, sof(res.Data), c.query)
+	}
+}
+
+// TestMetadataCopyright: metadata=copyright keeps the copyright fields JPEG
+// to JPEG; without it, and for other outputs, everything is stripped.
+func TestMetadataCopyright(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile(filepath.Join("internal", "metadata", "testdata", "copyright.jpg"))
+	require.NoError(t, err)
+	want := metadata.ExtractJPEG(src)
+	require.NotNil(t, want, "the fixture carries copyright fields")
+	cases := []struct {
+		query string
+		kept  bool
+	}{
+		{"metadata=copyright&width=8", true},
+		{"metadata=copyright&format=pjpg", true},
+		{"width=8", false},
+		{"metadata=copyright&format=png", false},
+	}
+	for _, c := range cases {
+		p, err := ParseParams(c.query)
+		require.NoError(t, err)
+		res, err := TransformBytes(context.Background(), src, p, nil)
+		require.NoError(t, err, c.query)
+		got := metadata.ExtractJPEG(res.Data)
+		if c.kept {
+			assert.Equal(t, want, got, c.query)
+		} else {
+			assert.Nil(t, got, c.query)
+		}
 	}
 }
