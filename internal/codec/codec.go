@@ -10,8 +10,11 @@
 //     the declared dimensions, so callers can refuse a pixel flood, a
 //     progressive-JPEG scan bomb or an animation bomb before any pixel exists.
 //  3. Decode decodes the first frame into the project's working pixel type,
-//     *image.NRGBA (8-bit straight alpha, Rect.Min == (0, 0)).
-//  4. EncodeJPEG, EncodePNG and EncodeGIF write the result.
+//     *image.NRGBA (8-bit straight alpha, Rect.Min == (0, 0)); DecodeFrames
+//     decodes every frame of an animated GIF, composed as browsers show
+//     it, within frame-count and summed-area limits.
+//  4. EncodeJPEG, EncodePNG, EncodePNG8 (palette PNG with alpha), EncodeGIF
+//     and EncodeGIFFrames (animated GIF) write the result.
 //
 // All functions are safe for concurrent use; the package has no mutable
 // state.
@@ -56,8 +59,9 @@ func (f Format) Decodable() bool {
 	return false
 }
 
-// Sentinel errors. Every error from ReadHeader and Decode wraps exactly one
-// of them; check with errors.Is. (Encoder errors report invalid arguments or
+// Sentinel errors. Every error from ReadHeader, Decode and DecodeFrames
+// wraps exactly one of them (ErrTooManyFrames wraps ErrCorrupt); check with
+// errors.Is. (Encoder errors report invalid arguments or
 // the writer's failure and wrap none.)
 var (
 	// ErrUnknownFormat means the bytes do not start with any magic number

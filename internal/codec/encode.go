@@ -53,7 +53,7 @@ func EncodePNG(w io.Writer, img *image.NRGBA) error {
 		return enc.Encode(w, direct)
 	}
 	var pal, dir bytes.Buffer
-	if err := enc.Encode(&pal, palettedFromSet(img, set)); err != nil {
+	if err := enc.Encode(&pal, palettedFromSet(img, set, false)); err != nil {
 		return err
 	}
 	if err := enc.Encode(&dir, direct); err != nil {
@@ -78,7 +78,7 @@ func EncodeGIF(w io.Writer, img *image.NRGBA) error {
 	}
 	pm := exactGIFPaletted(img)
 	if pm == nil {
-		pm = quantize(img)
+		pm = quantize(img, false)
 	}
 	return gif.Encode(w, pm, nil)
 }
@@ -183,9 +183,11 @@ func analyzePNG(img *image.NRGBA) (opaque, gray bool, set *colorSet) {
 	return opaque, gray, set
 }
 
-// palettedFromSet builds the paletted image for EncodePNG. Entries with
-// alpha below 255 come first so that the tRNS chunk stays short.
-func palettedFromSet(img *image.NRGBA, set *colorSet) *image.Paletted {
+// palettedFromSet builds the paletted image for EncodePNG and EncodePNG8
+// from the colours distinctColors or analyzePNG found (with the same
+// clearTransparent). Entries with alpha below 255 come first so that the
+// tRNS chunk stays short.
+func palettedFromSet(img *image.NRGBA, set *colorSet, clearTransparent bool) *image.Paletted {
 	set.sortBy(func(a, b uint32) int {
 		ao, bo := a&0xFF == 0xFF, b&0xFF == 0xFF
 		if ao != bo {
@@ -213,7 +215,7 @@ func palettedFromSet(img *image.NRGBA, set *colorSet) *image.Paletted {
 		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
 		prev, idx := uint32(0), uint8(0)
 		for x := range out {
-			k := packNRGBA(row[4*x : 4*x+4])
+			k := pngKey(row[4*x:4*x+4:4*x+4], clearTransparent)
 			if x == 0 || k != prev {
 				prev, idx = k, set.index(k)
 			}

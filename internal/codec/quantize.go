@@ -30,14 +30,15 @@ type cutBox struct {
 }
 
 // quantize reduces img to at most 256 colours (255 plus a transparent entry
-// when some pixel has alpha < 128) by median cut over a 5-bit-per-channel
-// histogram, then maps it with serpentine Floyd–Steinberg dithering.
-func quantize(img *image.NRGBA) *image.Paletted {
+// when some pixel has alpha < 128, or always when reserveTransparent is
+// set) by median cut over a 5-bit-per-channel histogram, then maps it with
+// serpentine Floyd–Steinberg dithering.
+func quantize(img *image.NRGBA, reserveTransparent bool) *image.Paletted {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	const cells = 1 << (3 * histBits)
 	counts := make([]uint64, cells)
 	sums := make([][3]uint64, cells)
-	transparent := false
+	transparent := reserveTransparent
 	for y := range h {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for i := 0; i < len(row); i += 4 {
