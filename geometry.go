@@ -133,6 +133,7 @@ type resizeParams struct {
 	Fit           Fit
 	Upscale       bool
 	MaxSide       int
+	MaxPixels     int64 // output area limit (animations: per frame); 0 none
 }
 
 // resolveResize computes the resize of a w×h image (the image after orient)
@@ -186,12 +187,19 @@ func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 		ow, oh = min(rw, roundPx(reqW)), min(rh, roundPx(reqH))
 	}
 	// D3: keep every side of the output within the limit, proportionally.
-	if maxSide := p.MaxSide; maxSide > 0 && (ow > maxSide || oh > maxSide) {
-		f := float64(maxSide) / float64(max(ow, oh))
-		warn(fmt.Sprintf("output %dx%d exceeds the %d px limit; scaled down", ow, oh, maxSide))
+	shrink := func(f float64) {
 		sx, sy = sx*f, sy*f
 		rw, rh = roundPx(fw*sx), roundPx(fh*sy)
-		ow, oh = min(roundPx(float64(ow)*f), maxSide, rw), min(roundPx(float64(oh)*f), maxSide, rh)
+		ow, oh = min(roundPx(float64(ow)*f), rw), min(roundPx(float64(oh)*f), rh)
+	}
+	if maxSide := p.MaxSide; maxSide > 0 && (ow > maxSide || oh > maxSide) {
+		warn(fmt.Sprintf("output %dx%d exceeds the %d px limit; scaled down", ow, oh, maxSide))
+		shrink(float64(maxSide) / float64(max(ow, oh)))
+		ow, oh = min(ow, maxSide), min(oh, maxSide)
+	}
+	if p.MaxPixels > 0 && int64(ow)*int64(oh) > p.MaxPixels {
+		warn(fmt.Sprintf("animation frames of %dx%d exceed the output area limit; scaled down", ow, oh))
+		shrink(math.Sqrt(float64(p.MaxPixels) / (float64(ow) * float64(oh))))
 	}
 	g := resizeGeometry{W: ow, H: oh, Src: image.Rect(0, 0, w, h)}
 	if ow != rw || oh != rh {

@@ -59,8 +59,10 @@
 //	fit            supported (bounds, cover, crop)
 //	format         jpg, bjpg, pjpg, png, gif, auto supported; webp, webpll,
 //	               webply, avif with a configured codec (wasmcodec), else 400;
-//	               png8: not yet (400); jxl, pjxl, mp4, svg: unsupported (400)
-//	frame          supported (the first frame is used; animation is not yet kept)
+//	               png8 supported (quantised palette with alpha; quality
+//	               steers colours and dithering); jxl, pjxl, mp4, svg:
+//	               unsupported (400)
+//	frame          supported (frame=1: the first frame of an animation)
 //	height         supported
 //	level          accepted, ignored (only meaningful for mp4)
 //	metadata       copyright supported (JPEG to JPEG: IPTC, XMP and EXIF
@@ -92,16 +94,19 @@
 // The source format is decided by magic bytes, never by names or headers.
 // Decoded: JPEG (baseline, progressive, grey, YCbCr, CMYK/YCCK with an Adobe
 // marker; EXIF orientation applied), PNG (all bit depths, palette,
-// interlaced), GIF (first frame), WebP (lossy with the correct limited-range
+// interlaced), GIF (all frames), WebP (lossy with the correct limited-range
 // colour conversion, lossless, alpha). Recognised and refused with
 // ErrUnsupportedFormat (415) unless a codec for them is configured: AVIF,
 // HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
 // encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
-// (truecolour, grey or exact palette), GIF (exact palette, or median cut
-// with dithering). Without a format
-// parameter the output keeps the source format; WebP sources become JPEG, or
-// PNG when they have alpha, unless a WebP encoder is configured. Not yet:
-// palette PNG (png8), animation.
+// (truecolour, grey or exact palette), PNG8 (quantised palette with alpha),
+// GIF (exact palette, or median cut with dithering; animated). Without a
+// format parameter the output keeps the source format; WebP sources become
+// JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
+// Animated GIFs stay animated when the output is GIF (every frame composed
+// with its disposal method and transformed alike; the smart-crop position is
+// found once); other outputs use the first frame, and content negotiation
+// never turns an animation into a still image.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and

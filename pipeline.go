@@ -171,9 +171,12 @@ type Plan struct {
 	// the format has none).
 	Format  ImageFormat
 	Quality int
-	// Lossless and Progressive select the variant of formats that have
-	// several (lossless WebP, progressive JPEG).
-	Lossless, Progressive bool
+	// Lossless, Progressive and Palette select the variant of formats that
+	// have several (lossless WebP, progressive JPEG, palette PNG).
+	Lossless, Progressive, Palette bool
+	// Animated is true when every frame of an animated source is
+	// transformed and written (GIF to GIF); otherwise the first frame is.
+	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
 	// encoder quality to reach; Quality is then found per image.
 	OptimizeTarget float64
@@ -262,6 +265,9 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 			est += 12 * largest
 		}
 	}
+	if plan.Animated { // every composed frame, in and out
+		est += int64(info.Frames) * 4 * (src + out)
+	}
 	return est
 }
 
@@ -270,6 +276,7 @@ const (
 	DefaultJPEGQuality = 85
 	DefaultWebPQuality = 85
 	DefaultAVIFQuality = 60
+	DefaultPNG8Quality = 85
 )
 
 // PlanOptions are the service-level defaults and capabilities planning uses.
@@ -324,9 +331,12 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	if err := unsupported(p); err != nil {
 		return nil, err
 	}
-	pl.Format, pl.Lossless = format.ImageFormat, format.lossless
-	pl.Progressive, pl.Negotiated = format.progressive, target != ""
+	pl.Format, pl.Lossless, pl.Palette = format.ImageFormat, format.lossless, format.palette
+	pl.Progressive, pl.Negotiated = format.progressive, target != "" && format.ImageFormat == target
+	pl.Animated = src.Frames > 1 && p.Frame != 1 && format.ImageFormat == GIF
 	switch {
+	case format.palette:
+		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)
 	case format.ImageFormat == JPEG:
 		pl.Quality = cmp0(p.Quality, o.JPEGQuality, DefaultJPEGQuality)
 	case format.ImageFormat == WebP && !format.lossless:
@@ -407,6 +417,9 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	// 7. resize (always considered: the output limit applies without parameters too).
 	rp := resizeParams{Width: p.Width, Height: p.Height, DPR: p.DPR, Fit: p.Fit,
 		Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide}
+	if pl.Animated { // the output limit bounds the sum of all frames' areas
+		rp.MaxPixels = int64(o.Limits.MaxOutputSide) * int64(o.Limits.MaxOutputSide) / int64(src.Frames)
+	}
 	switch p.Upscale {
 	case UpscaleEnable:
 		rp.Upscale = true
@@ -491,7 +504,7 @@ func cmpFilter(f ResizeFilter) ResizeFilter {
 // outputChoice is an output format with its variant.
 type outputChoice struct {
 	ImageFormat
-	lossless, progressive bool
+	lossless, progressive, palette bool
 }
 
 // outputFormat decides the output format (§2.1, §2.13, D14, D15, D24):
@@ -500,9 +513,10 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	fail := func(reason string) (outputChoice, error) {
 		return outputChoice{}, &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
 	}
-	animated := src.Format == GIF && src.Frames > 1
+	animated := src.Format == GIF && src.Frames > 1 && p.Frame != 1
 	srcLossless := src.Lossless || src.Format == PNG || src.Format == GIF
-	if target != "" && !(p.Format == FormatAuto && animated) {
+	// Negotiation never turns an animation into a still image.
+	if target != "" && !(animated && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF)) {
 		// Lossy or lossless follows the format asked for, else the source.
 		lossless := srcLossless || p.BW.Mode != ""
 		switch p.Format {
@@ -557,7 +571,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatPJPG:
 		return outputChoice{ImageFormat: JPEG, progressive: true}, nil
 	case FormatPNG8:
-		return fail("palette PNG output is not supported yet")
+		return outputChoice{ImageFormat: PNG, palette: true}, nil
 	case FormatWebP:
 		return need(WebP, srcLossless, "WebP")
 	case FormatWebPLL:
@@ -713,19 +727,21 @@ func (s *trimStep) String() string { return "trim(" + sidesString(s.s) + ")" }
 type cropStep struct {
 	param string
 	r     Region
+	// at is the content-aware position, found on the first frame and kept
+	// for the others so that an animation's crop does not jitter.
+	at *image.Point
 }
 
 func (s *cropStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
-	var at *image.Point
-	if smartApplies(s.r) {
+	if smartApplies(s.r) && s.at == nil {
 		cw, ch := regionSize(b.Dx(), b.Dy(), s.r.Size)
 		if cw <= b.Dx() && ch <= b.Dy() {
 			pt := imaging.SmartCrop(img, cw, ch)
-			at = &pt
+			s.at = &pt
 		}
 	}
-	r, err := regionRect(b.Dx(), b.Dy(), s.r, s.param, at)
+	r, err := regionRect(b.Dx(), b.Dy(), s.r, s.param, s.at)
 	if err != nil {
 		return nil, err
 	}

@@ -64,29 +64,44 @@ func Inspect(data []byte) (SourceInfo, error) {
 	return info, err
 }
 
+// decoder decodes a source whose header was read.
+type decoder struct {
+	first  func() (*image.NRGBA, error)
+	frames func(l Limits) ([]codec.Frame, int, error) // nil: still images only
+}
+
 // inspect reads the header with the built-in decoders or, for formats they
 // do not decode, a configured codec, and returns the matching decoder.
-func inspect(data []byte, codecs []Codec) (SourceInfo, func() (*image.NRGBA, error), error) {
+func inspect(data []byte, codecs []Codec) (SourceInfo, decoder, error) {
 	h, err := codec.ReadHeader(data)
 	if err == nil {
 		info := sourceInfo(h, len(data))
 		info.Lossless = info.Lossless || (h.Format == codec.WebP && webpLossless(data))
-		return info, func() (*image.NRGBA, error) {
-			img, err := codec.Decode(data, h)
-			if err != nil {
-				return nil, codecError(err)
-			}
-			return img, nil
+		return info, decoder{
+			first: func() (*image.NRGBA, error) {
+				img, err := codec.Decode(data, h)
+				if err != nil {
+					return nil, codecError(err)
+				}
+				return img, nil
+			},
+			frames: func(l Limits) ([]codec.Frame, int, error) {
+				frames, loop, err := codec.DecodeFrames(data, h, l.MaxFrames, l.MaxTotalPixels)
+				if err != nil {
+					return nil, 0, codecError(err)
+				}
+				return frames, loop, nil
+			},
 		}, nil
 	}
 	if errors.Is(err, codec.ErrUnsupportedFormat) {
 		if c := codecFor(codecs, ImageFormat(codec.Sniff(data))); c != nil && c.DecodeHeader != nil && c.Decode != nil {
 			info, herr := c.DecodeHeader(data)
 			if herr != nil {
-				return SourceInfo{}, nil, herr
+				return SourceInfo{}, decoder{}, herr
 			}
 			info.Format, info.Bytes, info.Frames = c.Format, int64(len(data)), max(info.Frames, 1)
-			return info, func() (*image.NRGBA, error) {
+			return info, decoder{first: func() (*image.NRGBA, error) {
 				img, err := c.Decode(data)
 				if err != nil {
 					return nil, err
@@ -95,10 +110,10 @@ func inspect(data []byte, codecs []Codec) (SourceInfo, func() (*image.NRGBA, err
 					return nil, fmt.Errorf("%w: decoded %v, header said %dx%d", ErrCorrupt, b, info.Width, info.Height)
 				}
 				return img, nil
-			}, nil
+			}}, nil
 		}
 	}
-	return SourceInfo{}, nil, codecError(err)
+	return SourceInfo{}, decoder{}, codecError(err)
 }
 
 func sourceInfo(h codec.Header, n int) SourceInfo {
@@ -171,7 +186,7 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	info, decode, err := inspect(data, o.Codecs)
+	info, dec, err := inspect(data, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
@@ -181,14 +196,18 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	}
 	plan.Steps = append(plan.Steps, o.Steps...)
 
-	img, err := decode()
-	if err != nil {
-		return nil, err
+	var img *image.NRGBA
+	var out []byte
+	if plan.Animated && dec.frames != nil {
+		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults())
+	} else {
+		if img, err = dec.first(); err == nil {
+			img, err = plan.Run(ctx, img)
+		}
+		if err == nil {
+			out, err = encode(img, plan, o.Codecs)
+		}
 	}
-	if img, err = plan.Run(ctx, img); err != nil {
-		return nil, err
-	}
-	out, err := encode(img, plan, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
@@ -237,11 +256,11 @@ func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 				if err != nil {
 					return nil, err
 				}
-				_, decode, err := inspect(data, codecs)
+				_, dec, err := inspect(data, codecs)
 				if err != nil {
 					return nil, err
 				}
-				return decode()
+				return dec.first()
 			})
 		if err != nil {
 			return nil, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
@@ -249,6 +268,28 @@ func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 		plan.Quality = q
 	}
 	return encodeAt(img, plan, codecs, plan.Quality)
+}
+
+// transformFrames runs the plan on every frame of an animation and writes
+// an animated GIF. It returns the first output frame (for the result's size)
+// and the encoded bytes.
+func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*image.NRGBA, []byte, error) {
+	frames, loop, err := dec.frames(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range frames {
+		img, err := plan.Run(ctx, frames[i].Image)
+		if err != nil {
+			return nil, nil, err
+		}
+		frames[i].Image = img
+	}
+	var buf bytes.Buffer
+	if err := codec.EncodeGIFFrames(&buf, frames, loop); err != nil {
+		return nil, nil, fmt.Errorf("%w: encoding animation: %v", ErrInternal, err)
+	}
+	return frames[0].Image, buf.Bytes(), nil
 }
 
 // Bounds of the optimize= search: the qualities tried, and the size of the
@@ -268,7 +309,11 @@ func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, erro
 		err = jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: q, Progressive: plan.Progressive,
 			Subsampling: jpegenc.S420, OptimizeHuffman: true})
 	case PNG:
-		err = codec.EncodePNG(&buf, img)
+		if plan.Palette {
+			err = codec.EncodePNG8(&buf, img, q)
+		} else {
+			err = codec.EncodePNG(&buf, img)
+		}
 	case GIF:
 		err = codec.EncodeGIF(&buf, img)
 	default:
