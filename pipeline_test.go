@@ -168,7 +168,6 @@ func TestPlanErrors(t *testing.T) {
 		{"D24 viewbox", src(JPEG, 40, 30), "viewbox=1", "viewbox", true},
 		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},
-		{"not yet png8", src(JPEG, 40, 30), "format=png8", "format", true},
 		{"c2pa", src(JPEG, 40, 30), "metadata=copyright,c2pa", "metadata", true},
 	}
 	for _, c := range cases {
