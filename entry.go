@@ -25,6 +25,7 @@ type entry struct {
 	Info         string    `json:"i,omitempty"`
 	Warnings     []string  `json:"w,omitempty"`
 	SourceETag   string    `json:"se,omitempty"`
+	SourceHash   string    `json:"sh,omitempty"` // identity of the original's bytes
 	Body         []byte    `json:"-"`
 	Stale        bool      `json:"-"` // served past its freshness
 	Revalidating bool      `json:"-"` // … while a background request revalidates it

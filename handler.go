@@ -466,10 +466,16 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 		}
 		return nil, err
 	}
-	if stale != nil && stale.Status == 0 && src.revalidated && src.ETag == stale.SourceETag {
+	// The original is unchanged when the origin confirms the validator, or
+	// when new bytes hash the same (ETag flapping across origin replicas).
+	unchanged := stale != nil && stale.Status == 0 &&
+		(src.revalidated && src.ETag == stale.SourceETag ||
+			src.Data != nil && stale.SourceHash != "" && contentETag(src.Data) == stale.SourceHash)
+	if unchanged {
 		// The original is unchanged: refresh the entry without transforming.
 		e := *stale
 		e.Expires = src.Expires
+		e.SourceETag = src.ETag
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
 	}
@@ -487,6 +493,7 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 		Info:         res.Info(),
 		Warnings:     res.Warnings,
 		SourceETag:   src.ETag,
+		SourceHash:   contentETag(src.Data),
 		Body:         res.Data,
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -301,6 +303,17 @@ type HTTPOriginOptions struct {
 	// Transport replaces the built-in transport (for tests or custom dialers;
 	// the timeouts above other than Timeout then do not apply).
 	Transport http.RoundTripper
+	// MaxRetries is how often a failed fetch is retried: connection
+	// errors and 429/502/503/504 answers, after a jittered pause (or the
+	// answer's Retry-After, up to a second), within Timeout and within a
+	// retry budget of about 10 % of recent fetches. Default 1; -1: none.
+	MaxRetries int
+	// BreakerFailures consecutive failures (connection errors, timeouts,
+	// 5xx) open the origin's circuit breaker: fetches then fail at once for
+	// BreakerOpen, after which one probe decides. Defaults: 5 and 10 s;
+	// BreakerFailures -1 disables the breaker.
+	BreakerFailures int
+	BreakerOpen     time.Duration
 }
 
 // HTTPOrigin fetches originals over HTTP(S) below a fixed base URL, with its
@@ -309,12 +322,16 @@ type HTTPOriginOptions struct {
 // refused, so a byte cap cannot be bypassed), a byte cap, and conditional
 // revalidation with If-None-Match / If-Modified-Since.
 type HTTPOrigin struct {
-	base     *url.URL
-	client   *http.Client
-	timeout  time.Duration
-	maxBytes int64
-	header   http.Header
-	ua       string
+	base       *url.URL
+	client     *http.Client
+	timeout    time.Duration
+	maxBytes   int64
+	header     http.Header
+	ua         string
+	maxRetries int
+	budget     *retryBudget
+	breaker    *breaker
+	breakerCfg breakerConfig
 }
 
 // NewHTTPOrigin returns an origin that fetches base + "/" + path. base must
@@ -363,10 +380,10 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 		Transport: rt,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > maxRedirects {
-				return fmt.Errorf("more than %d redirects", maxRedirects)
+				return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("redirect to scheme %q", req.URL.Scheme)
+				return fmt.Errorf("%w: to scheme %q", errRedirect, req.URL.Scheme)
 			}
 			if req.URL.Host != via[0].URL.Host {
 				// Credentials configured for the origin stay with the origin.
@@ -379,8 +396,16 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
+	if o.MaxRetries == 0 {
+		o.MaxRetries = 1
+	}
+	cfg := breakerConfig{failures: o.BreakerFailures, open: durOr(o.BreakerOpen, 10*time.Second)}
+	if cfg.failures == 0 {
+		cfg.failures = 5
+	}
 	return &HTTPOrigin{base: u, client: client, timeout: o.Timeout, maxBytes: o.MaxBytes,
-		header: o.Header.Clone(), ua: o.UserAgent}, nil
+		header: o.Header.Clone(), ua: o.UserAgent, maxRetries: max(o.MaxRetries, 0),
+		budget: &retryBudget{tokens: 1}, breaker: newBreaker(cfg), breakerCfg: cfg}, nil
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -391,7 +416,8 @@ func durOr(d, def time.Duration) time.Duration {
 }
 
 // Fetch gets base/req.Path with conditional headers when req has
-// validators.
+// validators, retrying once within the retry budget and failing fast while
+// the circuit breaker is open.
 func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
@@ -399,12 +425,41 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
+	if !o.breaker.allow(time.Now()) {
+		return nil, fmt.Errorf("%w: circuit open after repeated failures of %s", ErrOriginFailed, o.base.Host)
+	}
+	o.budget.earn()
+	for attempt := 0; ; attempt++ {
+		src, retry, err := o.fetchOnce(ctx, req, p)
+		o.breaker.record(time.Now(), breakerOutcome(err))
+		if err == nil || retry < 0 || attempt >= o.maxRetries || !o.budget.spend() {
+			return src, err
+		}
+		pause := retry
+		if pause == 0 {
+			pause = time.Duration(50+rand.IntN(100)) * time.Millisecond
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < pause+100*time.Millisecond {
+			return nil, err // no time left for another try
+		}
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return nil, err
+		}
+	}
+}
+
+// fetchOnce makes one request. retry is -1 when the failure must not be
+// retried, else the pause the origin asked for (0: our own).
+func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) (src *Source, retry time.Duration, err error) {
+	retry = -1
 	u := *o.base
 	u.Path = o.base.Path + "/" + p
 	u.RawQuery = req.RawQuery
 	hr, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadPath, err)
+		return nil, -1, fmt.Errorf("%w: %v", ErrBadPath, err)
 	}
 	for k, v := range o.header {
 		hr.Header[k] = v
@@ -418,44 +473,53 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	}
 	resp, err := o.client.Do(hr)
 	if err != nil {
-		return nil, originNetError(ctx, err)
+		err = originNetError(ctx, err)
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, errAddressRefused) && !errors.Is(err, errRedirect) && !errors.Is(err, ErrForbidden) {
+			retry = 0 // connection refused or reset before any answer
+		}
+		return nil, retry, err
 	}
 	defer resp.Body.Close()
 	now := time.Now()
-	src := &Source{ETag: resp.Header.Get("ETag")}
+	src = &Source{ETag: resp.Header.Get("ETag")}
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		src.LastModified = t.UTC()
 	}
 	src.Expires, src.NoStore = freshness(resp.Header, now)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && req.IfNoneMatch == "" && req.IfModifiedSince.IsZero():
-		return nil, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
+		return nil, -1, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
 	case resp.StatusCode == http.StatusNotModified:
 		if src.ETag == "" {
 			src.ETag = req.IfNoneMatch
 		}
 		src.NotModified = true
-		return src, nil
+		return src, -1, nil
 	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: origin answered 404", ErrNotFound)
+		return nil, -1, fmt.Errorf("%w: origin answered 404", ErrNotFound)
 	case resp.StatusCode == http.StatusGone:
-		return nil, fmt.Errorf("%w: origin answered 410", ErrGone)
+		return nil, -1, fmt.Errorf("%w: origin answered 410", ErrGone)
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)
+		switch resp.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			retry = retryAfter(resp.Header.Get("Retry-After"), now)
+		}
+		return nil, retry, fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)
 	}
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return nil, fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)
+		return nil, -1, fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)
 	}
 	if resp.ContentLength > o.maxBytes {
-		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
+		return nil, -1, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
 	}
 	if src.Data, err = readCapped(resp.Body, o.maxBytes); err != nil {
 		if errors.Is(err, ErrSourceTooLarge) {
-			return nil, err
+			return nil, -1, err
 		}
-		return nil, originNetError(ctx, err)
+		return nil, -1, originNetError(ctx, err) // nothing partial is ever returned
 	}
-	return src, nil
+	return src, -1, nil
 }
 
 // originNetError classifies a transport error: timeouts wrap
@@ -503,4 +567,112 @@ func freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
 		}
 	}
 	return expires, noStore
+}
+
+// errRedirect is a redirect the origin client refuses to follow.
+var errRedirect = errors.New("redirect refused")
+
+// retryAfter reads a Retry-After header (seconds or a date), capped at one
+// second; 0 when absent or unreadable.
+func retryAfter(h string, now time.Time) time.Duration {
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if n, err := strconv.Atoi(h); err == nil && n >= 0 {
+		d = time.Duration(n) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, time.Second))
+}
+
+// retryBudget allows retries for about 10 % of fetches: every fetch earns a
+// tenth of a token (up to 10 saved), every retry spends one.
+type retryBudget struct {
+	mu     sync.Mutex
+	tokens float64
+}
+
+func (b *retryBudget) earn() {
+	b.mu.Lock()
+	b.tokens = min(b.tokens+0.1, 10)
+	b.mu.Unlock()
+}
+
+func (b *retryBudget) spend() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+type breakerConfig struct {
+	failures int // consecutive failures that open the breaker; < 0: never
+	open     time.Duration
+}
+
+// breaker is a circuit breaker: closed, open until a time, then half-open
+// (one probe at a time) until a success closes it.
+type breaker struct {
+	mu        sync.Mutex
+	cfg       breakerConfig
+	failures  int
+	openUntil time.Time
+	probing   bool
+}
+
+func newBreaker(cfg breakerConfig) *breaker { return &breaker{cfg: cfg} }
+
+// allow reports whether a request may go out now.
+func (b *breaker) allow(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cfg.failures < 0 || b.failures < b.cfg.failures {
+		return true
+	}
+	if now.Before(b.openUntil) || b.probing {
+		return false
+	}
+	b.probing = true // half-open: this request is the probe
+	return true
+}
+
+// outcome of a request for the breaker.
+type outcome int
+
+const (
+	outcomeNeutral outcome = iota // the origin is fine (e.g. 404)
+	outcomeSuccess
+	outcomeFailure
+)
+
+func breakerOutcome(err error) outcome {
+	switch {
+	case err == nil:
+		return outcomeSuccess
+	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused):
+		return outcomeNeutral
+	case errors.Is(err, ErrOriginFailed), errors.Is(err, context.DeadlineExceeded):
+		return outcomeFailure
+	}
+	return outcomeSuccess // 404, 410, too large: the origin answered properly
+}
+
+func (b *breaker) record(now time.Time, o outcome) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch o {
+	case outcomeSuccess:
+		b.failures, b.probing = 0, false
+	case outcomeFailure:
+		b.failures++
+		b.probing = false
+		if b.cfg.failures >= 0 && b.failures >= b.cfg.failures {
+			b.openUntil = now.Add(b.cfg.open)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -49,6 +50,26 @@ type URLOriginOptions struct {
 type URLOrigin struct {
 	opts  URLOriginOptions
 	inner *HTTPOrigin
+
+	mu       sync.Mutex
+	breakers map[string]*breaker // per host
+}
+
+// maxBreakers bounds the per-host breaker table; it is cleared when full.
+const maxBreakers = 4096
+
+func (o *URLOrigin) breakerFor(host string) *breaker {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b, ok := o.breakers[host]
+	if !ok {
+		if o.breakers == nil || len(o.breakers) >= maxBreakers {
+			o.breakers = map[string]*breaker{}
+		}
+		b = newBreaker(o.inner.breakerCfg)
+		o.breakers[host] = b
+	}
+	return b
 }
 
 // errAddressRefused is returned by the guarded dialer.
@@ -222,6 +243,7 @@ func (o *URLOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 	base := *o.inner
 	base.base = u
 	base.base.Path = ""
+	base.breaker = o.breakerFor(strings.ToLower(u.Host))
 	src, err := base.Fetch(ctx, FetchRequest{Path: rest, RawQuery: req.RawQuery,
 		IfNoneMatch: req.IfNoneMatch, IfModifiedSince: req.IfModifiedSince})
 	if err != nil && errors.Is(err, errAddressRefused) {
