@@ -140,7 +140,7 @@ func (s *Signer) Verify(path string, p Params, rawQuery string) error {
 	case nsig > 1 || nexp > 1:
 		return fmt.Errorf("%w: repeated", ErrSignature)
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig) // no malleable trailing bits
 	if err != nil || len(got) != sha256.Size {
 		return fmt.Errorf("%w: malformed", ErrSignature)
 	}
