@@ -187,6 +187,9 @@ type Plan struct {
 	// content-dependent step (trim-color) may change it.
 	Width, Height int
 	Exact         bool
+	// DecodeScale is 1, or 2, 4 or 8 when a JPEG source is decoded at that
+	// reduction straight from its DCT coefficients (shrink-on-load).
+	DecodeScale int
 	// Background is the colour transparent pixels are flattened onto when
 	// the output format has no alpha channel.
 	Background color.NRGBA
@@ -254,7 +257,8 @@ func (o Optimize) Target() float64 {
 // encoder's buffers. Admission control uses it to keep floods of large
 // images within a memory budget.
 func EstimateMemory(info SourceInfo, plan *Plan) int64 {
-	src := int64(info.Width) * int64(info.Height)
+	scale := int64(max(plan.DecodeScale, 1))
+	src := int64(info.Width) * int64(info.Height) / (scale * scale)
 	out := int64(plan.Width) * int64(plan.Height)
 	largest := max(src, out)
 	bpp := int64(max(info.BytesPerPixel, 4))
@@ -320,7 +324,7 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	if src.Width <= 0 || src.Height <= 0 {
 		return nil, fmt.Errorf("%w: image has no pixels", ErrCorrupt)
 	}
-	pl := &Plan{Exact: true}
+	pl := &Plan{Exact: true, DecodeScale: 1}
 	warn := func(s string) { pl.Warnings = append(pl.Warnings, s) }
 
 	target, _ := Negotiate(p, o.Accept, o.Codecs)
@@ -431,7 +435,22 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		if filter == "" {
 			filter = cmpFilter(o.ResizeFilter)
 		}
-		add(&resizeStep{p: rp, filter: filter})
+		rs := &resizeStep{p: rp, filter: filter}
+		if shrinkOnLoad(src, pl) {
+			// Decode at the largest reduction that still leaves twice the
+			// output resolution in the region that is kept, so the resampler
+			// that finishes the exact size still has detail to filter (at
+			// exactly 1× the DCT reduction shows on fine textures: SSIM 0.976
+			// instead of ≥ 0.98 on the corpus's forest photo).
+			for _, sc := range []int{8, 4, 2} {
+				if g.Src.Dx()/sc >= 2*g.W && g.Src.Dy()/sc >= 2*g.H {
+					pl.DecodeScale = sc
+					rs.logicalW, rs.logicalH, rs.scale = w, h, sc
+					break
+				}
+			}
+		}
+		add(rs)
 		w, h = g.W, g.H
 	}
 	// 8. pad or canvas (pad is ignored when canvas is given).
@@ -772,10 +791,22 @@ func sizeString(s Size) string {
 type resizeStep struct {
 	p      resizeParams
 	filter ResizeFilter
+	// With shrink-on-load the image arrives scale times smaller than the
+	// logical size the geometry refers to.
+	logicalW, logicalH, scale int
 }
 
 func (s *resizeStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
+	if s.scale > 1 && b.Dx() < s.logicalW {
+		g := resolveResize(s.logicalW, s.logicalH, s.p, func(string) {})
+		r := image.Rect(g.Src.Min.X/s.scale, g.Src.Min.Y/s.scale,
+			ceilDiv(g.Src.Max.X, s.scale), ceilDiv(g.Src.Max.Y, s.scale)).Intersect(b)
+		if r != b {
+			img = imaging.Crop(img, r)
+		}
+		return imaging.Resize(img, g.W, g.H, imagingFilter(s.filter)), nil
+	}
 	g := resolveResize(b.Dx(), b.Dy(), s.p, func(string) {})
 	if g.noResize(b.Dx(), b.Dy()) {
 		return img, nil
@@ -784,6 +815,25 @@ func (s *resizeStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, e
 		img = imaging.Crop(img, g.Src)
 	}
 	return imaging.Resize(img, g.W, g.H, imagingFilter(s.filter)), nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// shrinkOnLoad reports whether the plan so far allows decoding a reduced
+// image: a still JPEG whose steps before the resize do not depend on pixel
+// coordinates or on content (colour conversion and orientation only).
+func shrinkOnLoad(src SourceInfo, pl *Plan) bool {
+	if src.Format != JPEG || pl.Animated {
+		return false
+	}
+	for _, st := range pl.Steps {
+		switch st.(type) {
+		case *colorStep, *orientStep:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (s *resizeStep) String() string {

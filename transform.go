@@ -11,6 +11,7 @@ import (
 
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/imaging"
+	"github.com/imageopto/imageopto/internal/jpegdec"
 	"github.com/imageopto/imageopto/internal/jpegenc"
 	"github.com/imageopto/imageopto/internal/metadata"
 	"github.com/imageopto/imageopto/internal/quality"
@@ -67,7 +68,21 @@ func Inspect(data []byte) (SourceInfo, error) {
 // decoder decodes a source whose header was read.
 type decoder struct {
 	first  func() (*image.NRGBA, error)
+	scaled func(scale int) (*image.NRGBA, error)      // nil: full size only
 	frames func(l Limits) ([]codec.Frame, int, error) // nil: still images only
+}
+
+// decode decodes the first frame at 1/scale of its size where the format
+// allows, else at full size (the resize step then does all the work).
+func (d decoder) decode(scale int) (*image.NRGBA, error) {
+	if d.scaled != nil {
+		if img, err := d.scaled(scale); err == nil {
+			return img, nil
+		}
+		// Our JPEG decoder refuses a few files image/jpeg tolerates: fall
+		// back, at full size.
+	}
+	return d.first()
 }
 
 // inspect reads the header with the built-in decoders or, for formats they
@@ -85,6 +100,7 @@ func inspect(data []byte, codecs []Codec) (SourceInfo, decoder, error) {
 				}
 				return img, nil
 			},
+			scaled: jpegScaled(data, h),
 			frames: func(l Limits) ([]codec.Frame, int, error) {
 				frames, loop, err := codec.DecodeFrames(data, h, l.MaxFrames, l.MaxTotalPixels)
 				if err != nil {
@@ -201,7 +217,7 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	if plan.Animated && dec.frames != nil {
 		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults())
 	} else {
-		if img, err = dec.first(); err == nil {
+		if img, err = dec.decode(plan.DecodeScale); err == nil {
 			img, err = plan.Run(ctx, img)
 		}
 		if err == nil {
@@ -290,6 +306,26 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 		return nil, nil, fmt.Errorf("%w: encoding animation: %v", ErrInternal, err)
 	}
 	return frames[0].Image, buf.Bytes(), nil
+}
+
+// jpegScaled decodes JPEG with our own decoder, which can decode at 1/2,
+// 1/4 or 1/8 of the size straight from the DCT coefficients; nil for other
+// formats.
+func jpegScaled(data []byte, h codec.Header) func(int) (*image.NRGBA, error) {
+	if h.Format != codec.JPEG {
+		return nil
+	}
+	return func(scale int) (*image.NRGBA, error) {
+		m, err := jpegdec.Decode(data, &jpegdec.Options{Scale: max(scale, 1), MaxScans: max(h.Scans, 1)})
+		if err != nil {
+			return nil, err
+		}
+		w, ht := jpegdec.ScaledSize(h.Width, h.Height, max(scale, 1))
+		if b := m.Bounds(); b.Dx() != w || b.Dy() != ht {
+			return nil, fmt.Errorf("%w: decoded %v, want %dx%d", ErrCorrupt, b, w, ht)
+		}
+		return imaging.ToNRGBA(m), nil
+	}
 }
 
 // Bounds of the optimize= search: the qualities tried, and the size of the

@@ -1,0 +1,136 @@
+// Package jpegdec decodes baseline and progressive Huffman-coded JPEG
+// images (ITU-T T.81) at full size or, straight from the DCT coefficients,
+// at 1/2, 1/4 or 1/8 of their size ("shrink-on-load").
+//
+// A reduced-size decode runs a smaller inverse DCT on the top-left
+// coefficients of every 8×8 block: 4×4 coefficients give a 4×4 block of
+// pixels at 1/2, 2×2 give 2×2 pixels at 1/4 and the DC coefficient alone gives
+// one pixel at 1/8. Each reduced pixel is the mean of the pixels it replaces
+// in the band-limited reconstruction, less the (small) aliased contribution
+// of the dropped coefficients. Huffman decoding is the same at every scale,
+// but the inverse DCT, the output planes and, for progressive files, the
+// coefficient store shrink with the scale: a progressive 1/8 decode keeps one
+// coefficient per block instead of 64.
+//
+// The decoder keeps the file's own layout: three-component Y'CbCr files
+// decode to an *image.YCbCr with the file's chroma subsampling, greyscale to
+// an *image.Gray, Adobe CMYK and YCCK to an *image.CMYK (converted and
+// inverted the way image/jpeg does) and RGB-coded files to an *image.RGBA.
+// Full-size output matches image/jpeg within ±1 per sample (for YCCK, in the
+// decoded planes: the conversion to CMY can turn a difference of 1 in Cb or Cr
+// into 3).
+//
+// Supported: SOF0, SOF1 and SOF2 frames with 8-bit samples, 1, 3 or 4
+// components with sampling factors 1, 2 or 4, restart intervals, any number
+// of Huffman and quantisation table redefinitions. Refused with
+// ErrUnsupported: 12-bit samples, arithmetic coding, lossless and
+// hierarchical frames, frames whose height is set by a DNL marker, and
+// subsampling layouts image.YCbCr cannot hold. Damaged input returns an
+// error wrapping ErrCorrupt (truncated data also wraps
+// io.ErrUnexpectedEOF); no input makes the decoder panic.
+//
+// The decoder works on a complete file in memory and uses no goroutines;
+// Decode is safe for concurrent use. It allocates the output planes, padded
+// to whole MCUs, at the output scale and, for progressive files, a
+// coefficient store of 2·n² bytes per 8×8 block at an n×n output block size
+// (128 at full size, 2 at 1/8), plus 8 bytes per block when the file has AC
+// refinement scans (which need to know which dropped coefficients are
+// nonzero). Nothing else grows with the image; nothing is allocated per
+// block. Both are sized from the header, so callers must gate Decode on the
+// dimensions DecodeConfig reports (a 65535×65535 header is valid). Decode
+// refuses, before allocating, data too short to hold the first scan: at
+// least two bits per block for sequential files, one for progressive ones,
+// whose first scan must code DC coefficients as T.81 requires.
+package jpegdec
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"io"
+)
+
+// Options controls Decode. The zero value and nil decode at full size with
+// the default scan limit.
+type Options struct {
+	// Scale is the reduction factor: 1 (or 0) for full size, 2, 4 or 8. The
+	// output is ceil(W/Scale)×ceil(H/Scale) pixels, see ScaledSize.
+	Scale int
+	// MaxScans is the largest number of scans (SOS markers) a progressive
+	// file may have; more are refused with ErrTooManyScans before any
+	// decoding. 0 means DefaultMaxScans.
+	MaxScans int
+}
+
+// DefaultMaxScans is the scan limit used when Options.MaxScans is 0. Common
+// encoders write at most a dozen scans; progressive "CPU bombs" use
+// thousands.
+const DefaultMaxScans = 100
+
+var (
+	// ErrUnsupported reports a valid JPEG that uses a feature this decoder
+	// does not implement.
+	ErrUnsupported = errors.New("jpegdec: unsupported JPEG feature")
+	// ErrCorrupt reports malformed or truncated JPEG data.
+	ErrCorrupt = errors.New("jpegdec: corrupt JPEG")
+	// ErrTooManyScans reports a progressive file with more scans than
+	// Options.MaxScans allows.
+	ErrTooManyScans = errors.New("jpegdec: too many progressive scans")
+	// ErrScale reports an Options.Scale other than 0, 1, 2, 4 or 8.
+	ErrScale = errors.New("jpegdec: scale must be 1, 2, 4 or 8")
+)
+
+// corrupt returns an error wrapping ErrCorrupt with a detail message.
+func corrupt(detail string) error { return fmt.Errorf("%w: %s", ErrCorrupt, detail) }
+
+// unsupported returns an error wrapping ErrUnsupported with a detail message.
+func unsupported(detail string) error { return fmt.Errorf("%w: %s", ErrUnsupported, detail) }
+
+// errTruncated is returned when the data ends before the image does.
+var errTruncated = fmt.Errorf("%w: truncated data: %w", ErrCorrupt, io.ErrUnexpectedEOF)
+
+// ScaledSize returns the size of a w×h image decoded at the given scale:
+// ceil(w/scale)×ceil(h/scale). A scale below 1 counts as 1.
+func ScaledSize(w, h, scale int) (int, int) {
+	if scale < 1 {
+		scale = 1
+	}
+	return (w + scale - 1) / scale, (h + scale - 1) / scale
+}
+
+// DecodeConfig returns the dimensions of a JPEG image from its frame header,
+// without decoding the image. It returns an error wrapping ErrUnsupported for
+// the frame types, sample precisions and component counts Decode refuses.
+func DecodeConfig(data []byte) (width, height int, err error) {
+	d := decoder{data: data}
+	if err := d.parse(true); err != nil {
+		return 0, 0, err
+	}
+	return d.width, d.height, nil
+}
+
+// Decode decodes a complete JPEG file held in data at the scale o asks
+// for (nil o: full size). The result's bounds are
+// (0, 0)–ScaledSize(width, height, scale); it is an *image.YCbCr for Y'CbCr
+// files, *image.Gray for greyscale, *image.CMYK for CMYK and YCCK and
+// *image.RGBA for RGB-coded files.
+func Decode(data []byte, o *Options) (image.Image, error) {
+	d := decoder{data: data, scale: 1, maxScans: DefaultMaxScans}
+	if o != nil {
+		switch o.Scale {
+		case 0, 1:
+		case 2, 4, 8:
+			d.scale = o.Scale
+		default:
+			return nil, ErrScale
+		}
+		if o.MaxScans > 0 {
+			d.maxScans = o.MaxScans
+		}
+	}
+	d.bs = 8 / d.scale
+	if err := d.parse(false); err != nil {
+		return nil, err
+	}
+	return d.image()
+}

@@ -1,0 +1,185 @@
+package jpegdec
+
+// sequentialScan decodes a scan of a sequential frame, writing each block
+// to the output planes as soon as it is decoded.
+func (d *decoder) sequentialScan(sc *scan) error {
+	for i := range sc.ns {
+		d.comps[sc.comp[i]].pred = 0
+	}
+	rs := rstState{left: d.ri}
+	if sc.ns == 1 {
+		c := &d.comps[sc.comp[0]]
+		dct, act := &d.huff[0][sc.td[0]], &d.huff[1][sc.ta[0]]
+		total := c.nbx * c.nby
+		for by := range c.nby {
+			for bx := range c.nbx {
+				if err := d.seqBlock(c, dct, act, bx, by); err != nil {
+					return err
+				}
+				if err := d.endMCU(sc, &rs, by*c.nbx+bx+1 < total); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	total := d.mcusX * d.mcusY
+	for my := range d.mcusY {
+		for mx := range d.mcusX {
+			for i := range sc.ns {
+				c := &d.comps[sc.comp[i]]
+				dct, act := &d.huff[0][sc.td[i]], &d.huff[1][sc.ta[i]]
+				for y := range c.v {
+					for x := range c.h {
+						if err := d.seqBlock(c, dct, act, mx*c.h+x, my*c.v+y); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if err := d.endMCU(sc, &rs, my*d.mcusX+mx+1 < total); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// seqBlock decodes block (bx, by) of component c and writes its pixels.
+func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error {
+	lastK, err := d.decodeBlock(c, dct, act)
+	if err != nil {
+		return err
+	}
+	bs := d.bs
+	dst := c.pix[(by*c.stride+bx)*bs:]
+	shape := shapeFull
+	if lastK == 0 {
+		shape = shapeDC
+	} else if lastK <= 9 { // zig-zag positions 0…9 lie in the top-left 4×4
+		shape = shapeLow
+	}
+	d.writeBlock(dst, c.stride, shape)
+	return nil
+}
+
+// Where the nonzero coefficients of a block lie, for the full-size
+// inverse DCT: the DC alone, the top-left 4×4, anywhere.
+const (
+	shapeDC = iota
+	shapeLow
+	shapeFull
+)
+
+// writeBlock runs the inverse DCT of the scale on the dequantised
+// coefficients in d.blk and writes the pixels at dst. shape tells the
+// full-size transform which coefficients may be nonzero.
+func (d *decoder) writeBlock(dst []byte, stride, shape int) {
+	switch d.scale {
+	case 1:
+		switch shape {
+		case shapeDC:
+			fill8(dst, stride, dcOnly8(d.blk[0]))
+		case shapeLow:
+			idct8Low((*[64]int32)(d.blk[:64]), dst, stride)
+		default:
+			idct8((*[64]int32)(d.blk[:64]), dst, stride)
+		}
+	case 2:
+		idct4((*[16]int32)(d.blk[:16]), dst, stride)
+	case 4:
+		idct2((*[4]int32)(d.blk[:4]), dst, stride)
+	default:
+		dst[0] = idct1(d.blk[0])
+	}
+}
+
+// decodeBlock decodes the Huffman-coded coefficients of one block of a
+// sequential scan (T.81 F.2.2), dequantises the ones the scale keeps into
+// d.blk (reduced natural order) and returns the last zig-zag position
+// written. Coefficients the scale drops are decoded and discarded. The
+// bit accumulator lives in local variables for speed.
+func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
+	blk := &d.blk
+	if d.keepN == 64 {
+		*(*[64]int32)(blk[:64]) = [64]int32{}
+	} else {
+		clear(blk[:d.keepN])
+	}
+	keep := &d.keep
+	q := &c.qz
+	br := &d.br
+	acc, n := br.acc, br.n
+	if n < 32 {
+		br.fill()
+		acc, n = br.acc, br.n
+	}
+	var s, l uint
+	if e := dct.fast[acc>>(64-fastBits)]; e != 0 {
+		s, l = uint(e&255), uint(e>>8)
+	} else if s, l = dct.slow(acc); l == 0 {
+		return 0, errBadCode
+	}
+	acc <<= l
+	n -= l
+	if s != 0 {
+		if s > 16 {
+			return 0, corrupt("bad DC coefficient size")
+		}
+		v := int32(acc >> (64 - s))
+		acc <<= s
+		n -= s
+		c.pred += extend(v, s)
+	}
+	blk[0] = c.pred * q[0]
+	lastK := 0
+	for k := 1; k < 64; {
+		if n < 32 {
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		p := acc >> (64 - fastBits)
+		if e := act.acFast[p]; e != 0 {
+			k += int(e>>8) & 15
+			l := uint(e & 255)
+			acc <<= l
+			n -= l
+			if k > 63 {
+				break
+			}
+			blk[keep[k&63]] = e >> 16 * q[k&63]
+			lastK = k
+			k++
+			continue
+		}
+		var sym uint
+		if e := act.fast[p]; e != 0 {
+			sym, l = uint(e&255), uint(e>>8)
+		} else if sym, l = act.slow(acc); l == 0 {
+			return 0, errBadCode
+		}
+		acc <<= l
+		n -= l
+		r, s := int(sym>>4), sym&15
+		if s == 0 {
+			if r != 15 {
+				break // EOB
+			}
+			k += 16
+			continue
+		}
+		k += r
+		v := int32(acc >> (64 - s))
+		acc <<= s
+		n -= s
+		if k > 63 {
+			break
+		}
+		blk[keep[k&63]] = extend(v, s) * q[k&63]
+		lastK = k
+		k++
+	}
+	br.acc, br.n = acc, n
+	return lastK, nil
+}
