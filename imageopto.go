@@ -180,9 +180,30 @@
 // # Security considerations
 //
 // Sources are sniffed by magic bytes and gated on their header before any
-// pixel buffer is allocated (Limits). Paths are checked by CleanPath. Set
-// the host server's timeouts (ReadHeaderTimeout at least) against slow
-// clients; the server command shows values that work. Parameter errors
-// repeat at most 64 bytes of a value; 5xx bodies never carry details, which
-// go to Options.Logger instead.
+// pixel buffer is allocated (Limits), and every transformation is admitted
+// against a memory budget estimated from that header (Options.MemoryBudget,
+// EstimateMemory). Paths are checked by CleanPath. A panic anywhere in
+// decoding, the steps or encoding fails that request only.
+//
+// For a public deployment:
+//
+//   - Sign URLs (Options.Signer; the server command's -sign-key and
+//     "imageopto sign"), so that nobody can make the server render
+//     arbitrary sizes or variants. Signatures cover the origin path, the
+//     canonical parameters and an optional expiry; several keys allow
+//     rotation.
+//   - Fetch from fixed origins (NewDirOrigin, NewFSOrigin, NewHTTPOrigin).
+//     To proxy many sites use URLOrigin with AllowedHosts: every connection,
+//     redirects included, is checked after DNS resolution and refused for
+//     loopback, private, link-local, CGNAT, multicast and mapped addresses.
+//   - Keep the Limits, MaxConcurrent, MaxQueue and MemoryBudget, and the
+//     origin timeouts, retry budget and circuit breaker of
+//     HTTPOriginOptions.
+//   - Give the host http.Server timeouts — ReadHeaderTimeout at least —
+//     since the handler does not own the connection; the server command
+//     uses 5 s read-header, 15 s read, 60 s write, 120 s idle and 64 KiB of
+//     headers.
+//
+// Parameter errors repeat at most 64 bytes of a value; 5xx bodies never
+// carry details, which go to Options.Logger instead.
 package imageopto
