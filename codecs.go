@@ -31,6 +31,9 @@ type Codec struct {
 	// Encode writes img (straight alpha; opaque when the format has no
 	// alpha) to w.
 	Encode func(w io.Writer, img *image.NRGBA, o EncodeOptions) error
+	// EncodeBytesPerPixel is the encoder's peak memory per output pixel,
+	// for admission control (EstimateMemory); 0 means 3.
+	EncodeBytesPerPixel int
 }
 
 // codecFor returns the configured codec for f, if any.

@@ -187,6 +187,8 @@ type Plan struct {
 	// content-dependent step (trim-color) may change it.
 	Width, Height int
 	Exact         bool
+	// EncodeBytesPerPixel is the output encoder's peak memory per pixel.
+	EncodeBytesPerPixel int
 	// DecodeScale is 1, or 2, 4 or 8 when a JPEG source is decoded at that
 	// reduction straight from its DCT coefficients (shrink-on-load).
 	DecodeScale int
@@ -254,7 +256,7 @@ func (o Optimize) Target() float64 {
 // from the header and the plan alone: the decoder's own buffer, the working
 // copy (4 bytes per pixel), two working images of the largest size the
 // steps reach, the blur and sharpen buffers when present, and the output
-// encoder's buffers. Admission control uses it to keep floods of large
+// encoder's buffers (Codec.EncodeBytesPerPixel for configured codecs). Admission control uses it to keep floods of large
 // images within a memory budget.
 func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	scale := int64(max(plan.DecodeScale, 1))
@@ -262,7 +264,7 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	out := int64(plan.Width) * int64(plan.Height)
 	largest := max(src, out)
 	bpp := int64(max(info.BytesPerPixel, 4))
-	est := src*bpp + 4*src + 2*4*largest + 3*out
+	est := src*bpp + 4*src + 2*4*largest + int64(max(plan.EncodeBytesPerPixel, 3))*out
 	for _, s := range plan.Steps {
 		switch s.(type) {
 		case *blurStep, *sharpenStep:
@@ -338,6 +340,10 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	pl.Format, pl.Lossless, pl.Palette = format.ImageFormat, format.lossless, format.palette
 	pl.Progressive, pl.Negotiated = format.progressive, target != "" && format.ImageFormat == target
 	pl.Animated = src.Frames > 1 && p.Frame != 1 && format.ImageFormat == GIF
+	pl.EncodeBytesPerPixel = 3
+	if c := codecFor(o.Codecs, format.ImageFormat); c != nil && c.EncodeBytesPerPixel > 0 {
+		pl.EncodeBytesPerPixel = c.EncodeBytesPerPixel
+	}
 	switch {
 	case format.palette:
 		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)

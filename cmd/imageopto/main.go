@@ -24,6 +24,11 @@
 //
 //	imageopto sign -key KEY [-expires 24h] [-prefix /img] URL...
 //
+// WebP and AVIF output and AVIF and HEIC input come from the wasmcodec
+// package (WebAssembly builds of libwebp, libavif and libheif): build with
+// -tags nodynamic to keep them pure Go, without the libraries' attempt to
+// load system copies.
+//
 // -dir and -origin are mutually exclusive. The server stops gracefully on
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
 // seconds.
@@ -47,6 +52,7 @@ import (
 	"time"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/wasmcodec"
 )
 
 // samples are the images served when neither -dir nor -origin is given.
@@ -183,6 +189,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	defer src.close()
 
 	opts := &imageopto.Options{
+		Transform:    imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
 		Lenient:      cfg.lenient,
 		HeaderPrefix: cfg.headerPrefix,
 		PassQuery:    cfg.passQuery,

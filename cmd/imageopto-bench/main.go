@@ -1,0 +1,211 @@
+// Command imageopto-bench measures imageopto on real photographs and compares
+// it with a naive pure-Go pipeline and, where installed, with libvips
+// (vipsthumbnail) and ImageMagick. It prints Markdown tables on stdout
+// (progress goes to stderr):
+//
+//	go run ./cmd/imageopto-bench -corpus DIR [-runs 5] [-workloads W1,W2,...] [-images a.jpg,b.jpg]
+//
+// Workloads (Fastly IO query, default image):
+//
+//	W1 thumbnail  width=300                     kleiber.jpg (6028×3391), JPEG q85
+//	W2 medium     width=1600                    volna.jpg (5120×2880), JPEG q85
+//	W3 format     width=800&format=webp         volna.jpg → WebP q85 (needs package wasmcodec)
+//	W4 alpha      width=400&format=png          gulp.png (RGBA) → PNG
+//	W5 crop       width=400&height=400&fit=crop kleiber.jpg, JPEG q85
+//	W6 handler    /kleiber.jpg?width=300 over loopback HTTP, cache off,
+//	              requests per second and p50/p99 latency at concurrency 1 and 8
+//
+// -images replaces each workload's default image by the listed files of
+// the corpus (each selected workload runs on each of them).
+//
+// # What is measured
+//
+// Every measured job runs in a fresh process, so that peak memory is the
+// job's own: our engine and the naive pipeline run in a child process of
+// this binary (it re-executes itself with a hidden -child flag), the
+// reference tools are run as they are. For each process the parent records
+// the wall time from start to exit ("proc ms"), the CPU time (user+system)
+// and the peak resident set size (getrusage's ru_maxrss, what
+// /usr/bin/time -v reports). The Go children also report the wall time of
+// the job itself ("ms": reading the file, parsing the query, decoding,
+// resizing, encoding), without process start-up. Each figure is the median
+// over -runs runs; the implementations take turns within each run, so that
+// a change in the machine's load hits them alike.
+//
+// Ratios are our time divided by the other's (0.25 means we take a quarter
+// of its time): against the naive pipeline in-process job times, against
+// the tools process times (both sides then pay process start-up).
+//
+// The naive pipeline is what a Go program does without an image library:
+// image.Decode (image/jpeg, image/png) at full size, golang.org/x/image/draw
+// CatmullRom into an RGBA image of the output size, image/jpeg at quality 85
+// or image/png. It has no WebP encoder, so W3 has no naive column.
+//
+// Quality is checked too: every output is compared with a reference made
+// from the full-resolution source (image.Decode, then CatmullRom to the
+// output's size, without encoding) by SSIM over luma (Gaussian window 11,
+// σ 1.5; transparent pixels composited on white). For JPEG outputs our
+// engine also runs once with quality=100, which separates the loss of
+// shrink-on-load and resampling from the encoder's.
+//
+// Peak memory is the children's VmHWM for the Go jobs and ru_maxrss for
+// the tools. On Linux ru_maxrss carries over execve from the address space
+// the child was started in (the parent's, with vfork), so the parent keeps
+// its own footprint small (the reference and SSIM work runs in a child too)
+// and reports its peak as a floor under the tools' figures.
+//
+// W3 needs the opt-in WebAssembly codecs (package wasmcodec); build with
+// -tags nowasmcodec to leave them out, W3 is then skipped with a note.
+//
+// Other flags: -no-ref skips the reference tools, -w6-duration bounds each
+// W6 measurement (default 3s), -cpuprofile DIR writes a CPU profile of our
+// engine per workload and image (the job repeated for about two seconds in
+// one child) for `go tool pprof -top`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == childFlag {
+		os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "imageopto-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the parsed command line.
+type config struct {
+	corpus     string
+	runs       int
+	workloads  []*workload
+	images     []string // overrides the workloads' default images
+	noRef      bool
+	w6Duration time.Duration
+	cpuprofile string
+	args       []string // as given, for the report
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("imageopto-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := &config{args: args}
+	var wls, imgs string
+	fs.StringVar(&c.corpus, "corpus", "", "folder of source images (required)")
+	fs.IntVar(&c.runs, "runs", 5, "runs per measurement; medians are reported")
+	fs.StringVar(&wls, "workloads", "W1,W2,W3,W4,W5,W6", "comma-separated workloads to run")
+	fs.StringVar(&imgs, "images", "", "comma-separated corpus files replacing each workload's default image")
+	fs.BoolVar(&c.noRef, "no-ref", false, "skip the reference tools (vipsthumbnail, ImageMagick)")
+	fs.DurationVar(&c.w6Duration, "w6-duration", 3*time.Second, "length of each W6 (handler) measurement")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write CPU profiles of our engine per workload into this folder")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.corpus == "" {
+		return nil, errors.New("-corpus DIR is required")
+	}
+	if st, err := os.Stat(c.corpus); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("-corpus %s: not a folder", c.corpus)
+	}
+	if c.runs < 1 {
+		return nil, errors.New("-runs must be at least 1")
+	}
+	for _, name := range splitList(wls) {
+		w := workloadByName(name)
+		if w == nil {
+			return nil, fmt.Errorf("unknown workload %q (want W1…W6)", name)
+		}
+		c.workloads = append(c.workloads, w)
+	}
+	c.images = splitList(imgs)
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// run is the parent: it measures every selected workload and prints the
+// report.
+func run(args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	r := &runner{cfg: c, self: self, log: stderr}
+	if !c.noRef {
+		r.tools = findTools()
+	}
+	if r.tmp, err = os.MkdirTemp("", "imageopto-bench-"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(r.tmp)
+	if c.cpuprofile != "" {
+		if err := os.MkdirAll(c.cpuprofile, 0o755); err != nil {
+			return err
+		}
+	}
+
+	rep := &report{cfg: c, machine: describeMachine(r.tools), started: time.Now()}
+	rep.baselineKB = r.baseline()
+	ctx := context.Background()
+	for _, w := range c.workloads {
+		images := w.images
+		if len(c.images) > 0 {
+			images = c.images
+		}
+		for _, img := range images {
+			path := filepath.Join(c.corpus, img)
+			if _, err := os.Stat(path); err != nil {
+				rep.notes = append(rep.notes, fmt.Sprintf("%s: %s not in the corpus, skipped", w.name, img))
+				continue
+			}
+			if w.name == "W6" {
+				res, err := r.serve(ctx, w, img)
+				if err != nil {
+					return fmt.Errorf("%s %s: %w", w.name, img, err)
+				}
+				rep.serve = append(rep.serve, res)
+				continue
+			}
+			if w.needsCodecs && !haveCodecs {
+				rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped, built without package wasmcodec (WebP encoder)", w.name))
+				continue
+			}
+			row, err := r.measure(ctx, w, img)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", w.name, img, err)
+			}
+			rep.rows = append(rep.rows, row)
+		}
+	}
+	rep.finished = time.Now()
+	rep.loadEnd = loadAverage()
+	rep.parentKB = vmHWM()
+	rep.write(stdout)
+	return nil
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"golang.org/x/image/webp"
+
+	"github.com/imageopto/imageopto/wasmcodec"
+)
+
+// TestFormatsEndToEnd: every output format of spec §2.13 that this build
+// writes comes back from the server with its Content-Type and decodes with
+// an independent decoder; the rest are 400.
+func TestFormatsEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, io.Discard, func(a string) { addrc <- a }) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatal(err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not start")
+	}
+	decodeAVIF := func(b []byte) (image.Image, error) {
+		for _, c := range wasmcodec.Codecs() {
+			if c.Format == "avif" {
+				return c.Decode(b)
+			}
+		}
+		t.Fatal("no AVIF codec")
+		return nil, nil
+	}
+	jpegDec := func(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+	pngDec := func(b []byte) (image.Image, error) { return png.Decode(bytes.NewReader(b)) }
+	cases := []struct {
+		query, accept, ctype string
+		decode               func([]byte) (image.Image, error)
+	}{
+		{"format=jpg", "", "image/jpeg", jpegDec},
+		{"format=jpeg", "", "image/jpeg", jpegDec},
+		{"format=bjpg", "", "image/jpeg", jpegDec},
+		{"format=pjpg", "", "image/jpeg", jpegDec},
+		{"format=png", "", "image/png", pngDec},
+		{"format=png8", "", "image/png", pngDec},
+		{"format=gif", "", "image/gif", func(b []byte) (image.Image, error) { return gif.Decode(bytes.NewReader(b)) }},
+		{"format=webp", "", "image/webp", func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) }},
+		{"format=webpll", "", "image/webp", func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) }},
+		{"format=webply", "", "image/webp", func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) }},
+		{"format=avif", "", "image/avif", decodeAVIF},
+		{"auto=webp", "image/webp,*/*", "image/webp", func(b []byte) (image.Image, error) { return webp.Decode(bytes.NewReader(b)) }},
+		{"format=auto", "image/avif,image/webp", "image/avif", decodeAVIF},
+		{"format=auto", "*/*", "image/jpeg", jpegDec},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/landscape.jpg?width=160&"+c.query, nil)
+		req.Header.Set("Accept", c.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.ctype {
+			t.Errorf("%s: %d %s, want 200 %s", c.query, resp.StatusCode, resp.Header.Get("Content-Type"), c.ctype)
+			continue
+		}
+		img, err := c.decode(body)
+		if err != nil {
+			t.Errorf("%s: %v", c.query, err)
+			continue
+		}
+		if img.Bounds().Dx() != 160 {
+			t.Errorf("%s: width %d", c.query, img.Bounds().Dx())
+		}
+	}
+	for _, q := range []string{"format=mp4", "format=jxl", "format=pjxl", "format=svg"} {
+		resp, err := http.Get("http://" + addr + "/landscape.jpg?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: %d, want 400", q, resp.StatusCode)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
