@@ -211,3 +211,19 @@ func TestETagFlapping(t *testing.T) {
 	assert.Equal(t, first.Header().Get("ETag"), second.Header().Get("ETag"))
 	assert.Equal(t, int64(1), h.Transforms(), "same bytes behind a new ETag: no new transform")
 }
+
+// TestBreakerNeutralProbe: a half-open probe that ends without a verdict
+// (the caller gave up) does not leave the breaker open for ever.
+func TestBreakerNeutralProbe(t *testing.T) {
+	t.Parallel()
+	b := newBreaker(breakerConfig{failures: 1, open: time.Millisecond})
+	now := time.Now()
+	b.record(now, outcomeFailure)
+	later := now.Add(time.Second)
+	require.True(t, b.allow(later), "half-open: one probe")
+	assert.False(t, b.allow(later), "only one probe at a time")
+	b.record(later, outcomeNeutral)
+	assert.True(t, b.allow(later), "the next request probes again")
+	b.record(later, outcomeSuccess)
+	assert.True(t, b.allow(later))
+}

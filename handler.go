@@ -202,6 +202,9 @@ func validateOptions(o *Options) error {
 	default:
 		errs = append(errs, fmt.Errorf("imageopto: Options.Transform.ResizeFilter %q is unknown", tr.ResizeFilter))
 	}
+	if o.Signer != nil && o.PassQuery {
+		errs = append(errs, errors.New("imageopto: Options.PassQuery cannot be combined with Signer: unsigned parameters would reach the origin and the cache key"))
+	}
 	if strings.ContainsAny(o.HeaderPrefix, " \t\r\n:") {
 		errs = append(errs, fmt.Errorf("imageopto: Options.HeaderPrefix %q is not a header name", o.HeaderPrefix))
 	}
@@ -286,11 +289,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery}
 	if h.opts.PassQuery {
-		q := r.URL.RawQuery
-		if h.opts.Signer != nil {
-			q = stripSignature(q)
-		}
-		req.OriginQuery = foreignQuery(q)
+		req.OriginQuery = foreignQuery(r.URL.RawQuery)
 	}
 	if h.opts.Hook != nil {
 		req.Header = r.Header.Clone()
@@ -361,7 +360,7 @@ func (h *Handler) key(j *job) string {
 }
 
 func (h *Handler) sourceKey(j *job) string {
-	return "s/" + j.path + "?" + j.query
+	return "s/" + j.path + "\x00" + j.query // NUL: in neither a clean path nor a query
 }
 
 // lookup returns the entry for a job: from the cache when fresh, else from
@@ -468,9 +467,8 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 	}
 	// The original is unchanged when the origin confirms the validator, or
 	// when new bytes hash the same (ETag flapping across origin replicas).
-	unchanged := stale != nil && stale.Status == 0 &&
-		(src.revalidated && src.ETag == stale.SourceETag ||
-			src.Data != nil && stale.SourceHash != "" && contentETag(src.Data) == stale.SourceHash)
+	unchanged := src.confirms(stale) || stale != nil && stale.Status == 0 &&
+		src.Data != nil && stale.SourceHash != "" && contentETag(src.Data) == stale.SourceHash
 	if unchanged {
 		// The original is unchanged: refresh the entry without transforming.
 		e := *stale
@@ -570,6 +568,16 @@ type fetched struct {
 	Expires      time.Time
 	NoStore      bool
 	revalidated  bool // the origin confirmed an older copy (304)
+	// The validators the conditional request carried: a 304 confirms the
+	// copy they came from, and no other.
+	sentETag string
+	sentIMS  time.Time
+}
+
+// confirms reports whether f is a 304 for the original that e was made from.
+func (f *fetched) confirms(e *entry) bool {
+	return f.revalidated && e != nil && e.Status == 0 &&
+		f.sentETag == e.SourceETag && f.sentIMS.Equal(e.LastModified)
 }
 
 // source returns the original for a job: from the source cache when fresh,
@@ -606,7 +614,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 			return nil, err
 		}
 		f := &fetched{ETag: src.ETag, LastModified: src.LastModified, NoStore: src.NoStore,
-			Expires: h.expiry(now, src.Expires)}
+			Expires: h.expiry(now, src.Expires), sentETag: req.IfNoneMatch, sentIMS: req.IfModifiedSince}
 		if src.NotModified {
 			if req.IfNoneMatch == "" && req.IfModifiedSince.IsZero() {
 				return nil, fmt.Errorf("%w: unconditional request answered Not Modified", ErrOriginFailed)
@@ -637,7 +645,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		return nil, err
 	}
 	f := v.(*fetched)
-	if f.Data == nil && !(f.revalidated && stale != nil && f.ETag == stale.SourceETag) {
+	if f.Data == nil && !f.confirms(stale) {
 		// Revalidated for a different entry than ours: fetch the bytes.
 		return h.source(ctx, &job{path: j.path, query: j.query, key: j.key}, nil)
 	}
@@ -729,7 +737,10 @@ func headerSafe(s string) string {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := StatusCode(err)
 	if status == 499 {
-		return // the client is gone
+		if r.Context().Err() != nil {
+			return // the client is gone
+		}
+		status = http.StatusBadGateway // cancelled by someone else: never an empty 200
 	}
 	hdr := w.Header()
 	hdr.Set("X-Content-Type-Options", "nosniff")

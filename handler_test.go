@@ -470,6 +470,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		{MinTTL: time.Hour, MaxTTL: time.Minute},
 		{Transform: TransformOptions{PlanOptions: PlanOptions{JPEGQuality: 101}}},
 		{Transform: TransformOptions{PlanOptions: PlanOptions{ResizeFilter: "sinc"}}},
+		{Signer: &Signer{keys: [][]byte{signKey1}}, PassQuery: true},
 	} {
 		_, err := New(o, opts)
 		assert.Error(t, err, "%+v", opts)
@@ -610,4 +611,30 @@ func TestHandlerStaleWhileRevalidate(t *testing.T) {
 	}
 	assert.True(t, refreshed, "the entry is fresh again")
 	assert.Equal(t, int64(1), h.Transforms())
+}
+
+// TestHandlerReviewRegressions pins fixes from review: a cancellation the
+// client did not cause is a 502, never an empty 200; the source cache key
+// cannot be forged by putting "?" in the path.
+func TestHandlerReviewRegressions(t *testing.T) {
+	t.Parallel()
+	h := newTestHandler(t, OriginFunc(func(context.Context, FetchRequest) (*Source, error) {
+		return nil, context.Canceled
+	}), nil)
+	w := get(h, "/a.png")
+	assert.Equal(t, http.StatusBadGateway, w.Code)
+	assert.NotEmpty(t, w.Body.String())
+
+	big, small := samplePNG(t), encodePNG(t, quadrants(40, 20))
+	o := OriginFunc(func(_ context.Context, r FetchRequest) (*Source, error) {
+		if r.Path == "a" && r.RawQuery == "b?" {
+			return &Source{Data: big}, nil
+		}
+		return &Source{Data: small}, nil
+	})
+	h = newTestHandler(t, o, &Options{PassQuery: true})
+	require.Equal(t, http.StatusOK, get(h, "/a?b?").Code)
+	w = get(h, "/a%3Fb")
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Contains(t, w.Header().Get("Imageopto-Info"), "idim=40x20")
 }

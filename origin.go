@@ -666,6 +666,8 @@ func (b *breaker) record(now time.Time, o outcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch o {
+	case outcomeNeutral:
+		b.probing = false // the probe told nothing; the next request probes again
 	case outcomeSuccess:
 		b.failures, b.probing = 0, false
 	case outcomeFailure:

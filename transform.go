@@ -76,11 +76,17 @@ type decoder struct {
 // allows, else at full size (the resize step then does all the work).
 func (d decoder) decode(scale int) (*image.NRGBA, error) {
 	if d.scaled != nil {
-		if img, err := d.scaled(scale); err == nil {
+		img, err := d.scaled(scale)
+		if err == nil {
 			return img, nil
 		}
+		if scale > 1 {
+			// The memory was admitted for the reduced decode: a full-size
+			// fallback could overrun the budget.
+			return nil, fmt.Errorf("%w: cannot decode at 1/%d: %v", ErrCorrupt, scale, err)
+		}
 		// Our JPEG decoder refuses a few files image/jpeg tolerates: fall
-		// back, at full size.
+		// back to it at full size.
 	}
 	return d.first()
 }
