@@ -174,6 +174,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	rep.baselineKB = r.baseline()
 	ctx := context.Background()
 	for _, w := range c.workloads {
+		if w.needsCodecs && !haveCodecs {
+			rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped, built without package wasmcodec (WebP encoder)", w.name))
+			continue
+		}
 		images := w.images
 		if len(c.images) > 0 {
 			images = c.images
@@ -190,10 +194,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 					return fmt.Errorf("%s %s: %w", w.name, img, err)
 				}
 				rep.serve = append(rep.serve, res)
-				continue
-			}
-			if w.needsCodecs && !haveCodecs {
-				rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped, built without package wasmcodec (WebP encoder)", w.name))
 				continue
 			}
 			row, err := r.measure(ctx, w, img)
