@@ -244,8 +244,13 @@ func (r *row) format(refBytes float64) string {
 		float64(r.peak)/mib, float64(r.allocTotal)/float64(max(r.n, 1))/mib)
 }
 
-// TestCorpusTable prints the measurement table of README.md.
+// TestCorpusTable prints the measurement table of README.md. It takes many
+// minutes, so it runs only when IMAGEOPTO_TABLES is set as well as
+// IMAGEOPTO_CORPUS.
 func TestCorpusTable(t *testing.T) {
+	if os.Getenv("IMAGEOPTO_TABLES") == "" {
+		t.Skip("set IMAGEOPTO_TABLES=1 (and IMAGEOPTO_CORPUS) to regenerate README.md's tables")
+	}
 	dir := corpus(t)
 	photos := loadPhotos(t, dir)
 	n := runs()
