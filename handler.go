@@ -504,15 +504,11 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	opts.Accept = acceptFor(j.format)
 	// Plan from the header first: refuse bad requests and bombs before
 	// queueing, and learn how much memory the job needs.
-	info, _, err := inspect(data, opts.Codecs)
+	prep, err := prepare(data, j.params, opts)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := NewPlan(j.params, info, &opts.PlanOptions)
-	if err != nil {
-		return nil, err
-	}
-	need := min(EstimateMemory(info, plan), h.opts.MemoryBudget)
+	need := min(EstimateMemory(prep.info, prep.plan), h.opts.MemoryBudget)
 	if err := h.acquire(ctx, need); err != nil {
 		return nil, err
 	}
@@ -521,7 +517,7 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 		h.memory.Release(need)
 	}()
 	h.transforms.Add(1)
-	return TransformBytes(ctx, data, j.params, &opts)
+	return prep.run(ctx)
 }
 
 // acquire takes a transformation slot and need bytes of the memory budget,

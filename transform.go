@@ -208,6 +208,28 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	job, err := prepare(data, p, o)
+	if err != nil {
+		return nil, err
+	}
+	return job.run(ctx)
+}
+
+// prepared is a source whose header has been read and whose plan is made:
+// everything known before a pixel is decoded.
+type prepared struct {
+	data []byte
+	p    Params
+	o    TransformOptions
+	info SourceInfo
+	dec  decoder
+	plan *Plan
+}
+
+// prepare reads the header and plans, so that a caller (the Handler's
+// admission control) can look at the plan before running it, without doing
+// this work twice.
+func prepare(data []byte, p Params, o TransformOptions) (*prepared, error) {
 	info, dec, err := inspect(data, o.Codecs)
 	if err != nil {
 		return nil, err
@@ -217,7 +239,18 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 		return nil, err
 	}
 	plan.Steps = append(plan.Steps, o.Steps...)
+	return &prepared{data: data, p: p, o: o, info: info, dec: dec, plan: plan}, nil
+}
 
+// run decodes, runs the steps and encodes. It recovers panics into
+// ErrInternal.
+func (j *prepared) run(ctx context.Context) (res *Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, fmt.Errorf("%w: panic: %v\n%s", ErrInternal, v, debug.Stack())
+		}
+	}()
+	data, p, o, info, dec, plan := j.data, j.p, j.o, j.info, j.dec, j.plan
 	var img *image.NRGBA
 	var out []byte
 	if plan.Animated && dec.frames != nil {
