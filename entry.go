@@ -26,6 +26,8 @@ type entry struct {
 	Warnings     []string  `json:"w,omitempty"`
 	SourceETag   string    `json:"se,omitempty"`
 	SourceHash   string    `json:"sh,omitempty"` // identity of the original's bytes
+	Kind         string    `json:"k,omitempty"`  // a kept failure's sentinel (see kindErrors)
+	Error        string    `json:"er,omitempty"` // … and its text
 	Body         []byte    `json:"-"`
 	Stale        bool      `json:"-"` // served past its freshness
 	Revalidating bool      `json:"-"` // … while a background request revalidates it
@@ -38,6 +40,14 @@ var errBadEntry = errors.New("imageopto: bad cache entry")
 
 // err returns the error a remembered origin answer stands for.
 func (e *entry) err() error {
+	if e.Kind != "" {
+		for _, k := range kindErrors {
+			if k.kind == e.Kind {
+				return &keptError{msg: e.Error, kind: k.err}
+			}
+		}
+		return fmt.Errorf("%w: kept failure of unknown kind %q", ErrInternal, e.Kind)
+	}
 	switch e.Status {
 	case 0:
 		return nil

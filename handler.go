@@ -1,6 +1,7 @@
 package imageopto
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -117,6 +118,16 @@ type Options struct {
 	Hook func(ctx context.Context, r *Request) error
 	// Logger receives errors and warnings. Default: slog.Default().
 	Logger *slog.Logger
+	// Tier, when set, shares originals and results with other machines
+	// (see Tier and package cluster): each key is fetched and transformed
+	// by its owner, once cluster-wide. Cache and SourceCache stay this
+	// machine's own. Default: nil (this machine works alone).
+	Tier Tier
+	// TierRecheck is how long the record "path → identity of the original"
+	// that a Tier shares is used before its owner asks again, which reads
+	// the source cache and revalidates with the origin once the original's
+	// own freshness has run out. Default: 10 seconds.
+	TierRecheck time.Duration
 }
 
 // Handler serves transformed images: GET /path?fastly-io-query. It is safe
@@ -135,7 +146,8 @@ type Handler struct {
 
 	headerInfo, headerError, headerWarning string
 	// transforms counts transformations run (for tests and stats).
-	transforms atomic.Int64
+	transforms     atomic.Int64
+	etagMismatches atomic.Int64
 }
 
 // New returns a Handler that fetches originals from origin. It validates the
@@ -172,6 +184,11 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 		headerError:   o.HeaderPrefix + "-Error",
 		headerWarning: o.HeaderPrefix + "-Warning",
 	}
+	if o.Tier != nil {
+		if err := o.Tier.Start(h.tierLoad); err != nil {
+			return nil, fmt.Errorf("imageopto: Options.Tier: %w", err)
+		}
+	}
 	return h, nil
 }
 
@@ -188,6 +205,7 @@ func validateOptions(o *Options) error {
 	neg("StaleTTL", o.StaleTTL)
 	neg("NotFoundTTL", o.NotFoundTTL)
 	neg("StaleWhileRevalidate", o.StaleWhileRevalidate)
+	neg("TierRecheck", o.TierRecheck)
 	neg("QueueTimeout", o.QueueTimeout)
 	neg("FlightTimeout", o.FlightTimeout)
 	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 {
@@ -224,6 +242,7 @@ func validateOptions(o *Options) error {
 	def(&o.StaleWhileRevalidate, time.Minute)
 	def(&o.QueueTimeout, 2*time.Second)
 	def(&o.FlightTimeout, 30*time.Second)
+	def(&o.TierRecheck, 10*time.Second)
 	if o.MaxTTL < o.MinTTL {
 		return fmt.Errorf("imageopto: Options.MaxTTL %v is below MinTTL %v", o.MaxTTL, o.MinTTL)
 	}
@@ -446,6 +465,9 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 // fill makes the entry for a job: revalidate a stale entry, or fetch and
 // transform.
 func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
+	if h.opts.Tier != nil {
+		return h.fillTier(ctx, j)
+	}
 	now := h.now()
 	stale := h.cached(ctx, j.key)
 	if stale != nil && now.Before(stale.Expires) {
@@ -629,6 +651,9 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 			f.Data = have.Body
 		} else {
 			f.Data = src.Data
+			if req.IfNoneMatch != "" && strings.TrimPrefix(src.ETag, "W/") == strings.TrimPrefix(req.IfNoneMatch, "W/") {
+				h.checkSameETag(j.path, src.ETag, have, stale, src.Data)
+			}
 		}
 		if len(f.Data) == 0 {
 			return nil, fmt.Errorf("%w: empty original", ErrOriginFailed)
@@ -646,6 +671,39 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		return h.source(ctx, &job{path: j.path, query: j.query, key: j.key}, nil)
 	}
 	return f, nil
+}
+
+// checkSameETag is called when the origin answers a conditional request
+// with 200 and the very ETag it was asked about. Either it ignores
+// conditional requests (harmless), or it changed the bytes without changing
+// the ETag (a broken origin, e.g. replicas that disagree): that is counted
+// and logged. The new bytes win either way.
+func (h *Handler) checkSameETag(path, etag string, have, stale *entry, data []byte) {
+	var changed bool
+	switch {
+	case have != nil:
+		changed = !bytes.Equal(have.Body, data)
+	case stale != nil && stale.SourceHash != "":
+		changed = contentETag(data) != stale.SourceHash
+	}
+	if changed {
+		h.etagMismatches.Add(1)
+		h.log.Warn("imageopto: origin sent different bytes under the same ETag; using the new bytes", "path", path, "etag", etag)
+	}
+}
+
+// HandlerStats are counters of a Handler.
+type HandlerStats struct {
+	// Transforms counts transformations run.
+	Transforms int64
+	// ETagMismatches counts originals whose bytes changed while the
+	// origin kept their ETag (a broken origin; the new bytes were used).
+	ETagMismatches int64
+}
+
+// Stats returns the handler's counters.
+func (h *Handler) Stats() HandlerStats {
+	return HandlerStats{Transforms: h.transforms.Load(), ETagMismatches: h.etagMismatches.Load()}
 }
 
 // expiry clamps the origin's freshness into [MinTTL, MaxTTL], or applies

@@ -1,0 +1,663 @@
+package cluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang/groupcache"
+	"github.com/golang/groupcache/consistenthash"
+	pb "github.com/golang/groupcache/groupcachepb"
+
+	"github.com/imageopto/imageopto"
+)
+
+// Options configure a Cluster. Self, Peers and Secret are required; every
+// other field has the default it documents.
+type Options struct {
+	// Self is this machine's peer URL as the other machines reach it:
+	// scheme, host and port, e.g. "http://10.0.0.7:8080". It must be one of
+	// the URLs Peers returns (it is added if missing).
+	Self string
+	// Peers tells who the members are: Static for a fixed list, DNS for
+	// names that resolve to the members' addresses, or your own PeerSource.
+	Peers PeerSource
+	// Secret authenticates peer requests: a request without it is refused
+	// with 403. Every member must use the same secret.
+	Secret string
+	// BasePath is where the peer handler is mounted on every member.
+	// Default: "/_imageopto/peer/".
+	BasePath string
+	// MetaBytes, SourceBytes and ResultBytes bound the memory of each
+	// group's cache on this machine (the keys it owns plus a hot copy of
+	// popular keys others own). Defaults: 16 MiB, 256 MiB and 256 MiB.
+	MetaBytes, SourceBytes, ResultBytes int64
+	// PeerTimeout caps one request to a peer; the request's own remaining
+	// time bounds it further. When it passes, this machine makes the value
+	// itself. Default: 10 seconds.
+	PeerTimeout time.Duration
+	// LoadTimeout bounds a load this machine runs for a peer; it goes on
+	// when the peer that asked gives up, because others may wait for the
+	// same key. Default: 30 seconds.
+	LoadTimeout time.Duration
+	// ProbeInterval and ProbeTimeout pace the health checks of every peer.
+	// Defaults: 500 ms and 300 ms.
+	ProbeInterval, ProbeTimeout time.Duration
+	// FailuresToOpen is how many failed probes or requests in a row mark a
+	// peer down. While a peer is down its keys are made locally, requests
+	// in flight to it are abandoned, and probes continue; one good probe
+	// brings it back. Default: 2.
+	FailuresToOpen int
+	// MaxValueBytes bounds a value read from a peer. Default: 256 MiB.
+	MaxValueBytes int64
+	// Transport carries peer requests. Default: a transport with keep-alive
+	// connections and no proxy.
+	Transport http.RoundTripper
+	// Logger receives membership changes and peer failures. Default:
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Group names registered with groupcache. They are process-wide.
+const groupPrefix = "imageopto-"
+
+// started guards groupcache's process-wide registries (its peer picker and
+// group names): one Cluster per process.
+var started atomic.Bool
+
+// errNoForward refuses to pass on a request that came from a peer: when
+// members disagree about ownership, A → B → A would wait on itself.
+var errNoForward = errors.New("cluster: request came from a peer; not forwarded")
+
+// errPeerDown is returned for a request to a peer marked down.
+var errPeerDown = errors.New("cluster: peer is down")
+
+// A Cluster is an imageopto.Tier on groupcache: it shares originals and
+// results among the machines of a cluster. See the package documentation.
+type Cluster struct {
+	opts   Options
+	self   string
+	log    *slog.Logger
+	client *http.Client
+	secret [32]byte
+	groups map[imageopto.TierGroup]*groupcache.Group
+
+	mu      sync.RWMutex
+	members []string // sorted, includes self
+	ring    *consistenthash.Map
+	peers   map[string]*peer // every member but self
+
+	stop      context.CancelFunc
+	done      sync.WaitGroup
+	closeOnce sync.Once
+
+	// Counters for tests and monitoring.
+	forwarded, forwardErrors, served, localOnly atomic.Int64
+}
+
+// New makes a Cluster from opts: it reads the member list once, and starts
+// health checks and (for a PeerSource that changes) membership polling.
+// Only one Cluster may exist in a process, because groupcache registers its
+// groups and peer picker process-wide; a second New returns an error. Use
+// it as imageopto.Options.Tier and mount Handler at BasePath.
+func New(opts Options) (*Cluster, error) {
+	o, err := withDefaults(opts)
+	if err != nil {
+		return nil, err
+	}
+	if !started.CompareAndSwap(false, true) {
+		return nil, errors.New("cluster: a Cluster already exists in this process (groupcache's registry is process-wide)")
+	}
+	c := &Cluster{
+		opts:   o,
+		self:   o.Self,
+		log:    o.Logger,
+		client: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		secret: sha256.Sum256([]byte(o.Secret)),
+		peers:  map[string]*peer{},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	first, err := o.Peers.Peers(ctx)
+	if err != nil {
+		c.log.Warn("cluster: first membership read failed; starting alone", "err", err)
+	}
+	c.setMembers(first)
+	c.done.Add(2)
+	go c.pollMembers(ctx)
+	go c.probeLoop(ctx)
+	return c, nil
+}
+
+func withDefaults(o Options) (Options, error) {
+	var errs []error
+	if o.Peers == nil {
+		errs = append(errs, errors.New("cluster: Options.Peers is required"))
+	}
+	if o.Secret == "" {
+		errs = append(errs, errors.New("cluster: Options.Secret is required"))
+	}
+	self, err := normalizePeer(o.Self)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("cluster: Options.Self: %w", err))
+	}
+	o.Self = self
+	for name, d := range map[string]time.Duration{"PeerTimeout": o.PeerTimeout, "LoadTimeout": o.LoadTimeout,
+		"ProbeInterval": o.ProbeInterval, "ProbeTimeout": o.ProbeTimeout} {
+		if d < 0 {
+			errs = append(errs, fmt.Errorf("cluster: Options.%s is negative", name))
+		}
+	}
+	if o.FailuresToOpen < 0 || o.MetaBytes < 0 || o.SourceBytes < 0 || o.ResultBytes < 0 || o.MaxValueBytes < 0 {
+		errs = append(errs, errors.New("cluster: negative size or count in Options"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return o, err
+	}
+	if o.BasePath == "" {
+		o.BasePath = "/_imageopto/peer/"
+	}
+	if o.BasePath[0] != '/' || o.BasePath[len(o.BasePath)-1] != '/' {
+		return o, fmt.Errorf("cluster: Options.BasePath %q must start and end with /", o.BasePath)
+	}
+	def := func(v *int64, d int64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.MetaBytes, 16<<20)
+	def(&o.SourceBytes, 256<<20)
+	def(&o.ResultBytes, 256<<20)
+	def(&o.MaxValueBytes, 256<<20)
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defd(&o.PeerTimeout, 10*time.Second)
+	defd(&o.LoadTimeout, 30*time.Second)
+	defd(&o.ProbeInterval, 500*time.Millisecond)
+	defd(&o.ProbeTimeout, 300*time.Millisecond)
+	if o.FailuresToOpen == 0 {
+		o.FailuresToOpen = 2
+	}
+	if o.Transport == nil {
+		o.Transport = &http.Transport{
+			Proxy:               nil,
+			MaxIdleConnsPerHost: 64,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// normalizePeer checks a peer URL and reduces it to scheme://host:port.
+func normalizePeer(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("peer URL %q: scheme must be http or https", s)
+	}
+	if u.Host == "" || u.Port() == "" {
+		return "", fmt.Errorf("peer URL %q: needs a host and a port", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		return "", fmt.Errorf("peer URL %q: only scheme, host and port are allowed", s)
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+// Start registers the groups with groupcache; imageopto.New calls it.
+func (c *Cluster) Start(load imageopto.TierLoader) error {
+	if c.groups != nil {
+		return errors.New("cluster: already serving a handler")
+	}
+	groupcache.RegisterPeerPicker(func() groupcache.PeerPicker { return c })
+	size := map[imageopto.TierGroup]int64{imageopto.TierMeta: c.opts.MetaBytes,
+		imageopto.TierSource: c.opts.SourceBytes, imageopto.TierResult: c.opts.ResultBytes}
+	groups := map[imageopto.TierGroup]*groupcache.Group{}
+	for _, g := range imageopto.TierGroups {
+		g := g
+		groups[g] = groupcache.NewGroup(groupPrefix+string(g), size[g],
+			groupcache.GetterFunc(func(ctx context.Context, key string, dest groupcache.Sink) error {
+				v, err := load(ctx, g, key)
+				if err != nil {
+					return err
+				}
+				return dest.SetBytes(v)
+			}))
+	}
+	c.groups = groups
+	return nil
+}
+
+// Get returns the value of key in group from its owner (see imageopto.Tier).
+func (c *Cluster) Get(ctx context.Context, group imageopto.TierGroup, key string) ([]byte, error) {
+	g := c.groups[group]
+	if g == nil {
+		return nil, fmt.Errorf("cluster: unknown group %q (Start not called?)", group)
+	}
+	var v []byte
+	if err := g.Get(ctx, key, groupcache.AllocatingByteSliceSink(&v)); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Close stops health checks and membership polling, and closes idle peer
+// connections. The groups stay registered (groupcache cannot unregister
+// them), so a closed Cluster keeps working alone.
+func (c *Cluster) Close() error {
+	c.closeOnce.Do(func() {
+		c.stop()
+		c.done.Wait()
+		c.mu.Lock()
+		c.ring = nil
+		c.mu.Unlock()
+		c.client.CloseIdleConnections()
+	})
+	return nil
+}
+
+// Stats are counters of a Cluster.
+type Stats struct {
+	Members   int   // configured members, self included
+	Healthy   int   // members that answer, self included
+	Forwarded int64 // requests sent to owners
+	// ForwardErrors counts requests to owners that failed; each was then
+	// made locally.
+	ForwardErrors int64
+	Served        int64 // requests served for peers
+	// LocalOnly counts keys made locally because fewer than half of the
+	// members answered.
+	LocalOnly int64
+}
+
+// Stats returns the counters.
+func (c *Cluster) Stats() Stats {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	s := Stats{Members: len(c.members), Healthy: 1, Forwarded: c.forwarded.Load(),
+		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load()}
+	for _, p := range c.peers {
+		if p.isUp() {
+			s.Healthy++
+		}
+	}
+	return s
+}
+
+// PickPeer implements groupcache.PeerPicker: the owner of the key's shard,
+// unless that is this machine, the owner is down, or fewer than half of the
+// members answer.
+func (c *Cluster) PickPeer(key string) (groupcache.ProtoGetter, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.ring == nil || len(c.peers) == 0 {
+		return nil, false
+	}
+	owner := c.ring.Get(imageopto.TierShard(key))
+	if owner == c.self {
+		return nil, false
+	}
+	healthy := 1
+	for _, p := range c.peers {
+		if p.isUp() {
+			healthy++
+		}
+	}
+	if 2*healthy < len(c.members) {
+		c.localOnly.Add(1)
+		return nil, false
+	}
+	p := c.peers[owner]
+	if p == nil || !p.isUp() {
+		return nil, false
+	}
+	return p, true
+}
+
+// setMembers installs a member list.
+func (c *Cluster) setMembers(list []string) {
+	seen := map[string]bool{c.self: true}
+	members := []string{c.self}
+	for _, s := range list {
+		n, err := normalizePeer(s)
+		if err != nil {
+			c.log.Warn("cluster: ignoring bad peer URL", "peer", s, "err", err)
+			continue
+		}
+		if !seen[n] {
+			seen[n] = true
+			members = append(members, n)
+		}
+	}
+	slices.Sort(members)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slices.Equal(members, c.members) {
+		return
+	}
+	ring := consistenthash.New(64, nil)
+	ring.Add(members...)
+	peers := map[string]*peer{}
+	for _, m := range members {
+		if m == c.self {
+			continue
+		}
+		if p := c.peers[m]; p != nil {
+			peers[m] = p // keep its health state
+		} else {
+			peers[m] = newPeer(c, m)
+		}
+	}
+	for m, p := range c.peers {
+		if peers[m] == nil {
+			p.markDown() // abandon requests in flight to a departed member
+		}
+	}
+	c.log.Info("cluster: members", "self", c.self, "members", members)
+	c.members, c.ring, c.peers = members, ring, peers
+}
+
+func (c *Cluster) pollMembers(ctx context.Context) {
+	defer c.done.Done()
+	every := c.opts.Peers.Interval()
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		list, err := c.opts.Peers.Peers(ctx)
+		if err != nil {
+			c.log.Warn("cluster: membership read failed; keeping the last list", "err", err)
+			continue
+		}
+		c.setMembers(list)
+	}
+}
+
+func (c *Cluster) probeLoop(ctx context.Context) {
+	defer c.done.Done()
+	t := time.NewTicker(c.opts.ProbeInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.RLock()
+		peers := make([]*peer, 0, len(c.peers))
+		for _, p := range c.peers {
+			peers = append(peers, p)
+		}
+		c.mu.RUnlock()
+		var wg sync.WaitGroup
+		for _, p := range peers {
+			wg.Go(func() { p.probe(ctx) })
+		}
+		wg.Wait()
+	}
+}
+
+// Header names of the peer protocol.
+const (
+	headerSecret   = "Imageopto-Peer-Secret"
+	headerDeadline = "Imageopto-Peer-Deadline-Ms"
+)
+
+// Handler serves the peer protocol under BasePath: GET BasePath+"get?g=
+// GROUP&k=KEY" answers the value of a key (loading it here when needed), and
+// GET BasePath+"health" answers 200. Requests without the shared secret get
+// 403. Mount it on the listener the other members reach — the public one
+// (the secret guards it) or a separate, private one.
+func (c *Cluster) Handler() http.Handler {
+	return http.HandlerFunc(c.serve)
+}
+
+func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
+	if !c.authorized(r) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodGet {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	switch r.URL.Path {
+	case c.opts.BasePath + "health":
+		_, _ = io.WriteString(w, "ok\n")
+	case c.opts.BasePath + "get":
+		c.serveGet(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (c *Cluster) authorized(r *http.Request) bool {
+	got := sha256.Sum256([]byte(r.Header.Get(headerSecret)))
+	return subtle.ConstantTimeCompare(got[:], c.secret[:]) == 1
+}
+
+func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	g := c.groups[imageopto.TierGroup(q.Get("g"))]
+	key := q.Get("k")
+	if g == nil || key == "" {
+		http.Error(w, "unknown group or empty key", http.StatusBadRequest)
+		return
+	}
+	c.served.Add(1)
+	// The load goes on if the asking peer leaves: others may wait for it.
+	timeout := c.opts.LoadTimeout
+	if ms, err := strconv.ParseInt(r.Header.Get(headerDeadline), 10, 64); err == nil && ms > 0 {
+		timeout = min(timeout, time.Duration(ms)*time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(fromPeer(context.WithoutCancel(r.Context()), g.Name(), key), timeout)
+	defer cancel()
+	var v []byte
+	if err := g.Get(ctx, key, groupcache.AllocatingByteSliceSink(&v)); err != nil {
+		// The asking peer makes the value itself; the detail stays here.
+		c.log.Warn("cluster: load for a peer failed", "group", q.Get("g"), "err", err)
+		http.Error(w, "load failed", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(v)))
+	_, _ = w.Write(v)
+}
+
+// fromPeerKey marks a context serving a peer's request for one key. That
+// key is not forwarded again (other keys the load needs may be: a result's
+// owner asks the original's owner).
+type fromPeerKey struct{}
+
+type peerRequest struct{ group, key string }
+
+func fromPeer(ctx context.Context, group, key string) context.Context {
+	return context.WithValue(ctx, fromPeerKey{}, peerRequest{group, key})
+}
+
+func isFromPeer(ctx context.Context, group, key string) bool {
+	v, ok := ctx.Value(fromPeerKey{}).(peerRequest)
+	return ok && v == peerRequest{group, key}
+}
+
+// peer is one other member: a groupcache.ProtoGetter with health state.
+type peer struct {
+	c   *Cluster
+	url string
+
+	mu       sync.Mutex
+	up       bool
+	failures int
+	downCtx  context.Context // cancelled when the peer is marked down
+	cancel   context.CancelFunc
+}
+
+func newPeer(c *Cluster, url string) *peer {
+	p := &peer{c: c, url: url, up: true}
+	p.downCtx, p.cancel = context.WithCancel(context.Background())
+	return p
+}
+
+func (p *peer) isUp() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.up
+}
+
+func (p *peer) healthy() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures = 0
+	if !p.up {
+		p.up = true
+		p.downCtx, p.cancel = context.WithCancel(context.Background())
+		p.c.log.Info("cluster: peer is back", "peer", p.url)
+	}
+}
+
+func (p *peer) failed(err error) {
+	p.mu.Lock()
+	p.failures++
+	open := p.up && p.failures >= p.c.opts.FailuresToOpen
+	p.mu.Unlock()
+	if open {
+		p.c.log.Warn("cluster: peer marked down", "peer", p.url, "err", err)
+		p.markDown()
+	}
+}
+
+func (p *peer) markDown() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.up = false
+	p.cancel()
+}
+
+// done returns the context that is cancelled when the peer goes down.
+func (p *peer) done() context.Context {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.downCtx
+}
+
+func (p *peer) probe(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, p.c.opts.ProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+p.c.opts.BasePath+"health", nil)
+	if err != nil {
+		p.failed(err)
+		return
+	}
+	req.Header.Set(headerSecret, p.c.opts.Secret)
+	resp, err := p.c.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return // closing
+		}
+		p.failed(err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<10))
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		p.failed(fmt.Errorf("health: %s", resp.Status))
+		return
+	}
+	p.healthy()
+}
+
+// Get implements groupcache.ProtoGetter: one request to the owner, bounded
+// by the caller's remaining time and PeerTimeout, abandoned when the peer is
+// marked down meanwhile.
+func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) error {
+	if isFromPeer(ctx, in.GetGroup(), in.GetKey()) {
+		return errNoForward
+	}
+	if !p.isUp() {
+		return errPeerDown
+	}
+	c := p.c
+	c.forwarded.Add(1)
+	timeout := c.opts.PeerTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	stop := context.AfterFunc(p.done(), cancel)
+	defer stop()
+	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey(), timeout)
+	if err != nil {
+		c.forwardErrors.Add(1)
+		return err
+	}
+	out.Value = v
+	return nil
+}
+
+func (p *peer) fetch(ctx context.Context, group, key string, timeout time.Duration) ([]byte, error) {
+	c := p.c
+	group = group[len(groupPrefix):]
+	u := p.url + c.opts.BasePath + "get?" + url.Values{"g": {group}, "k": {key}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set(headerSecret, c.opts.Secret)
+	req.Header.Set(headerDeadline, strconv.FormatInt(timeout.Milliseconds(), 10))
+	resp, err := c.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			p.failed(err) // refused, reset or hung: the peer's fault
+		}
+		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return nil, fmt.Errorf("cluster: peer %s: %s", p.url, resp.Status)
+	}
+	if resp.ContentLength > c.opts.MaxValueBytes {
+		return nil, fmt.Errorf("cluster: peer %s: value of %d bytes is over the limit", p.url, resp.ContentLength)
+	}
+	v, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxValueBytes+1))
+	if err != nil {
+		p.failed(err)
+		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
+	}
+	if int64(len(v)) > c.opts.MaxValueBytes {
+		return nil, fmt.Errorf("cluster: peer %s: value over %d bytes", p.url, c.opts.MaxValueBytes)
+	}
+	if resp.ContentLength >= 0 && int64(len(v)) != resp.ContentLength {
+		return nil, fmt.Errorf("cluster: peer %s: short value", p.url)
+	}
+	p.healthy()
+	return v, nil
+}

@@ -1,0 +1,75 @@
+// Package cluster lets several machines running an imageopto.Handler work as
+// one: an imageopto.Tier built on github.com/golang/groupcache.
+//
+// # What it does
+//
+// Every key has one owner among the members, chosen by consistent hashing;
+// the owner is the shield for that key. A request that misses a machine's
+// own cache asks the owner, and groupcache's per-key flight at the owner
+// collapses concurrent fills from the whole cluster into one. The handler
+// asks for three kinds of values (imageopto.TierGroup):
+//
+//   - meta: "origin path → validators, freshness and the hash of the
+//     original's bytes", the only mutable record. Its key carries a
+//     re-check epoch (imageopto.Options.TierRecheck, 10 s by default), so a
+//     new key is asked for each epoch and its owner re-reads its source
+//     cache, revalidating with the origin (If-None-Match) when the
+//     original's freshness has run out. A 304 keeps the hash.
+//   - source: the original's bytes. The record and the bytes of one
+//     original have the same owner (imageopto.TierShard), so N sizes of one
+//     image cost one origin fetch cluster-wide.
+//   - result: a transformed image, keyed by the pipeline version, the hash
+//     of the original's bytes, the negotiated format and the canonical
+//     parameters. Such a value never changes and needs no invalidation,
+//     which is groupcache's model (no TTL, no delete).
+//
+// A failure that depends only on the bytes and the parameters (a corrupt
+// image, an invalid parameter) is kept as the value of its key, like a
+// result; a 404 from the origin is kept for the epoch. Other failures are
+// not kept.
+//
+// # Failures
+//
+// Peer requests carry a deadline: the request's remaining time, capped by
+// Options.PeerTimeout. Each member probes the others' health every
+// ProbeInterval; FailuresToOpen failed probes or requests in a row mark a
+// peer down, which abandons requests in flight to it. While a peer is down,
+// its keys are made locally — still one fill per key on each machine — and
+// one good probe brings it back. When fewer than half of the members answer,
+// a machine stops forwarding altogether (it may be the one cut off). A
+// request that came from a peer is never forwarded again for the same key,
+// so members that briefly disagree about ownership cannot wait on each
+// other.
+//
+// # Membership
+//
+// A PeerSource gives the member list: Static, DNS (the addresses a name
+// resolves to, re-read every 5 s, e.g. a Kubernetes headless service), or
+// your own implementation. Consistent hashing moves about 1/N of the keys
+// when a member comes or goes.
+//
+// # Wiring
+//
+//	c, err := cluster.New(cluster.Options{
+//		Self:   "http://10.0.0.7:8080",
+//		Peers:  cluster.Static{"http://10.0.0.7:8080", "http://10.0.0.8:8080", "http://10.0.0.9:8080"},
+//		Secret: os.Getenv("PEER_SECRET"),
+//	})
+//	h, err := imageopto.New(origin, &imageopto.Options{Tier: c})
+//	mux.Handle("/", h)
+//	mux.Handle("/_imageopto/peer/", c.Handler()) // guarded by the secret
+//
+// Peer traffic is plain HTTP requests to BasePath carrying the shared
+// secret in a header; mount the peer handler on the public listener or,
+// better, on a private one, and use https URLs (Options.Transport) when
+// the network between members is not trusted.
+//
+// # Limits
+//
+// groupcache registers its groups and its peer picker process-wide, so a
+// process can hold one Cluster (New returns an error for a second) and must
+// not use groupcache's HTTPPool itself. Groups cannot be unregistered: Close
+// stops health checks and polling, and the Cluster keeps working alone.
+// Members must run the same pipeline version; during a rolling upgrade,
+// keys carry the version, so old and new members do not share results.
+package cluster
