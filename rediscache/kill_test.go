@@ -1,0 +1,128 @@
+//go:build unix
+
+package rediscache
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/imageopto/imageopto"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedisKilled kills redis-server under a working cache, checks that
+// the cache degrades to fast misses (and does not block on Sets), then
+// restarts Redis on the same port and checks that the cache recovers after
+// the breaker's cool-down. Timings are asserted generously and logged
+// precisely.
+func TestRedisKilled(t *testing.T) {
+	t.Parallel()
+	srv := startRedis(t)
+	const cooldown = 500 * time.Millisecond
+	c := openCache(t, srv, &Options{BreakerCooldown: cooldown}) // threshold 5, timeout 100 ms
+	ctx := t.Context()
+	key := func(i int) string { return fmt.Sprintf("r/%03d", i) }
+
+	for i := range 20 {
+		require.NoError(t, c.Set(ctx, key(i), []byte(key(i)), time.Hour))
+	}
+	for i := range 20 {
+		got, err := c.Get(ctx, key(i))
+		require.NoError(t, err)
+		require.Equal(t, []byte(key(i)), got)
+	}
+
+	srv.kill()
+
+	// Until the breaker opens, every Get goes to the network and fails.
+	var failing []time.Duration
+	for i := 0; c.Counters().State != BreakerOpen; i++ {
+		require.Less(t, i, 50, "the breaker did not open")
+		start := time.Now()
+		v, err := c.Get(ctx, key(i%20))
+		d := time.Since(start)
+		failing = append(failing, d)
+		require.Error(t, err)
+		require.Nil(t, v)
+		assert.Less(t, d, 200*time.Millisecond, "Get %d with Redis dead", i)
+	}
+	assert.Len(t, failing, DefaultBreakerThreshold)
+
+	// Open: Gets are refused without touching the network.
+	open := make([]time.Duration, 0, 1000)
+	for i := range cap(open) {
+		start := time.Now()
+		_, err := c.Get(ctx, key(i%20))
+		open = append(open, time.Since(start))
+		require.ErrorIs(t, err, ErrUnavailable)
+		require.ErrorIs(t, err, imageopto.ErrCacheMiss, "the handler must see a plain miss")
+	}
+	// Sets are dropped at once, Deletes refused at once.
+	var sets []time.Duration
+	big := make([]byte, 64<<10)
+	for i := range 100 {
+		start := time.Now()
+		require.NoError(t, c.Set(ctx, key(i), big, time.Hour))
+		sets = append(sets, time.Since(start))
+	}
+	require.ErrorIs(t, c.Delete(ctx, key(0)), ErrUnavailable)
+
+	killed := c.Counters()
+	t.Logf("Redis killed: %d failing Gets took %v (max %v)", len(failing), roundAll(failing), slices.Max(failing))
+	t.Logf("breaker open: %d Gets took median %v, p99 %v, max %v; %d Sets median %v, max %v",
+		len(open), pct(open, 50), pct(open, 99), slices.Max(open), len(sets), pct(sets, 50), slices.Max(sets))
+	assert.Less(t, pct(open, 99), 5*time.Millisecond)
+	assert.Less(t, slices.Max(sets), 50*time.Millisecond)
+	assert.Equal(t, int64(1), killed.Trips)
+	assert.Equal(t, int64(len(open)+len(sets)+1), killed.Rejected)
+
+	// Restart on the same port. The first operation after the cool-down
+	// probes, finds Redis and closes the breaker.
+	restarted := time.Now()
+	srv.restart()
+	t.Logf("redis-server restarted in %v", time.Since(restarted).Round(time.Millisecond))
+	var recovered time.Duration
+	require.Eventually(t, func() bool {
+		err := c.Set(ctx, "after", []byte("restart"), time.Minute)
+		got, gerr := c.Get(ctx, "after")
+		if err == nil && gerr == nil && string(got) == "restart" {
+			recovered = time.Since(restarted)
+			return true
+		}
+		return false
+	}, cooldown+10*time.Second, 5*time.Millisecond)
+	after := c.Counters()
+	t.Logf("working again %v after the restart began (cool-down %v); counters %+v",
+		recovered.Round(time.Millisecond), cooldown, after)
+	assert.Equal(t, BreakerClosed, after.State)
+	assert.GreaterOrEqual(t, after.Probes, int64(1))
+
+	// The new server is empty (no persistence): old keys miss, new ones work.
+	_, err := c.Get(ctx, key(1))
+	require.ErrorIs(t, err, imageopto.ErrCacheMiss)
+	require.NotErrorIs(t, err, ErrUnavailable)
+	for i := range 20 {
+		require.NoError(t, c.Set(ctx, key(i), []byte("again"), time.Hour))
+		got, err := c.Get(ctx, key(i))
+		require.NoError(t, err)
+		require.Equal(t, []byte("again"), got)
+	}
+}
+
+// pct returns the p-th percentile of ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)*p/100]
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Microsecond)
+	}
+	return out
+}
