@@ -164,6 +164,24 @@
 // (D16), X-Content-Type-Options: nosniff, and the info header (D27:
 // Imageopto-Info by default, Fastly-IO-Info with HeaderPrefix "Fastly-IO").
 //
+// Caches compose: NewLayeredCache puts a MemoryCache in front of slower,
+// shared or durable ones, such as those of the subpackages diskcache (a
+// directory, surviving restarts), rediscache (Redis) and s3store (a bucket;
+// s3store also has an Origin for originals kept in S3). An origin that
+// changes an original's bytes without changing its ETag is caught by the
+// content hash and counted (Handler.Stats).
+//
+// # Several machines
+//
+// Options.Tier makes several machines share their work (package cluster
+// implements a Tier on groupcache). Every key then has one owner machine,
+// the shield for that key: a request that misses everywhere reaches the
+// origin once and is transformed once, cluster-wide. The original's record
+// (its validators and the hash of its bytes) is the only mutable value; it
+// is re-read from its owner every Options.TierRecheck, and results are
+// keyed by the hash of the original's bytes, so they never change. When a
+// machine dies the others make its keys themselves.
+//
 // # Concurrency
 //
 // Everything in this package is safe for concurrent use and keeps no global
