@@ -290,3 +290,25 @@ func TestTierStartRefused(t *testing.T) {
 	_, err = New(newFakeOrigin(nil), &Options{Tier: c.nodes[0], Logger: quietLogger()})
 	assert.ErrorContains(t, err, "Options.Tier: started twice")
 }
+
+// FuzzDecodeEntry: cache entries come from shared stores (Redis, S3, disk,
+// peers); any bytes either fail to decode or round-trip.
+func FuzzDecodeEntry(f *testing.F) {
+	f.Add((&entry{ContentType: "image/jpeg", ETag: `"x"`, Body: []byte("body")}).encode())
+	f.Add((&entry{Status: 422, Kind: "corrupt", Error: "bad"}).encode())
+	f.Add([]byte("ioE1\x05{}xyz"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := decodeEntry(b)
+		if err != nil {
+			return
+		}
+		_ = e.err()
+		again, err := decodeEntry(e.encode())
+		if err != nil {
+			t.Fatalf("re-encoded entry does not decode: %v", err)
+		}
+		if string(again.Body) != string(e.Body) || again.ETag != e.ETag || again.Status != e.Status {
+			t.Fatalf("round trip changed the entry")
+		}
+	})
+}
