@@ -2,14 +2,20 @@ package imageopto
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
+	"hash/adler32"
 	"hash/crc32"
 	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,4 +205,167 @@ func TestBadInputs(t *testing.T) {
 func itoaPad(i int) string {
 	const digits = "0123456789"
 	return string([]byte{digits[i/10%10], digits[i%10]})
+}
+
+// png16RGBA is a w×h 16-bit RGBA PNG (colour type 6, like basn6a16): the
+// first row is a gradient with varying alpha, every later row repeats it
+// (an "Up" filter byte and zeros). Its zlib stream is assembled from
+// self-contained deflate blocks — a row compressed by a fresh compressor
+// and flushed to a byte boundary can be repeated as is — and its Adler-32
+// is computed in closed form, so even 7,000×7,000 (392 MB of samples) takes
+// milliseconds to make, with or without the race detector.
+func png16RGBA(t testing.TB, w, h int) []byte {
+	t.Helper()
+	block := func(data []byte, final bool) []byte {
+		var buf bytes.Buffer
+		fw, err := flate.NewWriter(&buf, flate.BestCompression)
+		require.NoError(t, err)
+		_, err = fw.Write(data)
+		require.NoError(t, err)
+		if final {
+			require.NoError(t, fw.Close())
+		} else {
+			require.NoError(t, fw.Flush()) // ends on a byte boundary, not final
+		}
+		return buf.Bytes()
+	}
+	first := make([]byte, 1+8*w) // filter byte 0 (None), then R G B A, 16 bits each
+	for x := range w {
+		v := uint16(x * 65535 / max(w-1, 1))
+		binary.BigEndian.PutUint16(first[1+8*x:], v)
+		binary.BigEndian.PutUint16(first[3+8*x:], 0x8000)
+		binary.BigEndian.PutUint16(first[5+8*x:], 65535-v)
+		binary.BigEndian.PutUint16(first[7+8*x:], 65535-uint16(x%256)*128)
+	}
+	up := make([]byte, 1+8*w)
+	up[0] = 2 // Up: every sample equals the one above
+	upBlock := block(up, false)
+
+	const mod = 65521
+	sum := adler32.Checksum(first)
+	a, b := uint64(sum&0xffff), uint64(sum>>16)
+	for range h - 1 { // Adler-32 over [2, 0, 0, …]: a grows by 2 once, b by a per byte
+		a = (a + 2) % mod
+		b = (b + a + uint64(8*w)%mod*a) % mod
+	}
+	z := []byte{0x78, 0xDA} // zlib header: deflate, 32 KiB window, best compression
+	z = append(z, block(first, false)...)
+	for range h - 1 {
+		z = append(z, upBlock...)
+	}
+	z = append(z, block(nil, true)...)
+	z = binary.BigEndian.AppendUint32(z, uint32(b<<16|a))
+
+	ihdr := binary.BigEndian.AppendUint32(nil, uint32(w))
+	ihdr = binary.BigEndian.AppendUint32(ihdr, uint32(h))
+	ihdr = append(ihdr, 16, 6, 0, 0, 0) // 16-bit, RGBA, deflate, adaptive filters, not interlaced
+	out := []byte("\x89PNG\r\n\x1a\n")
+	out = append(out, pngChunk("IHDR", ihdr)...)
+	out = append(out, pngChunk("IDAT", z)...)
+	return append(out, pngChunk("IEND", nil)...)
+}
+
+// TestBadInputLarge16BitPNG is §5.2 #11 at full size: a 7,000×7,000 16-bit
+// RGBA PNG (49 MP, under the 50 MP limit) is accepted, admitted with an
+// estimate of 8 bytes per pixel for the decoder's buffer, and comes out as
+// an 8-bit PNG. Not parallel: it measures the heap. The full-size decode
+// (392 MB of samples, about 2 s) is skipped with -short and under the race
+// detector, which makes it take over 40 s.
+func TestBadInputLarge16BitPNG(t *testing.T) {
+	t.Run("generator", func(t *testing.T) {
+		img, err := png.Decode(bytes.NewReader(png16RGBA(t, 300, 7)))
+		require.NoError(t, err, "the assembled zlib stream and checksum are valid")
+		n, ok := img.(*image.NRGBA64)
+		require.True(t, ok, "decoded as %T", img)
+		assert.Equal(t, image.Rect(0, 0, 300, 7), n.Bounds())
+		for _, y := range []int{0, 6} {
+			assert.Equal(t, color.NRGBA64{R: 65535, G: 0x8000, B: 0, A: 65535 - 299%256*128}, n.NRGBA64At(299, y))
+			assert.Equal(t, color.NRGBA64{R: 0, G: 0x8000, B: 65535, A: 65535}, n.NRGBA64At(0, y))
+		}
+	})
+	const side = 7000
+	start := time.Now()
+	data := png16RGBA(t, side, side)
+	t.Logf("generated a %d×%d 16-bit RGBA PNG of %d KiB in %v", side, side, len(data)>>10, time.Since(start))
+	const pixels = int64(side) * side
+
+	t.Run("estimate", func(t *testing.T) {
+		info, err := Inspect(data)
+		require.NoError(t, err)
+		assert.Equal(t, 8, info.BytesPerPixel, "16-bit RGBA decodes into 8 bytes per pixel")
+		plan, err := NewPlan(Params{Width: Px(700)}, info, nil)
+		require.NoError(t, err)
+		scale := int64(max(plan.DecodeScale, 1))
+		assert.Equal(t, int64(1), scale, "PNG decodes at full size")
+		est := EstimateMemory(info, plan)
+		as8bit := info
+		as8bit.BytesPerPixel = 4
+		decoderPart := est - EstimateMemory(as8bit, plan) + 4*pixels/(scale*scale)
+		t.Logf("estimate %d MiB (%.1f B/px of source), of which the decoder's buffer %d MiB (%.1f B/px)",
+			est>>20, float64(est)/float64(pixels), decoderPart>>20, float64(decoderPart)/float64(pixels))
+		assert.Equal(t, 8*pixels/(scale*scale), decoderPart, "8 B/px × pixels at the planned decode")
+		assert.LessOrEqual(t, est, int64(1<<30), "fits the default memory budget: admitted, not refused")
+	})
+
+	t.Run("accepted", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("decoding a 7,000×7,000 16-bit PNG skipped in -short mode")
+		}
+		if raceSlowdown > 1 {
+			// Measured: about 2 s without the race detector, over 40 s with
+			// it on 2 shared cores — past the 30 s FlightTimeout (504).
+			t.Skip("the full-size decode is skipped under -race: about 20× slower, past the flight timeout")
+		}
+		h := newTestHandler(t, newFakeOrigin(map[string][]byte{"big16.png": data}), nil)
+		runtime.GC()
+		base := heapObjects()
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		var sampler sync.WaitGroup
+		sampler.Go(func() {
+			tick := time.NewTicker(10 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					if v := heapObjects(); v > peak.Load() {
+						peak.Store(v)
+					}
+				}
+			}
+		})
+		start := time.Now()
+		w := get(h, "/big16.png?width=700")
+		took := time.Since(start)
+		close(stop)
+		sampler.Wait()
+		grew := peak.Load() - min(base, peak.Load())
+		t.Logf("7,000×7,000 16-bit PNG → width=700: %d in %v, heap peak +%d MiB (%.1f B/px of source)",
+			w.Code, took, grew>>20, float64(grew)/float64(pixels))
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		assert.Equal(t, "image/png", w.Header().Get("Content-Type"))
+		assert.Contains(t, w.Header().Get("Imageopto-Info"), "idim=7000x7000")
+		out := w.Body.Bytes()
+		require.Greater(t, len(out), 26)
+		assert.Equal(t, byte(8), out[24], "IHDR bit depth: the output is 8-bit")
+		cfg, err := png.DecodeConfig(bytes.NewReader(out))
+		require.NoError(t, err)
+		assert.Equal(t, 700, cfg.Width)
+		assert.Equal(t, 700, cfg.Height)
+		img, err := png.Decode(bytes.NewReader(out))
+		require.NoError(t, err)
+		switch img.(type) {
+		case *image.NRGBA, *image.RGBA, *image.Paletted, *image.Gray:
+		default:
+			t.Errorf("output decodes as %T, not an 8-bit image", img)
+		}
+		px := color.NRGBA64Model.Convert(img.At(699, 350)).(color.NRGBA64)
+		t.Logf("output pixel (699, 350): %v", px)
+		assert.InDelta(t, 65535, px.R, 3*257, "the gradient survives the 16→8-bit conversion")
+		assert.InDelta(t, 0x8000, px.G, 2*257)
+		assert.InDelta(t, 0, px.B, 3*257)
+		assert.InDelta(t, 65535-(6995%256)*128, px.A, 6*257, "and so does the alpha")
+	})
 }

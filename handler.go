@@ -489,8 +489,16 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 	}
 	// The original is unchanged when the origin confirms the validator, or
 	// when new bytes hash the same (ETag flapping across origin replicas).
-	unchanged := src.confirms(stale) || stale != nil && stale.Status == 0 &&
-		src.Data != nil && stale.SourceHash != "" && contentETag(src.Data) == stale.SourceHash
+	// When we hold the bytes, their hash decides: a 304 for an ETag whose
+	// bytes changed earlier under it (a broken origin) must not bring back
+	// a result made from the old bytes.
+	hashKnown := stale != nil && stale.Status == 0 && src.Data != nil && stale.SourceHash != ""
+	sameBytes := hashKnown && contentETag(src.Data) == stale.SourceHash
+	unchanged := sameBytes || src.confirms(stale) && !hashKnown
+	if src.confirms(stale) && hashKnown && !sameBytes {
+		h.etagMismatches.Add(1)
+		h.log.Warn("imageopto: origin confirmed an ETag whose bytes changed; using the new bytes", "path", j.path, "etag", src.ETag)
+	}
 	if unchanged {
 		// The original is unchanged: refresh the entry without transforming.
 		e := *stale

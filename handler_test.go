@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // fakeOrigin serves in-memory originals, counts fetches, and can be slowed
@@ -165,7 +165,7 @@ func TestHandlerMethodsAndConditional(t *testing.T) {
 // TestHandlerCollapsing: 100 concurrent identical misses at a slow origin
 // make one fetch and one transform, and every body is identical.
 func TestHandlerCollapsing(t *testing.T) {
-	before := runtime.NumGoroutine()
+	verifyNoLeaks(t)
 	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
 	o.delay = 200 * time.Millisecond
 	h := newTestHandler(t, o, nil)
@@ -187,24 +187,40 @@ func TestHandlerCollapsing(t *testing.T) {
 		require.NotNil(t, bodies[i], "request %d failed", i)
 		assert.Equal(t, bodies[0], bodies[i])
 	}
-	assertGoroutinesBack(t, before)
 }
 
-// assertGoroutinesBack waits up to 5 s for the goroutine count to return to
-// its baseline.
-func assertGoroutinesBack(t *testing.T, before int) {
+// verifyNoLeaks makes t fail, when it ends, if a goroutine started while it
+// ran is still there (reliability §5.5 #3): goleak over every goroutine that
+// did not exist when verifyNoLeaks was called, retried for up to 5 s so that
+// detached work (a shared flight, a background revalidation, a connection
+// being torn down) may finish. The default transport's idle connections are
+// closed first. Call it first thing in a test that is not parallel (its
+// subtests may be): goroutines of tests running alongside would count.
+func verifyNoLeaks(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	assert.LessOrEqual(t, runtime.NumGoroutine(), before, "goroutines left behind")
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			err := goleak.Find(ignore)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("goroutines left behind after 5 s: %v", err)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
 
 // TestHandlerWaiterLeaves: a client that gives up does not cancel the shared
-// work for the others.
+// work for the others, and no goroutine outlives the shared work (§5.3).
+// Not parallel: it checks for leaked goroutines.
 func TestHandlerWaiterLeaves(t *testing.T) {
-	t.Parallel()
+	verifyNoLeaks(t)
 	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
 	o.delay = 300 * time.Millisecond
 	h := newTestHandler(t, o, nil)
@@ -437,9 +453,10 @@ func TestHandlerFailingCache(t *testing.T) {
 }
 
 // TestHandlerOverload: with one slot and no queue, a second transformation
-// is refused with 503 and Retry-After.
+// is refused with 503 and Retry-After. Not parallel: it checks for leaked
+// goroutines.
 func TestHandlerOverload(t *testing.T) {
-	t.Parallel()
+	verifyNoLeaks(t)
 	block := make(chan struct{})
 	slow := StepFunc{Name: "slow", Func: func(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 		<-block
@@ -582,9 +599,11 @@ func TestHandlerMemoryBudget(t *testing.T) {
 }
 
 // TestHandlerStaleWhileRevalidate: within the window, a stale entry is
-// served at once and revalidated in the background (RFC 5861).
+// served at once and revalidated in the background (RFC 5861), and the
+// background work leaves no goroutine behind. Not parallel: it checks for
+// leaked goroutines.
 func TestHandlerStaleWhileRevalidate(t *testing.T) {
-	t.Parallel()
+	verifyNoLeaks(t)
 	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
 	o.maxAge = time.Minute
 	h := newTestHandler(t, o, nil) // default window: 60 s

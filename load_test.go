@@ -97,12 +97,12 @@ func heapObjects() uint64 {
 
 // TestLoad runs L1 (hot set), L2 (stampede), L3 (cache-busting flood) and
 // L4 (bombs mixed into the hot set). Not parallel: it measures memory and
-// goroutines.
+// checks that no goroutine outlives it (goleak).
 func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load profiles skipped in -short mode")
 	}
-	before := runtime.NumGoroutine()
+	verifyNoLeaks(t)
 	d := loadDuration()
 	photo := encodeJPEG(t, photoLike(1600, 1000), 85, 0)
 	files := map[string][]byte{"photo.jpg": photo, "bomb.png": pngHeaderOnly(65535, 65535), "gifbomb.gif": gifFrames(1000, 1000, 10000)}
@@ -225,6 +225,4 @@ func TestLoad(t *testing.T) {
 		assert.Less(t, bombs.percentile(0.99), raceSlowdown*20*time.Millisecond, "bombs rejected fast")
 	})
 
-	srv.Close()
-	assertGoroutinesBack(t, before)
 }

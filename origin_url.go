@@ -31,6 +31,12 @@ type URLOriginOptions struct {
 	// loopback, private, link-local or otherwise special (for example a
 	// private network of origin servers). Default: none.
 	AllowedNetworks []netip.Prefix
+	// Resolver looks up origin host names. Default: net.DefaultResolver.
+	// The address checks apply to every address it returns, so it cannot
+	// widen what may be dialled; it exists to pick a DNS server (set
+	// PreferGo and Dial) and to let tests fail lookups without any DNS
+	// traffic. A failed lookup is an origin failure (502, or the stale copy).
+	Resolver *net.Resolver
 	// HTTP holds the client settings shared with HTTPOrigin (timeouts,
 	// redirects, byte cap, headers). Its Transport must be nil: the
 	// address checks live in the transport's dialer.
@@ -94,6 +100,7 @@ func NewURLOrigin(opts URLOriginOptions) (*URLOrigin, error) {
 	dialer := &net.Dialer{
 		Timeout:   connect,
 		KeepAlive: 30 * time.Second,
+		Resolver:  opts.Resolver, // nil: net.DefaultResolver
 		Control: func(_, address string, _ syscall.RawConn) error {
 			return o.checkAddress(address)
 		},

@@ -2,6 +2,8 @@ package imageopto
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -105,4 +107,30 @@ func TestSpecialAddress(t *testing.T) {
 		got := specialAddress(netip.MustParseAddr(addr).Unmap()) != ""
 		assert.Equal(t, special, got, addr)
 	}
+}
+
+// TestURLOriginResolver: a custom resolver cannot widen what may be dialled
+// (the address checks apply to what it returns), and its failures are
+// origin failures (502), not refusals.
+func TestURLOriginResolver(t *testing.T) {
+	t.Parallel()
+	srv, hits := countingServer(t, samplePNG(t))
+	u, _ := url.Parse(srv.URL)
+	var queries atomic.Int64
+	resolver := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		queries.Add(1)
+		return nil, errors.New("no DNS in tests")
+	}}
+	o, err := NewURLOrigin(URLOriginOptions{AllowAnyHost: true, Insecure: true, Resolver: resolver})
+	require.NoError(t, err)
+	// "localhost" resolves from the hosts file, without a query: refused.
+	_, err = o.Fetch(t.Context(), FetchRequest{Path: "localhost:" + u.Port() + "/a.png"})
+	require.Error(t, err)
+	assert.Equal(t, http.StatusForbidden, StatusCode(err), "%v", err)
+	assert.Zero(t, hits.Load())
+	// Any other name needs a query, which fails: 502.
+	_, err = o.Fetch(t.Context(), FetchRequest{Path: "images.example.com/a.png"})
+	require.Error(t, err)
+	assert.Equal(t, http.StatusBadGateway, StatusCode(err), "%v", err)
+	assert.Positive(t, queries.Load())
 }

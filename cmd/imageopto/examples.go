@@ -73,7 +73,7 @@ func printBanner(w io.Writer, base string, src *source, cfg *config) {
 	if n := int64(cfg.cacheSize); n > 0 {
 		cache = fmt.Sprintf("%s (%s results, %s originals)", formatSize(n), formatSize(n-n/3), formatSize(n/3))
 	}
-	fmt.Fprintf(w, "imageopto: serving %s at %s/\ncache: %s\n\ntry:\n", src.describe, base, cache)
+	fmt.Fprintf(w, "imageopto: serving %s at %s/\ncache: %s\n%s\ntry:\n", src.describe, base, cache, cfg.backend.describe())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, e := range src.examples {
 		fmt.Fprintf(tw, "  %s%s\t%s\n", base, e.Path, e.What)

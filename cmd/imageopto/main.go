@@ -32,6 +32,14 @@
 // -dir and -origin are mutually exclusive. The server stops gracefully on
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
 // seconds.
+//
+// Connection limits (net/http.Server settings): a client has 5 s to send
+// its request headers (ReadHeaderTimeout, which also cuts off slowloris
+// clients that trickle header bytes to hold connections open), 15 s to send
+// the whole request (ReadTimeout), and a response may take 60 s to write
+// (WriteTimeout); keep-alive connections are closed after 120 s idle
+// (IdleTimeout), and request headers over 64 KiB are refused with 431
+// (MaxHeaderBytes).
 package main
 
 import (
@@ -108,6 +116,7 @@ type config struct {
 	headerPrefix string
 	passQuery    bool
 	signKeys     stringList
+	backend      backendFlags
 }
 
 // stringList is a repeatable string flag.
@@ -132,6 +141,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.BoolVar(&cfg.lenient, "lenient", false, "drop bad parameters (listed in the warning header) instead of answering 400")
 	flags.StringVar(&cfg.headerPrefix, "header-prefix", "Imageopto", "prefix `NAME` of the info, warning and error headers (NAME-Info, NAME-Warning, NAME-Error); Fastly-IO for drop-in use")
 	flags.BoolVar(&cfg.passQuery, "pass-query", false, "pass query parameters that are not Fastly IO parameters on to -origin (they become part of the cache key)")
+	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -156,6 +166,9 @@ flags:
 		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
 	case cfg.cacheSize < 0:
 		return nil, &usageError{errors.New("-cache-size must not be negative")}
+	}
+	if err := cfg.backend.validate(cfg); err != nil {
+		return nil, &usageError{err}
 	}
 	if len(cfg.signKeys) == 0 {
 		if env := os.Getenv("IMAGEOPTO_SIGN_KEYS"); env != "" {
@@ -200,12 +213,16 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 			return &usageError{err}
 		}
 	}
-	if size := int64(cfg.cacheSize); size == 0 {
-		opts.DisableCache = true
-	} else {
-		opts.Cache = imageopto.NewMemoryCache(size - size/3)
-		opts.SourceCache = imageopto.NewMemoryCache(size / 3)
+	var memResults, memSources imageopto.Cache
+	if size := int64(cfg.cacheSize); size > 0 {
+		memResults = imageopto.NewMemoryCache(size - size/3)
+		memSources = imageopto.NewMemoryCache(size / 3)
 	}
+	back, err := cfg.backend.setup(cfg, opts, memResults, memSources, logger)
+	if err != nil {
+		return err
+	}
+	defer back.close()
 	h, err := imageopto.New(src.origin, opts)
 	if err != nil {
 		return err
@@ -213,6 +230,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
+	back.mount(mux, h)
 	mux.Handle("GET /{$}", indexHandler(src))
 
 	var lc net.ListenConfig
@@ -220,15 +238,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(cfg.addr, mux)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
@@ -255,6 +266,21 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	return nil
 }
 
+// newServer is the command's HTTP server for h, with the timeouts and the
+// header limit the package documentation lists. Addr is informational: run
+// serves on a listener it opened itself.
+func newServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+	}
+}
+
 // source is where originals come from, with what to tell the user about it.
 type source struct {
 	origin   imageopto.Origin
@@ -267,6 +293,8 @@ type source struct {
 // base URL, or the embedded samples.
 func openSource(cfg *config) (*source, error) {
 	switch {
+	case cfg.backend.s3 != "":
+		return cfg.backend.openS3Origin()
 	case cfg.dir != "":
 		o, err := imageopto.NewDirOrigin(cfg.dir, 0)
 		if err != nil {

@@ -3,22 +3,27 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
+	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/imageopto/imageopto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -297,4 +302,144 @@ func TestSamplesAreSmall(t *testing.T) {
 	}
 	assert.Len(t, entries, 4)
 	assert.Less(t, total, int64(400<<10), "embedded samples must stay under 400 KiB")
+}
+
+// TestServerLimits: the command's server has every timeout and the header
+// limit the package documentation promises.
+func TestServerLimits(t *testing.T) {
+	t.Parallel()
+	srv := newServer("127.0.0.1:0", http.NotFoundHandler())
+	assert.Equal(t, 5*time.Second, srv.ReadHeaderTimeout)
+	assert.Equal(t, 15*time.Second, srv.ReadTimeout)
+	assert.Equal(t, 60*time.Second, srv.WriteTimeout)
+	assert.Equal(t, 120*time.Second, srv.IdleTimeout)
+	assert.Equal(t, 64<<10, srv.MaxHeaderBytes)
+}
+
+// TestSlowloris pins reliability §5.3: clients that trickle header bytes
+// are closed by the server's ReadHeaderTimeout, and ordinary requests keep
+// being served meanwhile. The server is the command's (newServer) with the
+// timeout shortened to 1 s; 200 raw connections each send one header byte
+// per 100 ms.
+func TestSlowloris(t *testing.T) {
+	t.Parallel()
+	const (
+		slowClients = 200
+		timeout     = time.Second
+		trickle     = 100 * time.Millisecond
+		giveUp      = 8 * time.Second // client side: the server did not close it
+	)
+	src, err := openSource(&config{})
+	require.NoError(t, err)
+	h, err := imageopto.New(src.origin, &imageopto.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	srv := newServer("127.0.0.1:0", h)
+	srv.ReadHeaderTimeout = timeout
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		assert.ErrorIs(t, <-served, http.ErrServerClosed)
+	})
+	base := "http://" + ln.Addr().String()
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	t.Cleanup(c.CloseIdleConnections)
+	const target = "/landscape.jpg?width=120"
+	request := func() (int, time.Duration) {
+		start := time.Now()
+		resp, err := c.Get(base + target)
+		if err != nil {
+			t.Logf("request failed: %v", err)
+			return -1, time.Since(start)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	percentiles := func(l []time.Duration) (p50, p99 time.Duration) {
+		slices.Sort(l)
+		return l[len(l)/2], l[min(len(l)-1, len(l)*99/100)]
+	}
+	code, _ := request() // fill the cache
+	require.Equal(t, http.StatusOK, code)
+	var baseline []time.Duration
+	for range 50 {
+		code, d := request()
+		require.Equal(t, http.StatusOK, code)
+		baseline = append(baseline, d)
+	}
+
+	// The slow clients: a request line and headers longer than they can
+	// send before the timeout, one byte per tick.
+	header := "GET " + target + " HTTP/1.1\r\nHost: slow\r\nX-Pad: " + strings.Repeat("p", 200) + "\r\n\r\n"
+	closedAfter := make([]time.Duration, slowClients)
+	sentBytes := make([]int, slowClients)
+	byServer := make([]bool, slowClients)
+	var slow sync.WaitGroup
+	for i := range slowClients {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		start := time.Now()
+		_ = conn.SetDeadline(start.Add(giveUp))
+		closed := make(chan struct{})
+		slow.Go(func() { // reads until the server closes the connection
+			defer close(closed)
+			_, err := io.Copy(io.Discard, conn)
+			closedAfter[i] = time.Since(start)
+			byServer[i] = !errors.Is(err, os.ErrDeadlineExceeded)
+		})
+		slow.Go(func() { // trickles the header
+			defer conn.Close()
+			tick := time.NewTicker(trickle)
+			defer tick.Stop()
+			for j := 0; j < len(header); j++ {
+				select {
+				case <-closed:
+					return
+				case <-tick.C:
+				}
+				if _, err := conn.Write([]byte{header[j]}); err != nil {
+					break
+				}
+				sentBytes[i]++
+			}
+			<-closed
+		})
+	}
+
+	// Ordinary traffic while the slow clients hold their connections.
+	var during []time.Duration
+	statuses := map[int]int{}
+	done := make(chan struct{})
+	go func() { slow.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			code, d := request()
+			statuses[code]++
+			during = append(during, d)
+		}
+	}
+
+	b50, b99 := percentiles(baseline)
+	d50, d99 := percentiles(during)
+	minClosed, maxClosed := slices.Min(closedAfter), slices.Max(closedAfter)
+	t.Logf("%d slow clients closed by the server after %v–%v (ReadHeaderTimeout %v), having sent %d–%d header bytes",
+		slowClients, minClosed.Round(time.Millisecond), maxClosed.Round(time.Millisecond), timeout, slices.Min(sentBytes), slices.Max(sentBytes))
+	t.Logf("ordinary requests: before p50 %v p99 %v (%d); during p50 %v p99 %v (%d, statuses %v)",
+		b50, b99, len(baseline), d50, d99, len(during), statuses)
+	for i := range slowClients {
+		assert.True(t, byServer[i], "slow client %d: not closed by the server within %v", i, giveUp)
+	}
+	assert.GreaterOrEqual(t, minClosed, timeout-100*time.Millisecond, "not closed before the timeout")
+	assert.Less(t, maxClosed, timeout+3*time.Second, "closed around the timeout")
+	assert.Less(t, slices.Max(sentBytes), len(header), "no slow client completed its header")
+	assert.Equal(t, map[int]int{http.StatusOK: len(during)}, statuses, "ordinary requests keep succeeding")
+	assert.GreaterOrEqual(t, len(during), 5, "ordinary requests were served while the slow clients waited")
+	assert.Less(t, d99, timeout, "ordinary requests do not wait behind the slow clients")
 }

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/cluster"
+	"github.com/imageopto/imageopto/diskcache"
+	"github.com/imageopto/imageopto/rediscache"
+	"github.com/imageopto/imageopto/s3store"
+)
+
+// backendFlags are the flags for shared caches, S3 and the peer cluster.
+type backendFlags struct {
+	peers         string
+	self          string
+	peerSecret    string
+	redis         string
+	s3            string
+	s3Endpoint    string
+	s3Cache       string
+	diskCache     string
+	diskCacheSize sizeFlag
+}
+
+func (b *backendFlags) register(flags *flag.FlagSet) {
+	b.diskCacheSize = 1 << 30
+	flags.StringVar(&b.peers, "peers", "", "share work with other servers: a comma-separated `LIST` of their peer URLs (http://host:port, this server's among them) or dns:NAME[:PORT] (the addresses NAME resolves to, re-read every 5 s)")
+	flags.StringVar(&b.self, "self", "", "this server's peer `URL` as the others reach it (default: http:// and -addr, when -addr names a host)")
+	flags.StringVar(&b.peerSecret, "peer-secret", "", "shared `SECRET` that authenticates peer requests (default $IMAGEOPTO_PEER_SECRET; required with -peers)")
+	flags.StringVar(&b.redis, "redis", "", "share results and originals through Redis at `URL` (redis://host:port/db)")
+	flags.StringVar(&b.s3, "s3", "", "fetch originals from S3 at `BUCKET/PREFIX` (credentials and region from AWS_* environment variables)")
+	flags.StringVar(&b.s3Endpoint, "s3-endpoint", "", "`URL` of an S3-compatible store, used with path-style addressing (default $AWS_ENDPOINT_URL_S3, else AWS)")
+	flags.StringVar(&b.s3Cache, "s3-cache", "", "keep results durably in S3 at `BUCKET/PREFIX`, written in the background")
+	flags.StringVar(&b.diskCache, "disk-cache", "", "keep results in `DIR` across restarts")
+	flags.Var(&b.diskCacheSize, "disk-cache-size", "bound of -disk-cache, a `SIZE` (default 1GiB)")
+}
+
+func (b *backendFlags) validate(cfg *config) error {
+	if b.peerSecret == "" {
+		b.peerSecret = os.Getenv("IMAGEOPTO_PEER_SECRET")
+	}
+	switch {
+	case b.s3 != "" && (cfg.dir != "" || cfg.origin != ""):
+		return errors.New("-s3, -dir and -origin are mutually exclusive")
+	case b.peers == "" && (b.self != "" || b.peerSecret != "" && os.Getenv("IMAGEOPTO_PEER_SECRET") == ""):
+		return errors.New("-self and -peer-secret need -peers")
+	case b.peers != "" && len(b.peerSecret) < 16:
+		return errors.New("-peers needs -peer-secret (or $IMAGEOPTO_PEER_SECRET) of at least 16 bytes")
+	case b.diskCacheSize <= 0:
+		return errors.New("-disk-cache-size must be positive")
+	case b.s3Endpoint != "" && b.s3 == "" && b.s3Cache == "":
+		return errors.New("-s3-endpoint needs -s3 or -s3-cache")
+	}
+	return nil
+}
+
+// selfURL is -self, or the URL -addr gives when it names a host.
+func (b *backendFlags) selfURL(addr string) (string, error) {
+	if b.self != "" {
+		return b.self, nil
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() || port == "0" {
+		return "", errors.New("-peers needs -self when -addr does not name this server's host and port")
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// backends are what the backend flags opened.
+type backends struct {
+	cluster *cluster.Cluster
+	secret  string
+	closers []func()
+}
+
+func (b *backends) close() {
+	for i := len(b.closers) - 1; i >= 0; i-- {
+		b.closers[i]()
+	}
+}
+
+// s3Client makes the S3 client for -s3 and -s3-cache.
+func (b *backendFlags) s3Client() (*s3.Client, error) {
+	return s3store.NewClient(&s3store.ClientOptions{Endpoint: b.s3Endpoint, PathStyle: b.s3Endpoint != ""})
+}
+
+// openS3Origin opens -s3.
+func (b *backendFlags) openS3Origin() (*source, error) {
+	loc, err := s3store.ParseLocation(b.s3)
+	if err != nil {
+		return nil, err
+	}
+	c, err := b.s3Client()
+	if err != nil {
+		return nil, err
+	}
+	o, err := s3store.NewOrigin(c, loc.Bucket, loc.Prefix, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &source{
+		origin:   o,
+		describe: "originals from " + loc.String(),
+		examples: []example{{Path: "/KEY?width=300", What: "object KEY at 300 px wide"}},
+		close:    func() {},
+	}, nil
+}
+
+// setup adds the shared caches and the cluster to opts. memResults and
+// memSources are the in-memory layers (nil when -cache-size is 0).
+func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, memSources imageopto.Cache, logger *slog.Logger) (*backends, error) {
+	out := &backends{}
+	fail := func(err error) (*backends, error) {
+		out.close()
+		return nil, err
+	}
+	results := []imageopto.Cache{}
+	sources := []imageopto.Cache{}
+	if memResults != nil {
+		results = append(results, memResults)
+		sources = append(sources, memSources)
+	}
+	if b.diskCache != "" {
+		if err := os.MkdirAll(b.diskCache, 0o700); err != nil {
+			return fail(fmt.Errorf("-disk-cache: %w", err))
+		}
+		d, err := diskcache.Open(b.diskCache, int64(b.diskCacheSize), &diskcache.Options{Logger: logger})
+		if err != nil {
+			return fail(fmt.Errorf("-disk-cache: %w", err))
+		}
+		out.closers = append(out.closers, func() { _ = d.Close() })
+		results = append(results, d)
+	}
+	if b.redis != "" {
+		r, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:r:"})
+		if err != nil {
+			return fail(fmt.Errorf("-redis: %w", err))
+		}
+		out.closers = append(out.closers, func() { _ = r.Close() })
+		s, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:s:"})
+		if err != nil {
+			return fail(err)
+		}
+		out.closers = append(out.closers, func() { _ = s.Close() })
+		results = append(results, r)
+		sources = append(sources, s)
+	}
+	if b.s3Cache != "" {
+		loc, err := s3store.ParseLocation(b.s3Cache)
+		if err != nil {
+			return fail(err)
+		}
+		c, err := b.s3Client()
+		if err != nil {
+			return fail(err)
+		}
+		sc, err := s3store.NewCache(c, loc.Bucket, loc.Prefix, &s3store.CacheOptions{Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		out.closers = append(out.closers, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = sc.Close(ctx)
+		})
+		results = append(results, sc)
+	}
+	// Layers below memory: a hit there is copied into memory for an hour.
+	layered := func(l []imageopto.Cache) imageopto.Cache {
+		switch len(l) {
+		case 0:
+			return nil
+		case 1:
+			return l[0]
+		}
+		return imageopto.NewLayeredCache(time.Hour, l...)
+	}
+	opts.Cache, opts.SourceCache = layered(results), layered(sources)
+	opts.DisableCache = opts.Cache == nil && opts.SourceCache == nil
+	if opts.Cache == nil {
+		opts.Cache = noCache{}
+	}
+	if opts.SourceCache == nil {
+		opts.SourceCache = noCache{}
+	}
+
+	if b.peers != "" {
+		self, err := b.selfURL(cfg.addr)
+		if err != nil {
+			return fail(err)
+		}
+		_, port, _ := net.SplitHostPort(self[len("http://"):])
+		p, _ := strconv.Atoi(port)
+		members, err := cluster.ParsePeers(b.peers, p)
+		if err != nil {
+			return fail(err)
+		}
+		c, err := cluster.New(cluster.Options{Self: self, Peers: members, Secret: b.peerSecret, Logger: logger})
+		if err != nil {
+			return fail(err)
+		}
+		out.closers = append(out.closers, func() { _ = c.Close() })
+		out.cluster, out.secret = c, b.peerSecret
+		opts.Tier = c
+	}
+	return out, nil
+}
+
+// mount adds the peer handler and the stats endpoint (both behind the
+// peer secret) when the server is part of a cluster.
+func (b *backends) mount(mux *http.ServeMux, h *imageopto.Handler) {
+	if b.cluster == nil {
+		return
+	}
+	mux.Handle("/_imageopto/peer/", b.cluster.Handler())
+	want := sha256.Sum256([]byte(b.secret))
+	mux.HandleFunc("GET /_imageopto/stats", func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("Imageopto-Peer-Secret")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(struct {
+			Handler imageopto.HandlerStats
+			Cluster cluster.Stats
+		}{h.Stats(), b.cluster.Stats()})
+	})
+}
+
+// noCache stores nothing: it stands for an absent layer while request
+// collapsing stays on.
+type noCache struct{}
+
+func (noCache) Get(context.Context, string) ([]byte, error) { return nil, imageopto.ErrCacheMiss }
+func (noCache) Set(context.Context, string, []byte, time.Duration) error {
+	return nil
+}
+
+func (b *backendFlags) describe() string {
+	s := ""
+	add := func(f string, v ...any) { s += fmt.Sprintf(f, v...) }
+	if b.peers != "" {
+		add("  cluster: peers %s\n", b.peers)
+	}
+	if b.redis != "" {
+		add("  redis: %s\n", b.redis)
+	}
+	if b.diskCache != "" {
+		add("  disk cache: %s (%s)\n", b.diskCache, formatSize(int64(b.diskCacheSize)))
+	}
+	if b.s3Cache != "" {
+		add("  results kept in S3: %s\n", b.s3Cache)
+	}
+	return s
+}

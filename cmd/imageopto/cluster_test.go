@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain runs the server command itself when the test binary is started
+// as a child with IMAGEOPTO_SERVER_ARGS (a JSON list of arguments): the
+// cluster test needs one process per server, because groupcache's registry
+// is process-wide.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("IMAGEOPTO_SERVER_ARGS"); args != "" {
+		var list []string
+		if err := json.Unmarshal([]byte(args), &list); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		defer stop()
+		if err := run(ctx, list, io.Discard, nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startServer runs the command with args in a child process and waits
+// until it answers on addr.
+func startServer(t *testing.T, addr string, args ...string) *exec.Cmd {
+	t.Helper()
+	b, err := json.Marshal(append([]string{"-addr", addr}, args...))
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "IMAGEOPTO_SERVER_ARGS="+string(b))
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 20*time.Second, 20*time.Millisecond, "server on %s did not start", addr)
+	return cmd
+}
+
+type serverStats struct {
+	Handler struct{ Transforms int64 }
+	Cluster struct{ Members, Healthy int }
+}
+
+func statsOf(t *testing.T, addr, secret string) serverStats {
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/_imageopto/stats", nil)
+	require.NoError(t, err)
+	req.Header.Set("Imageopto-Peer-Secret", secret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var s serverStats
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+	return s
+}
+
+// TestThreeServers starts three server processes on loopback with -peers
+// and a counting origin: 300 concurrent requests for one new key, spread
+// over all three, cause exactly one origin fetch and one transform
+// cluster-wide, and all 300 bodies are byte-identical.
+func TestThreeServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three server processes")
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for y := range 300 {
+		for x := range 400 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 90, 255})
+		}
+	}
+	var jpg bytes.Buffer
+	require.NoError(t, jpeg.Encode(&jpg, img, nil))
+	var fetches atomic.Int64
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		time.Sleep(50 * time.Millisecond) // so that the requests overlap
+		if r.URL.Path != "/cat.jpg" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		_, _ = w.Write(jpg.Bytes())
+	}))
+	defer origin.Close()
+
+	const secret = "a-test-secret-of-32-bytes-length"
+	addrs := []string{freePort(t), freePort(t), freePort(t)}
+	var peers []string
+	for _, a := range addrs {
+		peers = append(peers, "http://"+a)
+	}
+	for _, a := range addrs {
+		startServer(t, a, "-origin", origin.URL, "-peers", strings.Join(peers, ","), "-peer-secret", secret)
+	}
+	require.Eventually(t, func() bool {
+		for _, a := range addrs {
+			if statsOf(t, a, secret).Cluster.Healthy != 3 {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 50*time.Millisecond)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+	defer client.CloseIdleConnections()
+	const requests = 300
+	bodies := make([][]byte, requests)
+	codes := make([]int, requests)
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			resp, err := client.Get("http://" + addrs[i%3] + "/cat.jpg?width=120&format=jpg")
+			if err != nil {
+				bodies[i] = []byte(err.Error())
+				return
+			}
+			defer resp.Body.Close()
+			codes[i] = resp.StatusCode
+			bodies[i], _ = io.ReadAll(resp.Body)
+		})
+	}
+	wg.Wait()
+	for i := range requests {
+		require.Equal(t, http.StatusOK, codes[i], string(bodies[i]))
+		require.True(t, bytes.Equal(bodies[0], bodies[i]), "body %d differs", i)
+	}
+	var transforms int64
+	for _, a := range addrs {
+		transforms += statsOf(t, a, secret).Handler.Transforms
+	}
+	t.Logf("300 requests over 3 server processes: %d origin fetch(es), %d transform(s)", fetches.Load(), transforms)
+	assert.EqualValues(t, 1, fetches.Load(), "origin fetches cluster-wide")
+	assert.EqualValues(t, 1, transforms, "transforms cluster-wide")
+
+	// The peer endpoints refuse requests without the secret.
+	resp, err := http.Get("http://" + addrs[0] + "/_imageopto/peer/health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+}
+
+func TestBackendFlagErrors(t *testing.T) {
+	t.Setenv("IMAGEOPTO_PEER_SECRET", "")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-peers", "http://127.0.0.1:1"}, "-peer-secret"},
+		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "short"}, "at least 16 bytes"},
+		{[]string{"-self", "http://127.0.0.1:1"}, "need -peers"},
+		{[]string{"-s3", "bucket/prefix", "-dir", "."}, "mutually exclusive"},
+		{[]string{"-disk-cache-size", "0"}, "-disk-cache-size"},
+		{[]string{"-s3-endpoint", "http://127.0.0.1:9000"}, "needs -s3"},
+		{[]string{"-addr", ":0", "-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef"}, "needs -self"},
+		{[]string{"-addr", "127.0.0.1:0", "-peers", "dns:", "-peer-secret", "0123456789abcdef", "-self", "http://127.0.0.1:1"}, "dns:NAME"},
+		{[]string{"-addr", "127.0.0.1:0", "-redis", "mysql://x"}, "-redis"},
+		{[]string{"-addr", "127.0.0.1:0", "-disk-cache", "/proc/nonexistent/x"}, "-disk-cache"},
+	} {
+		err := run(context.Background(), tc.args, io.Discard, nil)
+		require.Error(t, err, "%q", tc.args)
+		assert.Contains(t, err.Error(), tc.want, "%q", tc.args)
+	}
+}
+
+// TestDiskCacheSurvivesRestart: with -disk-cache, a result made before a
+// restart is served after it although the origin is gone.
+func TestDiskCacheSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	img := image.NewGray(image.Rect(0, 0, 64, 48))
+	var jpg bytes.Buffer
+	require.NoError(t, jpeg.Encode(&jpg, img, nil))
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(jpg.Bytes())
+	}))
+	serve := func() (string, context.CancelFunc, chan error) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-origin", origin.URL, "-disk-cache", dir, "-disk-cache-size", "16MiB"},
+				io.Discard, func(a string) { ready <- a })
+		}()
+		select {
+		case a := <-ready:
+			return a, cancel, done
+		case err := <-done:
+			t.Fatal(err)
+		}
+		return "", cancel, done
+	}
+	addr, stop, done := serve()
+	resp, err := http.Get("http://" + addr + "/x.jpg?width=32")
+	require.NoError(t, err)
+	first, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(first))
+	stop()
+	require.NoError(t, <-done)
+
+	origin.Close() // the origin is gone: only the disk can answer
+	addr, stop, done = serve()
+	defer func() { stop(); <-done }()
+	resp, err = http.Get("http://" + addr + "/x.jpg?width=32")
+	require.NoError(t, err)
+	again, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, string(again))
+	assert.Equal(t, first, again)
+}
+
+// TestS3Flags: -s3 serves originals from a bucket and -s3-cache keeps
+// results there (gofakes3 in process stands for S3).
+func TestS3Flags(t *testing.T) {
+	backend := s3mem.New()
+	require.NoError(t, backend.CreateBucket("photos"))
+	require.NoError(t, backend.CreateBucket("derived"))
+	img := image.NewGray(image.Rect(0, 0, 64, 48))
+	var jpg bytes.Buffer
+	require.NoError(t, jpeg.Encode(&jpg, img, nil))
+	_, err := backend.PutObject("photos", "originals/cat.jpg", map[string]string{"Content-Type": "image/jpeg"},
+		bytes.NewReader(jpg.Bytes()), int64(jpg.Len()), nil)
+	require.NoError(t, err)
+	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
+	defer s3srv.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_REGION", "us-east-1")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-s3", "photos/originals", "-s3-cache", "derived/v1",
+			"-s3-endpoint", s3srv.URL}, io.Discard, func(a string) { ready <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/cat.jpg?width=32")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	resp, err = http.Get("http://" + addr + "/dog.jpg?width=32")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	cancel()
+	require.NoError(t, <-done) // shutting down drains the S3 write queue
+	list, err := backend.ListBucket("derived", &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	require.NoError(t, err)
+	assert.NotEmpty(t, list.Contents, "the result was kept in the bucket")
+}
