@@ -213,7 +213,13 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		if err != nil {
 			return fail(err)
 		}
-		c, err := cluster.New(cluster.Options{Self: self, Peers: members, Secret: b.peerSecret, Logger: logger})
+		co := cluster.Options{Self: self, Peers: members, Secret: b.peerSecret, Logger: logger}
+		if size := int64(cfg.cacheSize); size > 0 {
+			// The peer tier keeps what this server owns (and hot copies of
+			// popular keys others own): as much again as -cache-size.
+			co.SourceBytes, co.ResultBytes = max(size/3, 1<<20), max(size-size/3, 1<<20)
+		}
+		c, err := cluster.New(co)
 		if err != nil {
 			return fail(err)
 		}
