@@ -634,8 +634,11 @@ func (p *peer) fetch(ctx context.Context, group, key string, timeout time.Durati
 	req.Header.Set(headerDeadline, strconv.FormatInt(timeout.Milliseconds(), 10))
 	resp, err := c.client.Do(req)
 	if err != nil {
-		if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			p.failed(err) // refused, reset or hung: the peer's fault
+		if ctx.Err() == nil {
+			// Refused or reset: the peer's fault. A request that ran out of
+			// time is not: the owner may be busy with a slow transform, and
+			// a hung peer is found by the health probes.
+			p.failed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
