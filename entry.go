@@ -41,7 +41,7 @@ var errBadEntry = errors.New("imageopto: bad cache entry")
 // err returns the error a remembered origin answer stands for.
 func (e *entry) err() error {
 	if e.Kind != "" {
-		for _, k := range kindErrors {
+		for _, k := range keptKinds {
 			if k.kind == e.Kind {
 				return &keptError{msg: e.Error, kind: k.err}
 			}

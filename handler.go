@@ -320,6 +320,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
+		if strings.ContainsFunc(req.OriginQuery, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			h.fail(w, r, fmt.Errorf("%w: control character in the origin query", ErrBadPath))
+			return
+		}
 	}
 	job := &job{path: req.Path, params: req.Params, query: req.OriginQuery}
 	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
@@ -468,6 +472,11 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 	if h.opts.Tier != nil {
 		return h.fillTier(ctx, j)
 	}
+	return h.fillLocal(ctx, j)
+}
+
+// fillLocal makes the entry for a job on this machine alone.
+func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
 	stale := h.cached(ctx, j.key)
 	if stale != nil && now.Before(stale.Expires) {
@@ -493,7 +502,7 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 	// bytes changed earlier under it (a broken origin) must not bring back
 	// a result made from the old bytes.
 	hashKnown := stale != nil && stale.Status == 0 && src.Data != nil && stale.SourceHash != ""
-	sameBytes := hashKnown && contentETag(src.Data) == stale.SourceHash
+	sameBytes := hashKnown && src.hash() == stale.SourceHash
 	unchanged := sameBytes || src.confirms(stale) && !hashKnown
 	if src.confirms(stale) && hashKnown && !sameBytes {
 		h.etagMismatches.Add(1)
@@ -521,7 +530,7 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 		Info:         res.Info(),
 		Warnings:     res.Warnings,
 		SourceETag:   src.ETag,
-		SourceHash:   contentETag(src.Data),
+		SourceHash:   src.hash(),
 		Body:         res.Data,
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)
@@ -598,6 +607,16 @@ type fetched struct {
 	// copy they came from, and no other.
 	sentETag string
 	sentIMS  time.Time
+	// sum is contentETag(Data), once known.
+	sum string
+}
+
+// hash is the identity of the original's bytes (computed once).
+func (f *fetched) hash() string {
+	if f.sum == "" && f.Data != nil {
+		f.sum = contentETag(f.Data)
+	}
+	return f.sum
 }
 
 // confirms reports whether f is a 304 for the original that e was made from.
@@ -626,7 +645,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 			}
 		}
 		if have != nil && now.Before(have.Expires) {
-			return &fetched{Data: have.Body, ETag: have.ETag, LastModified: have.LastModified, Expires: have.Expires}, nil
+			return &fetched{Data: have.Body, ETag: have.ETag, LastModified: have.LastModified, Expires: have.Expires, sum: have.SourceHash}, nil
 		}
 		req := FetchRequest{Path: j.path, RawQuery: j.query}
 		switch {
@@ -659,15 +678,19 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 			f.Data = have.Body
 		} else {
 			f.Data = src.Data
-			if req.IfNoneMatch != "" && strings.TrimPrefix(src.ETag, "W/") == strings.TrimPrefix(req.IfNoneMatch, "W/") {
+			if req.IfNoneMatch != "" && !strings.HasPrefix(src.ETag, "W/") && src.ETag == req.IfNoneMatch {
+				// (A weak ETag promises equivalence, not the same bytes.)
 				h.checkSameETag(j.path, src.ETag, have, stale, src.Data)
 			}
 		}
 		if len(f.Data) == 0 {
 			return nil, fmt.Errorf("%w: empty original", ErrOriginFailed)
 		}
+		if have != nil && f.revalidated {
+			f.sum = have.SourceHash
+		}
 		h.store(ctx, h.opts.SourceCache, skey, &entry{ETag: f.ETag, LastModified: f.LastModified,
-			Expires: f.Expires, NoStore: f.NoStore, Body: f.Data})
+			Expires: f.Expires, NoStore: f.NoStore, SourceHash: f.hash(), Body: f.Data})
 		return f, nil
 	})
 	if err != nil {
@@ -704,8 +727,9 @@ func (h *Handler) checkSameETag(path, etag string, have, stale *entry, data []by
 type HandlerStats struct {
 	// Transforms counts transformations run.
 	Transforms int64
-	// ETagMismatches counts originals whose bytes changed while the
-	// origin kept their ETag (a broken origin; the new bytes were used).
+	// ETagMismatches counts detections of an original whose bytes changed
+	// while the origin kept its strong ETag (a broken origin; the new bytes
+	// were used).
 	ETagMismatches int64
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -60,23 +61,33 @@ const (
 // group.
 var TierGroups = []TierGroup{TierMeta, TierSource, TierResult}
 
-// tierShardSep separates a key's shard from its epoch. It cannot occur in a
-// clean path (CleanPath refuses control characters) nor in a query that
-// came through net/http.
+// tierShardSep separates a key's shard from the rest. It cannot occur in a
+// clean path (CleanPath refuses control characters) nor in an origin query
+// (net/http refuses them in requests; the handler refuses them from hooks).
 const tierShardSep = "\x1f"
 
 // TierShard returns the part of a tier key that chooses its owner: the
 // record and the bytes of one original share it (whatever the re-check
-// epoch), so they live on one machine.
+// epoch or the bytes' hash), so they live on one machine.
 func TierShard(key string) string {
 	shard, _, _ := strings.Cut(key, tierShardSep)
 	return shard
 }
 
-// tierSourceKey names an original's record and bytes in one re-check epoch.
-func (h *Handler) tierSourceKey(path, query string, now time.Time) string {
+func tierShard(path, query string) string {
+	return "v" + PipelineVersion + "\x00" + path + "\x00" + query
+}
+
+// tierMetaKey names an original's record in one re-check epoch.
+func (h *Handler) tierMetaKey(path, query string, now time.Time) string {
 	epoch := now.UnixNano() / int64(h.opts.TierRecheck)
-	return "v" + PipelineVersion + "\x00" + path + "\x00" + query + tierShardSep + strconv.FormatInt(epoch, 10)
+	return tierShard(path, query) + tierShardSep + "e" + strconv.FormatInt(epoch, 10)
+}
+
+// tierSourceKey names an original's bytes by their hash: the value never
+// changes.
+func tierSourceKey(path, query, hash string) string {
+	return tierShard(path, query) + tierShardSep + "h" + hash
 }
 
 // epochEnd is when the re-check epoch that contains now ends.
@@ -85,19 +96,21 @@ func (h *Handler) epochEnd(now time.Time) time.Time {
 	return time.Unix(0, (now.UnixNano()/d+1)*d)
 }
 
-func parseTierSourceKey(key string) (path, query string, err error) {
-	shard, _, _ := strings.Cut(key, tierShardSep)
+// parseTierKey splits a meta or source key into the original's path and
+// query and what follows the shard ("e" + epoch, or "h" + hash).
+func parseTierKey(key string) (path, query, rest string, err error) {
+	shard, rest, ok := strings.Cut(key, tierShardSep)
 	parts := strings.Split(shard, "\x00")
-	if len(parts) != 3 || parts[0] != "v"+PipelineVersion {
-		return "", "", fmt.Errorf("%w: bad tier source key", ErrInternal)
+	if !ok || len(parts) != 3 || parts[0] != "v"+PipelineVersion {
+		return "", "", "", fmt.Errorf("%w: bad tier key", ErrInternal)
 	}
-	return parts[1], parts[2], nil
+	return parts[1], parts[2], rest, nil
 }
 
 // tierResultKey names a result by what determines its bytes: the pipeline
 // version, the hash of the original's bytes, the negotiated format and the
-// canonical parameters. The path and query follow only so that the owner
-// knows where to fetch the original.
+// canonical parameters — and the original's path and query, which tell the
+// owner where to fetch it (so one image behind two URLs makes two results).
 func tierResultKey(hash string, j *job) string {
 	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode(), j.path, j.query}, "\x00")
 }
@@ -118,56 +131,78 @@ func parseTierResultKey(key string) (hash string, j *job, err error) {
 // record and transforming it.
 var errSourceChanged = fmt.Errorf("%w: the original changed while it was transformed; retry", ErrOriginFailed)
 
+// checkPeerQuery refuses a key whose origin query this handler would never
+// send: a peer cannot make it fetch what its own clients cannot.
+func (h *Handler) checkPeerQuery(query string) error {
+	if query != "" && !h.opts.PassQuery {
+		return fmt.Errorf("%w: origin query in a tier key, but PassQuery is off", ErrForbidden)
+	}
+	return nil
+}
+
 // tierLoad makes a tier value on this machine.
 func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]byte, error) {
 	switch group {
-	case TierSource:
-		path, query, err := parseTierSourceKey(key)
+	case TierMeta:
+		path, query, _, err := parseTierKey(key)
 		if err != nil {
+			return nil, err
+		}
+		if err := h.checkPeerQuery(query); err != nil {
+			return nil, err
+		}
+		now := h.now()
+		f, err := h.source(ctx, &job{path: path, query: query}, nil)
+		switch {
+		case err == nil:
+			meta := &entry{ETag: f.ETag, LastModified: f.LastModified, Expires: f.Expires,
+				NoStore: f.NoStore, SourceHash: f.hash()}
+			return meta.encode(), nil
+		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone):
+			// A value, not an error: a tier retries errors elsewhere.
+			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
+			return neg.encode(), nil
+		case ctx.Err() == nil && (errors.Is(err, ErrOriginFailed) || errors.Is(err, context.DeadlineExceeded)):
+			// The origin failed: kept for this epoch, so that the machine
+			// that asked serves its stale copy or fails at once instead of
+			// trying the origin again itself.
+			kind := "origin"
+			if StatusCode(err) == http.StatusGatewayTimeout {
+				kind = "origin-timeout"
+			}
+			e := &entry{Status: StatusCode(err), Kind: kind, Error: keptErrorText(err), Expires: now}
+			return e.encode(), nil
+		}
+		return nil, err
+	case TierSource:
+		path, query, rest, err := parseTierKey(key)
+		if err != nil {
+			return nil, err
+		}
+		if err := h.checkPeerQuery(query); err != nil {
 			return nil, err
 		}
 		f, err := h.source(ctx, &job{path: path, query: query}, nil)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
-				// A value, not an error: a tier retries errors elsewhere.
-				neg := &entry{Status: StatusCode(err), Expires: h.now().Add(h.opts.NotFoundTTL)}
-				return neg.encode(), nil
-			}
 			return nil, err
 		}
-		e := &entry{ETag: f.ETag, LastModified: f.LastModified, Expires: f.Expires,
-			NoStore: f.NoStore, SourceHash: contentETag(f.Data), Body: f.Data}
-		return e.encode(), nil
-	case TierMeta:
-		// The record is the original's entry without its bytes; its owner is
-		// the original's owner, so this reads the bytes locally.
-		b, err := h.opts.Tier.Get(ctx, TierSource, key)
-		if err != nil {
-			return nil, err
+		if "h"+f.hash() != rest {
+			return nil, errSourceChanged
 		}
-		e, err := decodeEntry(b)
-		if err != nil {
-			return nil, err
-		}
-		e.Body = nil
-		return e.encode(), nil
+		return f.Data, nil
 	case TierResult:
 		hash, j, err := parseTierResultKey(key)
 		if err != nil {
 			return nil, err
 		}
-		b, err := h.opts.Tier.Get(ctx, TierSource, h.tierSourceKey(j.path, j.query, h.now()))
+		if err := h.checkPeerQuery(j.query); err != nil {
+			return nil, err
+		}
+		data, err := h.opts.Tier.Get(ctx, TierSource, tierSourceKey(j.path, j.query, hash))
 		if err != nil {
 			return nil, err
 		}
-		src, err := decodeEntry(b)
-		if err != nil {
-			return nil, err
-		}
-		if src.Status != 0 || src.SourceHash != hash {
-			return nil, errSourceChanged
-		}
-		res, err := h.transform(ctx, j, src.Body)
+		res, err := h.transform(ctx, j, data)
 		if err != nil {
 			if kind := errorKind(err); kind != "" {
 				// The same bytes and parameters always fail the same way:
@@ -201,7 +236,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		}
 		return nil, err
 	}
-	mb, err := h.opts.Tier.Get(ctx, TierMeta, h.tierSourceKey(j.path, j.query, now))
+	mb, err := h.opts.Tier.Get(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
 	var meta *entry
 	if err == nil {
 		meta, err = decodeEntry(mb)
@@ -209,9 +244,15 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if err != nil {
 		return serveStale(err)
 	}
-	if meta.Status != 0 {
-		h.store(ctx, h.opts.Cache, j.key, meta)
+	switch {
+	case meta.Kind != "":
+		return serveStale(meta.err()) // the origin failed
+	case meta.Status != 0:
+		h.store(ctx, h.opts.Cache, j.key, meta) // 404 or 410
 		return nil, meta.err()
+	case meta.NoStore:
+		// The origin forbids keeping the original: no sharing either.
+		return h.fillLocal(ctx, j)
 	}
 	// Freshness: the origin's, but at least until the record is re-checked.
 	expires := meta.Expires
@@ -233,6 +274,11 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		return serveStale(err)
 	}
 	if res.Status != 0 {
+		// A kept failure (a corrupt image, an impossible parameter): kept
+		// here too, as briefly as a 404.
+		neg := *res
+		neg.Expires = now.Add(h.opts.NotFoundTTL)
+		h.store(ctx, h.opts.Cache, j.key, &neg)
 		return nil, res.err()
 	}
 	e := &entry{
@@ -264,6 +310,16 @@ var kindErrors = []struct {
 	{"corrupt", ErrCorrupt},
 	{"too-large", ErrSourceTooLarge},
 }
+
+// keptKinds are every failure a tier value can hold: kindErrors, and origin
+// failures kept for one re-check epoch.
+var keptKinds = append([]struct {
+	kind string
+	err  error
+}{
+	{"origin", ErrOriginFailed},
+	{"origin-timeout", context.DeadlineExceeded},
+}, kindErrors...)
 
 func errorKind(err error) string {
 	for _, k := range kindErrors {

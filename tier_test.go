@@ -258,14 +258,20 @@ func TestTierKeys(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t, newFakeOrigin(nil), &Options{TierRecheck: 10 * time.Second})
 	now := time.Date(2026, 5, 1, 0, 0, 3, 0, time.UTC)
-	k1 := h.tierSourceKey("a/b.jpg", "x=1", now)
-	k2 := h.tierSourceKey("a/b.jpg", "x=1", now.Add(10*time.Second))
+	k1 := h.tierMetaKey("a/b.jpg", "x=1", now)
+	k2 := h.tierMetaKey("a/b.jpg", "x=1", now.Add(10*time.Second))
+	ks := tierSourceKey("a/b.jpg", "x=1", `"abc"`)
 	assert.NotEqual(t, k1, k2, "a new epoch is a new key")
 	assert.Equal(t, TierShard(k1), TierShard(k2), "… with the same owner")
-	path, query, err := parseTierSourceKey(k1)
+	assert.Equal(t, TierShard(k1), TierShard(ks), "… as the original's bytes")
+	path, query, rest, err := parseTierKey(ks)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a/b.jpg", "x=1"}, []string{path, query})
+	assert.Equal(t, []string{"a/b.jpg", "x=1", `h"abc"`}, []string{path, query, rest})
 	assert.True(t, now.Add(7*time.Second).Equal(h.epochEnd(now)), "%v", h.epochEnd(now))
+	for _, bad := range []string{"", "v0\x00a\x00b\x1fe1", "v" + PipelineVersion + "\x00a\x00b"} {
+		_, _, _, err := parseTierKey(bad)
+		assert.Error(t, err, "%q", bad)
+	}
 
 	p, err := ParseParams("width=300&fit=crop&height=200")
 	require.NoError(t, err)
@@ -280,6 +286,86 @@ func TestTierKeys(t *testing.T) {
 		_, _, err := parseTierResultKey(bad)
 		assert.Error(t, err, "%q", bad)
 	}
+}
+
+// TestTierOriginFailureKept: an origin failure found by the owner is the
+// record's value for the epoch; the machine that asked does not try the
+// origin again itself, and serves its stale copy when it has one.
+func TestTierOriginFailureKept(t *testing.T) {
+	t.Parallel()
+	o := newFakeOrigin(map[string][]byte{})
+	o.err = ErrOriginFailed
+	c := newFakeCluster(2)
+	var hs []*Handler
+	for _, node := range c.nodes {
+		hs = append(hs, newTestHandler(t, o, &Options{Tier: node}))
+	}
+	for i := range 6 {
+		w := get(hs[i%2], fmt.Sprintf("/p%d.png?width=10", i/2))
+		assert.Equal(t, http.StatusBadGateway, w.Code)
+		assert.Equal(t, "Invalid status", w.Header().Get("Imageopto-Error"))
+	}
+	assert.EqualValues(t, 3, o.fetches.Load(), "one origin attempt per original, cluster-wide")
+}
+
+func TestTierPeerKeysChecked(t *testing.T) {
+	t.Parallel()
+	c := newFakeCluster(1)
+	h := newTestHandler(t, newFakeOrigin(map[string][]byte{"a.png": samplePNG(t)}), &Options{Tier: c.nodes[0]})
+	ctx := context.Background()
+	// A peer cannot make a handler without PassQuery send an origin query.
+	_, err := h.tierLoad(ctx, TierMeta, h.tierMetaKey("a.png", "secret=1", time.Now()))
+	assert.ErrorIs(t, err, ErrForbidden)
+	_, err = h.tierLoad(ctx, TierSource, tierSourceKey("a.png", "x=1", `"h"`))
+	assert.ErrorIs(t, err, ErrForbidden)
+	_, err = h.tierLoad(ctx, TierMeta, "garbage")
+	assert.ErrorIs(t, err, ErrInternal)
+	// Bytes asked for by a hash they no longer have.
+	_, err = h.tierLoad(ctx, TierSource, tierSourceKey("a.png", "", `"not-this"`))
+	assert.ErrorIs(t, err, errSourceChanged)
+	_, err = h.tierLoad(ctx, TierGroup("nope"), "k")
+	assert.Error(t, err)
+
+	// A hook cannot put control characters into the origin query.
+	hk := newTestHandler(t, newFakeOrigin(nil), &Options{PassQuery: true, Hook: func(_ context.Context, r *Request) error {
+		r.OriginQuery = "a=1\x1fb=2"
+		return nil
+	}})
+	w := get(hk, "/a.png?width=10")
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+}
+
+func TestTierKeptFailureCachedLocally(t *testing.T) {
+	t.Parallel()
+	o := newFakeOrigin(map[string][]byte{"junk.png": []byte("\x89PNG\r\n\x1a\nnot really")})
+	c := newFakeCluster(1)
+	h := newTestHandler(t, o, &Options{Tier: c.nodes[0]})
+	for range 3 {
+		assert.Equal(t, http.StatusUnprocessableEntity, get(h, "/junk.png?width=10").Code)
+	}
+	assert.EqualValues(t, 3, c.nodes[0].loads.Load(), "record, bytes and result once; then this machine's own cache")
+}
+
+func TestTierNoStoreNotShared(t *testing.T) {
+	t.Parallel()
+	data := samplePNG(t)
+	var fetches atomic.Int64
+	origin := OriginFunc(func(context.Context, FetchRequest) (*Source, error) {
+		fetches.Add(1)
+		return &Source{Data: data, NoStore: true}, nil
+	})
+	c := newFakeCluster(2)
+	hs := []*Handler{newTestHandler(t, origin, &Options{Tier: c.nodes[0]}), newTestHandler(t, origin, &Options{Tier: c.nodes[1]})}
+	for _, h := range hs {
+		w := get(h, "/x.png?width=10")
+		require.Equal(t, http.StatusOK, w.Code)
+		assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+	}
+	var transforms int64
+	for _, h := range hs {
+		transforms += h.Transforms()
+	}
+	assert.EqualValues(t, 2, transforms, "each machine transforms a no-store original itself")
 }
 
 func TestTierStartRefused(t *testing.T) {

@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +71,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// minSecret is the shortest shared secret accepted.
+const minSecret = 16
+
 // Group names registered with groupcache. They are process-wide.
 const groupPrefix = "imageopto-"
 
@@ -91,7 +96,8 @@ type Cluster struct {
 	log    *slog.Logger
 	client *http.Client
 	secret [32]byte
-	groups map[imageopto.TierGroup]*groupcache.Group
+	groups atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
+	id     string // this process's identity, answered by the health check
 
 	mu      sync.RWMutex
 	members []string // sorted, includes self
@@ -126,6 +132,7 @@ func New(opts Options) (*Cluster, error) {
 		client: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		secret: sha256.Sum256([]byte(o.Secret)),
 		peers:  map[string]*peer{},
+		id:     newID(),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
@@ -145,8 +152,8 @@ func withDefaults(o Options) (Options, error) {
 	if o.Peers == nil {
 		errs = append(errs, errors.New("cluster: Options.Peers is required"))
 	}
-	if o.Secret == "" {
-		errs = append(errs, errors.New("cluster: Options.Secret is required"))
+	if len(o.Secret) < minSecret {
+		errs = append(errs, fmt.Errorf("cluster: Options.Secret is required, at least %d bytes", minSecret))
 	}
 	self, err := normalizePeer(o.Self)
 	if err != nil {
@@ -196,6 +203,7 @@ func withDefaults(o Options) (Options, error) {
 		o.Transport = &http.Transport{
 			Proxy:               nil,
 			MaxIdleConnsPerHost: 64,
+			MaxConnsPerHost:     256,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		}
@@ -226,7 +234,7 @@ func normalizePeer(s string) (string, error) {
 
 // Start registers the groups with groupcache; imageopto.New calls it.
 func (c *Cluster) Start(load imageopto.TierLoader) error {
-	if c.groups != nil {
+	if c.groups.Load() != nil {
 		return errors.New("cluster: already serving a handler")
 	}
 	groupcache.RegisterPeerPicker(func() groupcache.PeerPicker { return c })
@@ -244,13 +252,13 @@ func (c *Cluster) Start(load imageopto.TierLoader) error {
 				return dest.SetBytes(v)
 			}))
 	}
-	c.groups = groups
+	c.groups.Store(&groups)
 	return nil
 }
 
 // Get returns the value of key in group from its owner (see imageopto.Tier).
 func (c *Cluster) Get(ctx context.Context, group imageopto.TierGroup, key string) ([]byte, error) {
-	g := c.groups[group]
+	g := c.group(group)
 	if g == nil {
 		return nil, fmt.Errorf("cluster: unknown group %q (Start not called?)", group)
 	}
@@ -259,6 +267,13 @@ func (c *Cluster) Get(ctx context.Context, group imageopto.TierGroup, key string
 		return nil, err
 	}
 	return v, nil
+}
+
+func (c *Cluster) group(name imageopto.TierGroup) *groupcache.Group {
+	if m := c.groups.Load(); m != nil {
+		return (*m)[name]
+	}
+	return nil
 }
 
 // Close stops health checks and membership polling, and closes idle peer
@@ -424,11 +439,8 @@ func (c *Cluster) probeLoop(ctx context.Context) {
 	}
 }
 
-// Header names of the peer protocol.
-const (
-	headerSecret   = "Imageopto-Peer-Secret"
-	headerDeadline = "Imageopto-Peer-Deadline-Ms"
-)
+// headerSecret carries the shared secret on peer requests.
+const headerSecret = "Imageopto-Peer-Secret"
 
 // Handler serves the peer protocol under BasePath: GET BasePath+"get?g=
 // GROUP&k=KEY" answers the value of a key (loading it here when needed), and
@@ -450,7 +462,7 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.URL.Path {
 	case c.opts.BasePath + "health":
-		_, _ = io.WriteString(w, "ok\n")
+		_, _ = io.WriteString(w, c.id)
 	case c.opts.BasePath + "get":
 		c.serveGet(w, r)
 	default:
@@ -465,19 +477,23 @@ func (c *Cluster) authorized(r *http.Request) bool {
 
 func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	g := c.groups[imageopto.TierGroup(q.Get("g"))]
 	key := q.Get("k")
+	if _, elsewhere := c.PickPeer(key); elsewhere && key != "" {
+		// Members disagree about the owner (or this machine is listed
+		// twice): the asking peer makes the value itself rather than wait
+		// on a chain of forwards.
+		http.Error(w, "not the owner of this key", http.StatusMisdirectedRequest)
+		return
+	}
+	g := c.group(imageopto.TierGroup(q.Get("g")))
 	if g == nil || key == "" {
 		http.Error(w, "unknown group or empty key", http.StatusBadRequest)
 		return
 	}
 	c.served.Add(1)
-	// The load goes on if the asking peer leaves: others may wait for it.
-	timeout := c.opts.LoadTimeout
-	if ms, err := strconv.ParseInt(r.Header.Get(headerDeadline), 10, 64); err == nil && ms > 0 {
-		timeout = min(timeout, time.Duration(ms)*time.Millisecond)
-	}
-	ctx, cancel := context.WithTimeout(fromPeer(context.WithoutCancel(r.Context()), g.Name(), key), timeout)
+	// The load runs to LoadTimeout even when the asking peer gives up:
+	// others (this machine's own clients among them) may wait for it.
+	ctx, cancel := context.WithTimeout(fromPeer(context.WithoutCancel(r.Context()), g.Name(), key), c.opts.LoadTimeout)
 	defer cancel()
 	var v []byte
 	if err := g.Get(ctx, key, groupcache.AllocatingByteSliceSink(&v)); err != nil {
@@ -489,6 +505,12 @@ func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Length", strconv.Itoa(len(v)))
 	_, _ = w.Write(v)
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // fromPeerKey marks a context serving a peer's request for one key. That
@@ -514,14 +536,18 @@ type peer struct {
 
 	mu       sync.Mutex
 	up       bool
+	alias    bool // this process under another URL: never forwarded to
 	failures int
 	downCtx  context.Context // cancelled when the peer is marked down
 	cancel   context.CancelFunc
 }
 
+// newPeer returns a peer that is down until its first good health check,
+// so that nothing is forwarded to a member that is not ready.
 func newPeer(c *Cluster, url string) *peer {
-	p := &peer{c: c, url: url, up: true}
+	p := &peer{c: c, url: url}
 	p.downCtx, p.cancel = context.WithCancel(context.Background())
+	p.cancel()
 	return p
 }
 
@@ -535,7 +561,7 @@ func (p *peer) healthy() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.failures = 0
-	if !p.up {
+	if !p.up && !p.alias {
 		p.up = true
 		p.downCtx, p.cancel = context.WithCancel(context.Background())
 		p.c.log.Info("cluster: peer is back", "peer", p.url)
@@ -584,10 +610,21 @@ func (p *peer) probe(ctx context.Context) {
 		p.failed(err)
 		return
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<10))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		p.failed(fmt.Errorf("health: %s", resp.Status))
+		return
+	}
+	if string(body) == p.c.id {
+		p.mu.Lock()
+		first := !p.alias
+		p.alias = true
+		p.mu.Unlock()
+		if first {
+			p.c.log.Error("cluster: a member URL reaches this process itself; list it once, as Self", "self", p.c.self, "alias", p.url)
+		}
+		p.markDown()
 		return
 	}
 	p.healthy()
@@ -613,7 +650,7 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 	defer cancel()
 	stop := context.AfterFunc(p.done(), cancel)
 	defer stop()
-	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey(), timeout)
+	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey())
 	if err != nil {
 		c.forwardErrors.Add(1)
 		return err
@@ -622,7 +659,7 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 	return nil
 }
 
-func (p *peer) fetch(ctx context.Context, group, key string, timeout time.Duration) ([]byte, error) {
+func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	c := p.c
 	group = group[len(groupPrefix):]
 	u := p.url + c.opts.BasePath + "get?" + url.Values{"g": {group}, "k": {key}}.Encode()
@@ -631,7 +668,6 @@ func (p *peer) fetch(ctx context.Context, group, key string, timeout time.Durati
 		return nil, err
 	}
 	req.Header.Set(headerSecret, c.opts.Secret)
-	req.Header.Set(headerDeadline, strconv.FormatInt(timeout.Milliseconds(), 10))
 	resp, err := c.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -652,7 +688,9 @@ func (p *peer) fetch(ctx context.Context, group, key string, timeout time.Durati
 	}
 	v, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxValueBytes+1))
 	if err != nil {
-		p.failed(err)
+		if ctx.Err() == nil {
+			p.failed(err)
+		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
 	if int64(len(v)) > c.opts.MaxValueBytes {

@@ -264,13 +264,17 @@ func TestClusterL6(t *testing.T) {
 // --- unit tests on a Cluster made without groupcache's registry ---
 
 func testCluster(t *testing.T, self string, members ...string) *Cluster {
-	o, err := withDefaults(Options{Self: self, Peers: Static(members), Secret: "s",
+	o, err := withDefaults(Options{Self: self, Peers: Static(members), Secret: testSecret,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	c := &Cluster{opts: o, self: o.Self, log: o.Logger, peers: map[string]*peer{},
 		client: &http.Client{Transport: o.Transport}}
-	c.secret = sha256.Sum256([]byte("s"))
+	c.secret = sha256.Sum256([]byte(testSecret))
+	c.id = newID()
 	c.setMembers(members)
+	for _, p := range c.peers {
+		p.healthy() // as after a good probe
+	}
 	return c
 }
 
@@ -323,9 +327,9 @@ func TestPeerHandlerSecret(t *testing.T) {
 	}{
 		{"", "/_imageopto/peer/health", http.StatusForbidden},
 		{"wrong", "/_imageopto/peer/health", http.StatusForbidden},
-		{"s", "/_imageopto/peer/health", http.StatusOK},
-		{"s", "/_imageopto/peer/get?g=nope&k=x", http.StatusBadRequest},
-		{"s", "/_imageopto/peer/other", http.StatusNotFound},
+		{testSecret, "/_imageopto/peer/health", http.StatusOK},
+		{testSecret, "/_imageopto/peer/get?g=nope&k=x", http.StatusBadRequest},
+		{testSecret, "/_imageopto/peer/other", http.StatusNotFound},
 	} {
 		r := httptest.NewRequest(http.MethodGet, tc.path, nil)
 		if tc.secret != "" {
@@ -348,7 +352,7 @@ func TestPeerRefusesToForwardAndMarksDown(t *testing.T) {
 	in := &pb.GetRequest{Group: &g, Key: &k}
 	assert.ErrorIs(t, p.Get(fromPeer(context.Background(), g, k), in, nil), errNoForward)
 	for range c.opts.FailuresToOpen {
-		_, err := p.fetch(context.Background(), groupPrefix+"meta", "k", time.Second)
+		_, err := p.fetch(context.Background(), groupPrefix+"meta", "k")
 		require.Error(t, err)
 	}
 	assert.False(t, p.isUp(), "refused connections mark the peer down")
@@ -405,11 +409,55 @@ func TestNewValidates(t *testing.T) {
 	for _, o := range []Options{
 		{},
 		{Self: "http://a:1", Peers: Static{}},
-		{Self: "a:1", Peers: Static{}, Secret: "s"},
-		{Self: "http://a:1", Peers: Static{}, Secret: "s", BasePath: "peer"},
-		{Self: "http://a:1", Peers: Static{}, Secret: "s", PeerTimeout: -1},
+		{Self: "a:1", Peers: Static{}, Secret: testSecret},
+		{Self: "http://a:1", Peers: Static{}, Secret: testSecret, BasePath: "peer"},
+		{Self: "http://a:1", Peers: Static{}, Secret: testSecret, PeerTimeout: -1},
+		{Self: "http://a:1", Peers: Static{}, Secret: "short"},
 	} {
 		_, err := New(o)
 		assert.Error(t, err, "%+v", o)
 	}
+}
+
+const testSecret = "a-shared-test-secret"
+
+// TestSelfAlias: a member listed under a second URL that reaches this
+// process is found by its health answer and never forwarded to; a request
+// for a key this machine does not own is refused at once.
+func TestSelfAlias(t *testing.T) {
+	c := testCluster(t, "http://127.0.0.1:1", "http://127.0.0.1:1")
+	srv := httptest.NewServer(c.Handler())
+	defer srv.Close()
+	c.setMembers([]string{"http://127.0.0.1:1", srv.URL})
+	p := c.peers[srv.URL]
+	require.NotNil(t, p)
+	assert.False(t, p.isUp(), "a new member waits for its first probe")
+	p.probe(context.Background())
+	assert.False(t, p.isUp(), "the alias answered with our own identity")
+	p.healthy()
+	assert.False(t, p.isUp(), "an alias never comes back")
+	for i := range 50 {
+		_, ok := c.PickPeer(fmt.Sprintf("k%d", i))
+		assert.False(t, ok)
+	}
+
+	// A peer whose view of the ring differs asks for keys this machine
+	// thinks another member owns: answered "not the owner" at once.
+	c.setMembers([]string{"http://127.0.0.1:1", "http://127.0.0.1:2"})
+	c.peers["http://127.0.0.1:2"].healthy()
+	var misdirected int
+	for i := range 50 {
+		key := fmt.Sprintf("k%d", i)
+		if _, ok := c.PickPeer(key); !ok {
+			continue
+		}
+		r := httptest.NewRequest(http.MethodGet, "/_imageopto/peer/get?g=meta&k="+key, nil)
+		r.Header.Set(headerSecret, testSecret)
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, r)
+		if w.Code == http.StatusMisdirectedRequest {
+			misdirected++
+		}
+	}
+	assert.Positive(t, misdirected)
 }

@@ -15,31 +15,45 @@
 //     new key is asked for each epoch and its owner re-reads its source
 //     cache, revalidating with the origin (If-None-Match) when the
 //     original's freshness has run out. A 304 keeps the hash.
-//   - source: the original's bytes. The record and the bytes of one
-//     original have the same owner (imageopto.TierShard), so N sizes of one
-//     image cost one origin fetch cluster-wide.
+//   - source: the original's bytes, keyed by their hash. The record and the
+//     bytes of one original have the same owner (imageopto.TierShard), so N
+//     sizes of one image cost one origin fetch cluster-wide.
 //   - result: a transformed image, keyed by the pipeline version, the hash
 //     of the original's bytes, the negotiated format and the canonical
-//     parameters. Such a value never changes and needs no invalidation,
-//     which is groupcache's model (no TTL, no delete).
+//     parameters, and the original's path (which tells the owner where to
+//     fetch it; one image behind two URLs makes two results). Such values
+//     never change and need no invalidation, which is groupcache's model
+//     (no TTL, no delete).
 //
 // A failure that depends only on the bytes and the parameters (a corrupt
 // image, an invalid parameter) is kept as the value of its key, like a
-// result; a 404 from the origin is kept for the epoch. Other failures are
-// not kept.
+// result. A 404 or a failing origin is kept in the record for its epoch, so
+// the machine that asked answers at once (with its stale copy, if it has
+// one) instead of trying the origin again. Other failures are not kept.
+// Because results are kept cluster-wide, every member must run the same
+// imageopto.Options.Transform (limits, codecs, qualities).
 //
 // # Failures
 //
 // Peer requests carry a deadline: the request's remaining time, capped by
-// Options.PeerTimeout. Each member probes the others' health every
-// ProbeInterval; FailuresToOpen failed probes or requests in a row mark a
-// peer down, which abandons requests in flight to it. While a peer is down,
-// its keys are made locally — still one fill per key on each machine — and
-// one good probe brings it back. When fewer than half of the members answer,
-// a machine stops forwarding altogether (it may be the one cut off). A
-// request that came from a peer is never forwarded again for the same key,
-// so members that briefly disagree about ownership cannot wait on each
-// other.
+// Options.PeerTimeout (10 s by default, because a result request includes
+// the owner's transform, which can take seconds for a large image). The
+// owner's load runs to LoadTimeout even when the asking peer gives up,
+// because others may wait for it. Each member probes the others' health
+// every ProbeInterval; FailuresToOpen failed probes or refused connections
+// in a row mark a peer down, which abandons requests in flight to it — a
+// hung member is bypassed in about two probe intervals (≈ 1 s). While a
+// peer is down, its keys are made locally (still one fill per key on each
+// machine), and one good probe brings it back. A new member is down until
+// its first good probe, so nothing is forwarded to a process that is not
+// ready. When fewer than half of the members answer, a machine stops
+// forwarding altogether (it may be the one cut off).
+//
+// A member answers "not the owner" at once to a request for a key it thinks
+// another member owns, so members that briefly disagree about ownership
+// never wait on each other; and a member URL that reaches this very process
+// (a second spelling of Self) is found by the health check's per-process
+// identity and never forwarded to.
 //
 // # Membership
 //
@@ -60,9 +74,12 @@
 //	mux.Handle("/_imageopto/peer/", c.Handler()) // guarded by the secret
 //
 // Peer traffic is plain HTTP requests to BasePath carrying the shared
-// secret in a header; mount the peer handler on the public listener or,
-// better, on a private one, and use https URLs (Options.Transport) when
-// the network between members is not trusted.
+// secret (at least 16 bytes) in a header. Whoever holds the secret can read
+// originals and results and make a member fetch and transform (though not
+// fetch an origin query unless Options.PassQuery allows it): mount the peer
+// handler on a private listener where you can (the server command's
+// -peer-addr), and use https URLs (Options.Transport) when the network
+// between members is not trusted.
 //
 // # Limits
 //

@@ -67,7 +67,7 @@ func runNode() int {
 	c, err := New(Options{
 		Self:          self,
 		Peers:         filePeers(os.Getenv("IMAGEOPTO_CLUSTER_PEERS")),
-		Secret:        "test-secret",
+		Secret:        testSecret,
 		PeerTimeout:   3 * time.Second,
 		ProbeInterval: 150 * time.Millisecond,
 		ProbeTimeout:  200 * time.Millisecond,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -28,6 +29,7 @@ import (
 type backendFlags struct {
 	peers         string
 	self          string
+	peerAddr      string
 	peerSecret    string
 	redis         string
 	s3            string
@@ -40,7 +42,8 @@ type backendFlags struct {
 func (b *backendFlags) register(flags *flag.FlagSet) {
 	b.diskCacheSize = 1 << 30
 	flags.StringVar(&b.peers, "peers", "", "share work with other servers: a comma-separated `LIST` of their peer URLs (http://host:port, this server's among them) or dns:NAME[:PORT] (the addresses NAME resolves to, re-read every 5 s)")
-	flags.StringVar(&b.self, "self", "", "this server's peer `URL` as the others reach it (default: http:// and -addr, when -addr names a host)")
+	flags.StringVar(&b.self, "self", "", "this server's peer `URL` as the others reach it (default: http:// and -peer-addr or -addr, when it names a host)")
+	flags.StringVar(&b.peerAddr, "peer-addr", "", "serve peer requests on a separate, private `HOST:PORT` instead of -addr")
 	flags.StringVar(&b.peerSecret, "peer-secret", "", "shared `SECRET` that authenticates peer requests (default $IMAGEOPTO_PEER_SECRET; required with -peers)")
 	flags.StringVar(&b.redis, "redis", "", "share results and originals through Redis at `URL` (redis://host:port/db)")
 	flags.StringVar(&b.s3, "s3", "", "fetch originals from S3 at `BUCKET/PREFIX` (credentials and region from AWS_* environment variables)")
@@ -57,8 +60,8 @@ func (b *backendFlags) validate(cfg *config) error {
 	switch {
 	case b.s3 != "" && (cfg.dir != "" || cfg.origin != ""):
 		return errors.New("-s3, -dir and -origin are mutually exclusive")
-	case b.peers == "" && (b.self != "" || b.peerSecret != "" && os.Getenv("IMAGEOPTO_PEER_SECRET") == ""):
-		return errors.New("-self and -peer-secret need -peers")
+	case b.peers == "" && (b.self != "" || b.peerAddr != "" || b.peerSecret != "" && os.Getenv("IMAGEOPTO_PEER_SECRET") == ""):
+		return errors.New("-self, -peer-addr and -peer-secret need -peers")
 	case b.peers != "" && len(b.peerSecret) < 16:
 		return errors.New("-peers needs -peer-secret (or $IMAGEOPTO_PEER_SECRET) of at least 16 bytes")
 	case b.diskCacheSize <= 0:
@@ -69,10 +72,14 @@ func (b *backendFlags) validate(cfg *config) error {
 	return nil
 }
 
-// selfURL is -self, or the URL -addr gives when it names a host.
+// selfURL is -self, or the URL -peer-addr or -addr gives when it names a
+// host.
 func (b *backendFlags) selfURL(addr string) (string, error) {
 	if b.self != "" {
 		return b.self, nil
+	}
+	if b.peerAddr != "" {
+		addr = b.peerAddr
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -207,18 +214,21 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		if err != nil {
 			return fail(err)
 		}
-		_, port, _ := net.SplitHostPort(self[len("http://"):])
-		p, _ := strconv.Atoi(port)
+		u, err := url.Parse(self)
+		if err != nil {
+			return fail(fmt.Errorf("-self: %w", err))
+		}
+		p, _ := strconv.Atoi(u.Port())
 		members, err := cluster.ParsePeers(b.peers, p)
 		if err != nil {
 			return fail(err)
 		}
 		co := cluster.Options{Self: self, Peers: members, Secret: b.peerSecret, Logger: logger}
-		if size := int64(cfg.cacheSize); size > 0 {
-			// The peer tier keeps what this server owns (and hot copies of
-			// popular keys others own): as much again as -cache-size.
-			co.SourceBytes, co.ResultBytes = max(size/3, 1<<20), max(size-size/3, 1<<20)
-		}
+		// The peer tier keeps what this server owns (and hot copies of
+		// popular keys others own): as much again as -cache-size, and next
+		// to nothing when it is 0 (fills are still shared, not kept).
+		size := max(int64(cfg.cacheSize), 3<<20)
+		co.MetaBytes, co.SourceBytes, co.ResultBytes = max(size/64, 1<<20), size/3, size-size/3
 		c, err := cluster.New(co)
 		if err != nil {
 			return fail(err)
@@ -231,10 +241,29 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 }
 
 // mount adds the peer handler and the stats endpoint (both behind the
-// peer secret) when the server is part of a cluster.
-func (b *backends) mount(mux *http.ServeMux, h *imageopto.Handler) {
+// peer secret) when the server is part of a cluster: to mux, or with
+// -peer-addr to a separate server of their own.
+func (b *backends) mount(ctx context.Context, mux *http.ServeMux, h *imageopto.Handler, peerAddr string, logger *slog.Logger) error {
 	if b.cluster == nil {
-		return
+		return nil
+	}
+	if peerAddr != "" {
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", peerAddr)
+		if err != nil {
+			return fmt.Errorf("-peer-addr: %w", err)
+		}
+		mux = http.NewServeMux()
+		srv := newServer(peerAddr, mux)
+		srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+		go func() { _ = srv.Serve(ln) }()
+		b.closers = append(b.closers, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			if srv.Shutdown(sctx) != nil {
+				_ = srv.Close()
+			}
+		})
 	}
 	mux.Handle("/_imageopto/peer/", b.cluster.Handler())
 	want := sha256.Sum256([]byte(b.secret))
@@ -250,6 +279,7 @@ func (b *backends) mount(mux *http.ServeMux, h *imageopto.Handler) {
 			Cluster cluster.Stats
 		}{h.Stats(), b.cluster.Stats()})
 	})
+	return nil
 }
 
 // noCache stores nothing: it stands for an absent layer while request

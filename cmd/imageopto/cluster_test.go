@@ -115,6 +115,11 @@ func TestThreeServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}
+	t.Run("peers on the public listener", func(t *testing.T) { threeServers(t, false) })
+	t.Run("peers on -peer-addr", func(t *testing.T) { threeServers(t, true) })
+}
+
+func threeServers(t *testing.T, private bool) {
 	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
 	for y := range 300 {
 		for x := range 400 {
@@ -138,15 +143,23 @@ func TestThreeServers(t *testing.T) {
 
 	const secret = "a-test-secret-of-32-bytes-length"
 	addrs := []string{freePort(t), freePort(t), freePort(t)}
+	peerAddrs := addrs
+	if private {
+		peerAddrs = []string{freePort(t), freePort(t), freePort(t)}
+	}
 	var peers []string
-	for _, a := range addrs {
+	for _, a := range peerAddrs {
 		peers = append(peers, "http://"+a)
 	}
-	for _, a := range addrs {
-		startServer(t, a, "-origin", origin.URL, "-peers", strings.Join(peers, ","), "-peer-secret", secret)
+	for i, a := range addrs {
+		args := []string{"-origin", origin.URL, "-peers", strings.Join(peers, ","), "-peer-secret", secret}
+		if private {
+			args = append(args, "-peer-addr", peerAddrs[i])
+		}
+		startServer(t, a, args...)
 	}
 	require.Eventually(t, func() bool {
-		for _, a := range addrs {
+		for _, a := range peerAddrs {
 			if statsOf(t, a, secret).Cluster.Healthy != 3 {
 				return false
 			}
@@ -178,18 +191,27 @@ func TestThreeServers(t *testing.T) {
 		require.True(t, bytes.Equal(bodies[0], bodies[i]), "body %d differs", i)
 	}
 	var transforms int64
-	for _, a := range addrs {
+	for _, a := range peerAddrs {
 		transforms += statsOf(t, a, secret).Handler.Transforms
 	}
 	t.Logf("300 requests over 3 server processes: %d origin fetch(es), %d transform(s)", fetches.Load(), transforms)
 	assert.EqualValues(t, 1, fetches.Load(), "origin fetches cluster-wide")
 	assert.EqualValues(t, 1, transforms, "transforms cluster-wide")
 
-	// The peer endpoints refuse requests without the secret.
-	resp, err := http.Get("http://" + addrs[0] + "/_imageopto/peer/health")
+	// The peer endpoints refuse requests without the secret; with
+	// -peer-addr they are not on the public listener at all.
+	resp, err := http.Get("http://" + peerAddrs[0] + "/_imageopto/peer/health")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	if private {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addrs[0]+"/_imageopto/peer/health", nil)
+		req.Header.Set("Imageopto-Peer-Secret", secret)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.NotEqual(t, http.StatusOK, resp.StatusCode, "no peer handler on the public listener")
+	}
 }
 
 func TestBackendFlagErrors(t *testing.T) {

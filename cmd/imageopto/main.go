@@ -230,7 +230,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
-	back.mount(mux, h)
+	if err := back.mount(ctx, mux, h, cfg.backend.peerAddr, logger); err != nil {
+		return err
+	}
 	mux.Handle("GET /{$}", indexHandler(src))
 
 	var lc net.ListenConfig
