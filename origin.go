@@ -116,13 +116,16 @@ func contentETag(data []byte) string {
 	return `"` + hex.EncodeToString(sum[:12]) + `"`
 }
 
-// notModified reports whether a conditional request matches.
-func notModified(req FetchRequest, etag string, mod time.Time) bool {
+// NotModified reports whether an original with this ETag and modification
+// time satisfies the conditional request, so that an Origin may answer
+// Source{NotModified: true} without the bytes. If-None-Match wins over
+// If-Modified-Since, as in RFC 9110.
+func (req FetchRequest) NotModified(etag string, lastModified time.Time) bool {
 	if req.IfNoneMatch != "" {
 		return etag != "" && req.IfNoneMatch == etag
 	}
-	if !req.IfModifiedSince.IsZero() && !mod.IsZero() {
-		return !mod.Truncate(time.Second).After(req.IfModifiedSince)
+	if !req.IfModifiedSince.IsZero() && !lastModified.IsZero() {
+		return !lastModified.Truncate(time.Second).After(req.IfModifiedSince)
 	}
 	return false
 }
@@ -215,7 +218,7 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 		ETag:         fmt.Sprintf(`"%x-%x"`, st.Size(), mod.UnixNano()),
 		LastModified: mod,
 	}
-	if notModified(req, src.ETag, mod) {
+	if req.NotModified(src.ETag, mod) {
 		src.NotModified = true
 		return src, nil
 	}
@@ -279,7 +282,7 @@ func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error)
 	if src.LastModified.IsZero() || src.LastModified.Unix() <= 0 {
 		src.LastModified = time.Time{}
 	}
-	if notModified(req, src.ETag, src.LastModified) {
+	if req.NotModified(src.ETag, src.LastModified) {
 		src.NotModified = true
 		return src, nil
 	}
@@ -486,7 +489,7 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
 		src.LastModified = t.UTC()
 	}
-	src.Expires, src.NoStore = freshness(resp.Header, now)
+	src.Expires, src.NoStore = Freshness(resp.Header, now)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && req.IfNoneMatch == "" && req.IfModifiedSince.IsZero():
 		return nil, -1, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
@@ -535,9 +538,12 @@ func originNetError(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", ErrOriginFailed, err)
 }
 
-// freshness reads Cache-Control and Expires (RFC 9111): when the response
-// goes stale, and whether it may be stored at all.
-func freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
+// Freshness reads the Cache-Control and Expires headers of an origin's
+// answer (RFC 9111): when the original goes stale (zero when they do not
+// say), and whether it may be stored at all. Origins that are not HTTP
+// servers but keep the same metadata (object stores) can use it to fill
+// Source.Expires and Source.NoStore.
+func Freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
 	noCache := false
 	// A field may be split over several header lines (RFC 9110 §5.3).
 	for _, part := range strings.Split(strings.Join(h.Values("Cache-Control"), ","), ",") {

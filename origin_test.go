@@ -1338,7 +1338,7 @@ func TestFreshness(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			exp, noStore := freshness(c.h, now)
+			exp, noStore := Freshness(c.h, now)
 			assert.True(t, c.expires.Equal(exp), "expires: want %v, got %v", c.expires, exp)
 			assert.Equal(t, c.noStore, noStore)
 		})

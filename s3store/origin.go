@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -121,7 +120,7 @@ func (o *Origin) Fetch(ctx context.Context, req imageopto.FetchRequest) (*imageo
 		src.LastModified = out.LastModified.UTC()
 	}
 	src.Expires, src.NoStore = freshness(aws.ToString(out.CacheControl), aws.ToString(out.ExpiresString), time.Now())
-	if notModified(req, src.ETag, src.LastModified) {
+	if req.NotModified(src.ETag, src.LastModified) {
 		src.NotModified = true // the store ignored the condition; the body stays unread
 		return src, nil
 	}
@@ -180,49 +179,15 @@ func notModifiedSource(err error, req imageopto.FetchRequest) *imageopto.Source 
 	return src
 }
 
-// notModified reports whether the object with these validators satisfies
-// the request's condition, the way an HTTP server decides If-None-Match
-// (which wins when both are given) and If-Modified-Since.
-func notModified(req imageopto.FetchRequest, etag string, mod time.Time) bool {
-	if req.IfNoneMatch != "" {
-		return etag != "" && req.IfNoneMatch == etag
-	}
-	if !req.IfModifiedSince.IsZero() && !mod.IsZero() {
-		return !mod.Truncate(time.Second).After(req.IfModifiedSince)
-	}
-	return false
-}
-
 // freshness reads an object's Cache-Control and Expires metadata the way
-// the HTTP origin reads the same response headers: when the original goes
-// stale, and whether it may be stored at all.
-func freshness(cacheControl, expiresHeader string, now time.Time) (expires time.Time, noStore bool) {
-	noCache := false
-	for _, part := range strings.Split(cacheControl, ",") {
-		name, val, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch strings.ToLower(name) {
-		case "no-store", "private":
-			noStore = true
-		case "no-cache":
-			noCache = true
-		case "s-maxage", "max-age":
-			if n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64); err == nil && n >= 0 {
-				e := now.Add(time.Duration(min(n, 1<<31)) * time.Second)
-				if strings.EqualFold(name, "s-maxage") || expires.IsZero() {
-					expires = e
-				}
-			}
-		}
+// the HTTP origin reads the same response headers.
+func freshness(cacheControl, expires string, now time.Time) (time.Time, bool) {
+	h := http.Header{}
+	if cacheControl != "" {
+		h.Set("Cache-Control", cacheControl)
 	}
-	if noCache {
-		return now, noStore
+	if expires != "" {
+		h.Set("Expires", expires)
 	}
-	if expires.IsZero() && expiresHeader != "" {
-		if t, err := http.ParseTime(expiresHeader); err == nil {
-			expires = t
-		} else {
-			expires = now // an invalid Expires means already expired
-		}
-	}
-	return expires, noStore
+	return imageopto.Freshness(h, now)
 }
