@@ -69,6 +69,41 @@ func BenchmarkTransform12MP(b *testing.B) {
 	}
 }
 
+// BenchmarkTransformYCbCr compares the Y′CbCr fast path (transform_ycbcr.go)
+// with the RGB path, forced by a custom step that does nothing, on
+// JPEG → resize → JPEG jobs of a 12-megapixel JPEG.
+func BenchmarkTransformYCbCr(b *testing.B) {
+	data, err := bench12MP()
+	if err != nil {
+		b.Fatal(err)
+	}
+	nop := StepFunc{Name: "nop", Func: func(_ context.Context, m *image.NRGBA) (*image.NRGBA, error) { return m, nil }}
+	for _, q := range []string{"width=1600", "width=300", "width=400&height=400&fit=crop"} {
+		p, err := ParseParams(q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, path := range []struct {
+			name string
+			opts *TransformOptions
+		}{{"ycbcr", nil}, {"rgb", &TransformOptions{Steps: []Step{nop}}}} {
+			b.Run(q+"/"+path.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(data)))
+				for b.Loop() {
+					res, err := TransformBytes(context.Background(), data, p, path.opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if res.planar != (path.opts == nil) {
+						b.Fatal("wrong path taken")
+					}
+				}
+			})
+		}
+	}
+}
+
 func encodeJPEGBytes(img image.Image, q int) ([]byte, error) {
 	var b bytes.Buffer
 	err := jpeg.Encode(&b, img, &jpeg.Options{Quality: q})

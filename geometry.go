@@ -119,7 +119,13 @@ func lengthString(l Length) string {
 type resizeGeometry struct {
 	W, H int
 	Src  image.Rectangle
+	// SrcF is Src before rounding to whole pixels: for fit=crop, the exact
+	// centred window, which a resampler with sub-pixel offsets can use.
+	SrcF rectF
 }
+
+// rectF is a rectangle with fractional coordinates: [X0, X1) × [Y0, Y1).
+type rectF struct{ X0, Y0, X1, Y1 float64 }
 
 // noResize reports whether g leaves a w×h image as it is.
 func (g resizeGeometry) noResize(w, h int) bool {
@@ -201,16 +207,27 @@ func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 		warn(fmt.Sprintf("animation frames of %dx%d exceed the output area limit; scaled down", ow, oh))
 		shrink(math.Sqrt(float64(p.MaxPixels) / (float64(ow) * float64(oh))))
 	}
-	g := resizeGeometry{W: ow, H: oh, Src: image.Rect(0, 0, w, h)}
+	g := resizeGeometry{W: ow, H: oh, Src: image.Rect(0, 0, w, h), SrcF: rectF{0, 0, fw, fh}}
 	if ow != rw || oh != rh {
-		// Centre the output box in the resized image, then map it back to
+		// Centre the output box in the resized image and map it back to the
+		// source exactly: the box is ow/sx × oh/sy source pixels. (Rounding
+		// the box's place in the resized image first would shift it by up
+		// to half an output pixel.) Src is that window rounded to whole
 		// source pixels.
-		left := math.Round(float64(rw-ow) * 0.5)
-		top := math.Round(float64(rh-oh) * 0.5)
-		x0 := clampInt(int(math.Round(left/sx)), 0, w-1)
-		y0 := clampInt(int(math.Round(top/sy)), 0, h-1)
-		x1 := clampInt(int(math.Round((left+float64(ow))/sx)), x0+1, w)
-		y1 := clampInt(int(math.Round((top+float64(oh))/sy)), y0+1, h)
+		if ow != rw {
+			cw := math.Min(fw, float64(ow)/sx)
+			g.SrcF.X0 = (fw - cw) / 2
+			g.SrcF.X1 = g.SrcF.X0 + cw
+		}
+		if oh != rh {
+			ch := math.Min(fh, float64(oh)/sy)
+			g.SrcF.Y0 = (fh - ch) / 2
+			g.SrcF.Y1 = g.SrcF.Y0 + ch
+		}
+		x0 := clampInt(int(math.Round(g.SrcF.X0)), 0, w-1)
+		y0 := clampInt(int(math.Round(g.SrcF.Y0)), 0, h-1)
+		x1 := clampInt(int(math.Round(g.SrcF.X1)), x0+1, w)
+		y1 := clampInt(int(math.Round(g.SrcF.Y1)), y0+1, h)
 		g.Src = image.Rect(x0, y0, x1, y1)
 	}
 	return g

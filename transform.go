@@ -47,6 +47,10 @@ type Result struct {
 	Plan *Plan
 	// Warnings are non-fatal notes (D3, D12) for the warning header.
 	Warnings []string
+
+	// planar is true when the pixels never left Y′CbCr planes (the JPEG
+	// fast path of transform_ycbcr.go); tests check it.
+	planar bool
 }
 
 // Info returns the Fastly-IO-Info style summary of r (D27), e.g.
@@ -253,18 +257,30 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	data, p, o, info, dec, plan := j.data, j.p, j.o, j.info, j.dec, j.plan
 	var img *image.NRGBA
 	var out []byte
-	if plan.Animated && dec.frames != nil {
+	var bounds image.Rectangle
+	planar := false
+	switch {
+	case plan.Animated && dec.frames != nil:
 		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults())
-	} else {
-		if img, err = dec.decode(plan.DecodeScale); err == nil {
-			img, err = plan.Run(ctx, img)
+	case planarEligible(info, plan):
+		// JPEG to JPEG with geometry only: stay in Y′CbCr planes
+		// (transform_ycbcr.go). img is set when the decoded image turns out
+		// not to be Y′CbCr or greyscale; the RGB path then takes over.
+		out, bounds, img, err = j.runPlanar(ctx)
+		planar = err == nil && img == nil
+		if err == nil && img != nil {
+			img, out, err = runRGB(ctx, img, plan, o.Codecs)
 		}
-		if err == nil {
-			out, err = encode(img, plan, o.Codecs)
+	default:
+		if img, err = dec.decode(plan.DecodeScale); err == nil {
+			img, out, err = runRGB(ctx, img, plan, o.Codecs)
 		}
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !planar {
+		bounds = img.Bounds()
 	}
 	// metadata=copyright keeps the copyright fields, JPEG to JPEG only (§2.17).
 	if p.Metadata.Copyright && info.Format == JPEG && plan.Format == JPEG {
@@ -274,14 +290,14 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 			}
 		}
 	}
-	b := img.Bounds()
 	res = &Result{
 		Data:        out,
 		ContentType: plan.Format.ContentType(),
 		Input:       ImageInfo{Format: info.Format, Width: info.Width, Height: info.Height, Bytes: info.Bytes},
-		Output:      ImageInfo{Format: plan.Format, Width: b.Dx(), Height: b.Dy(), Bytes: int64(len(out))},
+		Output:      ImageInfo{Format: plan.Format, Width: bounds.Dx(), Height: bounds.Dy(), Bytes: int64(len(out))},
 		Plan:        plan,
 		Warnings:    plan.Warnings,
+		planar:      planar,
 	}
 	// D18: a request for quality alone never makes the image larger.
 	if onlyQuality(p) && plan.Format == info.Format && info.Orientation <= 1 && len(out) > len(data) {
@@ -290,6 +306,17 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		res.Output = ImageInfo{Format: info.Format, Width: info.Width, Height: info.Height, Bytes: info.Bytes}
 	}
 	return res, nil
+}
+
+// runRGB runs the plan's steps on img and encodes the result. It returns
+// the image that was encoded (for its size) and the encoded bytes.
+func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (*image.NRGBA, []byte, error) {
+	img, err := plan.Run(ctx, img)
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := encode(img, plan, codecs)
+	return img, out, err
 }
 
 // onlyQuality reports whether p asks for nothing but a quality.
@@ -395,8 +422,7 @@ func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, erro
 	var err error
 	switch plan.Format {
 	case JPEG:
-		err = jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: q, Progressive: plan.Progressive,
-			Subsampling: jpegenc.S420, OptimizeHuffman: true})
+		err = jpegenc.Encode(&buf, img, jpegOptions(plan, q))
 	case PNG:
 		if plan.Palette {
 			err = codec.EncodePNG8(&buf, img, q)
@@ -417,6 +443,13 @@ func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, erro
 		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// jpegOptions are the JPEG encoder's settings for the plan at quality q:
+// 4:2:0 chroma and optimised Huffman tables, progressive as planned.
+func jpegOptions(plan *Plan, q int) *jpegenc.Options {
+	return &jpegenc.Options{Quality: q, Progressive: plan.Progressive,
+		Subsampling: jpegenc.S420, OptimizeHuffman: true}
 }
 
 // webpLossless reports whether a WebP file's image is VP8L (lossless): its

@@ -19,6 +19,11 @@ type huffTable struct {
 	// coefficient when its code and its extra bits fit in them:
 	// value<<16 | run<<8 | code length + extra bits; 0 when they do not.
 	acFast [1 << fastBits]int32
+	// skip, for AC tables, maps the next fastBits bits to how far a
+	// coefficient that is decoded only to be dropped moves the zig-zag
+	// position (run + 1; 16 for ZRL, 64 for EOB) << 8 | code length +
+	// extra bits, when the code fits in them; 0 otherwise.
+	skip [1 << fastBits]uint16
 	// maxcode[l] is the largest code of length l, or -1; a code c of
 	// length l decodes to vals[c+delta[l]] (canonical codes, T.81 C.2).
 	maxcode [17]int32
@@ -60,6 +65,14 @@ func (t *huffTable) build(counts *[17]int, vals []byte, ac bool) error {
 			}
 			l, sym := int(e>>8), int(e&255)
 			r, s := sym>>4, sym&15
+			inc := r + 1
+			if s == 0 {
+				inc = 64 // EOB
+				if r == 15 {
+					inc = 16 // ZRL
+				}
+			}
+			t.skip[p] = uint16(inc<<8 | (l + s))
 			if s == 0 || l+s > fastBits {
 				continue
 			}

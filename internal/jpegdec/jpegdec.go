@@ -20,6 +20,13 @@
 // decoded planes: the conversion to CMY can turn a difference of 1 in Cb or Cr
 // into 3).
 //
+// DecodePlanes returns the planes of a Y′CbCr or greyscale file as they
+// are, for callers that resample planes rather than pixels; it can decode
+// the chroma planes at a further reduction (Options.ChromaStepX and Y),
+// since a caller that writes 4:2:0 at a fraction of the size needs no more
+// chroma detail than that. Coefficients that a reduced scale drops are
+// decoded only as far as needed to skip them.
+//
 // Supported: SOF0, SOF1 and SOF2 frames with 8-bit samples, 1, 3 or 4
 // components with sampling factors 1, 2 or 4, restart intervals, any number
 // of Huffman and quantisation table redefinitions. Refused with
@@ -30,13 +37,15 @@
 // io.ErrUnexpectedEOF); no input makes the decoder panic.
 //
 // The decoder works on a complete file in memory and uses no goroutines;
-// Decode is safe for concurrent use. It allocates the output planes, padded
-// to whole MCUs, at the output scale and, for progressive files, a
-// coefficient store of 2·n² bytes per 8×8 block at an n×n output block size
-// (128 at full size, 2 at 1/8), plus 8 bytes per block when the file has AC
-// refinement scans (which need to know which dropped coefficients are
-// nonzero). Nothing else grows with the image; nothing is allocated per
-// block. Both are sized from the header, so callers must gate Decode on the
+// Decode and DecodePlanes are safe for concurrent use. They allocate the
+// output planes, padded to whole MCUs, at the output scale and, for
+// progressive files, a coefficient store of 2·n² bytes per 8×8 block at an
+// n×n output block size (128 at full size, 2 at 1/8), plus 8 bytes per
+// block when the file has AC refinement scans (which need to know which
+// dropped coefficients are nonzero). Nothing else grows with the image;
+// nothing is allocated per block. The coefficient store, and the planes of
+// DecodePlanes once released, are pooled for later decodes. Planes and
+// store are sized from the header, so callers must gate Decode on the
 // dimensions DecodeConfig reports (a 65535×65535 header is valid). Decode
 // refuses, before allocating, data too short to hold the first scan: at
 // least two bits per block for sequential files, one for progressive ones,
@@ -60,6 +69,13 @@ type Options struct {
 	// file may have; more are refused with ErrTooManyScans before any
 	// decoding. 0 means DefaultMaxScans.
 	MaxScans int
+	// ChromaStepX and ChromaStepY, used by DecodePlanes only, let the
+	// chroma planes of a Y′CbCr frame be decoded at a further reduction
+	// (up to 1/8 in all) as long as their samples stay at most that many
+	// pixels of the full-size image apart, across and down: a caller that
+	// resamples chroma to a known size needs no more. 0 means no further
+	// reduction.
+	ChromaStepX, ChromaStepY int
 }
 
 // DefaultMaxScans is the scan limit used when Options.MaxScans is 0. Common
@@ -115,7 +131,18 @@ func DecodeConfig(data []byte) (width, height int, err error) {
 // files, *image.Gray for greyscale, *image.CMYK for CMYK and YCCK and
 // *image.RGBA for RGB-coded files.
 func Decode(data []byte, o *Options) (image.Image, error) {
-	d := decoder{data: data, scale: 1, maxScans: DefaultMaxScans}
+	d, err := newDecoder(data, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.parse(false); err != nil {
+		return nil, err
+	}
+	return d.image()
+}
+
+func newDecoder(data []byte, o *Options) (*decoder, error) {
+	d := &decoder{data: data, scale: 1, maxScans: DefaultMaxScans}
 	if o != nil {
 		switch o.Scale {
 		case 0, 1:
@@ -127,10 +154,50 @@ func Decode(data []byte, o *Options) (image.Image, error) {
 		if o.MaxScans > 0 {
 			d.maxScans = o.MaxScans
 		}
+		d.chromaStep = [2]int{o.ChromaStepX, o.ChromaStepY}
 	}
 	d.bs = 8 / d.scale
+	return d, nil
+}
+
+// ErrNotPlanar is returned by DecodePlanes for frames that are neither
+// Y′CbCr nor greyscale (CMYK, YCCK, RGB-coded); Decode decodes them.
+var ErrNotPlanar = errors.New("jpegdec: not a Y′CbCr or greyscale JPEG")
+
+// Plane is one decoded component: W×H samples, row y at
+// Pix[y*Stride : y*Stride+W], each sample covering HS×VS pixels of the
+// decoded image (1×1 for luma; 2×2 for the chroma of a 4:2:0 file, or more
+// when DecodePlanes reduced chroma further). The plane is padded: rows and
+// columns up to the next whole block beyond W×H may be read.
+type Plane struct {
+	Pix    []byte
+	Stride int
+	W, H   int
+	HS, VS int
+}
+
+// Planes is a Y′CbCr or greyscale frame as decoded, plane by plane.
+type Planes struct {
+	// Width and Height are the decoded image's size,
+	// ScaledSize(width, height, Options.Scale).
+	Width, Height int
+	// Comp holds Y′ alone for greyscale, or Y′, Cb and Cr.
+	Comp []Plane
+}
+
+// DecodePlanes decodes a Y′CbCr or greyscale JPEG into its planes, without
+// converting or upsampling anything: Options.Scale reduces every plane,
+// ChromaStepX and ChromaStepY may reduce chroma further. Frames of other
+// colour models return ErrNotPlanar, detected from the headers before any
+// pixel memory is allocated. Limits and errors are Decode's.
+func DecodePlanes(data []byte, o *Options) (*Planes, error) {
+	d, err := newDecoder(data, o)
+	if err != nil {
+		return nil, err
+	}
+	d.planes = true
 	if err := d.parse(false); err != nil {
 		return nil, err
 	}
-	return d.image()
+	return d.planesOut(), nil
 }

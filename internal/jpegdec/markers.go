@@ -41,6 +41,17 @@ type component struct {
 	bw, bh   int
 	nbx, nby int
 
+	// The component's reduction: 1, 2, 4 or 8, normally the decode scale
+	// (DecodePlanes may reduce chroma further), and bs = 8/scale, the
+	// output block size. keep maps a zig-zag position to the index of the
+	// coefficient in the reduced natural-order grid kept at this scale, or
+	// 64; keepLast is the last zig-zag position kept and keepN the number
+	// of kept coefficients (64, 16, 4 or 1).
+	scale, bs int
+	keep      [64]uint8
+	keepLast  int
+	keepN     int
+
 	// pix is the component's output plane, bw·bs wide and bh·bs high.
 	pix    []byte
 	stride int
@@ -52,7 +63,7 @@ type component struct {
 	qz           [64]int32 // dequantisation factors, zig-zag order
 	qr           [64]int32 // the same for the kept coefficients, reduced natural order
 
-	// Progressive state: K coefficients per block (see decoder.keepN),
+	// Progressive state: K coefficients per block (keepN),
 	// natural order of the reduced grid, and when the file has AC
 	// refinement scans a bitmap per block of the zig-zag positions whose
 	// coefficient is nonzero (bit k for position k).
@@ -68,6 +79,10 @@ type decoder struct {
 	scale    int // 1, 2, 4 or 8
 	bs       int // output block size, 8/scale
 	maxScans int
+	// planes is set by DecodePlanes; chromaStep is its bound on the
+	// distance between chroma samples (Options.ChromaStepX, Y).
+	planes     bool
+	chromaStep [2]int
 
 	width, height int
 	ncomp         int
@@ -92,14 +107,6 @@ type decoder struct {
 	allocated bool // planes (and the coefficient store) exist
 	hasRefine bool // the file has AC refinement scans (progressive)
 	scans     int  // SOS markers seen
-
-	// keep maps a zig-zag position to the index of the coefficient in the
-	// reduced natural-order grid kept at this scale, or 0xFF; keepLast is
-	// the last zig-zag position kept and keepN the number of kept
-	// coefficients (64, 16, 4 or 1).
-	keep     [64]uint8
-	keepLast int
-	keepN    int
 
 	// blk holds the dequantised coefficients of the block being decoded,
 	// reduced natural order; index 64 absorbs the dropped ones, and the

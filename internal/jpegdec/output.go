@@ -50,6 +50,21 @@ func (d *decoder) image() (image.Image, error) {
 	}
 }
 
+// planesOut returns the decoded planes of a Y′CbCr or greyscale frame.
+func (d *decoder) planesOut() *Planes {
+	w, h := ScaledSize(d.width, d.height, d.scale)
+	p := &Planes{Width: w, Height: h, Comp: make([]Plane, d.ncomp)}
+	for i := range d.ncomp {
+		c := &d.comps[i]
+		// Pixels of the decoded image per sample: the subsampling times
+		// the component's own further reduction.
+		hs, vs := d.hmax/c.h*c.scale/d.scale, d.vmax/c.v*c.scale/d.scale
+		p.Comp[i] = Plane{Pix: c.pix, Stride: c.stride, W: (w + hs - 1) / hs, H: (h + vs - 1) / vs,
+			HS: hs, VS: vs}
+	}
+	return p
+}
+
 // samplers returns, for each component, its plane and the shifts that map
 // output coordinates to plane coordinates (sampling factors are powers of
 // two, so the ratios to the maxima are too).

@@ -49,7 +49,7 @@ func (d *decoder) progressiveScan(sc *scan) error {
 // progBlock decodes the part of block bi of component c that scan sc
 // carries; i is the component's index in the scan.
 func (d *decoder) progBlock(sc *scan, i int, c *component, bi int) error {
-	k := d.keepN
+	k := c.keepN
 	coef := c.coef[bi*k : bi*k+k]
 	var nz *uint64
 	if c.nz != nil {
@@ -72,9 +72,9 @@ func (d *decoder) progBlock(sc *scan, i int, c *component, bi int) error {
 			coef[0] |= 1 << sc.al
 		}
 	case sc.ah == 0:
-		return d.acFirst(coef, nz, &d.huff[1][sc.ta[i]], sc)
+		return d.acFirst(coef, nz, &c.keep, &d.huff[1][sc.ta[i]], sc)
 	default:
-		return d.acRefine(coef, nz, &d.huff[1][sc.ta[i]], sc)
+		return d.acRefine(coef, nz, &c.keep, &d.huff[1][sc.ta[i]], sc)
 	}
 	return nil
 }
@@ -82,14 +82,13 @@ func (d *decoder) progBlock(sc *scan, i int, c *component, bi int) error {
 // acFirst decodes the first scan of a band of AC coefficients
 // (T.81 G.1.2.2) for one block. Like decodeBlock, it keeps the bit
 // accumulator in local variables.
-func (d *decoder) acFirst(coef []int16, nz *uint64, t *huffTable, sc *scan) error {
+func (d *decoder) acFirst(coef []int16, nz *uint64, keep *[64]uint8, t *huffTable, sc *scan) error {
 	if d.eobrun > 0 {
 		d.eobrun--
 		return nil
 	}
 	br := &d.br
 	acc, n := br.acc, br.n
-	keep := &d.keep
 	se, al := sc.se, sc.al
 	var nzb uint64
 	for k := sc.ss; k <= se; {
@@ -162,13 +161,12 @@ func (d *decoder) acFirst(coef []int16, nz *uint64, t *huffTable, sc *scan) erro
 // that is already nonzero, and new coefficients of magnitude 1<<al among
 // the zero ones. Which coefficients are nonzero comes from the block's
 // bitmap, so that coefficients the scale drops are decoded correctly too.
-func (d *decoder) acRefine(coef []int16, nz *uint64, t *huffTable, sc *scan) error {
+func (d *decoder) acRefine(coef []int16, nz *uint64, keep *[64]uint8, t *huffTable, sc *scan) error {
 	if nz == nil {
 		return corrupt("unexpected refinement scan")
 	}
 	br := &d.br
 	acc, n := br.acc, br.n
-	keep := &d.keep
 	p1 := int16(1) << sc.al
 	se := sc.se
 	nzb := *nz
@@ -292,20 +290,60 @@ var outside4 = func() (m [64]int16) {
 	return m
 }()
 
+// outside4zz has bit k set for the zig-zag positions outside the top-left
+// 4×4 of a block.
+var outside4zz = func() (m uint64) {
+	for k := range 64 {
+		if j := zigzag[k]; j&7 >= 4 || j >= 32 {
+			m |= 1 << k
+		}
+	}
+	return m
+}()
+
+// dequantSparse dequantises the full-size block src, whose nonzero AC
+// coefficients are at the zig-zag positions set in ac, into d.blk and
+// returns its shape.
+func (d *decoder) dequantSparse(c *component, src []int16, ac uint64) int {
+	blk := (*[64]int32)(d.blk[:64])
+	*blk = [64]int32{}
+	src = src[:64]
+	blk[0] = int32(src[0]) * c.qr[0]
+	if ac == 0 {
+		return shapeDC
+	}
+	shape := shapeLow
+	if ac&outside4zz != 0 {
+		shape = shapeFull
+	}
+	for ac != 0 {
+		j := zigzag[bits.TrailingZeros64(ac)] & 63
+		ac &= ac - 1
+		blk[j] = int32(src[j]) * c.qr[j]
+	}
+	return shape
+}
+
 // reconstruct dequantises the coefficient store of a progressive frame and
 // writes the pixels, releasing the store component by component.
 func (d *decoder) reconstruct() {
-	kn := d.keepN
-	bs := d.bs
 	for ci := range d.ncomp {
 		c := &d.comps[ci]
 		if !c.quantLatched {
 			continue // never scanned: no data
 		}
+		kn, bs := c.keepN, c.bs
 		for by := range c.bh {
 			for bx := range c.bw {
 				bi := by*c.bw + bx
 				src := c.coef[bi*kn : bi*kn+kn]
+				if kn == 64 && c.nz != nil {
+					// The bitmap of nonzero coefficients (kept for the
+					// refinement scans) says which to dequantise and the
+					// block's shape: most blocks have a few.
+					d.writeBlock(c.pix[(by*c.stride+bx)*bs:], c.stride, 1, d.dequantSparse(c, src, c.nz[bi]&^1))
+					continue
+				}
 				d.blk[0] = int32(src[0]) * c.qr[0]
 				var ac, high int16 // ORs of the AC and the outside-4×4 coefficients
 				for j := 1; j < len(src); j++ {
@@ -320,9 +358,11 @@ func (d *decoder) reconstruct() {
 				} else if high == 0 {
 					shape = shapeLow
 				}
-				d.writeBlock(c.pix[(by*c.stride+bx)*bs:], c.stride, shape)
+				d.writeBlock(c.pix[(by*c.stride+bx)*bs:], c.stride, c.scale, shape)
 			}
 		}
+		int16Pool.put(c.coef)
+		nzPool.put(c.nz)
 		c.coef, c.nz = nil, nil
 	}
 }

@@ -126,6 +126,9 @@ func (d *decoder) parseSOS(seg []byte, pos int) (int, error) {
 // Decode can return, enforces the scan limit, refuses data too short for
 // the frame and allocates the output planes and the coefficient store.
 func (d *decoder) setup(sc *scan, pos int) error {
+	if d.planes && (d.ncomp == 4 || d.ncomp == 3 && d.isRGB()) {
+		return ErrNotPlanar
+	}
 	switch d.ncomp {
 	case 3:
 		d.rgb = d.isRGB()
@@ -181,30 +184,51 @@ func (d *decoder) setup(sc *scan, pos int) error {
 		}
 	}
 
-	n := 8 / d.scale
-	for k := range 64 {
-		r, c := int(zigzag[k]/8), int(zigzag[k]%8)
-		if r < n && c < n {
-			d.keep[k] = uint8(r*n + c)
-			d.keepLast = k
-		} else {
-			d.keep[k] = 64
-		}
-	}
-	d.keepN = n * n
 	for i := range d.ncomp {
 		c := &d.comps[i]
-		c.stride = c.bw * d.bs
-		c.pix = make([]byte, c.stride*c.bh*d.bs)
+		c.setScale(d.scale)
+		if i > 0 && d.planes && d.ncomp == 3 && !d.rgb {
+			// Chroma further reduced, while its samples stay within the
+			// caller's bound.
+			for f := 8 / d.scale; f > 1; f /= 2 {
+				s := d.scale * f
+				if d.hmax/c.h*s <= d.chromaStep[0] && d.vmax/c.v*s <= d.chromaStep[1] {
+					c.setScale(s)
+					break
+				}
+			}
+		}
+		c.stride = c.bw * c.bs
+		if d.planes {
+			c.pix = bytePool.get(c.stride * c.bh * c.bs)
+		} else {
+			c.pix = make([]byte, c.stride*c.bh*c.bs)
+		}
 		if d.progressive {
-			c.coef = make([]int16, c.bw*c.bh*d.keepN)
+			c.coef = int16Pool.get(c.bw * c.bh * c.keepN)
 			if d.hasRefine {
-				c.nz = make([]uint64, c.bw*c.bh)
+				c.nz = nzPool.get(c.bw * c.bh)
 			}
 		}
 	}
 	d.allocated = true
 	return nil
+}
+
+// setScale sets the component's reduction and the coefficients it keeps.
+func (c *component) setScale(scale int) {
+	c.scale, c.bs = scale, 8/scale
+	n := c.bs
+	for k := range 64 {
+		r, col := int(zigzag[k]/8), int(zigzag[k]%8)
+		if r < n && col < n {
+			c.keep[k] = uint8(r*n + col)
+			c.keepLast = k
+		} else {
+			c.keep[k] = 64
+		}
+	}
+	c.keepN = n * n
 }
 
 // isRGB reports whether a 3-component frame holds RGB rather than Y'CbCr,
@@ -226,7 +250,7 @@ func (d *decoder) latchQuant(c *component) {
 	q := &d.quant[c.tq]
 	for k := range 64 {
 		c.qz[k] = int32(q[k])
-		if i := d.keep[k]; i < 64 {
+		if i := c.keep[k]; i < 64 {
 			c.qr[i] = int32(q[k])
 		}
 	}

@@ -51,7 +51,7 @@ func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error 
 	if err != nil {
 		return err
 	}
-	bs := d.bs
+	bs := c.bs
 	dst := c.pix[(by*c.stride+bx)*bs:]
 	shape := shapeFull
 	if lastK == 0 {
@@ -59,7 +59,7 @@ func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error 
 	} else if lastK <= 9 { // zig-zag positions 0…9 lie in the top-left 4×4
 		shape = shapeLow
 	}
-	d.writeBlock(dst, c.stride, shape)
+	d.writeBlock(dst, c.stride, c.scale, shape)
 	return nil
 }
 
@@ -74,8 +74,8 @@ const (
 // writeBlock runs the inverse DCT of the scale on the dequantised
 // coefficients in d.blk and writes the pixels at dst. shape tells the
 // full-size transform which coefficients may be nonzero.
-func (d *decoder) writeBlock(dst []byte, stride, shape int) {
-	switch d.scale {
+func (d *decoder) writeBlock(dst []byte, stride, scale, shape int) {
+	switch scale {
 	case 1:
 		switch shape {
 		case shapeDC:
@@ -97,16 +97,18 @@ func (d *decoder) writeBlock(dst []byte, stride, shape int) {
 // decodeBlock decodes the Huffman-coded coefficients of one block of a
 // sequential scan (T.81 F.2.2), dequantises the ones the scale keeps into
 // d.blk (reduced natural order) and returns the last zig-zag position
-// written. Coefficients the scale drops are decoded and discarded. The
-// bit accumulator lives in local variables for speed.
+// written. Once past the last coefficient the component's scale keeps, the
+// rest are only skipped: one table lookup per code gives both the bits to
+// drop and the zig-zag step. The bit accumulator lives in local variables
+// for speed.
 func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
 	blk := &d.blk
-	if d.keepN == 64 {
+	if c.keepN == 64 {
 		*(*[64]int32)(blk[:64]) = [64]int32{}
 	} else {
-		clear(blk[:d.keepN])
+		clear(blk[:c.keepN])
 	}
-	keep := &d.keep
+	keep := &c.keep
 	q := &c.qz
 	br := &d.br
 	acc, n := br.acc, br.n
@@ -133,7 +135,9 @@ func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
 	}
 	blk[0] = c.pred * q[0]
 	lastK := 0
-	for k := 1; k < 64; {
+	kl := c.keepLast
+	k := 1
+	for k <= kl {
 		if n < 32 {
 			br.acc, br.n = acc, n
 			br.fill()
@@ -164,7 +168,8 @@ func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
 		r, s := int(sym>>4), sym&15
 		if s == 0 {
 			if r != 15 {
-				break // EOB
+				br.acc, br.n = acc, n
+				return lastK, nil // EOB
 			}
 			k += 16
 			continue
@@ -179,6 +184,37 @@ func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
 		blk[keep[k&63]] = extend(v, s) * q[k&63]
 		lastK = k
 		k++
+	}
+	// The coefficients after keepLast are dropped at this scale (all but
+	// the DC at 1/8): only their codes are decoded, and their extra bits
+	// skipped, without sign extension, dequantisation or stores.
+	for k < 64 {
+		if n < 32 {
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+		if e := act.skip[acc>>(64-fastBits)]; e != 0 {
+			acc <<= e & 255
+			n -= uint(e & 255)
+			k += int(e >> 8)
+			continue
+		}
+		sym, l := act.slow(acc)
+		if l == 0 {
+			return 0, errBadCode
+		}
+		r, s := int(sym>>4), sym&15
+		acc <<= l + s
+		n -= l + s
+		if s == 0 {
+			if r != 15 {
+				break // EOB
+			}
+			k += 16
+			continue
+		}
+		k += r + 1
 	}
 	br.acc, br.n = acc, n
 	return lastK, nil

@@ -1,0 +1,308 @@
+package imageopto
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"sync"
+
+	"github.com/imageopto/imageopto/internal/imaging"
+	"github.com/imageopto/imageopto/internal/jpegdec"
+	"github.com/imageopto/imageopto/internal/jpegenc"
+)
+
+// The Y′CbCr fast path (design §1.7). A JPEG written as JPEG whose plan only
+// moves pixels around — EXIF orientation, orient, precrop, trim, crop,
+// resize — never needs RGB: the decoder's Y′CbCr planes (at the plan's
+// shrink-on-load scale) are resampled one by one, luma at the output size
+// and chroma straight to the output's 4:2:0 size, and handed to the encoder
+// as they are. That skips the conversion to RGB and back, and resamples 1.5
+// samples per output pixel instead of 3.
+//
+// The geometric steps are not applied one after the other: they are
+// composed into one affine map from output pixels to source pixels (a
+// flip/transpose, a translation and a scale per axis), resolved with the
+// same geometry functions the steps use, so sizes, crops and errors are the
+// RGB path's. Each output plane is then filtered once from the source
+// plane, with flips folded into the filter weights and a transpose, when
+// the orientation swaps the axes, done on the small output plane. Crop
+// windows keep their sub-pixel position (fit=crop's centred window is not
+// rounded to whole pixels), and taps never read beyond the last crop.
+//
+// Everything else — a colour profile to convert, content-dependent steps
+// (trim-color, smart crop), pad, canvas, filters, custom steps, optimize=,
+// other output formats, CMYK or RGB-coded JPEG — takes the RGB path.
+
+// planarEligible reports whether the plan can run on Y′CbCr planes.
+func planarEligible(info SourceInfo, plan *Plan) bool {
+	if info.Format != JPEG || plan.Format != JPEG || plan.Animated || plan.OptimizeTarget > 0 {
+		return false
+	}
+	for _, s := range plan.Steps {
+		switch st := s.(type) {
+		case *orientStep, *trimStep, *resizeStep:
+		case *cropStep:
+			if smartApplies(st.r) {
+				return false
+			}
+		default: // colour conversion, content-dependent, filters, custom
+			return false
+		}
+	}
+	return true
+}
+
+// affine maps pipeline pixel coordinates (u, v) to source coordinates:
+// x = a·u + b·v + tx, y = c·u + d·v + ty. Pixel (i, j) covers
+// [i, i+1) × [j, j+1).
+type affine struct{ a, b, c, d, tx, ty float64 }
+
+var identityMap = affine{a: 1, d: 1}
+
+// then returns m∘n: n first, then m.
+func (m affine) then(n affine) affine {
+	return affine{
+		a: m.a*n.a + m.b*n.c, b: m.a*n.b + m.b*n.d,
+		c: m.c*n.a + m.d*n.c, d: m.c*n.b + m.d*n.d,
+		tx: m.a*n.tx + m.b*n.ty + m.tx, ty: m.c*n.tx + m.d*n.ty + m.ty,
+	}
+}
+
+func (m affine) apply(u, v float64) (x, y float64) {
+	return m.a*u + m.b*v + m.tx, m.c*u + m.d*v + m.ty
+}
+
+// orientMap maps the pixels of a w×h image oriented by o (imaging.Orient)
+// back to the image before orientation.
+func orientMap(o Orientation, w, h int) affine {
+	fw, fh := float64(w), float64(h)
+	switch o {
+	case 2:
+		return affine{a: -1, d: 1, tx: fw}
+	case 3:
+		return affine{a: -1, d: -1, tx: fw, ty: fh}
+	case 4:
+		return affine{a: 1, d: -1, ty: fh}
+	case 5:
+		return affine{b: 1, c: 1}
+	case 6:
+		return affine{b: 1, c: -1, ty: fh}
+	case 7:
+		return affine{b: -1, c: -1, tx: fw, ty: fh}
+	case 8:
+		return affine{b: -1, c: 1, tx: fw}
+	}
+	return identityMap
+}
+
+// planarGeometry is the composed geometry of a plan's steps.
+type planarGeometry struct {
+	w, h   int    // output size
+	m      affine // output pixel → source pixel (full resolution, as stored)
+	clip   rectF  // source area taps may read: the last crop's window
+	filter imaging.Filter
+}
+
+// resolvePlanarGeometry composes the plan's geometric steps on a w×h
+// source (as stored). It returns the steps' own errors (a crop out of
+// bounds, a trim that removes everything).
+func resolvePlanarGeometry(steps []Step, w, h int, filter imaging.Filter) (planarGeometry, error) {
+	g := planarGeometry{w: w, h: h, m: identityMap, filter: filter}
+	g.clip = rectF{0, 0, float64(w), float64(h)}
+	crop := func(r image.Rectangle) {
+		if r == image.Rect(0, 0, g.w, g.h) {
+			return
+		}
+		g.m = g.m.then(affine{a: 1, d: 1, tx: float64(r.Min.X), ty: float64(r.Min.Y)})
+		g.w, g.h = r.Dx(), r.Dy()
+		g.clip = g.extent()
+	}
+	for _, s := range steps {
+		switch st := s.(type) {
+		case *orientStep:
+			g.m = g.m.then(orientMap(st.o, g.w, g.h))
+			if st.o.Swaps() {
+				g.w, g.h = g.h, g.w
+			}
+		case *trimStep:
+			r, err := trimRect(g.w, g.h, st.s)
+			if err != nil {
+				return g, err
+			}
+			crop(r)
+		case *cropStep:
+			r, err := regionRect(g.w, g.h, st.r, st.param, nil)
+			if err != nil {
+				return g, err
+			}
+			crop(r)
+		case *resizeStep:
+			// With shrink-on-load the RGB path's step refers to the logical
+			// (full-resolution) size, which is the size here.
+			rg := resolveResize(g.w, g.h, st.p, func(string) {})
+			if rg.noResize(g.w, g.h) {
+				continue
+			}
+			f := rg.SrcF
+			g.m = g.m.then(affine{
+				a: (f.X1 - f.X0) / float64(rg.W), d: (f.Y1 - f.Y0) / float64(rg.H),
+				tx: f.X0, ty: f.Y0,
+			})
+			g.w, g.h = rg.W, rg.H
+			g.filter = imagingFilter(st.filter)
+		default:
+			return g, fmt.Errorf("%w: step %s on the planar path", ErrInternal, s)
+		}
+	}
+	return g, nil
+}
+
+// extent returns the source rectangle the current w×h image covers.
+func (g *planarGeometry) extent() rectF {
+	x0, y0 := g.m.apply(0, 0)
+	x1, y1 := g.m.apply(float64(g.w), float64(g.h))
+	return rectF{min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)}
+}
+
+// axisPair returns the weights that fill an output plane of ow×oh samples,
+// each covering ohs×ovs output pixels, from a source plane of pw×ph samples
+// each covering shs×svs source pixels (scale: the decode reduction). When
+// the map swaps the axes (transposed), h runs along the output plane's
+// columns and v along its rows: the result must then be transposed.
+func (g *planarGeometry) axisPair(ow, oh, ohs, ovs, pw, ph, shs, svs, scale int) (h, v imaging.PlaneAxis, transposed bool) {
+	kx, ky := float64(scale*shs), float64(scale*svs)
+	m := g.m
+	lox, hix := planeRange(g.clip.X0, g.clip.X1, kx, pw)
+	loy, hiy := planeRange(g.clip.Y0, g.clip.Y1, ky, ph)
+	if m.b == 0 && m.c == 0 {
+		h = imaging.PlaneAxis{N: ow, Offset: m.tx / kx, Step: m.a * float64(ohs) / kx, Lo: lox, Hi: hix}
+		v = imaging.PlaneAxis{N: oh, Offset: m.ty / ky, Step: m.d * float64(ovs) / ky, Lo: loy, Hi: hiy}
+		return h, v, false
+	}
+	// Source x follows output rows, source y output columns.
+	h = imaging.PlaneAxis{N: oh, Offset: m.tx / kx, Step: m.b * float64(ovs) / kx, Lo: lox, Hi: hix}
+	v = imaging.PlaneAxis{N: ow, Offset: m.ty / ky, Step: m.c * float64(ohs) / ky, Lo: loy, Hi: hiy}
+	return h, v, true
+}
+
+// planeRange returns the samples of a plane of n samples, each covering k
+// source pixels, that the source interval [x0, x1) touches.
+func planeRange(x0, x1, k float64, n int) (lo, hi int) {
+	const eps = 1e-6
+	lo = min(max(int(math.Floor(x0/k+eps)), 0), n-1)
+	hi = min(max(int(math.Ceil(x1/k-eps)), lo+1), n)
+	return lo, hi
+}
+
+// planarBufs pools the output planes (and transpose scratch) of the fast
+// path between requests.
+var planarBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+func getPlanarBuf(n int) *[]byte {
+	b := planarBufs.Get().(*[]byte)
+	if cap(*b) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// runPlanar runs the plan on Y′CbCr planes and encodes the JPEG. It returns
+// the output and its bounds; or, when the decoded image is neither Y′CbCr
+// nor greyscale (CMYK, RGB-coded), the image converted to NRGBA for the RGB
+// path, with out nil.
+func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rectangle, rgb *image.NRGBA, err error) {
+	info, plan := j.info, j.plan
+	g, err := resolvePlanarGeometry(plan.Steps, info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
+	if err != nil {
+		return nil, image.Rectangle{}, nil, err
+	}
+	scale := max(plan.DecodeScale, 1)
+	// The output's chroma samples are 2 output pixels apart; decoded chroma
+	// samples at most half that (in source pixels) keep twice the
+	// resolution the resampler needs, the plan's own rule for luma.
+	m := g.m
+	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1),
+		ChromaStepX: int(math.Abs(m.a) + math.Abs(m.b)), ChromaStepY: int(math.Abs(m.c) + math.Abs(m.d))}
+	pl, err := jpegdec.DecodePlanes(j.data, opts)
+	if err == nil {
+		if sw, sh := jpegdec.ScaledSize(info.Width, info.Height, scale); pl.Width != sw || pl.Height != sh {
+			err = fmt.Errorf("%w: decoded %dx%d, want %dx%d", ErrCorrupt, pl.Width, pl.Height, sw, sh)
+		}
+	}
+	switch {
+	case errors.Is(err, jpegdec.ErrNotPlanar):
+		// CMYK or RGB-coded: the RGB path decodes it.
+		rgb, err = j.dec.decode(scale)
+		return nil, image.Rectangle{}, rgb, err
+	case err != nil && scale > 1:
+		// As decoder.decode: no full-size fallback after a reduced-scale
+		// admission.
+		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: cannot decode at 1/%d: %v", ErrCorrupt, scale, err)
+	case err != nil:
+		// At full size image/jpeg may accept what our decoder refuses.
+		rgb, err = j.dec.first()
+		return nil, image.Rectangle{}, rgb, err
+	}
+	defer pl.Release() // on every path; a second Release does nothing
+	if err := ctx.Err(); err != nil {
+		return nil, image.Rectangle{}, nil, err
+	}
+	bounds = image.Rect(0, 0, g.w, g.h)
+	var enc image.Image
+	var bufs []*[]byte
+	defer func() {
+		for _, b := range bufs {
+			planarBufs.Put(b)
+		}
+	}()
+	// plane resamples src into an ow×oh output plane whose samples cover
+	// ohs×ovs output pixels.
+	plane := func(dst []byte, ow, oh, ohs, ovs int, src jpegdec.Plane, hw, vw **imaging.PlaneWeights) {
+		ha, va, tr := g.axisPair(ow, oh, ohs, ovs, src.W, src.H, src.HS, src.VS, scale)
+		if *hw == nil {
+			*hw, *vw = imaging.NewPlaneWeights(ha, g.filter), imaging.NewPlaneWeights(va, g.filter)
+		}
+		s := imaging.Plane{Pix: src.Pix, Stride: src.Stride, W: src.W, H: src.H}
+		out := imaging.Plane{Pix: dst, Stride: ow, W: ow, H: oh}
+		if !tr {
+			imaging.ResamplePlane(out, s, *hw, *vw)
+			return
+		}
+		tb := getPlanarBuf(ow * oh)
+		bufs = append(bufs, tb)
+		t := imaging.Plane{Pix: *tb, Stride: oh, W: oh, H: ow}
+		imaging.ResamplePlane(t, s, *hw, *vw)
+		imaging.TransposePlane(out, t)
+	}
+	if len(pl.Comp) == 3 {
+		cw, ch := (g.w+1)/2, (g.h+1)/2
+		b := getPlanarBuf(g.w*g.h + 2*cw*ch)
+		bufs = append(bufs, b)
+		y, cb, cr := (*b)[:g.w*g.h], (*b)[g.w*g.h:g.w*g.h+cw*ch], (*b)[g.w*g.h+cw*ch:]
+		var yh, yv, ch1, cv1 *imaging.PlaneWeights
+		plane(y, g.w, g.h, 1, 1, pl.Comp[0], &yh, &yv)
+		plane(cb, cw, ch, 2, 2, pl.Comp[1], &ch1, &cv1)
+		plane(cr, cw, ch, 2, 2, pl.Comp[2], &ch1, &cv1)
+		enc = &image.YCbCr{Y: y, Cb: cb, Cr: cr, YStride: g.w, CStride: cw,
+			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: bounds}
+	} else {
+		b := getPlanarBuf(g.w * g.h)
+		bufs = append(bufs, b)
+		var hw, vw *imaging.PlaneWeights
+		plane(*b, g.w, g.h, 1, 1, pl.Comp[0], &hw, &vw)
+		enc = &image.Gray{Pix: *b, Stride: g.w, Rect: bounds}
+	}
+	pl.Release() // the decoded planes are done with: not held while encoding
+	if err := ctx.Err(); err != nil {
+		return nil, image.Rectangle{}, nil, err
+	}
+	var buf bytes.Buffer
+	if err := jpegenc.Encode(&buf, enc, jpegOptions(plan, plan.Quality)); err != nil {
+		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
+	}
+	return buf.Bytes(), bounds, nil, nil
+}
