@@ -2,12 +2,15 @@ package imageopto
 
 import (
 	"context"
+	"image"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 // corpusDir returns the photo corpus built by ../shared/corpus/build.sh
@@ -24,58 +27,28 @@ func corpusDir(t testing.TB) string {
 	return dir
 }
 
-// lumaSSIM is a global (single-window) SSIM on luma, enough to tell "the same
-// picture" from "rotated or mirrored".
-func lumaSSIM(a, b []float64) float64 {
-	var ma, mb float64
-	for i := range a {
-		ma += a[i]
-		mb += b[i]
-	}
-	n := float64(len(a))
-	ma, mb = ma/n, mb/n
-	var va, vb, cov float64
-	for i := range a {
-		va += (a[i] - ma) * (a[i] - ma)
-		vb += (b[i] - mb) * (b[i] - mb)
-		cov += (a[i] - ma) * (b[i] - mb)
-	}
-	va, vb, cov = va/n, vb/n, cov/n
-	const c1, c2 = 6.5025, 58.5225
-	return ((2*ma*mb + c1) * (2*cov + c2)) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
-}
-
 // TestCorpusEXIFOrientation: the corpus holds one photo stored eight ways
 // with EXIF orientations 1–8; all must come out upright and alike.
 func TestCorpusEXIFOrientation(t *testing.T) {
 	dir := corpusDir(t)
-	thumb := func(name string) []float64 {
+	thumb := func(name string) *image.NRGBA {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		_, img := run(t, data, "width=96&height=60&fit=crop&format=png", nil)
-		out := make([]float64, 0, 96*60)
-		for i := 0; i < len(img.Pix); i += 4 {
-			out = append(out, 0.299*float64(img.Pix[i])+0.587*float64(img.Pix[i+1])+0.114*float64(img.Pix[i+2]))
-		}
-		return out
+		return img
 	}
 	ref := thumb("ladybird-exif1.jpg")
 	for o := 2; o <= 8; o++ {
 		name := "ladybird-exif" + string(rune('0'+o)) + ".jpg"
-		got := thumb(name)
-		s := lumaSSIM(ref, got)
+		s := quality.SSIM(ref, thumb(name))
 		t.Logf("%s: SSIM %.4f against orientation 1", name, s)
 		assert.Greater(t, s, 0.95, name)
 	}
 	// The test can fail: a mirrored copy is clearly different.
 	data, err := os.ReadFile(filepath.Join(dir, "ladybird-exif1.jpg"))
 	require.NoError(t, err)
-	_, m := run(t, data, "width=96&height=60&fit=crop&format=png&orient=h", nil)
-	mirrored := make([]float64, 0, 96*60)
-	for i := 0; i < len(m.Pix); i += 4 {
-		mirrored = append(mirrored, 0.299*float64(m.Pix[i])+0.587*float64(m.Pix[i+1])+0.114*float64(m.Pix[i+2]))
-	}
-	s := lumaSSIM(ref, mirrored)
+	_, mirrored := run(t, data, "width=96&height=60&fit=crop&format=png&orient=h", nil)
+	s := quality.SSIM(ref, mirrored)
 	t.Logf("mirrored: SSIM %.4f", s)
 	assert.Less(t, s, 0.95, "mirrored")
 }

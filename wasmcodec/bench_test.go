@@ -40,6 +40,7 @@ import (
 	xwebp "golang.org/x/image/webp"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 // defaultPhotos are the corpus photos of 2560×1600.
@@ -485,61 +486,15 @@ func heifFromImage(tb testing.TB, heifEnc string, img *image.NRGBA) ([]byte, err
 	return os.ReadFile(out)
 }
 
-// ssimLuma is the mean SSIM of the luma (BT.601 weights, colours
-// premultiplied by alpha) of a and b over 8×8 windows at a stride of 4, with
-// the usual constants for 8-bit data. a and b must have the same size.
+// ssimLuma is quality.LumaSSIM (8×8 windows at a stride of 4, the usual
+// constants for 8-bit data) of the luma of a and b (BT.601 weights, colours
+// premultiplied by alpha), or -1 when their sizes differ.
 func ssimLuma(a, b image.Image) float64 {
-	ya, yb := luma(a), luma(b)
 	w, h := a.Bounds().Dx(), a.Bounds().Dy()
 	if b.Bounds().Dx() != w || b.Bounds().Dy() != h {
 		return -1
 	}
-	const c1, c2 = (0.01 * 255) * (0.01 * 255), (0.03 * 255) * (0.03 * 255)
-	const win, step = 8, 4
-	var sum float64
-	var count int
-	for y0 := 0; y0+win <= h || (y0 == 0 && h > 0); y0 += step {
-		for x0 := 0; x0+win <= w || (x0 == 0 && w > 0); x0 += step {
-			var sa, sb, saa, sbb, sab float64
-			nw, nh := min(win, w-x0), min(win, h-y0)
-			for y := y0; y < y0+nh; y++ {
-				for x := x0; x < x0+nw; x++ {
-					p, q := ya[y*w+x], yb[y*w+x]
-					sa += p
-					sb += q
-					saa += p * p
-					sbb += q * q
-					sab += p * q
-				}
-			}
-			n := float64(nw * nh)
-			ma, mb := sa/n, sb/n
-			va, vb, cov := saa/n-ma*ma, sbb/n-mb*mb, sab/n-ma*mb
-			sum += ((2*ma*mb + c1) * (2*cov + c2)) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
-			count++
-			if w < win {
-				break
-			}
-		}
-		if h < win {
-			break
-		}
-	}
-	return sum / float64(count)
-}
-
-func luma(img image.Image) []float64 {
-	n := toNRGBA(img)
-	w, h := n.Bounds().Dx(), n.Bounds().Dy()
-	y := make([]float64, w*h)
-	for j := range h {
-		row := n.Pix[j*n.Stride:]
-		for i := range w {
-			r, g, b, a := float64(row[4*i]), float64(row[4*i+1]), float64(row[4*i+2]), float64(row[4*i+3])
-			y[j*w+i] = (0.299*r + 0.587*g + 0.114*b) * a / 255
-		}
-	}
-	return y
+	return quality.LumaSSIM(quality.LumaOver(a, 0), quality.LumaOver(b, 0), w, h)
 }
 
 // TestFirstCall measures, in a fresh process per module, how long the first

@@ -70,16 +70,6 @@ func BenchmarkStdlibJPEGDecode(b *testing.B) {
 	}
 }
 
-func BenchmarkEncodeJPEGq85(b *testing.B) {
-	img, _ := largePhoto(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := EncodeJPEG(io.Discard, img, 85); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 func BenchmarkEncodePNG(b *testing.B) {
 	img, _ := largePhoto(b)
 	b.ReportAllocs()

@@ -13,8 +13,9 @@
 //     *image.NRGBA (8-bit straight alpha, Rect.Min == (0, 0)); DecodeFrames
 //     decodes every frame of an animated GIF, composed as browsers show
 //     it, within frame-count and summed-area limits.
-//  4. EncodeJPEG, EncodePNG, EncodePNG8 (palette PNG with alpha), EncodeGIF
-//     and EncodeGIFFrames (animated GIF) write the result.
+//  4. EncodePNG, EncodePNG8 (palette PNG with alpha), EncodeGIF and
+//     EncodeGIFFrames (animated GIF) write the result; JPEG output is
+//     internal/jpegenc's.
 //
 // All functions are safe for concurrent use; the package has no mutable
 // state.

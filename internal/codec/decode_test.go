@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/image/webp"
+
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 // referenceNRGBA converts a decoded image to NRGBA pixel by pixel with the
@@ -193,7 +195,7 @@ func TestDecodeCMYK(t *testing.T) {
 	// ≈ 0.67. Exact agreement with color.CMYKToRGB is asserted in
 	// TestDecodeMatchesStdlib; here we check that geometry and tonal order
 	// survive (no channel swap, no inversion): luma correlation is high.
-	p, s, corr := psnr(cmyk, rgb), ssim(cmyk, rgb), lumaCorrelation(cmyk, rgb)
+	p, s, corr := psnr(cmyk, rgb), quality.SSIM(cmyk, rgb), lumaCorrelation(cmyk, rgb)
 	t.Logf("CMYK vs YCbCr original: PSNR %.2f dB, SSIM %.4f, luma correlation %.4f", p, s, corr)
 	if corr < 0.95 {
 		t.Errorf("CMYK decode does not follow the original: luma correlation %.4f", corr)

@@ -7,30 +7,10 @@ import (
 	"image"
 	"image/color"
 	"image/gif"
-	"image/jpeg"
 	"image/png"
 	"io"
 	"slices"
 )
-
-// EncodeJPEG writes img as a baseline JPEG at the given quality (1–100).
-// img must be opaque: the caller flattens transparency onto a background
-// first, because JPEG has no alpha channel.
-func EncodeJPEG(w io.Writer, img *image.NRGBA, quality int) error {
-	if err := checkEncodable(img); err != nil {
-		return err
-	}
-	if quality < 1 || quality > 100 {
-		return fmt.Errorf("codec: JPEG quality %d is outside 1–100", quality)
-	}
-	if !img.Opaque() {
-		return errors.New("codec: EncodeJPEG needs an opaque image; flatten it first")
-	}
-	// An opaque NRGBA has the same bytes as an RGBA, which takes
-	// image/jpeg's fast path.
-	rgba := &image.RGBA{Pix: img.Pix, Stride: img.Stride, Rect: img.Rect}
-	return jpeg.Encode(w, rgba, &jpeg.Options{Quality: quality})
-}
 
 // EncodePNG writes img losslessly in the smallest suitable PNG form. The
 // direct form is 8-bit grey when every pixel is opaque grey, RGB when the

@@ -9,60 +9,6 @@ import (
 	"testing"
 )
 
-func TestEncodeJPEGRoundTrip(t *testing.T) {
-	t.Parallel()
-	src := photoLike(320, 240)
-	for _, tc := range []struct {
-		quality  int
-		minPSNR  float64
-		minSSIM  float64
-		maxBytes int
-	}{
-		// 4:2:0 chroma subsampling of the colour noise caps PSNR near 32 dB.
-		{95, 31, 0.97, 30000},
-		{85, 30.5, 0.95, 12000},
-		{50, 30, 0.93, 6000},
-		{1, 20, 0.8, 3000},
-	} {
-		var buf bytes.Buffer
-		if err := EncodeJPEG(&buf, src, tc.quality); err != nil {
-			t.Fatal(err)
-		}
-		h := mustHeader(t, buf.Bytes())
-		if h.Format != JPEG || h.Progressive || h.Width != 320 || h.Height != 240 {
-			t.Fatalf("q%d: header %+v", tc.quality, h)
-		}
-		got := mustDecode(t, buf.Bytes())
-		p, s := psnr(got, src), ssim(got, src)
-		t.Logf("q%d: %d bytes, PSNR %.2f dB, SSIM %.4f", tc.quality, buf.Len(), p, s)
-		if p < tc.minPSNR || s < tc.minSSIM || buf.Len() > tc.maxBytes {
-			t.Errorf("q%d: %d bytes, PSNR %.2f dB, SSIM %.4f", tc.quality, buf.Len(), p, s)
-		}
-	}
-}
-
-func TestEncodeJPEGRejects(t *testing.T) {
-	t.Parallel()
-	opaque := photoLike(8, 8)
-	translucent := photoLike(8, 8)
-	translucent.Pix[3] = 254
-	for _, tc := range []struct {
-		name    string
-		img     *image.NRGBA
-		quality int
-	}{
-		{"quality 0", opaque, 0},
-		{"quality 101", opaque, 101},
-		{"translucent", translucent, 80},
-		{"nil", nil, 80},
-		{"empty", image.NewNRGBA(image.Rect(0, 0, 0, 5)), 80},
-	} {
-		if err := EncodeJPEG(&bytes.Buffer{}, tc.img, tc.quality); err == nil {
-			t.Errorf("%s: no error", tc.name)
-		}
-	}
-}
-
 // pngColorType returns the colour type and bit depth from an encoded PNG.
 func pngColorType(b []byte) (ct, depth byte) {
 	return b[25], b[24]

@@ -87,44 +87,6 @@ func psnr(a, b *image.NRGBA) float64 {
 	return 10 * math.Log10(255*255/(sum/float64(n)))
 }
 
-// ssim returns the mean structural similarity of the luma of a and b over
-// non-overlapping 8×8 windows (Wang et al. 2004 constants).
-func ssim(a, b *image.NRGBA) float64 {
-	luma := func(m *image.NRGBA, x, y int) float64 {
-		c := m.NRGBAAt(x, y)
-		return 0.299*float64(c.R) + 0.587*float64(c.G) + 0.114*float64(c.B)
-	}
-	const (
-		c1 = (0.01 * 255) * (0.01 * 255)
-		c2 = (0.03 * 255) * (0.03 * 255)
-		n  = 8
-	)
-	var total float64
-	var windows int
-	for y0 := 0; y0+n <= a.Rect.Dy(); y0 += n {
-		for x0 := 0; x0+n <= a.Rect.Dx(); x0 += n {
-			var sa, sb, saa, sbb, sab float64
-			for y := y0; y < y0+n; y++ {
-				for x := x0; x < x0+n; x++ {
-					p, q := luma(a, x, y), luma(b, x, y)
-					sa += p
-					sb += q
-					saa += p * p
-					sbb += q * q
-					sab += p * q
-				}
-			}
-			const k = n * n
-			ma, mb := sa/k, sb/k
-			va, vb := saa/k-ma*ma, sbb/k-mb*mb
-			cov := sab/k - ma*mb
-			total += ((2*ma*mb + c1) * (2*cov + c2)) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
-			windows++
-		}
-	}
-	return total / float64(windows)
-}
-
 // photoLike returns a deterministic w×h opaque image with smooth gradients,
 // edges and a little noise, so that codecs see photo-like statistics.
 func photoLike(w, h int) *image.NRGBA {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/nfnt/resize"
+
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 var allFilters = [...]Filter{Nearest, Bilinear, Bicubic, Lanczos2, Lanczos3}
@@ -508,7 +510,7 @@ func TestResizeQuality(t *testing.T) {
 	ref := fromFunc(dw, dh, sample(dw, dh)) // 8-bit, for SSIM
 	for _, f := range allFilters {
 		got := Resize(src, dw, dh, f)
-		score := ssim(got, ref)
+		score := quality.SSIM(got, ref)
 		// Largest error against the unrounded float64 function values.
 		worst := 0.0
 		for y := range dh {
@@ -560,14 +562,14 @@ func TestResizeAntialias(t *testing.T) {
 func TestSSIMSanity(t *testing.T) {
 	t.Parallel()
 	a := noisy(64, 48, 1, true)
-	if s := ssim(a, a); math.Abs(s-1) > 1e-12 {
-		t.Errorf("ssim(a, a) = %v, want 1", s)
+	if s := quality.SSIM(a, a); math.Abs(s-1) > 1e-12 {
+		t.Errorf("quality.SSIM(a, a) = %v, want 1", s)
 	}
 	b := noisy(64, 48, 2, true)
-	if s := ssim(a, b); s > 0.2 {
+	if s := quality.SSIM(a, b); s > 0.2 {
 		t.Errorf("ssim of unrelated noise = %v, want near 0", s)
 	}
-	if s := ssim(a, Resize(Resize(a, 32, 24, Lanczos3), 64, 48, Lanczos3)); s > 0.9 || s < 0.1 {
+	if s := quality.SSIM(a, Resize(Resize(a, 32, 24, Lanczos3), 64, 48, Lanczos3)); s > 0.9 || s < 0.1 {
 		t.Errorf("ssim of a blurred noise image = %v, want in between", s)
 	}
 }

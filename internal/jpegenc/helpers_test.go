@@ -177,40 +177,6 @@ func psnr(a, b image.Image) float64 {
 	return p
 }
 
-// ssim returns the mean structural similarity of the luma of two images
-// of equal size, given as rgbPix data of width w, over non-overlapping 8×8
-// windows (the SSIM of Wang et al. with its usual constants for 8-bit
-// data).
-func ssim(a, b []byte, w int) float64 {
-	h := len(a) / 3 / w
-	luma := func(p []byte, x, y int) float64 {
-		i := 3 * (y*w + x)
-		return 0.299*float64(p[i]) + 0.587*float64(p[i+1]) + 0.114*float64(p[i+2])
-	}
-	const c1, c2 = (0.01 * 255) * (0.01 * 255), (0.03 * 255) * (0.03 * 255)
-	var sum float64
-	n := 0
-	for y0 := 0; y0 < h; y0 += 8 {
-		for x0 := 0; x0 < w; x0 += 8 {
-			var sa, sb, saa, sbb, sab float64
-			k := 0
-			for y := y0; y < min(y0+8, h); y++ {
-				for x := x0; x < min(x0+8, w); x++ {
-					p, q := luma(a, x, y), luma(b, x, y)
-					sa, sb, saa, sbb, sab = sa+p, sb+q, saa+p*p, sbb+q*q, sab+p*q
-					k++
-				}
-			}
-			fk := float64(k)
-			ma, mb := sa/fk, sb/fk
-			va, vb, cov := saa/fk-ma*ma, sbb/fk-mb*mb, sab/fk-ma*mb
-			sum += (2*ma*mb + c1) * (2*cov + c2) / ((ma*ma + mb*mb + c1) * (va + vb + c2))
-			n++
-		}
-	}
-	return sum / float64(n)
-}
-
 func abs(v int) int {
 	if v < 0 {
 		return -v

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/imageopto/imageopto/internal/quality"
 )
 
 var roundTripSizes = [][2]int{
@@ -113,11 +115,11 @@ func TestRoundTrip(t *testing.T) {
 // 640×480 photo-like image across qualities.
 func TestSSIMIncreasesWithQuality(t *testing.T) {
 	m := photoLike(640, 480, 7)
-	ref := rgbPix(m)
+	ref := quality.LumaOver(m, 0)
 	last := 0.0
 	for _, q := range roundTripQualities {
 		for _, o := range []Options{{Quality: q}, {Quality: q, Progressive: true, Subsampling: S444}} {
-			s := ssim(ref, rgbPix(decode(t, encode(t, m, &o))), 640)
+			s := quality.LumaSSIM(ref, quality.LumaOver(decode(t, encode(t, m, &o)), 0), 640, 480)
 			t.Logf("%+v: SSIM %.4f", o, s)
 			if o.Subsampling == S420 {
 				if s < last {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -140,5 +141,50 @@ func TestSample(t *testing.T) {
 	x0, y0 := 250-tw/2, 200-s.Rect.Dy()/4
 	if s.NRGBAAt(0, 0) != big.NRGBAAt(x0, y0) {
 		t.Errorf("tile origin: %v vs %v", s.NRGBAAt(0, 0), big.NRGBAAt(x0, y0))
+	}
+}
+
+func TestLumaSSIM(t *testing.T) {
+	t.Parallel()
+	img := photo(64, 48)
+	la, lb := luma(img), luma(noisy(img, 16, 3))
+	for name, f := range map[string]func(a, b []float64, w, h int) float64{"box": LumaSSIM, "gaussian": GaussianLumaSSIM} {
+		if s := f(la, la, 64, 48); math.Abs(s-1) > 1e-9 {
+			t.Errorf("%s: identical: %v", name, s)
+		}
+		if s := f(la, lb, 64, 48); s <= 0 || s >= 0.99 {
+			t.Errorf("%s: noisy: %v", name, s)
+		}
+		if s := f(la, lb[:10], 64, 48); s != 0 {
+			t.Errorf("%s: short plane: %v", name, s)
+		}
+		if s := f(la[:6], la[:6], 3, 2); math.Abs(s-1) > 1e-9 {
+			t.Errorf("%s: smaller than a window: %v", name, s)
+		}
+	}
+	if s, want := LumaSSIM(la, lb, 64, 48), SSIM(img, noisy(img, 16, 3)); s != want {
+		t.Errorf("LumaSSIM %v, SSIM %v", s, want)
+	}
+}
+
+func TestLumaOver(t *testing.T) {
+	t.Parallel()
+	m := image.NewNRGBA(image.Rect(0, 0, 3, 1))
+	m.SetNRGBA(0, 0, color.NRGBA{200, 100, 50, 255}) // opaque
+	m.SetNRGBA(1, 0, color.NRGBA{200, 100, 50, 0})   // transparent
+	m.SetNRGBA(2, 0, color.NRGBA{255, 255, 255, 128})
+	opaque := 0.299*200 + 0.587*100 + 0.114*50
+	// The same pixels through image.Image.At (an RGBA64 copy).
+	m64 := image.NewRGBA64(m.Rect)
+	for x := range 3 {
+		m64.Set(x, 0, m.At(x, 0))
+	}
+	for _, img := range []image.Image{m, m64, m.SubImage(m.Rect)} {
+		black, white := LumaOver(img, 0), LumaOver(img, 255)
+		for i, want := range [][2]float64{{opaque, opaque}, {0, 255}, {128, 255}} {
+			if math.Abs(black[i]-want[0]) > 1e-9 || math.Abs(white[i]-want[1]) > 1e-9 {
+				t.Errorf("%T pixel %d: over black %v, over white %v, want %v", img, i, black[i], white[i], want)
+			}
+		}
 	}
 }
