@@ -86,32 +86,37 @@ func TestSoakL5(t *testing.T) {
 	statuses := map[int]int{}
 	var mu sync.Mutex
 	start := time.Now()
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
-	sampleTick := time.NewTicker(time.Second)
-	defer sampleTick.Stop()
-	sem := make(chan struct{}, 64)
-	rng := rand.New(rand.NewPCG(99, 1))
-	for time.Since(start) < duration {
-		select {
-		case <-tick.C:
-			u := rng.Uint64()
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				code := fetch(rand.New(rand.NewPCG(u, 2)))
+	// 16 paced workers, each at a sixteenth of the rate (one ticker cannot
+	// keep up with thousands of ticks a second: it drops them).
+	const pacers = 16
+	for w := range pacers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 2))
+			tick := time.NewTicker(time.Duration(float64(time.Second) * pacers / rate))
+			defer tick.Stop()
+			for time.Since(start) < duration {
+				<-tick.C
+				code := fetch(rng)
 				mu.Lock()
 				statuses[code]++
 				mu.Unlock()
-			})
-		case <-sampleTick.C:
-			runtime.GC()
-			samples = append(samples, sample{time.Since(start), heapObjects(), runtime.NumGoroutine(), openFDs()})
-		}
+			}
+		})
 	}
+	sampleTick := time.NewTicker(time.Second)
+	for time.Since(start) < duration {
+		<-sampleTick.C
+		runtime.GC()
+		samples = append(samples, sample{time.Since(start), heapObjects(), runtime.NumGoroutine(), openFDs()})
+	}
+	sampleTick.Stop()
 	wg.Wait()
 	mu.Lock()
-	t.Logf("L5: statuses %v", statuses)
+	total := 0
+	for _, n := range statuses {
+		total += n
+	}
+	t.Logf("L5: statuses %v (%.0f req/s achieved)", statuses, float64(total)/time.Since(start).Seconds())
 	mu.Unlock()
 	for code := range statuses {
 		assert.Equal(t, http.StatusOK, code, "only 200 at half capacity")
