@@ -56,6 +56,9 @@ type SourceInfo struct {
 	BytesPerPixel int   // of the decoder's own buffer, for memory estimates
 	// ICC is the embedded colour profile (nil: untagged, treated as sRGB).
 	ICC []byte
+	// planes: a Y′CbCr or grey JPEG (set by Inspect), whose jobs may stay
+	// in planes (transform_ycbcr.go) and are estimated as such.
+	planes bool
 }
 
 // Upright returns the source size after EXIF orientation.
@@ -259,6 +262,9 @@ func (o Optimize) Target() float64 {
 // encoder's buffers (Codec.EncodeBytesPerPixel for configured codecs). Admission control uses it to keep floods of large
 // images within a memory budget.
 func EstimateMemory(info SourceInfo, plan *Plan) int64 {
+	if info.planes && planarEligible(info, plan) {
+		return estimatePlanar(info, plan)
+	}
 	scale := int64(max(plan.DecodeScale, 1))
 	src := int64(info.Width) * int64(info.Height) / (scale * scale)
 	out := int64(plan.Width) * int64(plan.Height)
@@ -273,6 +279,26 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	}
 	if plan.Animated { // every composed frame, in and out
 		est += int64(info.Frames) * 4 * (src + out)
+	}
+	return est
+}
+
+// estimatePlanar is EstimateMemory for a job that stays in Y′CbCr planes
+// (transform_ycbcr.go): the planes at the decode scale (at most 3 bytes per
+// pixel, 4:4:4), a progressive file's kept coefficients (2 bytes per
+// coefficient, at most 6 per pixel at the decode scale), the resampler's
+// 16-bit rows (output height × decoded width, then the output), and the
+// output planes with the encoder, plus 1 MiB for the decoder's and the
+// encoder's tables and buffers. No RGB image is ever made.
+func estimatePlanar(info SourceInfo, plan *Plan) int64 {
+	scale := int64(max(plan.DecodeScale, 1))
+	w, h := int64(info.Width)/scale+1, int64(info.Height)/scale+1
+	src := w * h
+	side, outSide := max(w, h), int64(max(plan.Width, plan.Height))
+	out := int64(plan.Width) * int64(plan.Height)
+	est := 1<<20 + 3*src + 2*side*outSide + int64(2+max(plan.EncodeBytesPerPixel, 3))*out
+	if info.Progressive {
+		est += 6 * src
 	}
 	return est
 }

@@ -159,6 +159,7 @@ func sourceInfo(h codec.Header, n int) SourceInfo {
 	}
 	s.Lossless = h.Format == codec.PNG || h.Format == codec.GIF
 	s.ICC = h.ICC
+	s.planes = h.Planar
 	return s
 }
 

@@ -116,6 +116,9 @@ type Header struct {
 	// ColorComponents is the number of JPEG colour components (1, 3 or 4);
 	// 0 for other formats.
 	ColorComponents int
+	// Planar reports a JPEG coded as Y'CbCr or grey (not RGB, CMYK or
+	// YCCK): one whose planes can be worked on as they are.
+	Planar bool
 	// ICC is the embedded ICC profile (JPEG APP2 chain, PNG iCCP or WebP
 	// ICCP, at most 4 MiB), or nil when absent or malformed. Nothing in
 	// this package acts on it.

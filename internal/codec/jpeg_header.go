@@ -192,8 +192,10 @@ func (s *jpegHeaderState) finish() Header {
 	switch s.nComp {
 	case 1:
 		h.BytesPerPixel = 1 // *image.Gray
+		h.Planar = true
 	case 3:
 		h.BytesPerPixel = 3 // *image.YCbCr planes (at most 4:4:4)
+		h.Planar = !s.isRGB()
 		if s.isRGB() {
 			h.BytesPerPixel += 4 // converted to *image.RGBA
 		}

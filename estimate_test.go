@@ -1,0 +1,62 @@
+package imageopto
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"github.com/imageopto/imageopto/internal/jpegenc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEstimateCoversPlanarJobs: for jobs that stay in Y′CbCr planes, the
+// admission estimate covers everything the job allocates (an upper bound of
+// its peak, with the pools emptied first so that reused buffers count) and
+// is far below the RGB path's estimate (issue 6 item 4: the estimate follows
+// the decoded-at-scale size of the path that really runs).
+func TestEstimateCoversPlanarJobs(t *testing.T) {
+	img := texturedPhoto(3000, 2000)
+	baseline := encodeOwnJPEG(t, img, jpegenc.S420, false)
+	progressive := encodeOwnJPEG(t, img, jpegenc.S444, true)
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		query string
+	}{
+		{"baseline 4:2:0 to 1600", baseline, "width=1600"},
+		{"progressive 4:4:4 to 1600", progressive, "width=1600"},
+		{"progressive 4:4:4 to 300 (decoded at 1/4)", progressive, "width=300"},
+		{"baseline crop", baseline, "width=400&height=400&fit=crop"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParseParams(tc.query)
+			require.NoError(t, err)
+			prep, err := prepare(tc.data, p, TransformOptions{})
+			require.NoError(t, err)
+			require.True(t, planarEligible(prep.info, prep.plan))
+			est := EstimateMemory(prep.info, prep.plan)
+			rgb := estimateRGBForTest(prep.info, prep.plan)
+
+			runtime.GC()
+			runtime.GC() // twice: sync.Pools drop their victims
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res, err := prep.run(context.Background())
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			require.True(t, res.planar, "the planar path ran")
+			allocated := int64(after.TotalAlloc - before.TotalAlloc)
+			t.Logf("%s: allocated %.1f MiB, planar estimate %.1f MiB, RGB-path estimate %.1f MiB",
+				tc.name, float64(allocated)/(1<<20), float64(est)/(1<<20), float64(rgb)/(1<<20))
+			assert.LessOrEqual(t, allocated, est, "the estimate covers the job")
+			assert.Less(t, est, rgb, "below the RGB path's estimate")
+		})
+	}
+}
+
+// estimateRGBForTest is EstimateMemory as if the job took the RGB path.
+func estimateRGBForTest(info SourceInfo, plan *Plan) int64 {
+	info.planes = false
+	return EstimateMemory(info, plan)
+}
