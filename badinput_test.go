@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,31 +315,12 @@ func TestBadInputLarge16BitPNG(t *testing.T) {
 			t.Skip("the full-size decode is skipped under -race: about 20× slower, past the flight timeout")
 		}
 		h := newTestHandler(t, newFakeOrigin(map[string][]byte{"big16.png": data}), nil)
-		runtime.GC()
-		base := heapObjects()
-		var peak atomic.Uint64
-		stop := make(chan struct{})
-		var sampler sync.WaitGroup
-		sampler.Go(func() {
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					if v := heapObjects(); v > peak.Load() {
-						peak.Store(v)
-					}
-				}
-			}
-		})
+		stopSampling := sampleHeap()
 		start := time.Now()
 		w := get(h, "/big16.png?width=700")
 		took := time.Since(start)
-		close(stop)
-		sampler.Wait()
-		grew := peak.Load() - min(base, peak.Load())
+		base, peakHeap := stopSampling()
+		grew := peakHeap - min(base, peakHeap)
 		t.Logf("7,000×7,000 16-bit PNG → width=700: %d in %v, heap peak +%d MiB (%.1f B/px of source)",
 			w.Code, took, grew>>20, float64(grew)/float64(pixels))
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())

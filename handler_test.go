@@ -296,22 +296,34 @@ func TestHandlerRevalidation(t *testing.T) {
 // TestHandlerStaleOnOriginError: a stale entry is served when the origin fails.
 func TestHandlerStaleOnOriginError(t *testing.T) {
 	t.Parallel()
-	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
-	o.maxAge = time.Minute
-	h := newTestHandler(t, o, nil)
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	h.now = func() time.Time { return time.Unix(0, clock.Load()) }
-	require.Equal(t, http.StatusOK, get(h, "/cat.png?width=40").Code)
-	clock.Add(int64(2 * time.Minute))
-	o.mu.Lock()
-	o.err = ErrOriginFailed
-	o.mu.Unlock()
-	w := get(h, "/cat.png?width=40")
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Contains(t, w.Header().Get("Imageopto-Warning"), "stale")
-	// Never cached: the failure shows.
-	assert.Equal(t, http.StatusBadGateway, get(h, "/cat.png?width=41").Code)
+	for _, tc := range []struct {
+		name string
+		tier bool
+	}{{"alone", false}, {"through a tier", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
+			o.maxAge = time.Minute
+			opts := &Options{}
+			if tc.tier {
+				opts.Tier = newFakeCluster(1).nodes[0]
+			}
+			h := newTestHandler(t, o, opts)
+			var clock atomic.Int64
+			clock.Store(time.Now().UnixNano())
+			h.now = func() time.Time { return time.Unix(0, clock.Load()) }
+			require.Equal(t, http.StatusOK, get(h, "/cat.png?width=40").Code)
+			clock.Add(int64(2 * time.Minute))
+			o.mu.Lock()
+			o.err = ErrOriginFailed
+			o.mu.Unlock()
+			w := get(h, "/cat.png?width=40")
+			assert.Equal(t, http.StatusOK, w.Code)
+			assert.Contains(t, w.Header().Get("Imageopto-Warning"), "stale")
+			// Never cached: the failure shows.
+			assert.Equal(t, http.StatusBadGateway, get(h, "/cat.png?width=41").Code)
+		})
+	}
 }
 
 func TestHandlerErrors(t *testing.T) {

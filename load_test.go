@@ -89,6 +89,35 @@ func hammer(t *testing.T, base string, workers int, d time.Duration, next func(w
 	return res
 }
 
+// sampleHeap starts sampling the heap every 10 ms, after a collection; the
+// function it returns stops and gives the heap at the start and its peak.
+func sampleHeap() (stop func() (base, peak uint64)) {
+	runtime.GC()
+	base := heapObjects()
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if v := heapObjects(); v > peak.Load() {
+					peak.Store(v)
+				}
+			}
+		}
+	})
+	return func() (uint64, uint64) {
+		close(done)
+		sampler.Wait()
+		return base, peak.Load()
+	}
+}
+
 func heapObjects() uint64 {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
@@ -163,34 +192,15 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("L3 cache-busting flood", func(t *testing.T) {
-		runtime.GC()
-		base := heapObjects()
-		var peak atomic.Uint64
-		stop := make(chan struct{})
-		var sampler sync.WaitGroup
-		sampler.Go(func() {
-			tick := time.NewTicker(10 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					if v := heapObjects(); v > peak.Load() {
-						peak.Store(v)
-					}
-				}
-			}
-		})
+		stopSampling := sampleHeap()
 		peakInflight.Store(0)
 		r := hammer(t, srv.URL, 48, d, func(w, i int) string {
 			return fmt.Sprintf("/photo.jpg?width=%d", 100+rand.IntN(1400))
 		})
-		close(stop)
-		sampler.Wait()
+		base, peakHeap := stopSampling()
 		t.Logf("L3: %v by status, p50 %v, p99 %v, peak in-flight transforms %d (limit %d), heap peak %d MiB over a %d MiB base (budget %d MiB)",
 			r.statuses, r.percentile(0.5), r.percentile(0.99), peakInflight.Load(), runtime.GOMAXPROCS(0),
-			(peak.Load()-min(base, peak.Load()))>>20, base>>20, budget>>20)
+			(peakHeap-min(base, peakHeap))>>20, base>>20, budget>>20)
 		for status := range r.statuses {
 			assert.Contains(t, []int{200, 503}, status, "only 200 or 503")
 		}
@@ -200,7 +210,7 @@ func TestLoad(t *testing.T) {
 			bound *= 3
 		}
 		assert.Less(t, r.percentile(1), bound, "every answer within the queue bound")
-		assert.Less(t, peak.Load(), base+budget+256<<20, "heap within budget + 256 MiB")
+		assert.Less(t, peakHeap, base+budget+256<<20, "heap within budget + 256 MiB")
 	})
 
 	t.Run("L4 bombs in the hot set", func(t *testing.T) {

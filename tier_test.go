@@ -234,26 +234,6 @@ func TestTierOwnerDown(t *testing.T) {
 	assert.GreaterOrEqual(t, o.fetches.Load(), int64(20))
 }
 
-func TestTierStaleWhenOriginFails(t *testing.T) {
-	t.Parallel()
-	o := newFakeOrigin(map[string][]byte{"cat.png": samplePNG(t)})
-	o.maxAge = time.Minute
-	c := newFakeCluster(1)
-	h := newTestHandler(t, o, &Options{Tier: c.nodes[0]})
-	var clock atomic.Int64
-	clock.Store(time.Now().UnixNano())
-	h.now = func() time.Time { return time.Unix(0, clock.Load()) }
-	require.Equal(t, http.StatusOK, get(h, "/cat.png?width=40").Code)
-	clock.Add(int64(2 * time.Minute))
-	o.mu.Lock()
-	o.err = ErrOriginFailed
-	o.mu.Unlock()
-	w := get(h, "/cat.png?width=40")
-	assert.Equal(t, http.StatusOK, w.Code)
-	assert.Contains(t, w.Header().Get("Imageopto-Warning"), "stale")
-	assert.Equal(t, http.StatusBadGateway, get(h, "/cat.png?width=41").Code)
-}
-
 func TestTierKeys(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t, newFakeOrigin(nil), &Options{TierRecheck: 10 * time.Second})
