@@ -484,17 +484,11 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	}
 	src, err := h.source(ctx, j, stale)
 	if err != nil {
-		if stale != nil && stale.Status == 0 && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrGone) {
-			h.log.Warn("imageopto: origin failed; serving stale", "path", j.path, "err", err)
-			s := *stale
-			s.Stale = true
-			return &s, nil
-		}
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
 			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
 			h.store(ctx, h.opts.Cache, j.key, neg)
 		}
-		return nil, err
+		return h.staleOr(j, stale, err)
 	}
 	// The original is unchanged when the origin confirms the validator, or
 	// when new bytes hash the same (ETag flapping across origin replicas).
@@ -535,6 +529,18 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)
 	return e, nil
+}
+
+// staleOr serves a stale copy when the origin failed (RFC 5861
+// stale-if-error): not for a 404 or 410, which mean the original is gone.
+func (h *Handler) staleOr(j *job, stale *entry, err error) (*entry, error) {
+	if stale == nil || stale.Status != 0 || errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
+		return nil, err
+	}
+	h.log.Warn("imageopto: origin failed; serving stale", "path", j.path, "err", err)
+	s := *stale
+	s.Stale = true
+	return &s, nil
 }
 
 // transform runs the engine within the concurrency bound.

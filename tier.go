@@ -59,7 +59,7 @@ const (
 
 // TierGroups lists every TierGroup, for tiers that register one store per
 // group.
-var TierGroups = []TierGroup{TierMeta, TierSource, TierResult}
+func TierGroups() []TierGroup { return []TierGroup{TierMeta, TierSource, TierResult} }
 
 // tierShardSep separates a key's shard from the rest. It cannot occur in a
 // clean path (CleanPath refuses control characters) nor in an origin query
@@ -227,26 +227,17 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if stale != nil && now.Before(stale.Expires) {
 		return stale, nil // filled by an earlier flight meanwhile
 	}
-	serveStale := func(err error) (*entry, error) {
-		if stale != nil && stale.Status == 0 && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrGone) {
-			h.log.Warn("imageopto: origin failed; serving stale", "path", j.path, "err", err)
-			s := *stale
-			s.Stale = true
-			return &s, nil
-		}
-		return nil, err
-	}
 	mb, err := h.opts.Tier.Get(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
 	var meta *entry
 	if err == nil {
 		meta, err = decodeEntry(mb)
 	}
 	if err != nil {
-		return serveStale(err)
+		return h.staleOr(j, stale, err)
 	}
 	switch {
 	case meta.Kind != "":
-		return serveStale(meta.err()) // the origin failed
+		return h.staleOr(j, stale, meta.err()) // the origin failed
 	case meta.Status != 0:
 		h.store(ctx, h.opts.Cache, j.key, meta) // 404 or 410
 		return nil, meta.err()
@@ -271,7 +262,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		res, err = decodeEntry(rb)
 	}
 	if err != nil {
-		return serveStale(err)
+		return h.staleOr(j, stale, err)
 	}
 	if res.Status != 0 {
 		// A kept failure (a corrupt image, an impossible parameter): kept
@@ -300,10 +291,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 
 // kindErrors are the failures that depend only on the original's bytes and
 // the parameters, so a tier may keep them as the value of a result key.
-var kindErrors = []struct {
-	kind string
-	err  error
-}{
+var kindErrors = []keptKind{
 	{"param", ErrInvalidParam},
 	{"unsupported", ErrUnsupportedParam},
 	{"format", ErrUnsupportedFormat},
@@ -313,13 +301,16 @@ var kindErrors = []struct {
 
 // keptKinds are every failure a tier value can hold: kindErrors, and origin
 // failures kept for one re-check epoch.
-var keptKinds = append([]struct {
-	kind string
-	err  error
-}{
+var keptKinds = append([]keptKind{
 	{"origin", ErrOriginFailed},
 	{"origin-timeout", context.DeadlineExceeded},
 }, kindErrors...)
+
+// keptKind names the sentinel a kept failure wraps.
+type keptKind struct {
+	kind string
+	err  error
+}
 
 func errorKind(err error) string {
 	for _, k := range kindErrors {

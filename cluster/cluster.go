@@ -241,7 +241,7 @@ func (c *Cluster) Start(load imageopto.TierLoader) error {
 	size := map[imageopto.TierGroup]int64{imageopto.TierMeta: c.opts.MetaBytes,
 		imageopto.TierSource: c.opts.SourceBytes, imageopto.TierResult: c.opts.ResultBytes}
 	groups := map[imageopto.TierGroup]*groupcache.Group{}
-	for _, g := range imageopto.TierGroups {
+	for _, g := range imageopto.TierGroups() {
 		g := g
 		groups[g] = groupcache.NewGroup(groupPrefix+string(g), size[g],
 			groupcache.GetterFunc(func(ctx context.Context, key string, dest groupcache.Sink) error {
@@ -309,14 +309,20 @@ type Stats struct {
 func (c *Cluster) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	s := Stats{Members: len(c.members), Healthy: 1, Forwarded: c.forwarded.Load(),
+	return Stats{Members: len(c.members), Healthy: c.healthyLocked(), Forwarded: c.forwarded.Load(),
 		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load()}
+}
+
+// healthyLocked counts the members that answer, this one included. c.mu
+// is held.
+func (c *Cluster) healthyLocked() int {
+	n := 1
 	for _, p := range c.peers {
 		if p.isUp() {
-			s.Healthy++
+			n++
 		}
 	}
-	return s
+	return n
 }
 
 // PickPeer implements groupcache.PeerPicker: the owner of the key's shard,
@@ -332,13 +338,7 @@ func (c *Cluster) PickPeer(key string) (groupcache.ProtoGetter, bool) {
 	if owner == c.self {
 		return nil, false
 	}
-	healthy := 1
-	for _, p := range c.peers {
-		if p.isUp() {
-			healthy++
-		}
-	}
-	if 2*healthy < len(c.members) {
+	if 2*c.healthyLocked() < len(c.members) {
 		c.localOnly.Add(1)
 		return nil, false
 	}

@@ -54,14 +54,15 @@ func (b *backendFlags) register(flags *flag.FlagSet) {
 }
 
 func (b *backendFlags) validate(cfg *config) error {
+	if b.peers == "" && (b.self != "" || b.peerAddr != "" || b.peerSecret != "") {
+		return errors.New("-self, -peer-addr and -peer-secret need -peers")
+	}
 	if b.peerSecret == "" {
 		b.peerSecret = os.Getenv("IMAGEOPTO_PEER_SECRET")
 	}
 	switch {
 	case b.s3 != "" && (cfg.dir != "" || cfg.origin != ""):
 		return errors.New("-s3, -dir and -origin are mutually exclusive")
-	case b.peers == "" && (b.self != "" || b.peerAddr != "" || b.peerSecret != "" && os.Getenv("IMAGEOPTO_PEER_SECRET") == ""):
-		return errors.New("-self, -peer-addr and -peer-secret need -peers")
 	case b.peers != "" && len(b.peerSecret) < 16:
 		return errors.New("-peers needs -peer-secret (or $IMAGEOPTO_PEER_SECRET) of at least 16 bytes")
 	case b.diskCacheSize <= 0:

@@ -223,6 +223,8 @@ func TestBackendFlagErrors(t *testing.T) {
 		{[]string{"-peers", "http://127.0.0.1:1"}, "-peer-secret"},
 		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "short"}, "at least 16 bytes"},
 		{[]string{"-self", "http://127.0.0.1:1"}, "need -peers"},
+		{[]string{"-peer-secret", "0123456789abcdef"}, "need -peers"},
+		{[]string{"-peer-addr", "127.0.0.1:0"}, "need -peers"},
 		{[]string{"-s3", "bucket/prefix", "-dir", "."}, "mutually exclusive"},
 		{[]string{"-disk-cache-size", "0"}, "-disk-cache-size"},
 		{[]string{"-s3-endpoint", "http://127.0.0.1:9000"}, "needs -s3"},

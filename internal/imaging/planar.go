@@ -338,7 +338,7 @@ func plHRow16(out []uint8, in []int16, h *PlaneWeights) {
 	start := h.start[:len(out)]
 	for i := range out {
 		s, n := int(start[i]), int(count[i])
-		acc := plDot16(in[s:s+n], h.w[i*taps:i*taps+n])
+		acc := plDot(in[s:s+n], h.w[i*taps:i*taps+n])
 		out[i] = rsClamp8(int((acc + 1<<(plVShift-1)) >> plVShift))
 	}
 }
@@ -350,31 +350,14 @@ func plHRow8(out []uint8, in []uint8, h *PlaneWeights) {
 	start := h.start[:len(out)]
 	for i := range out {
 		s, n := int(start[i]), int(count[i])
-		acc := plDot8(in[s:s+n], h.w[i*taps:i*taps+n])
+		acc := plDot(in[s:s+n], h.w[i*taps:i*taps+n])
 		out[i] = rsClamp8(int((acc + 1<<(plWeightBits-1)) >> plWeightBits))
 	}
 }
 
-// plDot16 returns the weighted sum of p by ws (len(p) = len(ws)), four
-// taps per iteration.
-func plDot16(p []int16, ws []int16) int32 {
-	p = p[:len(ws)]
-	var s0, s1 int32
-	for len(ws) >= 4 && len(p) >= 4 {
-		s0 += int32(ws[0])*int32(p[0]) + int32(ws[1])*int32(p[1])
-		s1 += int32(ws[2])*int32(p[2]) + int32(ws[3])*int32(p[3])
-		ws, p = ws[4:], p[4:]
-	}
-	for i, w := range ws {
-		if i < len(p) {
-			s0 += int32(w) * int32(p[i])
-		}
-	}
-	return s0 + s1
-}
-
-// plDot8 is plDot16 for 8-bit samples.
-func plDot8(p []uint8, ws []int16) int32 {
+// plDot returns the weighted sum of p by ws (len(p) = len(ws)), four taps
+// per iteration; for 16-bit intermediates and 8-bit samples alike.
+func plDot[T int16 | uint8](p []T, ws []int16) int32 {
 	p = p[:len(ws)]
 	var s0, s1 int32
 	for len(ws) >= 4 && len(p) >= 4 {
