@@ -32,8 +32,13 @@ type Codec struct {
 	// alpha) to w.
 	Encode func(w io.Writer, img *image.NRGBA, o EncodeOptions) error
 	// EncodeBytesPerPixel is the encoder's peak memory per output pixel,
-	// for admission control (EstimateMemory); 0 means 3.
+	// for admission control (EstimateMemory); 0 means 3. EncodeMemory,
+	// when set, takes its place.
 	EncodeBytesPerPixel int
+	// EncodeMemory, when set, is the encoder's peak memory in bytes for a
+	// w×h image written with o (measured, with a margin), for admission
+	// control (EstimateMemory).
+	EncodeMemory func(w, h int, o EncodeOptions) int64
 }
 
 // codecFor returns the configured codec for f, if any.

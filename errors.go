@@ -23,6 +23,12 @@ var (
 	// ErrSourceTooLarge means the source is over a byte, pixel, side, frame
 	// or scan limit.
 	ErrSourceTooLarge = errors.New("imageopto: image exceeds maximum dimensions")
+	// ErrJobTooLarge means a transformation would cost more than one job
+	// may take: its memory estimate is over the per-job ceiling
+	// (Options.MaxJobMemory), or its output is over an encoder's own pixel
+	// limit (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels). It is
+	// refused before any pixel is decoded (422).
+	ErrJobTooLarge = errors.New("imageopto: transformation exceeds limits")
 	// ErrNotFound means the origin has no such image.
 	ErrNotFound = errors.New("imageopto: not found")
 	// ErrOverloaded means the server is too busy to take the request now.
@@ -100,7 +106,7 @@ func StatusCode(err error) int {
 		return http.StatusBadGateway
 	case errors.Is(err, ErrUnsupportedFormat):
 		return http.StatusUnsupportedMediaType
-	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrSourceTooLarge):
+	case errors.Is(err, ErrCorrupt), errors.Is(err, ErrSourceTooLarge), errors.Is(err, ErrJobTooLarge):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrOverloaded):
 		return http.StatusServiceUnavailable

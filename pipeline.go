@@ -79,6 +79,11 @@ type Limits struct {
 	MaxTotalPixels  int64 // 100 MP summed over frames
 	MaxScans        int   // 100 progressive JPEG scans
 	MaxOutputSide   int   // 8,192 px per side
+	// Encoders far costlier than the rest have output limits of their own:
+	// one request may not make them run for long (neither can be stopped
+	// half-way; see the package documentation).
+	MaxAVIFPixels         int64 // AVIF output: 4 MP
+	MaxLosslessWebPPixels int64 // lossless WebP output: 16 MP
 }
 
 // DefaultLimits returns the limits of D29.
@@ -91,6 +96,9 @@ func DefaultLimits() Limits {
 		MaxTotalPixels:  100_000_000,
 		MaxScans:        100,
 		MaxOutputSide:   8192,
+
+		MaxAVIFPixels:         4_000_000,
+		MaxLosslessWebPPixels: 16_000_000,
 	}
 }
 
@@ -117,6 +125,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxOutputSide <= 0 {
 		l.MaxOutputSide = d.MaxOutputSide
+	}
+	if l.MaxAVIFPixels <= 0 {
+		l.MaxAVIFPixels = d.MaxAVIFPixels
+	}
+	if l.MaxLosslessWebPPixels <= 0 {
+		l.MaxLosslessWebPPixels = d.MaxLosslessWebPPixels
 	}
 	return l
 }
@@ -190,8 +204,8 @@ type Plan struct {
 	// content-dependent step (trim-color) may change it.
 	Width, Height int
 	Exact         bool
-	// EncodeBytesPerPixel is the output encoder's peak memory per pixel.
-	EncodeBytesPerPixel int
+	// EncodeMemory is the output encoder's peak memory in bytes.
+	EncodeMemory int64
 	// DecodeScale is 1, or 2, 4 or 8 when a JPEG source is decoded at that
 	// reduction straight from its DCT coefficients (shrink-on-load).
 	DecodeScale int
@@ -259,8 +273,9 @@ func (o Optimize) Target() float64 {
 // from the header and the plan alone: the decoder's own buffer, the working
 // copy (4 bytes per pixel), two working images of the largest size the
 // steps reach, the blur and sharpen buffers when present, and the output
-// encoder's buffers (Codec.EncodeBytesPerPixel for configured codecs). Admission control uses it to keep floods of large
-// images within a memory budget.
+// encoder's buffers and output (Plan.EncodeMemory). Admission control uses
+// it to keep floods of large images within a memory budget, and to refuse
+// a job larger than one job may be (Options.MaxJobMemory).
 func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	if info.planes && planarEligible(info, plan) {
 		return estimatePlanar(info, plan)
@@ -270,7 +285,7 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	out := int64(plan.Width) * int64(plan.Height)
 	largest := max(src, out)
 	bpp := int64(max(info.BytesPerPixel, 4))
-	est := src*bpp + 4*src + 2*4*largest + int64(max(plan.EncodeBytesPerPixel, 3))*out
+	est := src*bpp + 4*src + 2*4*largest + max(plan.EncodeMemory, 3*out)
 	for _, s := range plan.Steps {
 		switch s.(type) {
 		case *blurStep, *sharpenStep:
@@ -296,7 +311,7 @@ func estimatePlanar(info SourceInfo, plan *Plan) int64 {
 	src := w * h
 	side, outSide := max(w, h), int64(max(plan.Width, plan.Height))
 	out := int64(plan.Width) * int64(plan.Height)
-	est := 1<<20 + 3*src + 2*side*outSide + int64(2+max(plan.EncodeBytesPerPixel, 3))*out
+	est := 1<<20 + 3*src + 2*side*outSide + 2*out + max(plan.EncodeMemory, 3*out)
 	if info.Progressive {
 		est += 6 * src
 	}
@@ -366,10 +381,6 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	pl.Format, pl.Lossless, pl.Palette = format.ImageFormat, format.lossless, format.palette
 	pl.Progressive, pl.Negotiated = format.progressive, target != "" && format.ImageFormat == target
 	pl.Animated = src.Frames > 1 && p.Frame != 1 && format.ImageFormat == GIF
-	pl.EncodeBytesPerPixel = 3
-	if c := codecFor(o.Codecs, format.ImageFormat); c != nil && c.EncodeBytesPerPixel > 0 {
-		pl.EncodeBytesPerPixel = c.EncodeBytesPerPixel
-	}
 	switch {
 	case format.palette:
 		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)
@@ -533,7 +544,62 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		pl.Background = c
 	}
 	pl.Width, pl.Height = w, h
+	pl.EncodeMemory = encodeMemory(pl, o.Codecs)
+	if err := encoderLimit(pl, o.Limits); err != nil {
+		return nil, err
+	}
 	return pl, nil
+}
+
+// encodeMemory is the output encoder's peak memory for the plan: for the
+// built-in encoders, their buffers and the encoded bytes (a bytes.Buffer
+// may hold twice what it was written: PNG of noise takes about 4 bytes a
+// pixel, so up to 8 with the buffer's slack); for configured codecs, what
+// the codec says (Codec.EncodeMemory, else Codec.EncodeBytesPerPixel).
+func encodeMemory(pl *Plan, codecs []Codec) int64 {
+	w, h := pl.Width, pl.Height
+	px := int64(w) * int64(h)
+	switch pl.Format {
+	case JPEG:
+		return 1<<20 + 4*px // planes, coefficients of a progressive file, output
+	case PNG:
+		if pl.Palette {
+			return 1<<20 + 14*px // error rows, the palette image, output
+		}
+		return 1<<20 + 9*px
+	case GIF:
+		return 1<<20 + 3*px
+	}
+	c := codecFor(codecs, pl.Format)
+	switch {
+	case c == nil:
+		return 3 * px
+	case c.EncodeMemory != nil:
+		return c.EncodeMemory(w, h, EncodeOptions{Quality: pl.Quality, Lossless: pl.Lossless, Progressive: pl.Progressive})
+	case c.EncodeBytesPerPixel > 0:
+		return int64(c.EncodeBytesPerPixel) * px
+	}
+	return 3 * px
+}
+
+// encoderLimit refuses outputs over the limits of the costliest encoders
+// (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels).
+func encoderLimit(pl *Plan, l Limits) error {
+	px := int64(pl.Width) * int64(pl.Height)
+	var limit int64
+	var what string
+	switch {
+	case pl.Format == AVIF:
+		limit, what = l.MaxAVIFPixels, "AVIF"
+	case pl.Format == WebP && pl.Lossless:
+		limit, what = l.MaxLosslessWebPPixels, "lossless WebP"
+	default:
+		return nil
+	}
+	if px > limit {
+		return fmt.Errorf("%w: %s output of %dx%d (%d pixels) is over the %s limit of %d pixels", ErrJobTooLarge, what, pl.Width, pl.Height, px, what, limit)
+	}
+	return nil
 }
 
 func cmp0(vals ...int) int {
