@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -79,12 +78,31 @@ type Options struct {
 	// MaxConcurrent is how many transformations run at once. Default:
 	// runtime.GOMAXPROCS(0).
 	MaxConcurrent int
-	// MemoryBudget bounds the memory that transformations in progress may
-	// use together, as estimated from each source's header and plan
-	// (EstimateMemory) before any pixel is decoded. A job waits until its
-	// estimate fits (a job larger than the whole budget runs alone).
-	// Default: min(1 GiB, a quarter of the runtime's memory limit).
+	// MemoryBudget bounds the memory that transformations in progress and
+	// origin fetches may use together: a transformation's as estimated from
+	// its source's header and plan (EstimateMemory) before any pixel is
+	// decoded, a fetch's as the largest original it may bring
+	// (Limits.MaxSourceBytes). Work waits until its share fits. Default:
+	// min(1 GiB, a quarter of the runtime's memory limit).
 	MemoryBudget int64
+	// MaxJobMemory is the most one transformation may take of the budget:
+	// a job whose estimate is over it is refused with 422 (ErrJobTooLarge)
+	// before any work, never run alone. Jobs over a quarter of it are
+	// "heavy": at most half the transformation slots (at least one) run
+	// heavy jobs, so cheap requests are still served while expensive ones
+	// run. Default: half of MemoryBudget; at most MemoryBudget.
+	MaxJobMemory int64
+	// MaxFetches is how many origin fetches may run at once; more wait
+	// like transformations (QueueTimeout, MaxQueue). Each reserves
+	// Limits.MaxSourceBytes of the memory budget while it reads. Default:
+	// 4 × MaxConcurrent.
+	MaxFetches int
+	// FailureTTL is how long an origin's failure for one path (an error
+	// answer, a timeout) is remembered when no stale copy can be served, so
+	// that a flood of requests for a failing path reaches the origin once
+	// per FailureTTL. Originals refused for their size or for being empty
+	// are remembered for NotFoundTTL. Default: 5 seconds.
+	FailureTTL time.Duration
 	// MaxQueue is how many transformations may wait for a slot; more are
 	// refused at once with 503. Default: 64.
 	MaxQueue int
@@ -139,9 +157,7 @@ type Handler struct {
 	log     *slog.Logger
 	results singleflight.Group
 	sources singleflight.Group
-	slots   chan struct{}
-	memory  *semaphore.Weighted
-	waiting atomic.Int64
+	admit   *admission
 	now     func() time.Time
 
 	headerInfo, headerError, headerWarning string
@@ -177,8 +193,7 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 		origin:        origin,
 		opts:          o,
 		log:           o.Logger,
-		slots:         make(chan struct{}, o.MaxConcurrent),
-		memory:        semaphore.NewWeighted(o.MemoryBudget),
+		admit:         newAdmission(&o),
 		now:           time.Now,
 		headerInfo:    o.HeaderPrefix + "-Info",
 		headerError:   o.HeaderPrefix + "-Error",
@@ -208,8 +223,9 @@ func validateOptions(o *Options) error {
 	neg("TierRecheck", o.TierRecheck)
 	neg("QueueTimeout", o.QueueTimeout)
 	neg("FlightTimeout", o.FlightTimeout)
-	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 {
-		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue and MaxQueryBytes must not be negative"))
+	neg("FailureTTL", o.FailureTTL)
+	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 || o.MaxJobMemory < 0 || o.MaxFetches < 0 {
+		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue, MaxQueryBytes, MemoryBudget, MaxJobMemory and MaxFetches must not be negative"))
 	}
 	tr := o.Transform
 	if q := tr.JPEGQuality; q < 0 || q > 100 {
@@ -243,6 +259,7 @@ func validateOptions(o *Options) error {
 	def(&o.QueueTimeout, 2*time.Second)
 	def(&o.FlightTimeout, 30*time.Second)
 	def(&o.TierRecheck, 10*time.Second)
+	def(&o.FailureTTL, 5*time.Second)
 	if o.MaxTTL < o.MinTTL {
 		return fmt.Errorf("imageopto: Options.MaxTTL %v is below MinTTL %v", o.MaxTTL, o.MinTTL)
 	}
@@ -254,6 +271,15 @@ func validateOptions(o *Options) error {
 	}
 	if o.MemoryBudget == 0 {
 		o.MemoryBudget = min(1<<30, debug.SetMemoryLimit(-1)/4)
+	}
+	if o.MaxJobMemory == 0 {
+		o.MaxJobMemory = o.MemoryBudget / 2
+	}
+	if o.MaxJobMemory > o.MemoryBudget {
+		return fmt.Errorf("imageopto: Options.MaxJobMemory %d is over MemoryBudget %d", o.MaxJobMemory, o.MemoryBudget)
+	}
+	if o.MaxFetches == 0 {
+		o.MaxFetches = 4 * o.MaxConcurrent
 	}
 	if o.MaxQueryBytes == 0 {
 		o.MaxQueryBytes = 4096
@@ -543,7 +569,10 @@ func (h *Handler) staleOr(j *job, stale *entry, err error) (*entry, error) {
 	return &s, nil
 }
 
-// transform runs the engine within the concurrency bound.
+// transform runs the engine within the admission bounds. It answers when
+// ctx ends even if the work goes on (a WebAssembly codec cannot be
+// stopped half-way): the work then gives back its slot and memory only
+// when it really ends, so that admission never counts it as gone early.
 func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, error) {
 	opts := h.opts.Transform
 	opts.Accept = acceptFor(j.format)
@@ -553,51 +582,28 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	need := min(EstimateMemory(prep.info, prep.plan), h.opts.MemoryBudget)
-	if err := h.acquire(ctx, need); err != nil {
+	release, err := h.admit.job(ctx, EstimateMemory(prep.info, prep.plan))
+	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		<-h.slots
-		h.memory.Release(need)
-	}()
 	h.transforms.Add(1)
-	return prep.run(ctx)
-}
-
-// acquire takes a transformation slot and need bytes of the memory budget,
-// waiting at most QueueTimeout behind at most MaxQueue others.
-func (h *Handler) acquire(ctx context.Context, need int64) error {
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	start := h.now()
+	go func() {
+		defer release()
+		res, err := prep.run(ctx)
+		done <- outcome{res, err}
+	}()
 	select {
-	case h.slots <- struct{}{}:
-		if h.memory.TryAcquire(need) {
-			return nil
-		}
-		<-h.slots
-	default:
-	}
-	if h.waiting.Add(1) > int64(h.opts.MaxQueue) {
-		h.waiting.Add(-1)
-		return fmt.Errorf("%w: queue full", ErrOverloaded)
-	}
-	defer h.waiting.Add(-1)
-	wctx, cancel := context.WithTimeout(ctx, h.opts.QueueTimeout)
-	defer cancel()
-	if err := h.memory.Acquire(wctx, need); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w: %d bytes of memory not free within %v", ErrOverloaded, need, h.opts.QueueTimeout)
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-wctx.Done():
-		h.memory.Release(need)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%w: no transformation slot within %v", ErrOverloaded, h.opts.QueueTimeout)
+	case o := <-done:
+		return o.res, o.err
+	case <-ctx.Done():
+		h.log.Warn("imageopto: transformation stopped at its deadline", "path", j.path, "plan", prep.plan.String(), "after", h.now().Sub(start), "err", ctx.Err())
+		return nil, fmt.Errorf("imageopto: transformation stopped: %w", ctx.Err())
 	}
 }
 
@@ -650,6 +656,13 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 				h.log.Warn("imageopto: source cache get failed", "key", skey, "err", err)
 			}
 		}
+		if have != nil && (have.Status != 0 || have.Kind != "") {
+			// A remembered refusal of this original.
+			if now.Before(have.Expires) {
+				return nil, have.err()
+			}
+			have = nil
+		}
 		if have != nil && now.Before(have.Expires) {
 			return &fetched{Data: have.Body, ETag: have.ETag, LastModified: have.LastModified, Expires: have.Expires, sum: have.SourceHash}, nil
 		}
@@ -660,8 +673,19 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		case stale != nil && stale.Status == 0:
 			req.IfNoneMatch, req.IfModifiedSince = stale.SourceETag, stale.LastModified
 		}
-		src, err := h.origin.Fetch(ctx, req)
+		release, err := h.admit.fetch(ctx, h.opts.Transform.Limits.withDefaults().MaxSourceBytes)
 		if err != nil {
+			return nil, err
+		}
+		src, err := h.origin.Fetch(ctx, req)
+		release()
+		if err == nil && !src.NotModified && len(src.Data) == 0 {
+			err = fmt.Errorf("%w: the original is empty", ErrCorrupt)
+		}
+		if err != nil {
+			if have == nil {
+				h.keepRefusal(ctx, skey, err)
+			}
 			return nil, err
 		}
 		f := &fetched{ETag: src.ETag, LastModified: src.LastModified, NoStore: src.NoStore,
@@ -689,9 +713,6 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 				h.checkSameETag(j.path, src.ETag, have, stale, src.Data)
 			}
 		}
-		if len(f.Data) == 0 {
-			return nil, fmt.Errorf("%w: empty original", ErrOriginFailed)
-		}
 		if have != nil && f.revalidated {
 			f.sum = have.SourceHash
 		}
@@ -708,6 +729,33 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		return h.source(ctx, &job{path: j.path, query: j.query, key: j.key}, nil)
 	}
 	return f, nil
+}
+
+// keepRefusal remembers, in the source cache, an origin's refusal of one
+// original that holds for a while whatever the parameters: an original too
+// large or empty (for NotFoundTTL), an origin failure (for FailureTTL).
+// 404 and 410 are remembered per result (fillLocal); a caller's own end is
+// not the origin's answer and is never kept.
+func (h *Handler) keepRefusal(ctx context.Context, skey string, err error) {
+	if h.opts.SourceCache == nil || ctx.Err() != nil {
+		return
+	}
+	var kind string
+	ttl := h.opts.NotFoundTTL
+	switch {
+	case errors.Is(err, ErrSourceTooLarge):
+		kind = "too-large"
+	case errors.Is(err, ErrCorrupt):
+		kind = "corrupt"
+	case errors.Is(err, ErrOriginFailed):
+		kind, ttl = "origin", h.opts.FailureTTL
+	case errors.Is(err, context.DeadlineExceeded):
+		kind, ttl = "origin-timeout", h.opts.FailureTTL
+	default:
+		return
+	}
+	e := &entry{Status: StatusCode(err), Kind: kind, Error: keptErrorText(err), Expires: h.now().Add(ttl)}
+	h.store(ctx, h.opts.SourceCache, skey, e)
 }
 
 // checkSameETag is called when the origin answers a conditional request

@@ -297,6 +297,7 @@ var kindErrors = []keptKind{
 	{"format", ErrUnsupportedFormat},
 	{"corrupt", ErrCorrupt},
 	{"too-large", ErrSourceTooLarge},
+	{"job-too-large", ErrJobTooLarge},
 }
 
 // keptKinds are every failure a tier value can hold: kindErrors, and origin

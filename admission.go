@@ -1,0 +1,186 @@
+package imageopto
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// admission decides when work may start, so that no request takes more
+// than its share of the machine:
+//
+//   - a transformation takes a CPU slot (MaxConcurrent) and its estimated
+//     memory from the shared budget (MemoryBudget); one whose estimate is
+//     over the per-job ceiling (MaxJobMemory) is refused before any work;
+//   - a heavy transformation (an estimate over a quarter of the ceiling)
+//     also takes one of fewer heavy slots (half the CPU slots, at least
+//     one), so that the other slots stay free for cheap requests while
+//     expensive ones run;
+//   - an origin fetch takes a fetch slot (MaxFetches) and reserves the
+//     largest original it may bring (Limits.MaxSourceBytes) from the same
+//     memory budget while it reads;
+//   - whoever cannot start at once waits at most QueueTimeout, behind at
+//     most MaxQueue others, and then gets ErrOverloaded (503).
+type admission struct {
+	slots    chan struct{} // CPU slots
+	heavy    chan struct{} // heavy-job slots
+	fetches  chan struct{} // origin fetches in progress
+	memory   *semaphore.Weighted
+	waiting  atomic.Int64
+	maxQueue int64
+	timeout  time.Duration
+	ceiling  int64 // MaxJobMemory
+}
+
+func newAdmission(o *Options) *admission {
+	return &admission{
+		slots:    make(chan struct{}, o.MaxConcurrent),
+		heavy:    make(chan struct{}, max(1, o.MaxConcurrent/2)),
+		fetches:  make(chan struct{}, o.MaxFetches),
+		memory:   semaphore.NewWeighted(o.MemoryBudget),
+		maxQueue: int64(o.MaxQueue),
+		timeout:  o.QueueTimeout,
+		ceiling:  o.MaxJobMemory,
+	}
+}
+
+// isHeavy reports whether a job of this estimate must take a heavy slot.
+func (a *admission) isHeavy(need int64) bool { return need > a.ceiling/4 }
+
+// job admits a transformation that needs need bytes. It returns the
+// function that gives everything back, to be called once the work has
+// really ended (not when its caller stops waiting for it).
+func (a *admission) job(ctx context.Context, need int64) (release func(), err error) {
+	if need > a.ceiling {
+		return nil, fmt.Errorf("%w: the transformation needs an estimated %d MiB, over the per-job limit of %d MiB", ErrJobTooLarge, mib(need), mib(a.ceiling))
+	}
+	heavy := a.isHeavy(need)
+	// Fast path: everything free now, no queueing.
+	if a.tryJob(need, heavy) {
+		return func() { a.releaseJob(need, heavy) }, nil
+	}
+	wctx, done, err := a.queue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if heavy {
+		if err := a.take(ctx, wctx, a.heavy, "no slot for a large transformation"); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.memory.Acquire(wctx, need); err != nil {
+		if heavy {
+			<-a.heavy
+		}
+		return nil, a.timedOut(ctx, fmt.Sprintf("%d MiB of memory not free", mib(need)))
+	}
+	if err := a.take(ctx, wctx, a.slots, "no transformation slot"); err != nil {
+		a.memory.Release(need)
+		if heavy {
+			<-a.heavy
+		}
+		return nil, err
+	}
+	return func() { a.releaseJob(need, heavy) }, nil
+}
+
+// tryJob takes what a job needs if all of it is free now.
+func (a *admission) tryJob(need int64, heavy bool) bool {
+	select {
+	case a.slots <- struct{}{}:
+	default:
+		return false
+	}
+	if heavy {
+		select {
+		case a.heavy <- struct{}{}:
+		default:
+			<-a.slots
+			return false
+		}
+	}
+	if !a.memory.TryAcquire(need) {
+		<-a.slots
+		if heavy {
+			<-a.heavy
+		}
+		return false
+	}
+	return true
+}
+
+func (a *admission) releaseJob(need int64, heavy bool) {
+	<-a.slots
+	if heavy {
+		<-a.heavy
+	}
+	a.memory.Release(need)
+}
+
+// fetch admits an origin fetch that may bring up to limit bytes.
+func (a *admission) fetch(ctx context.Context, limit int64) (release func(), err error) {
+	limit = min(limit, a.ceiling)
+	select {
+	case a.fetches <- struct{}{}:
+		if a.memory.TryAcquire(limit) {
+			return func() { a.releaseFetch(limit) }, nil
+		}
+		<-a.fetches
+	default:
+	}
+	wctx, done, err := a.queue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if err := a.take(ctx, wctx, a.fetches, "no origin fetch slot"); err != nil {
+		return nil, err
+	}
+	if err := a.memory.Acquire(wctx, limit); err != nil {
+		<-a.fetches
+		return nil, a.timedOut(ctx, fmt.Sprintf("%d MiB of memory for the original not free", mib(limit)))
+	}
+	return func() { a.releaseFetch(limit) }, nil
+}
+
+func (a *admission) releaseFetch(limit int64) {
+	<-a.fetches
+	a.memory.Release(limit)
+}
+
+// queue enters the wait queue, or refuses when it is full. The returned
+// context ends after QueueTimeout.
+func (a *admission) queue(ctx context.Context) (context.Context, func(), error) {
+	if a.waiting.Add(1) > a.maxQueue {
+		a.waiting.Add(-1)
+		return nil, nil, fmt.Errorf("%w: queue full", ErrOverloaded)
+	}
+	wctx, cancel := context.WithTimeout(ctx, a.timeout)
+	return wctx, func() { cancel(); a.waiting.Add(-1) }, nil
+}
+
+// take waits for a slot of ch until wctx ends.
+func (a *admission) take(ctx, wctx context.Context, ch chan struct{}, what string) error {
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-wctx.Done():
+		return a.timedOut(ctx, what)
+	}
+}
+
+// timedOut is the error of a wait that ended: the caller's own end, or
+// ErrOverloaded when the queue timeout ran out first.
+func (a *admission) timedOut(ctx context.Context, what string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %s within %v", ErrOverloaded, what, a.timeout)
+}
+
+// mib rounds n bytes up to MiB.
+func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
