@@ -139,6 +139,8 @@
 // embed.FS) and NewHTTPOrigin (a fixed base URL, with its own client:
 // connect, header and total timeouts, no proxy from the environment, at most
 // three redirects, no transparent gzip, a byte cap, conditional requests).
+// The local origins refuse a file over the byte cap from its size, before
+// reading it.
 // Client headers such as cookies and credentials are never forwarded; query
 // parameters that are not Fastly IO parameters reach the origin only with
 // Options.PassQuery (D5).

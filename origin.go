@@ -175,7 +175,9 @@ func NewDirOrigin(dir string, maxBytes int64) (*DirOrigin, error) {
 func (o *DirOrigin) Close() error { return o.root.Close() }
 
 // Fetch reads the file at req.Path. Its validators are its modification
-// time and an ETag made from its size and modification time.
+// time and an ETag made from its size and modification time. A file whose
+// size is over the cap is refused with ErrSourceTooLarge before any byte is
+// read.
 func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
@@ -213,6 +215,11 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
 	}
+	if st.Size() > o.maxBytes {
+		// Refused before reading a byte; readCapped below still guards
+		// against a file that grows.
+		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, st.Size(), o.maxBytes)
+	}
 	mod := st.ModTime().UTC()
 	src := &Source{
 		ETag:         fmt.Sprintf(`"%x-%x"`, st.Size(), mod.UnixNano()),
@@ -247,7 +254,8 @@ func NewFSOrigin(fsys fs.FS, maxBytes int64) *FSOrigin {
 	return &FSOrigin{fsys: fsys, maxBytes: maxBytes}
 }
 
-// Fetch reads the file at req.Path.
+// Fetch reads the file at req.Path. A file whose size, as Stat reports it,
+// is over the cap is refused with ErrSourceTooLarge before any byte is read.
 func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
@@ -270,6 +278,11 @@ func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
+	}
+	if st.Size() > o.maxBytes {
+		// A file system that knows the size is believed before reading;
+		// one that reports 0 or too little is still capped by readCapped.
+		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, st.Size(), o.maxBytes)
 	}
 	data, err := readCapped(f, o.maxBytes)
 	if err != nil {
