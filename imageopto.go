@@ -218,7 +218,10 @@
 //     loopback, private, link-local, CGNAT, multicast and mapped addresses.
 //   - Keep the Limits, MaxConcurrent, MaxQueue and MemoryBudget, and the
 //     origin timeouts, retry budget and circuit breaker of
-//     HTTPOriginOptions.
+//     HTTPOriginOptions. The breaker opens on consecutive connection
+//     failures and timeouts; HTTP error answers (5xx, 429) count only when
+//     spread over several distinct paths (BreakerFailures of them), so that
+//     requests for one failing original cannot cut every other original off.
 //   - Give the host http.Server timeouts — ReadHeaderTimeout at least —
 //     since the handler does not own the connection; the server command
 //     uses 5 s read-header, 15 s read, 60 s write, 120 s idle and 64 KiB of

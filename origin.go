@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -324,12 +325,21 @@ type HTTPOriginOptions struct {
 	// answer's Retry-After, up to a second), within Timeout and within a
 	// retry budget of about 10 % of recent fetches. Default 1; -1: none.
 	MaxRetries int
-	// BreakerFailures consecutive failures (connection errors, timeouts,
-	// 5xx) open the origin's circuit breaker: fetches then fail at once for
-	// BreakerOpen, after which one probe decides. Defaults: 5 and 10 s;
-	// BreakerFailures -1 disables the breaker.
+	// BreakerFailures consecutive failures open the origin's circuit
+	// breaker: fetches then fail at once (502) for BreakerOpen, after which
+	// one probe decides. Connection failures and timeouts (refused, reset,
+	// DNS failure, header or total timeout) count one each. HTTP error
+	// answers (5xx, 429, other unexpected statuses, a refused encoding, a
+	// redirect loop) count once per distinct path, so that requests for one
+	// failing original, however many, cannot open the breaker for every
+	// other: they count only when spread over BreakerFailures paths. Any
+	// success resets the count; 404 and 410 are successes; refused
+	// redirects and canceled fetches do not count. Default 5; -1 disables
+	// the breaker.
 	BreakerFailures int
-	BreakerOpen     time.Duration
+	// BreakerOpen is how long an open breaker fails fetches before a probe
+	// may try the origin again. Default 10 s.
+	BreakerOpen time.Duration
 }
 
 // HTTPOrigin fetches originals over HTTP(S) below a fixed base URL, with its
@@ -447,7 +457,7 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	o.budget.earn()
 	for attempt := 0; ; attempt++ {
 		src, retry, err := o.fetchOnce(ctx, req, p)
-		o.breaker.record(time.Now(), breakerOutcome(err))
+		o.breaker.record(time.Now(), breakerOutcome(err), p)
 		if err == nil || retry < 0 || attempt >= o.maxRetries || !o.budget.spend() {
 			return src, err
 		}
@@ -505,7 +515,7 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	src.Expires, src.NoStore = Freshness(resp.Header, now)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && req.IfNoneMatch == "" && req.IfModifiedSince.IsZero():
-		return nil, -1, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
+		return nil, -1, answerFailure{fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)}
 	case resp.StatusCode == http.StatusNotModified:
 		if src.ETag == "" {
 			src.ETag = req.IfNoneMatch
@@ -521,10 +531,10 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			retry = retryAfter(resp.Header.Get("Retry-After"), now)
 		}
-		return nil, retry, fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)
+		return nil, retry, answerFailure{fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)}
 	}
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return nil, -1, fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)
+		return nil, -1, answerFailure{fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)}
 	}
 	if resp.ContentLength > o.maxBytes {
 		return nil, -1, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
@@ -635,16 +645,20 @@ type breakerConfig struct {
 }
 
 // breaker is a circuit breaker: closed, open until a time, then half-open
-// (one probe at a time) until a success closes it.
+// (one probe at a time) until a success closes it. It counts consecutive
+// failures: each connection failure, and each distinct path among HTTP
+// error answers, so that one failing path cannot open it.
 type breaker struct {
 	mu        sync.Mutex
 	cfg       breakerConfig
-	failures  int
+	failures  int                 // since the last success
+	paths     map[uint64]struct{} // hashes of the paths among them; at most cfg.failures
+	seed      maphash.Seed
 	openUntil time.Time
 	probing   bool
 }
 
-func newBreaker(cfg breakerConfig) *breaker { return &breaker{cfg: cfg} }
+func newBreaker(cfg breakerConfig) *breaker { return &breaker{cfg: cfg, seed: maphash.MakeSeed()} }
 
 // allow reports whether a request may go out now.
 func (b *breaker) allow(now time.Time) bool {
@@ -664,36 +678,73 @@ func (b *breaker) allow(now time.Time) bool {
 type outcome int
 
 const (
-	outcomeNeutral outcome = iota // the origin is fine (e.g. 404)
-	outcomeSuccess
-	outcomeFailure
+	outcomeNeutral     outcome = iota // tells nothing about the origin (canceled, refused address)
+	outcomeSuccess                    // the origin answered properly (also 404, 410)
+	outcomeFailure                    // a connection failure or timeout: counts on its own
+	outcomePathFailure                // an HTTP error answer: counts once per distinct path
 )
 
+// answerFailure marks an origin failure that is an HTTP answer about one
+// path (a 5xx or 429, an unexpected status, a refused encoding, a redirect
+// loop), as opposed to a failure to reach the origin at all. Its message
+// and the errors it wraps are those of err.
+type answerFailure struct{ err error }
+
+func (e answerFailure) Error() string { return e.err.Error() }
+func (e answerFailure) Unwrap() error { return e.err }
+
 func breakerOutcome(err error) outcome {
+	var answer answerFailure
 	switch {
 	case err == nil:
 		return outcomeSuccess
 	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused):
 		return outcomeNeutral
+	case errors.As(err, &answer):
+		return outcomePathFailure
 	case errors.Is(err, ErrOriginFailed), errors.Is(err, context.DeadlineExceeded):
 		return outcomeFailure
 	}
 	return outcomeSuccess // 404, 410, too large: the origin answered properly
 }
 
-func (b *breaker) record(now time.Time, o outcome) {
+// record counts the outcome of a request for path.
+func (b *breaker) record(now time.Time, o outcome, path string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch o {
 	case outcomeNeutral:
 		b.probing = false // the probe told nothing; the next request probes again
 	case outcomeSuccess:
-		b.failures, b.probing = 0, false
-	case outcomeFailure:
-		b.failures++
+		b.failures, b.probing, b.paths = 0, false, nil
+	case outcomeFailure, outcomePathFailure:
 		b.probing = false
-		if b.cfg.failures >= 0 && b.failures >= b.cfg.failures {
-			b.openUntil = now.Add(b.cfg.open)
+		if b.cfg.failures < 0 {
+			return
+		}
+		if o == outcomeFailure || b.newPath(path) {
+			b.failures++
+		}
+		if b.failures >= b.cfg.failures {
+			b.openUntil = now.Add(b.cfg.open) // opens, or stays open after a failed probe
 		}
 	}
+}
+
+// newPath notes path among the failing paths and reports whether it was not
+// there yet. The set needs no more than cfg.failures entries: each one
+// counted a failure, so once it is full the breaker is open, and a failure
+// then only keeps it open.
+func (b *breaker) newPath(path string) bool {
+	h := maphash.String(b.seed, path)
+	if _, ok := b.paths[h]; ok {
+		return false
+	}
+	if b.paths == nil {
+		b.paths = map[uint64]struct{}{}
+	}
+	if len(b.paths) < b.cfg.failures {
+		b.paths[h] = struct{}{}
+	}
+	return true
 }
