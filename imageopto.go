@@ -213,9 +213,20 @@
 //     canonical parameters and an optional expiry; several keys allow
 //     rotation.
 //   - Fetch from fixed origins (NewDirOrigin, NewFSOrigin, NewHTTPOrigin).
-//     To proxy many sites use URLOrigin with AllowedHosts: every connection,
+//     HTTPOrigin follows a redirect only to the origin's own scheme and
+//     host (host and port), or to a host in HTTPOriginOptions.RedirectHosts,
+//     and checks every hop. Connections to any host but the configured
+//     origin's own are checked at dial time, after DNS resolution, and
+//     refused for loopback, private, link-local, CGNAT, multicast, reserved
+//     and mapped addresses unless HTTPOriginOptions.AllowedNetworks lists
+//     them; the origin's own host is not checked, so an origin on localhost
+//     or a private network works. A refused redirect is a 502, not retried
+//     and not counted by the circuit breaker. (A custom Transport keeps the
+//     redirect rule but not the dial-time check.)
+//   - To proxy many sites use URLOrigin with AllowedHosts: every connection,
 //     redirects included, is checked after DNS resolution and refused for
-//     loopback, private, link-local, CGNAT, multicast and mapped addresses.
+//     the same special addresses, unless URLOriginOptions.AllowedNetworks
+//     lists them, and redirects may only reach allowed hosts.
 //   - Keep the Limits, MaxConcurrent, MaxQueue and MemoryBudget, and the
 //     origin timeouts, retry budget and circuit breaker of
 //     HTTPOriginOptions. The breaker opens on consecutive connection

@@ -12,8 +12,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -310,15 +312,37 @@ type HTTPOriginOptions struct {
 	ConnectTimeout time.Duration // TCP connect and TLS handshake, each: 2 s
 	HeaderTimeout  time.Duration // from request written to response headers: 5 s
 	Timeout        time.Duration // whole fetch including the body: 10 s
-	MaxRedirects   int           // redirects followed (http and https only): 3; -1 follows none
+	MaxRedirects   int           // redirects followed (see RedirectHosts): 3; -1 follows none
 	MaxBytes       int64         // largest original: 50 MiB
+	// RedirectHosts are the hosts besides the origin's own that redirects
+	// may lead to: exact names ("images.example.com") or a leading wildcard
+	// ("*.example.com", subdomains only), compared case-insensitively, on
+	// any port, over http or https. By default a redirect is followed only
+	// to the origin's own scheme and host (host and port). Every hop is
+	// checked; none goes to another scheme than http and https, from an
+	// https hop down to http, or to a URL with user info. A refused redirect
+	// fails the fetch with ErrOriginFailed (502: the client did nothing
+	// wrong); it is neither retried nor counted by the circuit breaker.
+	RedirectHosts []string
+	// AllowedNetworks are address ranges that redirect targets may reach
+	// even though they are loopback, private, link-local, CGNAT or otherwise
+	// special. Connections to any host but the origin's own are checked at
+	// dial time, after DNS resolution, and such addresses are refused
+	// (ErrOriginFailed, 502) unless listed here; the origin's own host is
+	// never checked, so an origin on localhost or a private network works.
+	// Default: none.
+	AllowedNetworks []netip.Prefix
 	// Header is sent with every origin request (for example credentials for
 	// a private origin). Client request headers are never forwarded.
 	Header http.Header
 	// UserAgent is sent as User-Agent: "imageopto".
 	UserAgent string
-	// Transport replaces the built-in transport (for tests or custom dialers;
-	// the timeouts above other than Timeout then do not apply).
+	// Transport replaces the built-in transport (for tests or custom
+	// dialers). Timeout, MaxRedirects and the redirect rules of
+	// RedirectHosts still apply, since they live in the client; the other
+	// timeouts and the dial-time address checks (AllowedNetworks) live in
+	// the built-in transport's dialer and cannot, so a custom Transport that
+	// may follow a redirect to other hosts must guard its own dials.
 	Transport http.RoundTripper
 	// MaxRetries is how often a failed fetch is retried: connection
 	// errors and 429/502/503/504 answers, after a jittered pause (or the
@@ -344,9 +368,12 @@ type HTTPOriginOptions struct {
 
 // HTTPOrigin fetches originals over HTTP(S) below a fixed base URL, with its
 // own client: bounded connect, header and total times, no proxy from the
-// environment, a redirect cap, no transparent gzip (a compressed body is
-// refused, so a byte cap cannot be bypassed), a byte cap, and conditional
-// revalidation with If-None-Match / If-Modified-Since.
+// environment, redirects only to the origin's own host (or
+// HTTPOriginOptions.RedirectHosts) and never to special-purpose addresses
+// other than the origin's own, a redirect cap, no transparent gzip (a
+// compressed body is refused, so a byte cap cannot be bypassed), a byte cap,
+// conditional revalidation with If-None-Match / If-Modified-Since, a retry
+// budget and a circuit breaker that one failing path cannot open.
 type HTTPOrigin struct {
 	base       *url.URL
 	client     *http.Client
@@ -374,8 +401,25 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	if opts != nil {
 		o = *opts
 	}
-	o.ConnectTimeout = durOr(o.ConnectTimeout, 2*time.Second)
-	o.HeaderTimeout = durOr(o.HeaderTimeout, 5*time.Second)
+	for _, h := range o.RedirectHosts {
+		if err := checkHostPattern(h); err != nil {
+			return nil, fmt.Errorf("imageopto: NewHTTPOrigin: RedirectHosts: %w", err)
+		}
+	}
+	rt := o.Transport
+	if rt == nil {
+		connect := durOr(o.ConnectTimeout, 2*time.Second)
+		// The origin's own host is the operator's choice and is not
+		// checked; every other host (a redirect target) is.
+		d := newGuardedDialer(connect, nil, o.AllowedNetworks, dialAddress(u))
+		rt = newOriginTransport(d, connect, durOr(o.HeaderTimeout, 5*time.Second), 16)
+	}
+	return newHTTPOrigin(u, o, rt, sameOriginOr(slices.Clone(o.RedirectHosts))), nil
+}
+
+// newHTTPOrigin builds an HTTPOrigin for base u on transport rt, following
+// the redirects that allow accepts, with o's defaults filled in.
+func newHTTPOrigin(u *url.URL, o HTTPOriginOptions, rt http.RoundTripper, allow redirectRule) *HTTPOrigin {
 	o.Timeout = durOr(o.Timeout, 10*time.Second)
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = 3
@@ -386,40 +430,8 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = "imageopto"
 	}
-	rt := o.Transport
-	if rt == nil {
-		dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
-		rt = &http.Transport{
-			Proxy:                  nil, // never a proxy from the environment
-			DialContext:            dialer.DialContext,
-			TLSHandshakeTimeout:    o.ConnectTimeout,
-			ResponseHeaderTimeout:  o.HeaderTimeout,
-			DisableCompression:     true,
-			MaxIdleConnsPerHost:    16,
-			IdleConnTimeout:        90 * time.Second,
-			MaxResponseHeaderBytes: 64 << 10,
-			ForceAttemptHTTP2:      true,
-		}
-	}
-	maxRedirects := max(o.MaxRedirects, 0)
-	client := &http.Client{
-		Transport: rt,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects {
-				return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("%w: to scheme %q", errRedirect, req.URL.Scheme)
-			}
-			if req.URL.Host != via[0].URL.Host {
-				// Credentials configured for the origin stay with the origin.
-				for k := range o.Header {
-					req.Header.Del(k)
-				}
-			}
-			return nil
-		},
-	}
+	header := o.Header.Clone()
+	client := &http.Client{Transport: rt, CheckRedirect: checkRedirect(o.MaxRedirects, header, allow)}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	if o.MaxRetries == 0 {
@@ -430,8 +442,8 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 		cfg.failures = 5
 	}
 	return &HTTPOrigin{base: u, client: client, timeout: o.Timeout, maxBytes: o.MaxBytes,
-		header: o.Header.Clone(), ua: o.UserAgent, maxRetries: max(o.MaxRetries, 0),
-		budget: &retryBudget{tokens: 1}, breaker: newBreaker(cfg), breakerCfg: cfg}, nil
+		header: header, ua: o.UserAgent, maxRetries: max(o.MaxRetries, 0),
+		budget: &retryBudget{tokens: 1}, breaker: newBreaker(cfg), breakerCfg: cfg}
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -500,8 +512,11 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	resp, err := o.client.Do(hr)
 	if err != nil {
 		err = originNetError(ctx, err)
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
-			!errors.Is(err, errAddressRefused) && !errors.Is(err, errRedirect) && !errors.Is(err, ErrForbidden) {
+		switch {
+		case errors.Is(err, errTooManyRedirects):
+			return nil, -1, answerFailure{err} // a redirect loop is an answer for this path
+		case !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, errAddressRefused) && !errors.Is(err, errRedirectRefused) && !errors.Is(err, ErrForbidden):
 			retry = 0 // connection refused or reset before any answer
 		}
 		return nil, retry, err
@@ -598,9 +613,6 @@ func Freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
 	return expires, noStore
 }
 
-// errRedirect is a redirect the origin client refuses to follow.
-var errRedirect = errors.New("redirect refused")
-
 // retryAfter reads a Retry-After header (seconds or a date), capped at one
 // second; 0 when absent or unreadable.
 func retryAfter(h string, now time.Time) time.Duration {
@@ -678,7 +690,7 @@ func (b *breaker) allow(now time.Time) bool {
 type outcome int
 
 const (
-	outcomeNeutral     outcome = iota // tells nothing about the origin (canceled, refused address)
+	outcomeNeutral     outcome = iota // tells nothing about the origin (canceled, refused redirect or address)
 	outcomeSuccess                    // the origin answered properly (also 404, 410)
 	outcomeFailure                    // a connection failure or timeout: counts on its own
 	outcomePathFailure                // an HTTP error answer: counts once per distinct path
@@ -698,7 +710,8 @@ func breakerOutcome(err error) outcome {
 	switch {
 	case err == nil:
 		return outcomeSuccess
-	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused):
+	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused),
+		errors.Is(err, errRedirectRefused), errors.Is(err, ErrForbidden):
 		return outcomeNeutral
 	case errors.As(err, &answer):
 		return outcomePathFailure
