@@ -167,8 +167,8 @@ func TestOriginBreaker(t *testing.T) {
 	o, err := NewHTTPOrigin(srv.URL, &HTTPOriginOptions{BreakerFailures: 3, BreakerOpen: 100 * time.Millisecond})
 	require.NoError(t, err)
 	h := newTestHandler(t, o, nil)
-	for i := range 3 {
-		assert.Equal(t, 502, get(h, "/a.png?width="+strconv.Itoa(i+1)).Code)
+	for i := range 3 { // HTTP errors count once per path: three paths
+		assert.Equal(t, 502, get(h, "/f"+strconv.Itoa(i)+".png?width=10").Code)
 	}
 	before := hits.Load()
 	w := get(h, "/a.png?width=9")
@@ -229,13 +229,13 @@ func TestBreakerNeutralProbe(t *testing.T) {
 	t.Parallel()
 	b := newBreaker(breakerConfig{failures: 1, open: time.Millisecond})
 	now := time.Now()
-	b.record(now, outcomeFailure)
+	b.record(now, outcomeFailure, "a.png")
 	later := now.Add(time.Second)
 	require.True(t, b.allow(later), "half-open: one probe")
 	assert.False(t, b.allow(later), "only one probe at a time")
-	b.record(later, outcomeNeutral)
+	b.record(later, outcomeNeutral, "a.png")
 	assert.True(t, b.allow(later), "the next request probes again")
-	b.record(later, outcomeSuccess)
+	b.record(later, outcomeSuccess, "a.png")
 	assert.True(t, b.allow(later))
 }
 

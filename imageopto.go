@@ -139,6 +139,8 @@
 // embed.FS) and NewHTTPOrigin (a fixed base URL, with its own client:
 // connect, header and total timeouts, no proxy from the environment, at most
 // three redirects, no transparent gzip, a byte cap, conditional requests).
+// The local origins refuse a file over the byte cap from its size, before
+// reading it.
 // Client headers such as cookies and credentials are never forwarded; query
 // parameters that are not Fastly IO parameters reach the origin only with
 // Options.PassQuery (D5).
@@ -211,12 +213,26 @@
 //     canonical parameters and an optional expiry; several keys allow
 //     rotation.
 //   - Fetch from fixed origins (NewDirOrigin, NewFSOrigin, NewHTTPOrigin).
-//     To proxy many sites use URLOrigin with AllowedHosts: every connection,
+//     HTTPOrigin follows a redirect only to the origin's own scheme and
+//     host (host and port), or to a host in HTTPOriginOptions.RedirectHosts,
+//     and checks every hop. Connections to any host but the configured
+//     origin's own are checked at dial time, after DNS resolution, and
+//     refused for loopback, private, link-local, CGNAT, multicast, reserved
+//     and mapped addresses unless HTTPOriginOptions.AllowedNetworks lists
+//     them; the origin's own host is not checked, so an origin on localhost
+//     or a private network works. A refused redirect is a 502, not retried
+//     and not counted by the circuit breaker. (A custom Transport keeps the
+//     redirect rule but not the dial-time check.)
+//   - To proxy many sites use URLOrigin with AllowedHosts: every connection,
 //     redirects included, is checked after DNS resolution and refused for
-//     loopback, private, link-local, CGNAT, multicast and mapped addresses.
+//     the same special addresses, unless URLOriginOptions.AllowedNetworks
+//     lists them, and redirects may only reach allowed hosts.
 //   - Keep the Limits, MaxConcurrent, MaxQueue and MemoryBudget, and the
 //     origin timeouts, retry budget and circuit breaker of
-//     HTTPOriginOptions.
+//     HTTPOriginOptions. The breaker opens on consecutive connection
+//     failures and timeouts; HTTP error answers (5xx, 429) count only when
+//     spread over several distinct paths (BreakerFailures of them), so that
+//     requests for one failing original cannot cut every other original off.
 //   - Give the host http.Server timeouts — ReadHeaderTimeout at least —
 //     since the handler does not own the connection; the server command
 //     uses 5 s read-header, 15 s read, 60 s write, 120 s idle and 64 KiB of

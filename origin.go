@@ -6,13 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,7 +178,9 @@ func NewDirOrigin(dir string, maxBytes int64) (*DirOrigin, error) {
 func (o *DirOrigin) Close() error { return o.root.Close() }
 
 // Fetch reads the file at req.Path. Its validators are its modification
-// time and an ETag made from its size and modification time.
+// time and an ETag made from its size and modification time. A file whose
+// size is over the cap is refused with ErrSourceTooLarge before any byte is
+// read.
 func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
@@ -213,6 +218,11 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
 	}
+	if st.Size() > o.maxBytes {
+		// Refused before reading a byte; readCapped below still guards
+		// against a file that grows.
+		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, st.Size(), o.maxBytes)
+	}
 	mod := st.ModTime().UTC()
 	src := &Source{
 		ETag:         fmt.Sprintf(`"%x-%x"`, st.Size(), mod.UnixNano()),
@@ -247,7 +257,8 @@ func NewFSOrigin(fsys fs.FS, maxBytes int64) *FSOrigin {
 	return &FSOrigin{fsys: fsys, maxBytes: maxBytes}
 }
 
-// Fetch reads the file at req.Path.
+// Fetch reads the file at req.Path. A file whose size, as Stat reports it,
+// is over the cap is refused with ErrSourceTooLarge before any byte is read.
 func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error) {
 	p, err := CleanPath(req.Path)
 	if err != nil {
@@ -270,6 +281,11 @@ func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error)
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s is not a file", ErrNotFound, p)
+	}
+	if st.Size() > o.maxBytes {
+		// A file system that knows the size is believed before reading;
+		// one that reports 0 or too little is still capped by readCapped.
+		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, st.Size(), o.maxBytes)
 	}
 	data, err := readCapped(f, o.maxBytes)
 	if err != nil {
@@ -296,34 +312,68 @@ type HTTPOriginOptions struct {
 	ConnectTimeout time.Duration // TCP connect and TLS handshake, each: 2 s
 	HeaderTimeout  time.Duration // from request written to response headers: 5 s
 	Timeout        time.Duration // whole fetch including the body: 10 s
-	MaxRedirects   int           // redirects followed (http and https only): 3; -1 follows none
+	MaxRedirects   int           // redirects followed (see RedirectHosts): 3; -1 follows none
 	MaxBytes       int64         // largest original: 50 MiB
+	// RedirectHosts are the hosts besides the origin's own that redirects
+	// may lead to: exact names ("images.example.com") or a leading wildcard
+	// ("*.example.com", subdomains only), compared case-insensitively, on
+	// any port, over http or https. By default a redirect is followed only
+	// to the origin's own scheme and host (host and port). Every hop is
+	// checked; none goes to another scheme than http and https, from an
+	// https hop down to http, or to a URL with user info. A refused redirect
+	// fails the fetch with ErrOriginFailed (502: the client did nothing
+	// wrong); it is neither retried nor counted by the circuit breaker.
+	RedirectHosts []string
+	// AllowedNetworks are address ranges that redirect targets may reach
+	// even though they are loopback, private, link-local, CGNAT or otherwise
+	// special. Connections to any host but the origin's own are checked at
+	// dial time, after DNS resolution, and such addresses are refused
+	// (ErrOriginFailed, 502) unless listed here; the origin's own host is
+	// never checked, so an origin on localhost or a private network works.
+	// Default: none.
+	AllowedNetworks []netip.Prefix
 	// Header is sent with every origin request (for example credentials for
 	// a private origin). Client request headers are never forwarded.
 	Header http.Header
 	// UserAgent is sent as User-Agent: "imageopto".
 	UserAgent string
-	// Transport replaces the built-in transport (for tests or custom dialers;
-	// the timeouts above other than Timeout then do not apply).
+	// Transport replaces the built-in transport (for tests or custom
+	// dialers). Timeout, MaxRedirects and the redirect rules of
+	// RedirectHosts still apply, since they live in the client; the other
+	// timeouts and the dial-time address checks (AllowedNetworks) live in
+	// the built-in transport's dialer and cannot, so a custom Transport that
+	// may follow a redirect to other hosts must guard its own dials.
 	Transport http.RoundTripper
 	// MaxRetries is how often a failed fetch is retried: connection
 	// errors and 429/502/503/504 answers, after a jittered pause (or the
 	// answer's Retry-After, up to a second), within Timeout and within a
 	// retry budget of about 10 % of recent fetches. Default 1; -1: none.
 	MaxRetries int
-	// BreakerFailures consecutive failures (connection errors, timeouts,
-	// 5xx) open the origin's circuit breaker: fetches then fail at once for
-	// BreakerOpen, after which one probe decides. Defaults: 5 and 10 s;
-	// BreakerFailures -1 disables the breaker.
+	// BreakerFailures consecutive failures open the origin's circuit
+	// breaker: fetches then fail at once (502) for BreakerOpen, after which
+	// one probe decides. Connection failures and timeouts (refused, reset,
+	// DNS failure, header or total timeout) count one each. HTTP error
+	// answers (5xx, 429, other unexpected statuses, a refused encoding, a
+	// redirect loop) count once per distinct path, so that requests for one
+	// failing original, however many, cannot open the breaker for every
+	// other: they count only when spread over BreakerFailures paths. Any
+	// success resets the count; 404 and 410 are successes; refused
+	// redirects and canceled fetches do not count. Default 5; -1 disables
+	// the breaker.
 	BreakerFailures int
-	BreakerOpen     time.Duration
+	// BreakerOpen is how long an open breaker fails fetches before a probe
+	// may try the origin again. Default 10 s.
+	BreakerOpen time.Duration
 }
 
 // HTTPOrigin fetches originals over HTTP(S) below a fixed base URL, with its
 // own client: bounded connect, header and total times, no proxy from the
-// environment, a redirect cap, no transparent gzip (a compressed body is
-// refused, so a byte cap cannot be bypassed), a byte cap, and conditional
-// revalidation with If-None-Match / If-Modified-Since.
+// environment, redirects only to the origin's own host (or
+// HTTPOriginOptions.RedirectHosts) and never to special-purpose addresses
+// other than the origin's own, a redirect cap, no transparent gzip (a
+// compressed body is refused, so a byte cap cannot be bypassed), a byte cap,
+// conditional revalidation with If-None-Match / If-Modified-Since, a retry
+// budget and a circuit breaker that one failing path cannot open.
 type HTTPOrigin struct {
 	base       *url.URL
 	client     *http.Client
@@ -351,8 +401,25 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	if opts != nil {
 		o = *opts
 	}
-	o.ConnectTimeout = durOr(o.ConnectTimeout, 2*time.Second)
-	o.HeaderTimeout = durOr(o.HeaderTimeout, 5*time.Second)
+	for _, h := range o.RedirectHosts {
+		if err := checkHostPattern(h); err != nil {
+			return nil, fmt.Errorf("imageopto: NewHTTPOrigin: RedirectHosts: %w", err)
+		}
+	}
+	rt := o.Transport
+	if rt == nil {
+		connect := durOr(o.ConnectTimeout, 2*time.Second)
+		// The origin's own host is the operator's choice and is not
+		// checked; every other host (a redirect target) is.
+		d := newGuardedDialer(connect, nil, o.AllowedNetworks, dialAddress(u))
+		rt = newOriginTransport(d, connect, durOr(o.HeaderTimeout, 5*time.Second), 16)
+	}
+	return newHTTPOrigin(u, o, rt, sameOriginOr(slices.Clone(o.RedirectHosts))), nil
+}
+
+// newHTTPOrigin builds an HTTPOrigin for base u on transport rt, following
+// the redirects that allow accepts, with o's defaults filled in.
+func newHTTPOrigin(u *url.URL, o HTTPOriginOptions, rt http.RoundTripper, allow redirectRule) *HTTPOrigin {
 	o.Timeout = durOr(o.Timeout, 10*time.Second)
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = 3
@@ -363,40 +430,8 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = "imageopto"
 	}
-	rt := o.Transport
-	if rt == nil {
-		dialer := &net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}
-		rt = &http.Transport{
-			Proxy:                  nil, // never a proxy from the environment
-			DialContext:            dialer.DialContext,
-			TLSHandshakeTimeout:    o.ConnectTimeout,
-			ResponseHeaderTimeout:  o.HeaderTimeout,
-			DisableCompression:     true,
-			MaxIdleConnsPerHost:    16,
-			IdleConnTimeout:        90 * time.Second,
-			MaxResponseHeaderBytes: 64 << 10,
-			ForceAttemptHTTP2:      true,
-		}
-	}
-	maxRedirects := max(o.MaxRedirects, 0)
-	client := &http.Client{
-		Transport: rt,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) > maxRedirects {
-				return fmt.Errorf("%w: more than %d redirects", errRedirect, maxRedirects)
-			}
-			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("%w: to scheme %q", errRedirect, req.URL.Scheme)
-			}
-			if req.URL.Host != via[0].URL.Host {
-				// Credentials configured for the origin stay with the origin.
-				for k := range o.Header {
-					req.Header.Del(k)
-				}
-			}
-			return nil
-		},
-	}
+	header := o.Header.Clone()
+	client := &http.Client{Transport: rt, CheckRedirect: checkRedirect(o.MaxRedirects, header, allow)}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
 	if o.MaxRetries == 0 {
@@ -407,8 +442,8 @@ func NewHTTPOrigin(base string, opts *HTTPOriginOptions) (*HTTPOrigin, error) {
 		cfg.failures = 5
 	}
 	return &HTTPOrigin{base: u, client: client, timeout: o.Timeout, maxBytes: o.MaxBytes,
-		header: o.Header.Clone(), ua: o.UserAgent, maxRetries: max(o.MaxRetries, 0),
-		budget: &retryBudget{tokens: 1}, breaker: newBreaker(cfg), breakerCfg: cfg}, nil
+		header: header, ua: o.UserAgent, maxRetries: max(o.MaxRetries, 0),
+		budget: &retryBudget{tokens: 1}, breaker: newBreaker(cfg), breakerCfg: cfg}
 }
 
 func durOr(d, def time.Duration) time.Duration {
@@ -434,7 +469,7 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	o.budget.earn()
 	for attempt := 0; ; attempt++ {
 		src, retry, err := o.fetchOnce(ctx, req, p)
-		o.breaker.record(time.Now(), breakerOutcome(err))
+		o.breaker.record(time.Now(), breakerOutcome(err), p)
 		if err == nil || retry < 0 || attempt >= o.maxRetries || !o.budget.spend() {
 			return src, err
 		}
@@ -477,8 +512,11 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	resp, err := o.client.Do(hr)
 	if err != nil {
 		err = originNetError(ctx, err)
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
-			!errors.Is(err, errAddressRefused) && !errors.Is(err, errRedirect) && !errors.Is(err, ErrForbidden) {
+		switch {
+		case errors.Is(err, errTooManyRedirects):
+			return nil, -1, answerFailure{err} // a redirect loop is an answer for this path
+		case !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
+			!errors.Is(err, errAddressRefused) && !errors.Is(err, errRedirectRefused) && !errors.Is(err, ErrForbidden):
 			retry = 0 // connection refused or reset before any answer
 		}
 		return nil, retry, err
@@ -492,7 +530,7 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	src.Expires, src.NoStore = Freshness(resp.Header, now)
 	switch {
 	case resp.StatusCode == http.StatusNotModified && req.IfNoneMatch == "" && req.IfModifiedSince.IsZero():
-		return nil, -1, fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)
+		return nil, -1, answerFailure{fmt.Errorf("%w: unconditional request answered 304", ErrOriginFailed)}
 	case resp.StatusCode == http.StatusNotModified:
 		if src.ETag == "" {
 			src.ETag = req.IfNoneMatch
@@ -508,10 +546,10 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			retry = retryAfter(resp.Header.Get("Retry-After"), now)
 		}
-		return nil, retry, fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)
+		return nil, retry, answerFailure{fmt.Errorf("%w: origin answered %d", ErrOriginFailed, resp.StatusCode)}
 	}
 	if ce := resp.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
-		return nil, -1, fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)
+		return nil, -1, answerFailure{fmt.Errorf("%w: Unsupported Content-Encoding %q", ErrOriginFailed, ce)}
 	}
 	if resp.ContentLength > o.maxBytes {
 		return nil, -1, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
@@ -575,9 +613,6 @@ func Freshness(h http.Header, now time.Time) (expires time.Time, noStore bool) {
 	return expires, noStore
 }
 
-// errRedirect is a redirect the origin client refuses to follow.
-var errRedirect = errors.New("redirect refused")
-
 // retryAfter reads a Retry-After header (seconds or a date), capped at one
 // second; 0 when absent or unreadable.
 func retryAfter(h string, now time.Time) time.Duration {
@@ -622,16 +657,20 @@ type breakerConfig struct {
 }
 
 // breaker is a circuit breaker: closed, open until a time, then half-open
-// (one probe at a time) until a success closes it.
+// (one probe at a time) until a success closes it. It counts consecutive
+// failures: each connection failure, and each distinct path among HTTP
+// error answers, so that one failing path cannot open it.
 type breaker struct {
 	mu        sync.Mutex
 	cfg       breakerConfig
-	failures  int
+	failures  int                 // since the last success
+	paths     map[uint64]struct{} // hashes of the paths among them; at most cfg.failures
+	seed      maphash.Seed
 	openUntil time.Time
 	probing   bool
 }
 
-func newBreaker(cfg breakerConfig) *breaker { return &breaker{cfg: cfg} }
+func newBreaker(cfg breakerConfig) *breaker { return &breaker{cfg: cfg, seed: maphash.MakeSeed()} }
 
 // allow reports whether a request may go out now.
 func (b *breaker) allow(now time.Time) bool {
@@ -651,36 +690,74 @@ func (b *breaker) allow(now time.Time) bool {
 type outcome int
 
 const (
-	outcomeNeutral outcome = iota // the origin is fine (e.g. 404)
-	outcomeSuccess
-	outcomeFailure
+	outcomeNeutral     outcome = iota // tells nothing about the origin (canceled, refused redirect or address)
+	outcomeSuccess                    // the origin answered properly (also 404, 410)
+	outcomeFailure                    // a connection failure or timeout: counts on its own
+	outcomePathFailure                // an HTTP error answer: counts once per distinct path
 )
 
+// answerFailure marks an origin failure that is an HTTP answer about one
+// path (a 5xx or 429, an unexpected status, a refused encoding, a redirect
+// loop), as opposed to a failure to reach the origin at all. Its message
+// and the errors it wraps are those of err.
+type answerFailure struct{ err error }
+
+func (e answerFailure) Error() string { return e.err.Error() }
+func (e answerFailure) Unwrap() error { return e.err }
+
 func breakerOutcome(err error) outcome {
+	var answer answerFailure
 	switch {
 	case err == nil:
 		return outcomeSuccess
-	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused):
+	case errors.Is(err, context.Canceled), errors.Is(err, errAddressRefused),
+		errors.Is(err, errRedirectRefused), errors.Is(err, ErrForbidden):
 		return outcomeNeutral
+	case errors.As(err, &answer):
+		return outcomePathFailure
 	case errors.Is(err, ErrOriginFailed), errors.Is(err, context.DeadlineExceeded):
 		return outcomeFailure
 	}
 	return outcomeSuccess // 404, 410, too large: the origin answered properly
 }
 
-func (b *breaker) record(now time.Time, o outcome) {
+// record counts the outcome of a request for path.
+func (b *breaker) record(now time.Time, o outcome, path string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch o {
 	case outcomeNeutral:
 		b.probing = false // the probe told nothing; the next request probes again
 	case outcomeSuccess:
-		b.failures, b.probing = 0, false
-	case outcomeFailure:
-		b.failures++
+		b.failures, b.probing, b.paths = 0, false, nil
+	case outcomeFailure, outcomePathFailure:
 		b.probing = false
-		if b.cfg.failures >= 0 && b.failures >= b.cfg.failures {
-			b.openUntil = now.Add(b.cfg.open)
+		if b.cfg.failures < 0 {
+			return
+		}
+		if o == outcomeFailure || b.newPath(path) {
+			b.failures++
+		}
+		if b.failures >= b.cfg.failures {
+			b.openUntil = now.Add(b.cfg.open) // opens, or stays open after a failed probe
 		}
 	}
+}
+
+// newPath notes path among the failing paths and reports whether it was not
+// there yet. The set needs no more than cfg.failures entries: each one
+// counted a failure, so once it is full the breaker is open, and a failure
+// then only keeps it open.
+func (b *breaker) newPath(path string) bool {
+	h := maphash.String(b.seed, path)
+	if _, ok := b.paths[h]; ok {
+		return false
+	}
+	if b.paths == nil {
+		b.paths = map[uint64]struct{}{}
+	}
+	if len(b.paths) < b.cfg.failures {
+		b.paths[h] = struct{}{}
+	}
+	return true
 }

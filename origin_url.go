@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -38,8 +37,12 @@ type URLOriginOptions struct {
 	// traffic. A failed lookup is an origin failure (502, or the stale copy).
 	Resolver *net.Resolver
 	// HTTP holds the client settings shared with HTTPOrigin (timeouts,
-	// redirects, byte cap, headers). Its Transport must be nil: the
-	// address checks live in the transport's dialer.
+	// redirect cap, byte cap, headers, retries and the circuit breaker,
+	// which is per host and follows the rule of BreakerFailures). Its
+	// Transport must be nil: the address checks live in the transport's
+	// dialer. Its RedirectHosts and AllowedNetworks must be empty: redirects
+	// may reach the hosts of AllowedHosts, and addresses of AllowedNetworks,
+	// above.
 	HTTP HTTPOriginOptions
 }
 
@@ -52,7 +55,9 @@ type URLOriginOptions struct {
 // that loopback, private (RFC 1918, fc00::/7), link-local (including cloud
 // metadata addresses), CGNAT (100.64.0.0/10), multicast, unspecified,
 // reserved and IPv4-mapped or -translated forms of those are refused unless
-// explicitly allowed. Proxies from the environment are never used.
+// explicitly allowed. Proxies from the environment are never used. Refused
+// hosts, addresses and redirects are ErrForbidden (403); they are not
+// retried and do not count against the host's circuit breaker.
 type URLOrigin struct {
 	opts  URLOriginOptions
 	inner *HTTPOrigin
@@ -78,9 +83,6 @@ func (o *URLOrigin) breakerFor(host string) *breaker {
 	return b
 }
 
-// errAddressRefused is returned by the guarded dialer.
-var errAddressRefused = errors.New("address not allowed")
-
 // NewURLOrigin returns a URLOrigin.
 func NewURLOrigin(opts URLOriginOptions) (*URLOrigin, error) {
 	if len(opts.AllowedHosts) == 0 && !opts.AllowAnyHost {
@@ -89,49 +91,25 @@ func NewURLOrigin(opts URLOriginOptions) (*URLOrigin, error) {
 	if opts.HTTP.Transport != nil {
 		return nil, errors.New("imageopto: NewURLOrigin: HTTP.Transport must be nil")
 	}
+	if len(opts.HTTP.RedirectHosts) > 0 || len(opts.HTTP.AllowedNetworks) > 0 {
+		return nil, errors.New("imageopto: NewURLOrigin: set AllowedHosts and AllowedNetworks, not HTTP.RedirectHosts or HTTP.AllowedNetworks")
+	}
 	for _, h := range opts.AllowedHosts {
-		if h == "" || strings.ContainsAny(h, "/@:") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
-			return nil, fmt.Errorf("imageopto: NewURLOrigin: bad allowed host %q", h)
+		if err := checkHostPattern(h); err != nil {
+			return nil, fmt.Errorf("imageopto: NewURLOrigin: allowed hosts: %w", err)
 		}
 	}
+	opts.AllowedHosts = slices.Clone(opts.AllowedHosts)
 	o := &URLOrigin{opts: opts}
-	h := opts.HTTP
-	connect := durOr(h.ConnectTimeout, 2*time.Second)
-	dialer := &net.Dialer{
-		Timeout:   connect,
-		KeepAlive: 30 * time.Second,
-		Resolver:  opts.Resolver, // nil: net.DefaultResolver
-		Control: func(_, address string, _ syscall.RawConn) error {
-			return o.checkAddress(address)
-		},
-	}
-	h.Transport = &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
-		TLSHandshakeTimeout:    connect,
-		ResponseHeaderTimeout:  durOr(h.HeaderTimeout, 5*time.Second),
-		DisableCompression:     true,
-		MaxIdleConnsPerHost:    4,
-		IdleConnTimeout:        90 * time.Second,
-		MaxResponseHeaderBytes: 64 << 10,
-		ForceAttemptHTTP2:      true,
-	}
+	connect := durOr(opts.HTTP.ConnectTimeout, 2*time.Second)
+	// No host is exempt from the address checks: the client names them.
+	d := newGuardedDialer(connect, opts.Resolver, opts.AllowedNetworks, "")
+	rt := newOriginTransport(d, connect, durOr(opts.HTTP.HeaderTimeout, 5*time.Second), 4)
 	// The base URL is a placeholder: Fetch builds each request's URL.
-	inner, err := NewHTTPOrigin("https://placeholder.invalid", &h)
-	if err != nil {
-		return nil, err
-	}
-	redirect := inner.client.CheckRedirect
-	inner.client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := redirect(req, via); err != nil {
-			return err
-		}
-		if err := o.checkURL(req.URL); err != nil {
-			return err
-		}
-		return nil
-	}
-	o.inner = inner
+	placeholder := &url.URL{Scheme: "https", Host: "placeholder.invalid"}
+	o.inner = newHTTPOrigin(placeholder, opts.HTTP, rt, func(target, _ *url.URL) error {
+		return o.checkURL(target)
+	})
 	return o, nil
 }
 
@@ -152,72 +130,10 @@ func (o *URLOrigin) checkURL(u *url.URL) error {
 	if o.opts.AllowAnyHost {
 		return nil
 	}
-	for _, a := range o.opts.AllowedHosts {
-		a = strings.ToLower(a)
-		if host == a || strings.HasPrefix(a, "*.") && strings.HasSuffix(host, a[1:]) {
-			return nil
-		}
+	if hostMatches(host, o.opts.AllowedHosts) {
+		return nil
 	}
 	return fmt.Errorf("%w: host %q is not allowed", ErrForbidden, host)
-}
-
-// checkAddress refuses special-purpose addresses at dial time.
-func (o *URLOrigin) checkAddress(address string) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %q", errAddressRefused, address)
-	}
-	ip := ap.Addr().Unmap()
-	for _, n := range o.opts.AllowedNetworks {
-		if n.Contains(ip) {
-			return nil
-		}
-	}
-	if reason := specialAddress(ip); reason != "" {
-		return fmt.Errorf("%w: %s is %s", errAddressRefused, ip, reason)
-	}
-	return nil
-}
-
-// Special-purpose ranges beyond what netip.Addr's predicates cover.
-var (
-	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
-	ietf      = netip.MustParsePrefix("192.0.0.0/24")
-	benchmark = netip.MustParsePrefix("198.18.0.0/15")
-	reserved  = netip.MustParsePrefix("240.0.0.0/4")
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	nat64l    = netip.MustParsePrefix("64:ff9b:1::/48")
-	sixToFour = netip.MustParsePrefix("2002::/16")
-	teredo    = netip.MustParsePrefix("2001::/32")
-	docV6     = netip.MustParsePrefix("2001:db8::/32")
-)
-
-// specialAddress names why ip may not be dialled, or returns "".
-func specialAddress(ip netip.Addr) string {
-	switch {
-	case !ip.IsValid():
-		return "invalid"
-	case ip.IsUnspecified():
-		return "unspecified"
-	case ip.IsLoopback():
-		return "loopback"
-	case ip.IsPrivate():
-		return "private"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
-		return "link-local"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
-		return "multicast"
-	case cgnat.Contains(ip):
-		return "carrier-grade NAT"
-	case thisNet.Contains(ip), ietf.Contains(ip), benchmark.Contains(ip), reserved.Contains(ip), docV6.Contains(ip):
-		return "reserved"
-	case ip.Is4() && ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return "broadcast"
-	case nat64.Contains(ip), nat64l.Contains(ip), sixToFour.Contains(ip), teredo.Contains(ip):
-		return "a translated IPv4 form"
-	}
-	return ""
 }
 
 // Fetch gets the original named by req.Path, "HOST/PATH" (HOST may carry
@@ -253,7 +169,9 @@ func (o *URLOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 	base.breaker = o.breakerFor(strings.ToLower(u.Host))
 	src, err := base.Fetch(ctx, FetchRequest{Path: rest, RawQuery: req.RawQuery,
 		IfNoneMatch: req.IfNoneMatch, IfModifiedSince: req.IfModifiedSince})
-	if err != nil && errors.Is(err, errAddressRefused) {
+	if err != nil && (errors.Is(err, errAddressRefused) || errors.Is(err, errRedirectRefused)) {
+		// The client named the host: a refusal is theirs (403), like the
+		// refusals of checkURL.
 		return nil, fmt.Errorf("%w: %v", ErrForbidden, err)
 	}
 	return src, err
