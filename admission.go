@@ -55,7 +55,7 @@ func (a *admission) isHeavy(need int64) bool { return need > a.ceiling/4 }
 // really ended (not when its caller stops waiting for it).
 func (a *admission) job(ctx context.Context, need int64) (release func(), err error) {
 	if need > a.ceiling {
-		return nil, fmt.Errorf("%w: the transformation needs an estimated %d MiB, over the per-job limit of %d MiB", ErrJobTooLarge, mib(need), mib(a.ceiling))
+		return nil, fmt.Errorf("%w: the transformation needs an estimated %s of memory, over the per-job limit of %s", ErrJobTooLarge, bytesString(need), bytesString(a.ceiling))
 	}
 	heavy := a.isHeavy(need)
 	// Fast path: everything free now, no queueing.
@@ -76,7 +76,7 @@ func (a *admission) job(ctx context.Context, need int64) (release func(), err er
 		if heavy {
 			<-a.heavy
 		}
-		return nil, a.timedOut(ctx, fmt.Sprintf("%d MiB of memory not free", mib(need)))
+		return nil, a.timedOut(ctx, bytesString(need)+" of memory not free")
 	}
 	if err := a.take(ctx, wctx, a.slots, "no transformation slot"); err != nil {
 		a.memory.Release(need)
@@ -142,7 +142,7 @@ func (a *admission) fetch(ctx context.Context, limit int64) (release func(), err
 	}
 	if err := a.memory.Acquire(wctx, limit); err != nil {
 		<-a.fetches
-		return nil, a.timedOut(ctx, fmt.Sprintf("%d MiB of memory for the original not free", mib(limit)))
+		return nil, a.timedOut(ctx, bytesString(limit)+" of memory for the original not free")
 	}
 	return func() { a.releaseFetch(limit) }, nil
 }
@@ -182,5 +182,13 @@ func (a *admission) timedOut(ctx context.Context, what string) error {
 	return fmt.Errorf("%w: %s within %v", ErrOverloaded, what, a.timeout)
 }
 
-// mib rounds n bytes up to MiB.
-func mib(n int64) int64 { return (n + 1<<20 - 1) >> 20 }
+// bytesString writes a byte count for people: "1.3 MiB", "512 MiB".
+func bytesString(n int64) string {
+	switch {
+	case n >= 100<<20:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+}

@@ -126,7 +126,7 @@ func TestBadInputs(t *testing.T) {
 		query  string
 		status int
 	}{
-		{1, "empty", nil, "", 502}, // an origin answering nothing is an origin failure
+		{1, "empty", nil, "", 422}, // an empty original is a bad source, not an origin failure
 		{1, "one byte", []byte{0xFF}, "", 415},
 		{1, "HTML error page", []byte("<!doctype html><title>404</title>"), "", 415},
 		{2, "baseline cut at 10%", good[:len(good)/10], "", 422},
@@ -194,7 +194,6 @@ func TestBadInputs(t *testing.T) {
 				grew := int64(after.TotalAlloc) - int64(before.TotalAlloc)
 				t.Logf("class %d answered %d in %v, allocating %d bytes", c.class, w.Code, elapsed, grew)
 				assert.Less(t, grew, int64(1<<20), "the header gate allocates no pixel buffer")
-				assert.Less(t, elapsed, raceSlowdown*100*time.Millisecond)
 			}
 		})
 	}
@@ -302,7 +301,7 @@ func TestBadInputLarge16BitPNG(t *testing.T) {
 		t.Logf("estimate %d MiB (%.1f B/px of source), of which the decoder's buffer %d MiB (%.1f B/px)",
 			est>>20, float64(est)/float64(pixels), decoderPart>>20, float64(decoderPart)/float64(pixels))
 		assert.Equal(t, 8*pixels/(scale*scale), decoderPart, "8 B/px × pixels at the planned decode")
-		assert.LessOrEqual(t, est, int64(1<<30), "fits the default memory budget: admitted, not refused")
+		assert.LessOrEqual(t, est, int64(1<<30), "fits a 1 GiB per-job ceiling (a 2 GiB budget): admitted, not refused")
 	})
 
 	t.Run("accepted", func(t *testing.T) {
@@ -314,7 +313,9 @@ func TestBadInputLarge16BitPNG(t *testing.T) {
 			// it on 2 shared cores — past the 30 s FlightTimeout (504).
 			t.Skip("the full-size decode is skipped under -race: about 20× slower, past the flight timeout")
 		}
-		h := newTestHandler(t, newFakeOrigin(map[string][]byte{"big16.png": data}), nil)
+		// The default budget (1 GiB) takes jobs up to 512 MiB: this one is
+		// refused by default (see TestJobCeiling) and needs a larger one.
+		h := newTestHandler(t, newFakeOrigin(map[string][]byte{"big16.png": data}), &Options{MemoryBudget: 2 << 30})
 		stopSampling := sampleHeap()
 		start := time.Now()
 		w := get(h, "/big16.png?width=700")

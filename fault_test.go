@@ -99,9 +99,15 @@ func TestOriginFaults(t *testing.T) {
 			assert.Equal(t, c.status, w.Code, w.Body.String())
 			assert.Equal(t, c.fetches, hits.Load(), "origin requests")
 			if c.status == http.StatusBadGateway {
+				// The failure is this path's answer for FailureTTL (5 s),
+				// whatever the parameters; then the origin is asked again.
 				before := hits.Load()
+				assert.Equal(t, c.status, get(h, "/a.png?width=20").Code)
+				assert.Equal(t, before, hits.Load(), "the failure is remembered for the path")
+				later := time.Now().Add(6 * time.Second)
+				h.now = func() time.Time { return later }
 				get(h, "/a.png?width=10")
-				assert.Greater(t, hits.Load(), before, "the failure was not cached")
+				assert.Greater(t, hits.Load(), before, "the failure is remembered no longer than FailureTTL")
 			}
 		})
 	}

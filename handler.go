@@ -737,7 +737,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 // 404 and 410 are remembered per result (fillLocal); a caller's own end is
 // not the origin's answer and is never kept.
 func (h *Handler) keepRefusal(ctx context.Context, skey string, err error) {
-	if h.opts.SourceCache == nil || ctx.Err() != nil {
+	if h.opts.SourceCache == nil || ctx.Err() != nil || errors.Is(err, errCircuitOpen) {
 		return
 	}
 	var kind string

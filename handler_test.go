@@ -595,7 +595,7 @@ func TestHandlerMemoryBudget(t *testing.T) {
 	assert.Greater(t, need, int64(200*100*4))
 
 	o := newFakeOrigin(map[string][]byte{"a.png": data})
-	h := newTestHandler(t, o, &Options{MaxConcurrent: 4, MemoryBudget: need, QueueTimeout: 50 * time.Millisecond,
+	h := newTestHandler(t, o, &Options{MaxConcurrent: 4, MemoryBudget: need * 3 / 2, MaxJobMemory: need * 3 / 2, QueueTimeout: 50 * time.Millisecond,
 		Transform: TransformOptions{Steps: []Step{slow}}})
 	done := make(chan int)
 	go func() { done <- get(h, "/a.png?width=10").Code }()

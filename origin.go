@@ -464,7 +464,7 @@ func (o *HTTPOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, erro
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if !o.breaker.allow(time.Now()) {
-		return nil, fmt.Errorf("%w: circuit open after repeated failures of %s", ErrOriginFailed, o.base.Host)
+		return nil, fmt.Errorf("%w: %w after repeated failures of %s", ErrOriginFailed, errCircuitOpen, o.base.Host)
 	}
 	o.budget.earn()
 	for attempt := 0; ; attempt++ {

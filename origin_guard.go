@@ -22,6 +22,11 @@ import (
 // errAddressRefused is returned by the guarded dialer.
 var errAddressRefused = errors.New("address not allowed")
 
+// errCircuitOpen is the failure of a fetch that the open breaker stopped:
+// the origin's state, not one path's answer, so the handler does not keep
+// it for the path.
+var errCircuitOpen = errors.New("circuit open")
+
 // errRedirectRefused is a redirect the origin client will not follow: to a
 // scheme, host or user info that is not allowed. It is not retried and does
 // not count against the origin's circuit breaker.

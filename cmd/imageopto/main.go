@@ -14,6 +14,10 @@
 //	-dir DIR              serve originals from DIR (confined to it)
 //	-origin URL           fetch originals from URL/PATH over HTTP(S)
 //	-cache-size SIZE      memory for caches, e.g. 256MB, 1GiB; 0 disables caching
+//	-memory-budget SIZE   memory for transformations and origin fetches in progress
+//	                      (default min(1GiB, ¼ of GOMEMLIMIT))
+//	-max-job-memory SIZE  the most one transformation may take (default half the
+//	                      budget; larger jobs are refused with 422)
 //	-lenient              drop bad parameters (listed in a warning header) instead of answering 400
 //	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
 //	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
@@ -117,6 +121,8 @@ type config struct {
 	passQuery    bool
 	signKeys     stringList
 	backend      backendFlags
+	memBudget    sizeFlag
+	maxJob       sizeFlag
 }
 
 // stringList is a repeatable string flag.
@@ -141,6 +147,8 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.BoolVar(&cfg.lenient, "lenient", false, "drop bad parameters (listed in the warning header) instead of answering 400")
 	flags.StringVar(&cfg.headerPrefix, "header-prefix", "Imageopto", "prefix `NAME` of the info, warning and error headers (NAME-Info, NAME-Warning, NAME-Error); Fastly-IO for drop-in use")
 	flags.BoolVar(&cfg.passQuery, "pass-query", false, "pass query parameters that are not Fastly IO parameters on to -origin (they become part of the cache key)")
+	flags.Var(&cfg.memBudget, "memory-budget", "memory that transformations and origin fetches in progress may use together, a `SIZE`; 0: min(1GiB, a quarter of GOMEMLIMIT)")
+	flags.Var(&cfg.maxJob, "max-job-memory", "the most one transformation may take of the budget, a `SIZE` (larger jobs get 422); 0: half the budget")
 	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
@@ -164,8 +172,8 @@ flags:
 		return nil, &usageError{fmt.Errorf("unexpected arguments %q", flags.Args())}
 	case cfg.dir != "" && cfg.origin != "":
 		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
-	case cfg.cacheSize < 0:
-		return nil, &usageError{errors.New("-cache-size must not be negative")}
+	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0:
+		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
 	}
 	if err := cfg.backend.validate(cfg); err != nil {
 		return nil, &usageError{err}
@@ -207,6 +215,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		HeaderPrefix: cfg.headerPrefix,
 		PassQuery:    cfg.passQuery,
 		Logger:       logger,
+		MemoryBudget: int64(cfg.memBudget),
+		MaxJobMemory: int64(cfg.maxJob),
 	}
 	if len(cfg.signKeys) > 0 {
 		if opts.Signer, err = newSigner(cfg.signKeys); err != nil {
@@ -227,6 +237,13 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
+	// Compile the WebAssembly codecs now, in the background, so that no
+	// request pays for it (seconds of CPU for AVIF).
+	go func() {
+		if err := wasmcodec.Warm(); err != nil {
+			logger.Warn("WebAssembly codecs failed to compile; their formats will fail", "err", err)
+		}
+	}()
 
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
