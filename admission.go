@@ -50,12 +50,30 @@ func newAdmission(o *Options) *admission {
 // isHeavy reports whether a job of this estimate must take a heavy slot.
 func (a *admission) isHeavy(need int64) bool { return need > a.ceiling/4 }
 
+// hold takes n bytes of the budget for an original that a job is about to
+// use, waiting like a queued job: originals waiting for their
+// transformation are inside the budget too.
+func (a *admission) hold(ctx context.Context, n int64) (release func(), err error) {
+	if n <= 0 || a.memory.TryAcquire(n) {
+		return func() { a.memory.Release(max(n, 0)) }, nil
+	}
+	wctx, done, err := a.queue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if err := a.memory.Acquire(wctx, n); err != nil {
+		return nil, a.timedOut(ctx, bytesString(n)+" of memory for the original not free")
+	}
+	return func() { a.memory.Release(n) }, nil
+}
+
 // job admits a transformation that needs need bytes. It returns the
 // function that gives everything back, to be called once the work has
 // really ended (not when its caller stops waiting for it).
 func (a *admission) job(ctx context.Context, need int64) (release func(), err error) {
-	if need > a.ceiling {
-		return nil, fmt.Errorf("%w: the transformation needs an estimated %s of memory, over the per-job limit of %s", ErrJobTooLarge, bytesString(need), bytesString(a.ceiling))
+	if err := a.fits(need); err != nil {
+		return nil, err
 	}
 	heavy := a.isHeavy(need)
 	// Fast path: everything free now, no queueing.
@@ -86,6 +104,14 @@ func (a *admission) job(ctx context.Context, need int64) (release func(), err er
 		return nil, err
 	}
 	return func() { a.releaseJob(need, heavy) }, nil
+}
+
+// fits refuses a job whose estimate is over the per-job ceiling.
+func (a *admission) fits(need int64) error {
+	if need > a.ceiling {
+		return fmt.Errorf("%w: the transformation needs an estimated %s of memory, over the per-job limit of %s", ErrJobTooLarge, bytesString(need), bytesString(a.ceiling))
+	}
+	return nil
 }
 
 // tryJob takes what a job needs if all of it is free now.

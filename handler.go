@@ -582,10 +582,22 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	release, err := h.admit.job(ctx, EstimateMemory(prep.info, prep.plan))
+	// The original is held through the job, and while it waits: it counts
+	// toward the ceiling and is taken from the budget before the wait.
+	need, held := EstimateMemory(prep.info, prep.plan), int64(len(data))
+	if err := h.admit.fits(need + held); err != nil {
+		return nil, err
+	}
+	releaseData, err := h.admit.hold(ctx, held)
 	if err != nil {
 		return nil, err
 	}
+	releaseJob, err := h.admit.job(ctx, need)
+	if err != nil {
+		releaseData()
+		return nil, err
+	}
+	release := func() { releaseJob(); releaseData() }
 	h.transforms.Add(1)
 	type outcome struct {
 		res *Result
@@ -933,6 +945,10 @@ func fastlyReason(err error) string {
 	}
 	return ""
 }
+
+// MemoryBudget returns the memory budget in force (Options.MemoryBudget
+// after defaults).
+func (h *Handler) MemoryBudget() int64 { return h.opts.MemoryBudget }
 
 // Transforms returns how many transformations the handler has run.
 func (h *Handler) Transforms() int64 { return h.transforms.Load() }

@@ -141,16 +141,34 @@ func isNotFound(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG)
 }
 
-// readCapped reads at most limit bytes from r, or fails with ErrSourceTooLarge.
-func readCapped(r io.Reader, limit int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
+// readCapped reads at most limit bytes from r, or fails with
+// ErrSourceTooLarge. size, when positive, is the size the source declared
+// (a file's, a Content-Length): the buffer is made that size at once, so a
+// large original is not copied through doubling buffers (which would cost
+// about three times its size at the peak).
+func readCapped(r io.Reader, limit, size int64) ([]byte, error) {
+	if size <= 0 || size > limit {
+		size = 512
 	}
-	if int64(len(data)) > limit {
+	r = io.LimitReader(r, limit+1)
+	buf := make([]byte, 0, size+1) // +1: room to read EOF without growing
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow as append does
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(buf)) > limit {
 		return nil, fmt.Errorf("%w: original over %d bytes", ErrSourceTooLarge, limit)
 	}
-	return data, nil
+	return buf, nil
 }
 
 // DirOrigin serves originals from a directory. It is confined with os.Root:
@@ -232,7 +250,7 @@ func (o *DirOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error
 		src.NotModified = true
 		return src, nil
 	}
-	if src.Data, err = readCapped(f, o.maxBytes); err != nil {
+	if src.Data, err = readCapped(f, o.maxBytes, st.Size()); err != nil {
 		if errors.Is(err, ErrSourceTooLarge) {
 			return nil, err
 		}
@@ -287,7 +305,7 @@ func (o *FSOrigin) Fetch(ctx context.Context, req FetchRequest) (*Source, error)
 		// one that reports 0 or too little is still capped by readCapped.
 		return nil, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, st.Size(), o.maxBytes)
 	}
-	data, err := readCapped(f, o.maxBytes)
+	data, err := readCapped(f, o.maxBytes, st.Size())
 	if err != nil {
 		if errors.Is(err, ErrSourceTooLarge) {
 			return nil, err
@@ -554,7 +572,7 @@ func (o *HTTPOrigin) fetchOnce(ctx context.Context, req FetchRequest, p string) 
 	if resp.ContentLength > o.maxBytes {
 		return nil, -1, fmt.Errorf("%w: original of %d bytes, limit %d", ErrSourceTooLarge, resp.ContentLength, o.maxBytes)
 	}
-	if src.Data, err = readCapped(resp.Body, o.maxBytes); err != nil {
+	if src.Data, err = readCapped(resp.Body, o.maxBytes, resp.ContentLength); err != nil {
 		if errors.Is(err, ErrSourceTooLarge) {
 			return nil, -1, err
 		}

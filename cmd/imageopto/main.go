@@ -18,6 +18,7 @@
 //	                      (default min(1GiB, ¼ of GOMEMLIMIT))
 //	-max-job-memory SIZE  the most one transformation may take (default half the
 //	                      budget; larger jobs are refused with 422)
+//	-flight-timeout D     how long one fetch-and-transform may take (default 30s; then 504)
 //	-lenient              drop bad parameters (listed in a warning header) instead of answering 400
 //	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
 //	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
@@ -37,6 +38,10 @@
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
 // seconds.
 //
+// Memory: unless GOMEMLIMIT is set, the server sets the Go runtime's soft
+// memory limit to the memory budget plus the caches plus 256 MiB, so that
+// resident memory stays near what the budget promises.
+//
 // Connection limits (net/http.Server settings): a client has 5 s to send
 // its request headers (ReadHeaderTimeout, which also cuts off slowloris
 // clients that trickle header bytes to hold connections open), 15 s to send
@@ -55,10 +60,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -123,6 +130,7 @@ type config struct {
 	backend      backendFlags
 	memBudget    sizeFlag
 	maxJob       sizeFlag
+	flightTime   time.Duration
 }
 
 // stringList is a repeatable string flag.
@@ -149,6 +157,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.BoolVar(&cfg.passQuery, "pass-query", false, "pass query parameters that are not Fastly IO parameters on to -origin (they become part of the cache key)")
 	flags.Var(&cfg.memBudget, "memory-budget", "memory that transformations and origin fetches in progress may use together, a `SIZE`; 0: min(1GiB, a quarter of GOMEMLIMIT)")
 	flags.Var(&cfg.maxJob, "max-job-memory", "the most one transformation may take of the budget, a `SIZE` (larger jobs get 422); 0: half the budget")
+	flags.DurationVar(&cfg.flightTime, "flight-timeout", 30*time.Second, "how long one fetch-and-transform may take before the request gets 504")
 	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
@@ -174,6 +183,8 @@ flags:
 		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
 	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0:
 		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
+	case cfg.flightTime <= 0:
+		return nil, &usageError{errors.New("-flight-timeout must be positive")}
 	}
 	if err := cfg.backend.validate(cfg); err != nil {
 		return nil, &usageError{err}
@@ -210,13 +221,14 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	defer src.close()
 
 	opts := &imageopto.Options{
-		Transform:    imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
-		Lenient:      cfg.lenient,
-		HeaderPrefix: cfg.headerPrefix,
-		PassQuery:    cfg.passQuery,
-		Logger:       logger,
-		MemoryBudget: int64(cfg.memBudget),
-		MaxJobMemory: int64(cfg.maxJob),
+		Transform:     imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		Lenient:       cfg.lenient,
+		HeaderPrefix:  cfg.headerPrefix,
+		PassQuery:     cfg.passQuery,
+		Logger:        logger,
+		MemoryBudget:  int64(cfg.memBudget),
+		MaxJobMemory:  int64(cfg.maxJob),
+		FlightTimeout: cfg.flightTime,
 	}
 	if len(cfg.signKeys) > 0 {
 		if opts.Signer, err = newSigner(cfg.signKeys); err != nil {
@@ -237,6 +249,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(h, int64(cfg.cacheSize), logger)
 	// Compile the WebAssembly codecs now, in the background, so that no
 	// request pays for it (seconds of CPU for AVIF).
 	go func() {
@@ -283,6 +296,20 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	return nil
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit when GOMEMLIMIT
+// does not set one: the memory budget, the caches and 256 MiB for code,
+// compiled WebAssembly, connections and the garbage collector's slack. Without it the
+// collector lets the heap grow to twice what is live, so a full budget
+// could take twice its size in resident memory.
+func setMemoryLimit(h *imageopto.Handler, caches int64, logger *slog.Logger) {
+	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
+		return // GOMEMLIMIT is set: the operator decided
+	}
+	limit := h.MemoryBudget() + max(caches, 0) + 256<<20
+	debug.SetMemoryLimit(limit)
+	logger.Debug("soft memory limit set", "bytes", limit)
 }
 
 // newServer is the command's HTTP server for h, with the timeouts and the
