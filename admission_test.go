@@ -129,7 +129,7 @@ func TestFetchesBounded(t *testing.T) {
 		return inner.Fetch(ctx, req)
 	})
 	h := newTestHandler(t, origin, &Options{MaxFetches: 3, QueueTimeout: 20 * time.Second,
-		Transform: TransformOptions{PlanOptions: PlanOptions{Limits: Limits{MaxSourceBytes: 100 << 20}}},
+		Transform:    TransformOptions{PlanOptions: PlanOptions{Limits: Limits{MaxSourceBytes: 100 << 20}}},
 		MemoryBudget: 1 << 30})
 	var wg sync.WaitGroup
 	codes := make([]int, 12)

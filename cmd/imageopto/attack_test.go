@@ -359,4 +359,3 @@ func TestAttackDeadline(t *testing.T) {
 		assert.Equal(t, http.StatusOK, code, body)
 	}
 }
-
