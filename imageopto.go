@@ -201,9 +201,31 @@
 //
 // Sources are sniffed by magic bytes and gated on their header before any
 // pixel buffer is allocated (Limits), and every transformation is admitted
-// against a memory budget estimated from that header (Options.MemoryBudget,
-// EstimateMemory). Paths are checked by CleanPath. A panic anywhere in
-// decoding, the steps or encoding fails that request only.
+// against a memory budget estimated from that header and the plan,
+// including the output encoder's own measured peak (Options.MemoryBudget,
+// EstimateMemory). One request never takes more than its share:
+//
+//   - a job estimated above Options.MaxJobMemory (half the budget) is
+//     refused with 422 (ErrJobTooLarge) before any work, and so is an
+//     output over the limits of the costliest encoders
+//     (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels);
+//   - heavy jobs (over a quarter of that ceiling) use at most half the
+//     transformation slots, so cheap requests are served while they run;
+//   - originals count against the budget while they are fetched (at most
+//     Options.MaxFetches at once, each reserving Limits.MaxSourceBytes),
+//     while they wait for their transformation and while it runs; a local
+//     file is refused from its size before it is read, and an original's
+//     refusal (too large, empty, an origin failure) is remembered;
+//   - the flight deadline (Options.FlightTimeout) is checked inside the
+//     work — resamplers, filters, the quantiser, the JPEG and PNG encoders
+//     and the decoders poll it every few milliseconds — so a job past it
+//     stops, gives back its slot and answers 504. Configured codecs
+//     (package wasmcodec) cannot be interrupted: their request still gets
+//     504 on time, while their slot and memory are held until they end;
+//     their output limits bound how long that is.
+//
+// Paths are checked by CleanPath. A panic anywhere in decoding, the steps
+// or encoding fails that request only.
 //
 // For a public deployment:
 //
