@@ -60,3 +60,49 @@ func estimateRGBForTest(info SourceInfo, plan *Plan) int64 {
 	info.planes = false
 	return EstimateMemory(info, plan)
 }
+
+// TestEstimateCoversRGBJobs: for jobs on the RGB path, with each built-in
+// encoder, the admission estimate covers everything the job allocates
+// (TotalAlloc over the job: an upper bound of its peak), so that the
+// per-job ceiling refuses what would overrun it. Not parallel: it reads the
+// process's allocation counter.
+func TestEstimateCoversRGBJobs(t *testing.T) {
+	photo := encodePNG(t, texturedPhoto(1600, 1200))
+	jpeg := encodeOwnJPEG(t, texturedPhoto(1600, 1200), jpegenc.S420, false)
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		query string
+	}{
+		{"PNG to PNG, full size", photo, "format=png"},
+		{"PNG to PNG8", photo, "format=png8"},
+		{"PNG to GIF", photo, "format=gif"},
+		{"PNG to JPEG", photo, "format=jpeg"},
+		{"PNG to progressive JPEG", photo, "format=pjpg"},
+		{"PNG upscaled to PNG", photo, "width=2400&enable=upscale&format=png"},
+		{"PNG blurred", photo, "blur=20&format=png"},
+		{"PNG on a canvas", photo, "canvas=3000,2000&format=png"},
+		{"JPEG sharpened to PNG", jpeg, "sharpen=a2,r2,t1&format=png"},
+		{"JPEG padded", jpeg, "pad=300"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParseParams(tc.query)
+			require.NoError(t, err)
+			prep, err := prepare(tc.data, p, TransformOptions{})
+			require.NoError(t, err)
+			est := EstimateMemory(prep.info, prep.plan)
+			runtime.GC()
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			res, err := prep.run(context.Background())
+			runtime.ReadMemStats(&after)
+			require.NoError(t, err)
+			allocated := int64(after.TotalAlloc - before.TotalAlloc)
+			t.Logf("%s → %dx%d %s: allocated %.1f MiB, estimate %.1f MiB (encoder %.1f MiB)", tc.name,
+				res.Output.Width, res.Output.Height, res.Output.Format,
+				float64(allocated)/(1<<20), float64(est)/(1<<20), float64(prep.plan.EncodeMemory)/(1<<20))
+			assert.LessOrEqual(t, allocated, est, "the estimate covers the job")
+		})
+	}
+}
