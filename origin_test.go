@@ -886,8 +886,11 @@ func TestHTTPOriginInfiniteBody(t *testing.T) {
 	o := newTestHTTPOrigin(t, srv.URL, &HTTPOriginOptions{MaxBytes: 1 << 20})
 	start := time.Now()
 	_, err := o.Fetch(context.Background(), FetchRequest{Path: "a.jpg"})
+	t.Logf("infinite body refused after %v: %v", time.Since(start), err)
+	// Cut by the byte cap, not by the total timeout (5 s), which would be
+	// a DeadlineExceeded.
 	require.ErrorIs(t, err, ErrSourceTooLarge)
-	assert.Less(t, time.Since(start), 3*time.Second)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 }
 
 // hijackServer answers every request with raw, written by fn, then closes
@@ -1099,18 +1102,21 @@ func blackHole(t *testing.T) string {
 func TestHTTPOriginBlackHole(t *testing.T) {
 	t.Parallel()
 	addr := blackHole(t)
+	// The total timeout is a minute away: a timeout within 20 s can only
+	// be the header timeout's.
 	o := newTestHTTPOrigin(t, "http://"+addr, &HTTPOriginOptions{
 		HeaderTimeout: 200 * time.Millisecond,
-		Timeout:       10 * time.Second,
+		Timeout:       time.Minute,
 	})
 	start := time.Now()
 	s, err := o.Fetch(context.Background(), FetchRequest{Path: "a.jpg"})
 	elapsed := time.Since(start)
+	t.Logf("black hole: %v after %v", err, elapsed)
 	assert.Nil(t, s)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, http.StatusGatewayTimeout, StatusCode(err))
 	assert.GreaterOrEqual(t, elapsed, 150*time.Millisecond)
-	assert.Less(t, elapsed, 2*time.Second, "cut by the header timeout, not the total one")
+	assert.Less(t, elapsed, 20*time.Second, "cut by the header timeout, not the total one")
 }
 
 func TestHTTPOriginTotalTimeout(t *testing.T) {
@@ -1118,14 +1124,18 @@ func TestHTTPOriginTotalTimeout(t *testing.T) {
 	t.Run("black hole under total timeout", func(t *testing.T) {
 		t.Parallel()
 		addr := blackHole(t)
+		// The header timeout is a minute away: a timeout within 20 s can
+		// only be the total timeout's.
 		o := newTestHTTPOrigin(t, "http://"+addr, &HTTPOriginOptions{
-			HeaderTimeout: 10 * time.Second,
+			HeaderTimeout: time.Minute,
 			Timeout:       200 * time.Millisecond,
 		})
 		start := time.Now()
 		_, err := o.Fetch(context.Background(), FetchRequest{Path: "a.jpg"})
+		elapsed := time.Since(start)
+		t.Logf("black hole under total timeout: %v after %v", err, elapsed)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Less(t, time.Since(start), 2*time.Second)
+		assert.Less(t, elapsed, 20*time.Second, "cut by the total timeout, not the header one")
 	})
 	t.Run("slow body", func(t *testing.T) {
 		t.Parallel()
@@ -1134,7 +1144,8 @@ func TestHTTPOriginTotalTimeout(t *testing.T) {
 			w.WriteHeader(http.StatusOK)
 			tick := time.NewTicker(20 * time.Millisecond)
 			defer tick.Stop()
-			giveUp := time.After(10 * time.Second)
+			// Giving up ends the body short: ErrOriginFailed, not a timeout.
+			giveUp := time.After(time.Minute)
 			for {
 				select {
 				case <-r.Context().Done():
@@ -1152,22 +1163,27 @@ func TestHTTPOriginTotalTimeout(t *testing.T) {
 		o := newTestHTTPOrigin(t, srv.URL, &HTTPOriginOptions{Timeout: 300 * time.Millisecond})
 		start := time.Now()
 		s, err := o.Fetch(context.Background(), FetchRequest{Path: "a.jpg"})
-		elapsed := time.Since(start)
+		t.Logf("slow body: %v after %v", err, time.Since(start))
 		assert.Nil(t, s, "nothing partial is returned")
+		// The body never ends before the server gives up (a minute, a
+		// short body): a DeadlineExceeded is the total timeout's.
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		assert.Equal(t, http.StatusGatewayTimeout, StatusCode(err))
-		assert.Less(t, elapsed, 2*time.Second)
 	})
 	t.Run("caller deadline", func(t *testing.T) {
 		t.Parallel()
 		addr := blackHole(t)
-		o := newTestHTTPOrigin(t, "http://"+addr, nil)
+		// The origin's own timeouts are a minute away: a timeout within 20 s
+		// can only be the caller's deadline.
+		o := newTestHTTPOrigin(t, "http://"+addr, &HTTPOriginOptions{HeaderTimeout: time.Minute, Timeout: time.Minute})
 		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 		defer cancel()
 		start := time.Now()
 		_, err := o.Fetch(ctx, FetchRequest{Path: "a.jpg"})
+		elapsed := time.Since(start)
+		t.Logf("caller deadline: %v after %v", err, elapsed)
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Less(t, time.Since(start), 2*time.Second)
+		assert.Less(t, elapsed, 20*time.Second, "cut by the caller's deadline, not the origin's timeouts")
 	})
 	t.Run("caller cancels", func(t *testing.T) {
 		t.Parallel()
@@ -1191,11 +1207,12 @@ func TestHTTPOriginConnectionRefused(t *testing.T) {
 	o := newTestHTTPOrigin(t, "http://"+addr, nil)
 	start := time.Now()
 	s, err := o.Fetch(context.Background(), FetchRequest{Path: "a.jpg"})
+	t.Logf("connection refused: %v after %v", err, time.Since(start))
+	// Fails fast: an origin failure (502), not a timeout waited for.
 	assert.Nil(t, s)
 	require.ErrorIs(t, err, ErrOriginFailed)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, http.StatusBadGateway, StatusCode(err))
-	assert.Less(t, time.Since(start), 2*time.Second)
 }
 
 func TestHTTPOriginTransportOption(t *testing.T) {

@@ -2,6 +2,7 @@
 
 package imageopto
 
-// raceSlowdown scales latency bounds in tests: the race detector makes code
-// several times slower.
+// raceSlowdown is how many times slower the race detector makes code: tests
+// skip the work that would take too long with it. (Tests assert no latency
+// bounds: a loaded machine stretches any of them.)
 const raceSlowdown = 10

@@ -150,13 +150,14 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// waitArrived waits for n held requests.
+// waitArrived waits for n held requests, for a generous while: it costs
+// that long only when a request does not come.
 func (g *gate) waitArrived(t testing.TB, n int) {
 	t.Helper()
 	for range n {
 		select {
 		case <-g.arrived:
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatal("request did not arrive")
 		}
 	}

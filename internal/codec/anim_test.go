@@ -564,8 +564,11 @@ func TestDecodeFramesLimits(t *testing.T) {
 		if lim.pixels == 1<<63-1 {
 			continue
 		}
-		if d := time.Since(start); d > 100*time.Millisecond || allocs > 10 {
-			t.Errorf("limits %+v: refusing took %v and %.0f allocations", lim, d, allocs)
+		// Refused before any frame is decoded: a few allocations. (The
+		// time is logged only: a loaded machine stretches it.)
+		t.Logf("limits %+v: refused 4 times in %v, %.0f allocations each", lim, time.Since(start), allocs)
+		if allocs > 10 {
+			t.Errorf("limits %+v: refusing made %.0f allocations", lim, allocs)
 		}
 	}
 	// Exactly at the limits is admitted.
