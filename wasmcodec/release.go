@@ -25,9 +25,12 @@ import (
 
 const (
 	// releaseThreshold is the modelled peak memory of a call that makes
-	// the package give memory back after it: 64 MiB, the RGBA pixels of a
-	// 16 MP image.
-	releaseThreshold = 64 << 20
+	// the package give memory back after it. The models are worst cases
+	// (noise with noisy alpha), so 256 MiB is a 1–2 MP encode or AVIF
+	// decode (5 MP for HEIC), which really holds 100–250 MiB: the memory
+	// of smaller calls is reused by the next ones or returned by the
+	// runtime's background scavenger in due course.
+	releaseThreshold = 256 << 20
 	// releaseQuiet is how long after the last large call the memory is
 	// given back.
 	releaseQuiet = time.Second
@@ -58,9 +61,14 @@ var memory = &releaser{quiet: releaseQuiet, maxDelay: releaseMaxDelay, free: deb
 // once.
 func (r *releaser) after(peak int64) {
 	r.calls.Add(1)
-	if peak < releaseThreshold {
-		return
+	if peak >= releaseThreshold {
+		r.schedule()
 	}
+}
+
+// schedule arranges for a release once large calls have stopped for
+// quiet (or maxDelay after the first of them). It returns at once.
+func (r *releaser) schedule() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
@@ -69,7 +77,7 @@ func (r *releaser) after(peak int64) {
 	}
 	r.last = now
 	if r.timer == nil {
-		r.timer = time.AfterFunc(r.quiet, r.fire)
+		r.timer = time.AfterFunc(min(r.quiet, r.maxDelay), r.fire)
 	}
 }
 
