@@ -52,9 +52,10 @@
 //
 // AVIF input: the first frame of the primary item (or of the first track
 // of an image sequence), grids included, 10- and 12-bit reduced to 8 bits.
-// DecodeHeader reads the size from the ispe box without decoding; irot and
-// imir become the equivalent EXIF orientation, which the pipeline applies
-// (libavif does not). A clean aperture (clap) is ignored.
+// DecodeHeader reads the size from the ispe box and checks it against the
+// AV1 bitstream without decoding (see Sizes); irot and imir become the
+// equivalent EXIF orientation, which the pipeline applies (libavif does
+// not). A clean aperture (clap) is ignored.
 //
 // HEIC input: the primary image, grids included (as written by phones).
 // libheif applies the clean aperture, rotation and mirroring itself, so the
@@ -70,6 +71,31 @@
 // success with an empty picture for a truncated file). Errors wrap
 // imageopto.ErrCorrupt or imageopto.ErrUnsupportedFormat.
 //
+// # Sizes: the bitstream, not the container
+//
+// libavif and libheif size their output from the container (the ispe
+// property, or an image sequence's track header), but the AV1 and HEVC
+// decoders allocate and work for the size the coded data says: a small
+// file whose ispe claims 64×64 around a 13000×13000 frame would pass every
+// limit and then cost the decoder its real size, and one whose ispe is
+// larger than the frame decodes to a garbled picture. DecodeHeader
+// therefore reads the coded size and refuses any disagreement with
+// ErrCorrupt before anything is decoded ("container says 64x64, AV1
+// sequence header says 13000x13000"):
+//
+//   - AVIF: the sequence header OBU in the item's own data (the size
+//     libavif's decoder uses; av1C's copy, when there is one, must agree)
+//     and the frame size of every intra frame's header;
+//   - HEIC: every sequence parameter set in hvcC and in the item's data,
+//     after the conformance window (which may trim at most 63 px);
+//   - grids: rows × columns tiles of one coded size that cover the output
+//     with less than a tile to spare and code at most twice its pixels;
+//     the output must equal ispe. Alpha planes must have the image's size;
+//   - image sequences: the first sample of the colour track and of its
+//     alpha track, against libavif's size and the track header.
+//
+// The checks read headers only: their work is linear in the file.
+//
 // # Costs
 //
 // Binary size: about 5.3 MiB more (4.1 MiB stripped) for a program that
@@ -77,19 +103,35 @@
 //
 // First use: each of the four modules (WebP, AVIF decoder, AVIF encoder,
 // HEIC) is compiled to machine code on its first use, once per process:
-// 0.2–1 s of CPU each (the AVIF encoder is the largest), adding 34–76 MiB
-// of resident memory each. Compilation is lazy, happens once behind a
-// sync.Once, never in init, and is safe to race; Warm compiles all four
-// ahead of time.
+// 0.2–1 s of CPU each, about 2.4 s for all four (the AVIF encoder is the
+// largest). The compiler's garbage (the process peaks about 110 MiB above
+// its start while compiling all four) is handed back to the operating
+// system a second later, leaving about 30 MiB of machine code resident.
+// Compilation is lazy, happens once behind a sync.Once, never in init, and
+// is safe to race; Warm compiles all four ahead of time.
 //
-// Speed: WebAssembly runs libwebp at about a fifth of the native cwebp's
-// speed. At 2560×1600 on one core: lossy WebP 0.55 s, AVIF 2.3 s, lossless
-// WebP about 3 s, AVIF decode 0.55 s, HEIC decode 0.45 s. Memory: a call's
-// linear memory lives on the Go heap; at its peak an encode holds about 25
-// (lossy WebP), 110 (AVIF) or 110–180 (lossless WebP) bytes per output
-// pixel and a decode about 70–80 (AVIF) or 30–40 (HEIC) bytes per source
-// pixel. README.md has the measurements and the command that reproduces
-// them.
+// Speed, on one core of the machine in README.md: a lossy WebP encode
+// takes 0.17–0.6 s of CPU per megapixel (more with alpha and noise), a
+// lossless one about 1 s, an AVIF encode 0.6 s for an opaque photo and 2–6 s
+// with alpha or noise; decodes take 0.2–0.8 s (AVIF) and 0.2–0.4 s (HEIC).
+// Limits.MaxAVIFPixels and Limits.MaxLosslessWebPPixels bound what one
+// encode may cost.
+//
+// Memory: a call's linear memory lives on the Go heap. Each codec's peak
+// is modelled as a + b·pixels from measurements over sizes and contents,
+// worst case plus 25 % (memory.go, README.md); the encoders report it
+// through imageopto.Codec.EncodeMemory, the decoders through
+// SourceInfo.BytesPerPixel, for the handler's admission control. The worst
+// cases per pixel: lossy WebP 168 B (25 for an opaque photo), lossless
+// WebP 196, AVIF encode 126, AVIF decode 162, HEIC decode 39.
+//
+// After a call whose model is 256 MiB or more, and after compiling a
+// module, the package hands the freed memory back to the operating system
+// (debug.FreeOSMemory) once such calls have stopped for a second, at most
+// once a second and at the latest ten seconds after the first: the Go
+// runtime would otherwise keep it resident for minutes. This runs on a
+// timer's goroutine, never on a request's path, and never for small
+// images.
 //
 // # Concurrency
 //
@@ -98,7 +140,21 @@
 // its own linear memory, so calls are not serialised: two AVIF encodes on
 // two idle cores took 3 % longer than one, and needed 1.5× the memory. The memory
 // is ordinary Go heap and is released to the garbage collector when the
-// call returns (decoded pixels are copied out). A call cannot be cancelled:
-// the libraries run it with context.Background, so a request that times out
-// leaves its codec call running to completion.
+// call returns (decoded pixels are copied out).
+//
+// # Cancellation
+//
+// A call cannot be cancelled. wazero can stop a running module when a
+// context ends, but only for a runtime built with
+// RuntimeConfig.WithCloseOnContextDone and for calls made with that
+// context; gen2brain's packages build their runtimes and make their calls
+// in unexported code, with the default configuration and
+// context.Background, and their exported API (Decode, DecodeConfig,
+// Encode, Init*) takes no context or configuration. Their input is read in
+// full before the WebAssembly call starts and their output written after it
+// ends, so no reader or writer can interrupt it either. A request that
+// times out therefore abandons its wait while the codec call runs to
+// completion; what bounds that work is DecodeHeader's checks and the
+// source limits for the decoders, and Limits.MaxAVIFPixels and
+// Limits.MaxLosslessWebPPixels for the costliest encoders.
 package wasmcodec

@@ -19,6 +19,7 @@ import (
 
 // heifInfo is what the box walk found.
 type heifInfo struct {
+	file      []byte
 	fileLen   uint64 // bytes in the file
 	major     string // major brand
 	hasMeta   bool   // a meta box exists
@@ -34,6 +35,21 @@ type heifInfo struct {
 	clapH     int
 	transform []string // transformative properties in ipma order (clap, irot, imir)
 	hasAlpha  bool
+	meta      *heifMeta // the item tables, for the coded size checks (coded.go)
+	moov      []byte    // the body of the first moov box
+}
+
+// heifMeta is the item tables of the meta box.
+type heifMeta struct {
+	file      []byte // the whole file
+	idat      []byte // the body of the idat box
+	primary   uint32
+	alphas    []uint32 // the primary item's alpha auxiliary items
+	itemTypes map[uint32]string
+	dimg      map[uint32][]uint32 // derived item → its inputs, in order
+	props     []property
+	assoc     map[uint32][]int // item → 1-based property indexes in ipma order
+	locs      map[uint32]location
 }
 
 // extent is one piece of an item's data (iloc).
@@ -44,11 +60,15 @@ type extent struct{ offset, length uint64 }
 type location struct {
 	method  uint32
 	extents []extent
+	more    bool // more extents than were kept
 }
 
 // maxItems bounds the item and property tables of the box walk: real files
 // have a few dozen items (a 48-tile grid and its thumbnail have ~60).
 const maxItems = 1 << 14
+
+// maxExtents bounds the extents kept per item: encoders write one.
+const maxExtents = 1024
 
 var errTruncated = errors.New("truncated box")
 
@@ -173,7 +193,7 @@ func headerBoxes(data []byte) []byte {
 
 // parseHEIF walks the boxes of an AVIF or HEIC file.
 func parseHEIF(data []byte) (heifInfo, error) {
-	h := heifInfo{fileLen: uint64(len(data))}
+	h := heifInfo{fileLen: uint64(len(data)), file: data}
 	first := true
 	var meta []byte
 	err := children(data, func(bx box) error {
@@ -190,7 +210,9 @@ func parseHEIF(data []byte) (heifInfo, error) {
 				h.hasMeta, meta = true, bx.body
 			}
 		case "moov":
-			h.hasMoov = true
+			if !h.hasMoov {
+				h.hasMoov, h.moov = true, bx.body
+			}
 		}
 		return nil
 	})
@@ -205,11 +227,11 @@ func parseHEIF(data []byte) (heifInfo, error) {
 	if !h.hasMeta {
 		return h, nil
 	}
-	return h, h.parseMeta(meta)
+	return h, h.parseMeta(meta, data)
 }
 
 // parseMeta reads the meta box of a HEIF file.
-func (h *heifInfo) parseMeta(meta []byte) error {
+func (h *heifInfo) parseMeta(meta, file []byte) error {
 	if len(meta) < 4 {
 		return errTruncated
 	}
@@ -222,7 +244,7 @@ func (h *heifInfo) parseMeta(meta []byte) error {
 		props     []property
 		assoc     = map[uint32][]int{} // item → 1-based property indexes in ipma order
 		locs      = map[uint32]location{}
-		idatLen   uint64
+		idat      []byte
 		nrefs     int
 	)
 	err := children(meta[4:], func(bx box) error {
@@ -285,7 +307,7 @@ func (h *heifInfo) parseMeta(meta []byte) error {
 				return nil
 			})
 		case "idat":
-			idatLen = uint64(len(bx.body))
+			idat = bx.body
 		case "iloc":
 			return parseILOC(r, locs)
 		case "iprp":
@@ -347,6 +369,7 @@ func (h *heifInfo) parseMeta(meta []byte) error {
 		return fmt.Errorf("primary item %d has no item info", primary)
 	}
 	h.itemType = typ
+	h.meta = &heifMeta{file: file, idat: idat, primary: primary, itemTypes: itemTypes, dimg: dimg, props: props, assoc: assoc, locs: locs}
 	for _, idx := range assoc[primary] {
 		if idx == 0 || idx > len(props) {
 			continue
@@ -372,12 +395,13 @@ func (h *heifInfo) parseMeta(meta []byte) error {
 			switch r.cstring() {
 			case "urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1":
 				h.hasAlpha = true
+				h.meta.alphas = append(h.meta.alphas, ref[0])
 				need = append(need, ref[0])
 			}
 		}
 	}
 	for _, id := range need {
-		if err := checkLocation(id, locs, h.fileLen, idatLen); err != nil {
+		if err := checkLocation(id, locs, h.fileLen, uint64(len(idat))); err != nil {
 			return err
 		}
 	}
@@ -425,8 +449,10 @@ func parseILOC(r *reader, locs map[uint32]location) error {
 			if r.bad {
 				break
 			}
-			if len(loc.extents) < 1024 {
+			if len(loc.extents) < maxExtents {
 				loc.extents = append(loc.extents, extent{base + off, length})
+			} else {
+				loc.more = true
 			}
 		}
 		if len(locs) >= maxItems {

@@ -45,20 +45,34 @@ const (
 // share the process-wide compiled WebAssembly modules, which are compiled on
 // first use. Safe for concurrent use.
 func Codecs() []imageopto.Codec {
+	// The encoders' peak memory comes from the models in memory.go.
 	return []imageopto.Codec{
-		// Peak encoder memory per pixel as measured for README.md: lossless
-		// WebP about 110 B/px at 2560×1600 (lossy about 25), AVIF about 100.
-		{Format: imageopto.WebP, Encode: encodeWebP, EncodeBytesPerPixel: 110},
-		{Format: imageopto.AVIF, DecodeHeader: avifHeader, Decode: decodeAVIF, Encode: encodeAVIF, EncodeBytesPerPixel: 100},
+		{Format: imageopto.WebP, Encode: encodeWebP, EncodeMemory: webpEncodeMemory},
+		{Format: imageopto.AVIF, DecodeHeader: avifHeader, Decode: decodeAVIF, Encode: encodeAVIF, EncodeMemory: avifEncodeMemory},
 		{Format: imageopto.HEIC, DecodeHeader: heicHeader, Decode: decodeHEIC},
 	}
 }
 
 // Warm compiles every WebAssembly module now, instead of on first use, so
-// that no request pays the compilation (0.2–1 s of CPU per module, see
-// README.md). It is optional, blocks until done, and is safe to call
-// concurrently and more than once; a server may call it in a goroutine at
-// start-up. It returns the errors of the modules that failed, joined.
+// that no request pays the compilation. It is optional and blocks until
+// done; a server calls it in a goroutine at start-up:
+//
+//	go func() {
+//		if err := wasmcodec.Warm(); err != nil {
+//			log.Print(err)
+//		}
+//	}()
+//
+// It compiles the four modules one after the other, on one core: about
+// 2.3 s of CPU in all (README.md), leaving about 30 MiB of machine code
+// resident; the compiler's garbage (about 70 MiB) is given back to the
+// operating system a second later. Each module compiles once per process
+// behind its own sync.Once, so requests that need a module Warm is still
+// compiling wait for that compilation instead of starting another, and
+// calls after the first return at once. (The AVIF decoder and encoder
+// compile under a lock that AVIF calls also take, so AVIF calls wait
+// while either compiles.) Warm is safe to call concurrently and more than
+// once. It returns the errors of the modules that failed, joined.
 func Warm() error {
 	return errors.Join(webpInit(), avifDecoderInit(), avifEncoderInit(), heicInit())
 }
@@ -74,19 +88,26 @@ func Warm() error {
 var (
 	avifMu sync.RWMutex
 
-	webpInit        = sync.OnceValue(func() error { return protect("webp: init", webp.Init) })
-	heicInit        = sync.OnceValue(func() error { return protect("heic: init", heic.Init) })
+	webpInit        = sync.OnceValue(func() error { return compile("webp: init", webp.Init) })
+	heicInit        = sync.OnceValue(func() error { return compile("heic: init", heic.Init) })
 	avifDecoderInit = sync.OnceValue(func() error {
 		avifMu.Lock()
 		defer avifMu.Unlock()
-		return protect("avif: init decoder", avif.InitDecoder)
+		return compile("avif: init decoder", avif.InitDecoder)
 	})
 	avifEncoderInit = sync.OnceValue(func() error {
 		avifMu.Lock()
 		defer avifMu.Unlock()
-		return protect("avif: init encoder", avif.InitEncoder)
+		return compile("avif: init encoder", avif.InitEncoder)
 	})
 )
+
+// compile runs a library's initialiser, which compiles its module, and
+// schedules the return of the compiler's garbage to the operating system.
+func compile(what string, f func()) error {
+	defer memory.schedule()
+	return protect(what, f)
+}
 
 // protect runs f, turning a panic into an error wrapping ErrInternal.
 func protect(what string, f func()) (err error) {
@@ -147,6 +168,8 @@ func encodeWebP(w io.Writer, img *image.NRGBA, o imageopto.EncodeOptions) error 
 		opts = webp.Options{Lossless: true, Quality: webpLosslessEffort, Method: webpLosslessMethod}
 	}
 	img = compact(img)
+	b := img.Bounds()
+	defer memory.after(webpEncodeMemory(b.Dx(), b.Dy(), o))
 	return call("webp: encode", func() error { return webp.Encode(w, img, opts) })
 }
 
@@ -165,6 +188,8 @@ func encodeAVIF(w io.Writer, img *image.NRGBA, o imageopto.EncodeOptions) error 
 		Speed:             avifSpeed,
 		ChromaSubsampling: image.YCbCrSubsampleRatio420,
 	}
+	b := img.Bounds()
+	defer memory.after(avifEncodeMemory(b.Dx(), b.Dy(), o))
 	avifMu.RLock()
 	defer avifMu.RUnlock()
 	return call("avif: encode", func() error { return avif.Encode(w, img, opts) })
@@ -188,14 +213,21 @@ func avifInfo(data []byte) (info imageopto.SourceInfo, alphaKnown bool, err erro
 	if err != nil {
 		return imageopto.SourceInfo{}, false, corrupt("avif", err)
 	}
-	info = imageopto.SourceInfo{Format: imageopto.AVIF, Frames: 1, Bytes: int64(len(data)), BytesPerPixel: avifDecodeBytesPerPixel}
+	info = imageopto.SourceInfo{Format: imageopto.AVIF, Frames: 1, Bytes: int64(len(data))}
 	if h.major == "avis" || !h.hasMeta || (h.hasMoov && h.major != "avif") {
 		cfg, err := avifConfig(data)
 		if err != nil {
 			return imageopto.SourceInfo{}, false, err
 		}
 		info.Width, info.Height = cfg.Width, cfg.Height
-		return info, false, validSize(info, "avif")
+		if err := validSize(info, "avif"); err != nil {
+			return imageopto.SourceInfo{}, false, err
+		}
+		if err := checkSequence(&h, cfg.Width, cfg.Height); err != nil {
+			return imageopto.SourceInfo{}, false, codedError("avif", err)
+		}
+		info.BytesPerPixel = perPixel(avifDecodeModel.bytes(info.Width, info.Height), info.Width, info.Height)
+		return info, false, nil
 	}
 	switch h.itemType {
 	case "av01", "grid":
@@ -208,7 +240,23 @@ func avifInfo(data []byte) (info imageopto.SourceInfo, alphaKnown bool, err erro
 	info.Width, info.Height = h.width, h.height
 	info.Orientation = h.exifOrientation()
 	info.HasAlpha = h.hasAlpha
-	return info, true, validSize(info, "avif")
+	if err := validSize(info, "avif"); err != nil {
+		return imageopto.SourceInfo{}, false, err
+	}
+	if err := checkCodedSize(&h, "av01"); err != nil {
+		return imageopto.SourceInfo{}, false, codedError("avif", err)
+	}
+	info.BytesPerPixel = perPixel(avifDecodeModel.bytes(info.Width, info.Height), info.Width, info.Height)
+	return info, true, nil
+}
+
+// codedError wraps an error of the coded size checks: in
+// ErrUnsupportedFormat when it is one already, else in ErrCorrupt.
+func codedError(format string, err error) error {
+	if errors.Is(err, imageopto.ErrUnsupportedFormat) {
+		return fmt.Errorf("%s: %w", format, err)
+	}
+	return corrupt(format, err)
 }
 
 // avifConfig asks libavif for the size of an image sequence.
@@ -218,6 +266,7 @@ func avifConfig(data []byte) (image.Config, error) {
 	}
 	avifMu.RLock()
 	defer avifMu.RUnlock()
+	defer memory.after(0)
 	var cfg image.Config
 	err := call("avif: decode config", func() (err error) {
 		cfg, err = avif.DecodeConfig(bytes.NewReader(data))
@@ -246,6 +295,7 @@ func decodeAVIF(data []byte) (*image.NRGBA, error) {
 	if err := avifDecoderInit(); err != nil {
 		return nil, err
 	}
+	defer memory.after(avifDecodeModel.bytes(info.Width, info.Height))
 	var img image.Image
 	err = func() error {
 		avifMu.RLock()
@@ -330,8 +380,15 @@ func heicHeader(data []byte) (imageopto.SourceInfo, error) {
 		// plane; serving the hidden colours as if opaque would be wrong.
 		return imageopto.SourceInfo{}, fmt.Errorf("%w: heic: images with an alpha channel are not supported by the WebAssembly decoder", imageopto.ErrUnsupportedFormat)
 	}
-	info := imageopto.SourceInfo{Format: imageopto.HEIC, Frames: 1, Bytes: int64(len(data)), BytesPerPixel: heicDecodeBytesPerPixel}
+	if err := validSize(imageopto.SourceInfo{Width: h.width, Height: h.height}, "heic"); err != nil {
+		return imageopto.SourceInfo{}, err
+	}
+	if err := checkCodedSize(&h, "hvc1"); err != nil {
+		return imageopto.SourceInfo{}, codedError("heic", err)
+	}
+	info := imageopto.SourceInfo{Format: imageopto.HEIC, Frames: 1, Bytes: int64(len(data))}
 	info.Width, info.Height = h.displaySize()
+
 	if h.hasClap {
 		if err := validSize(info, "heic"); err != nil {
 			return imageopto.SourceInfo{}, err
@@ -346,6 +403,8 @@ func heicHeader(data []byte) (imageopto.SourceInfo, error) {
 	if err := validSize(info, "heic"); err != nil {
 		return imageopto.SourceInfo{}, err
 	}
+	// libheif decodes the stored size; a clean aperture crops it after.
+	info.BytesPerPixel = perPixel(heicDecodeModel.bytes(h.width, h.height), info.Width, info.Height)
 	if info.Width < heicMinWidth {
 		// gen2brain/heic v0.4.5 lays out the planes with a 16-byte aligned
 		// stride, libheif 1.18 with at least 64 bytes per row: narrower
@@ -369,6 +428,7 @@ func heicConfig(data []byte) (image.Config, error) {
 		return image.Config{}, err
 	}
 	header := headerBoxes(data)
+	defer memory.after(0)
 	var cfg image.Config
 	err := call("heic: decode config", func() (err error) {
 		cfg, err = heic.DecodeConfig(bytes.NewReader(header))
@@ -386,6 +446,7 @@ func decodeHEIC(data []byte) (*image.NRGBA, error) {
 	if err := heicInit(); err != nil {
 		return nil, err
 	}
+	defer memory.after(int64(info.BytesPerPixel) * int64(info.Width) * int64(info.Height))
 	var img image.Image
 	err = call("heic: decode", func() (err error) {
 		img, err = heic.Decode(bytes.NewReader(data))
@@ -399,13 +460,3 @@ func decodeHEIC(data []byte) (*image.NRGBA, error) {
 	}
 	return checkSize(toNRGBA(img), info, "heic")
 }
-
-// Peak heap per pixel of a decode, for the handler's memory estimate: the
-// module's linear memory (the source, the codec's frame buffers, the RGBA
-// output, and the copies wazero makes as the memory grows) plus our NRGBA
-// copy. Measured in README.md (peak heap over pixels at 2560×1600 and
-// 1600×1000, rounded up).
-const (
-	avifDecodeBytesPerPixel = 80
-	heicDecodeBytesPerPixel = 40
-)
