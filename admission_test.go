@@ -37,7 +37,7 @@ func TestJobCeiling(t *testing.T) {
 		status int
 		reason string // in the body
 	}{
-		{"canvas=8192,8192&format=avif", 422, "over the AVIF limit of 4000000 pixels"},
+		{"canvas=8192,8192&format=avif", 422, "over the AVIF limit of 2100000 pixels"},
 		{"canvas=8192,8192&format=webpll", 422, "over the lossless WebP limit"},
 		{"canvas=8192,8192&format=png", 422, "over the per-job limit of 512 MiB"},
 		{"canvas=8192,8192&format=webp", 422, "over the per-job limit of 512 MiB"},

@@ -13,6 +13,10 @@ type EncodeOptions struct {
 	Lossless bool
 	// Progressive asks for progressive JPEG.
 	Progressive bool
+	// Alpha is false when the plan knows the image to encode is opaque
+	// (an opaque source and no transparent fill). Memory models use it
+	// (Codec.EncodeMemory); an encoder must look at the pixels instead.
+	Alpha bool
 }
 
 // Codec adds a format that the root package does not build in, such as WebP

@@ -178,7 +178,7 @@ func measureCall(f func() error) (callStats, error) {
 // codecCall is one codec operation on a w×h image, with its model.
 type codecCall struct {
 	name  string
-	model func(w, h int) int64
+	model func(w, h int, alpha bool) int64
 	// prepare makes the call's input (not measured) and returns the call.
 	prepare func(tb testing.TB, img *image.NRGBA) func() error
 }
@@ -187,7 +187,7 @@ func encodeCall(name string, enc func(io.Writer, *image.NRGBA, imageopto.EncodeO
 	model func(w, h int, o imageopto.EncodeOptions) int64) codecCall {
 	return codecCall{
 		name:  name,
-		model: func(w, h int) int64 { return model(w, h, o) },
+		model: func(w, h int, alpha bool) int64 { o := o; o.Alpha = alpha; return model(w, h, o) },
 		prepare: func(tb testing.TB, img *image.NRGBA) func() error {
 			return func() error { return enc(io.Discard, img, o) }
 		},
@@ -203,7 +203,7 @@ func codecCalls() []codecCall {
 		encodeCall("AVIF encode (q60, speed 8)", encodeAVIF, imageopto.EncodeOptions{Quality: 60}, avifEncodeMemory),
 		{
 			name:  "AVIF decode",
-			model: avifDecodeModel.bytes,
+			model: func(w, h int, _ bool) int64 { return avifDecodeModel.bytes(w, h) },
 			prepare: func(tb testing.TB, img *image.NRGBA) func() error {
 				var buf bytes.Buffer
 				// Speed 10 makes the input faster; the decoder's cost hardly
@@ -218,7 +218,7 @@ func codecCalls() []codecCall {
 	if heifEnc, err := exec.LookPath("heif-enc"); err == nil {
 		calls = append(calls, codecCall{
 			name:  "HEIC decode",
-			model: heicDecodeModel.bytes,
+			model: func(w, h int, _ bool) int64 { return heicDecodeModel.bytes(w, h) },
 			prepare: func(tb testing.TB, img *image.NRGBA) func() error {
 				data, err := heifFromImage(tb, heifEnc, img)
 				require.NoError(tb, err)
@@ -257,7 +257,7 @@ func TestMemoryModel(t *testing.T) {
 			f := c.prepare(t, j.ct.make(j.w, j.h))
 			s, err := measureCall(f)
 			require.NoError(t, err)
-			model := c.model(j.w, j.h)
+			model := c.model(j.w, j.h, j.ct.alpha)
 			t.Logf("%s, %s, %dx%d: heap peak %.1f MiB, RSS peak %.1f MiB, model %.1f MiB (%.0f%% of it), CPU %v",
 				c.name, j.ct.name, j.w, j.h, float64(s.heap)/mib, float64(s.rss)/mib, float64(model)/mib,
 				100*float64(s.peak())/float64(model), s.cpu.Round(time.Millisecond))
@@ -330,7 +330,7 @@ func TestMemoryTable(t *testing.T) {
 				require.NoError(t, err)
 				mp := float64(size[0]*size[1]) / 1e6
 				out = append(out, fmt.Sprintf("| %s | %s | %dx%d | %.2f | %.0f | %.0f | %.0f | %.2f | %.2f |", c.name, ct.name, size[0], size[1], mp,
-					float64(s.heap)/mib, float64(s.rss)/mib, float64(c.model(size[0], size[1]))/mib, s.cpu.Seconds(), s.cpu.Seconds()/mp))
+					float64(s.heap)/mib, float64(s.rss)/mib, float64(c.model(size[0], size[1], ct.alpha))/mib, s.cpu.Seconds(), s.cpu.Seconds()/mp))
 				t.Log(out[len(out)-1])
 				worst = max(worst, float64(s.peak()))
 			}
