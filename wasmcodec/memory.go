@@ -36,10 +36,10 @@ func (m memModel) bytes(w, h int) int64 {
 var (
 	webpLossyModel       = memModel{base: 17 << 20, perPixel: 168}
 	webpLossyOpaqueModel = memModel{base: 17 << 20, perPixel: 70}
-	webpLosslessModel = memModel{base: 64 << 20, perPixel: 196}
-	avifEncodeModel   = memModel{base: 30 << 20, perPixel: 126}
-	avifDecodeModel   = memModel{base: 34 << 20, perPixel: avifDecodeBytesPerPixel}
-	heicDecodeModel   = memModel{base: 53 << 20, perPixel: heicDecodeBytesPerPixel}
+	webpLosslessModel    = memModel{base: 64 << 20, perPixel: 196}
+	avifEncodeModel      = memModel{base: 30 << 20, perPixel: 126}
+	avifDecodeModel      = memModel{base: 34 << 20, perPixel: avifDecodeBytesPerPixel}
+	heicDecodeModel      = memModel{base: 53 << 20, perPixel: heicDecodeBytesPerPixel}
 )
 
 // Peak heap per source pixel of a decode (the slope of its model), for the
