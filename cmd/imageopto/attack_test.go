@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -92,7 +93,28 @@ func attackDir(t *testing.T) string {
 	require.NoError(t, f.Truncate(10<<30))
 	require.NoError(t, f.Close())
 	write("empty.jpg", nil)
+	// A 2 KB AVIF around a flat 13000×13000 AV1 frame, honest and with its
+	// container (ispe) saying 64×64.
+	huge, err := os.ReadFile("../../wasmcodec/testdata/huge-frame.avif")
+	require.NoError(t, err)
+	write("huge.avif", huge)
+	write("liar.avif", withISPE(t, huge, 64, 64))
 	return dir
+}
+
+// withISPE returns an AVIF whose ispe boxes say w×h.
+func withISPE(t *testing.T, data []byte, w, h uint32) []byte {
+	out := bytes.Clone(data)
+	n := 0
+	for i := 0; i+16 <= len(out); i++ {
+		if string(out[i:i+4]) == "ispe" {
+			binary.BigEndian.PutUint32(out[i+8:], w) // after version and flags
+			binary.BigEndian.PutUint32(out[i+12:], h)
+			n++
+		}
+	}
+	require.Positive(t, n, "no ispe box")
+	return out
 }
 
 func noise(w, h int) image.Image {
@@ -186,6 +208,8 @@ func TestAttacks(t *testing.T) {
 		{"upscale to JPEG", "/small.jpg?width=8191&enable=upscale", []int{200}, ""},
 		{"49 MP to WebP", "/big.jpg?format=webp", []int{422}, "per-job limit"},
 		{"49 MP to lossless WebP", "/big.jpg?format=webpll", []int{422}, "limit"},
+		{"AVIF of a 13000² frame", "/huge.avif?width=100", []int{422}, "exceeds maximum"},
+		{"AVIF whose container lies", "/liar.avif?width=100", []int{422}, "sequence header says 13000x13000"},
 		{"10 GiB sparse file", "/sparse.jpg?width=100", []int{422}, "exceeds maximum"},
 		{"empty original", "/empty.jpg?width=100", []int{422}, "empty"},
 	}
