@@ -1,5 +1,8 @@
 package imageopto
 
+// This file is admission control: CPU slots, the memory budget, the
+// per-job ceiling, heavy slots, origin fetch slots and the bounded queue.
+
 import (
 	"context"
 	"fmt"
