@@ -430,4 +430,3 @@ func (h *Handler) expiry(now, origin time.Time) time.Time {
 	ttl := min(max(origin.Sub(now), h.opts.MinTTL), h.opts.MaxTTL)
 	return now.Add(ttl)
 }
-
