@@ -8,6 +8,8 @@ package imageopto
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,6 +151,12 @@ type Options struct {
 	// the source cache and revalidates with the origin once the original's
 	// own freshness has run out. Default: 10 seconds.
 	TierRecheck time.Duration
+	// SurrogateKeyHeader names the response header that carries the
+	// original's surrogate key (SurrogateKey), which lets a CDN in front
+	// purge every image derived from one original at once. Default:
+	// "Surrogate-Key" (Fastly's name; "Cache-Tag" suits Cloudflare and
+	// Akamai). "-" sends no such header.
+	SurrogateKeyHeader string
 }
 
 // Handler serves transformed images: GET /path?fastly-io-query. It is safe
@@ -290,6 +298,15 @@ func validateOptions(o *Options) error {
 	if o.HeaderPrefix == "" {
 		o.HeaderPrefix = "Imageopto"
 	}
+	switch o.SurrogateKeyHeader {
+	case "":
+		o.SurrogateKeyHeader = "Surrogate-Key"
+	case "-":
+	default:
+		if strings.ContainsAny(o.SurrogateKeyHeader, " \t\r\n:") {
+			return fmt.Errorf("imageopto: Options.SurrogateKeyHeader %q is not a header name", o.SurrogateKeyHeader)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -363,7 +380,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.respond(w, r, e, warnings)
+	h.respond(w, r, e, warnings, job.path)
 }
 
 // unjoin splits an errors.Join error into its parts.
@@ -407,8 +424,9 @@ func (h *Handler) Stats() HandlerStats {
 	return HandlerStats{Transforms: h.transforms.Load(), ETagMismatches: h.etagMismatches.Load()}
 }
 
-// respond writes an entry, or 304 when the client already has it.
-func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warnings []string) {
+// respond writes an entry, or 304 when the client already has it. path
+// is the origin path, which names the surrogate key.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warnings []string, path string) {
 	hdr := w.Header()
 	hdr.Set("Content-Type", e.ContentType)
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -420,7 +438,17 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 		hdr.Set("Cache-Control", "no-store")
 	} else {
 		age := max(int(e.Expires.Sub(h.now()).Seconds()), 0)
-		hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+		cc := "public, max-age=" + strconv.Itoa(age)
+		if h.opts.Cache != nil {
+			// What the handler itself does with stale entries (RFC 5861),
+			// so that a CDN in front behaves alike.
+			cc += ", stale-while-revalidate=" + strconv.Itoa(int(h.opts.StaleWhileRevalidate.Seconds())) +
+				", stale-if-error=" + strconv.Itoa(int(h.opts.StaleTTL.Seconds()))
+		}
+		hdr.Set("Cache-Control", cc)
+		if h.opts.SurrogateKeyHeader != "-" {
+			hdr.Set(h.opts.SurrogateKeyHeader, SurrogateKey(path))
+		}
 	}
 	if e.Vary {
 		hdr.Add("Vary", "Accept")
@@ -436,7 +464,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 	if len(warnings) > 0 {
 		hdr.Set(h.headerWarning, headerSafe(strings.Join(warnings, "; ")))
 	}
-	if etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+	if notModified(r.Header, e) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -445,6 +473,37 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(e.Body)
 	}
+}
+
+// notModified evaluates the request's preconditions (RFC 9110 §13.2.2):
+// If-None-Match when it is sent, else If-Modified-Since, which holds when
+// the entry was not modified after the date. A date that does not parse
+// is ignored, as the RFC asks.
+func notModified(h http.Header, e *entry) bool {
+	if inm := h.Get("If-None-Match"); inm != "" {
+		return etagMatch(inm, e.ETag)
+	}
+	ims := h.Get("If-Modified-Since")
+	if ims == "" || e.LastModified.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	// Last-Modified is sent with whole seconds.
+	return !e.LastModified.Truncate(time.Second).After(t)
+}
+
+// SurrogateKey returns the surrogate key of the original at an origin path:
+// "io-" and 20 hexadecimal digits of a SHA-256 of the path. Every response
+// made from that original carries it (Options.SurrogateKeyHeader), so a
+// CDN that indexes it (Fastly's Surrogate-Key, Cloudflare's and Akamai's
+// Cache-Tag) purges all of its sizes and formats with one request naming
+// the key. The path is the one given to the Origin, after any hook.
+func SurrogateKey(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return "io-" + hex.EncodeToString(sum[:10])
 }
 
 // etagMatch implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
