@@ -63,6 +63,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -70,7 +71,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/promobs"
 	"github.com/imageopto/imageopto/wasmcodec"
 )
 
@@ -131,6 +137,8 @@ type config struct {
 	memBudget    sizeFlag
 	maxJob       sizeFlag
 	flightTime   time.Duration
+	metricsAddr  string
+	pprof        bool
 }
 
 // stringList is a repeatable string flag.
@@ -158,6 +166,8 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.Var(&cfg.memBudget, "memory-budget", "memory that transformations and origin fetches in progress may use together, a `SIZE`; 0: min(1GiB, a quarter of GOMEMLIMIT)")
 	flags.Var(&cfg.maxJob, "max-job-memory", "the most one transformation may take of the budget, a `SIZE` (larger jobs get 422); 0: half the budget")
 	flags.DurationVar(&cfg.flightTime, "flight-timeout", 30*time.Second, "how long one fetch-and-transform may take before the request gets 504")
+	flags.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on a separate `HOST:PORT` (off by default)")
+	flags.BoolVar(&cfg.pprof, "pprof", false, "also serve net/http/pprof at /debug/pprof/ on -metrics-addr")
 	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
@@ -185,6 +195,8 @@ flags:
 		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
 	case cfg.flightTime <= 0:
 		return nil, &usageError{errors.New("-flight-timeout must be positive")}
+	case cfg.pprof && cfg.metricsAddr == "":
+		return nil, &usageError{errors.New("-pprof needs -metrics-addr")}
 	}
 	if err := cfg.backend.validate(cfg); err != nil {
 		return nil, &usageError{err}
@@ -235,6 +247,19 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 			return &usageError{err}
 		}
 	}
+	var observers []imageopto.Observer
+	var metrics *promobs.Metrics
+	reg := prometheus.NewRegistry()
+	if cfg.metricsAddr != "" {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if metrics, err = promobs.New(reg); err != nil {
+			return err
+		}
+		observers = append(observers, metrics)
+	}
+	if len(observers) > 0 {
+		opts.Observer = imageopto.MultiObserver(observers...)
+	}
 	var memResults, memSources imageopto.Cache
 	if size := int64(cfg.cacheSize); size > 0 {
 		memResults = imageopto.NewMemoryCache(size - size/3)
@@ -250,6 +275,25 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	setMemoryLimit(h, int64(cfg.cacheSize), logger)
+	if metrics != nil {
+		if err := metrics.WatchHandler(h); err != nil {
+			return err
+		}
+		if c := back.cluster; c != nil {
+			err := metrics.WatchPeers(func() promobs.PeerStats {
+				st := c.Stats()
+				return promobs.PeerStats{Forwarded: st.Forwarded, ForwardErrors: st.ForwardErrors, Healthy: st.Healthy}
+			})
+			if err != nil {
+				return err
+			}
+		}
+		stopMetrics, err := serveMetrics(ctx, cfg, reg, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	// Compile the WebAssembly codecs now, in the background, so that no
 	// request pays for it (seconds of CPU for AVIF).
 	go func() {
@@ -296,6 +340,37 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics (and with -pprof, /debug/pprof/) on
+// -metrics-addr until the returned function is called.
+func serveMetrics(ctx context.Context, cfg *config, reg *prometheus.Registry, logger *slog.Logger) (stop func(), err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.metricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("-metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+	if cfg.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	srv := newServer(cfg.metricsAddr, mux)
+	srv.WriteTimeout = 0 // CPU profiles and traces last as long as asked
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("metrics listening", "addr", ln.Addr().String(), "pprof", cfg.pprof)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}, nil
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit when GOMEMLIMIT
