@@ -68,6 +68,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,6 +77,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/cluster"
 	"github.com/imageopto/imageopto/promobs"
 	"github.com/imageopto/imageopto/wasmcodec"
 )
@@ -139,6 +141,7 @@ type config struct {
 	flightTime   time.Duration
 	metricsAddr  string
 	pprof        bool
+	drainDelay   time.Duration
 }
 
 // stringList is a repeatable string flag.
@@ -168,6 +171,7 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.DurationVar(&cfg.flightTime, "flight-timeout", 30*time.Second, "how long one fetch-and-transform may take before the request gets 504")
 	flags.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on a separate `HOST:PORT` (off by default)")
 	flags.BoolVar(&cfg.pprof, "pprof", false, "also serve net/http/pprof at /debug/pprof/ on -metrics-addr")
+	flags.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 for this `DURATION` while still serving, so that load balancers stop sending requests, before shutting down")
 	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
 	if err := flags.Parse(args); err != nil {
@@ -195,6 +199,8 @@ flags:
 		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
 	case cfg.flightTime <= 0:
 		return nil, &usageError{errors.New("-flight-timeout must be positive")}
+	case cfg.drainDelay < 0:
+		return nil, &usageError{errors.New("-drain-delay must not be negative")}
 	case cfg.pprof && cfg.metricsAddr == "":
 		return nil, &usageError{errors.New("-pprof needs -metrics-addr")}
 	}
@@ -304,6 +310,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
+	var draining atomic.Bool
+	mountHealth(mux, h, &draining, back.cluster)
 	if err := back.mount(ctx, mux, h, cfg.backend.peerAddr, logger); err != nil {
 		return err
 	}
@@ -329,6 +337,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err // Serve failed; it never returns nil
 	case <-ctx.Done():
 	}
+	draining.Store(true) // /readyz answers 503 from now on
+	if cfg.drainDelay > 0 {
+		logger.Info("draining: not ready, still serving", "delay", cfg.drainDelay)
+		time.Sleep(cfg.drainDelay)
+	}
 	logger.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
@@ -340,6 +353,44 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	return nil
+}
+
+// mountHealth adds GET /healthz (the process is alive) and GET /readyz
+// (it should receive traffic: not draining or shutting down, and, in a
+// cluster, its peer tier has quorum) to mux. Both answer 200 "ok" or 503
+// with the reason. They answer only requests without a query string: an
+// original named healthz or readyz at the root is still served to any
+// request with one (/healthz?format=png, or /healthz? for the original
+// as it is).
+func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool, c *cluster.Cluster) {
+	health := func(check func() string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.RawQuery != "" || r.URL.ForceQuery {
+				images.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			if reason := check(); reason != "" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, reason)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		}
+	}
+	mux.Handle("GET /healthz", health(func() string { return "" }))
+	mux.Handle("GET /readyz", health(func() string {
+		if draining.Load() {
+			return "shutting down"
+		}
+		if c != nil {
+			if st := c.Stats(); 2*st.Healthy < st.Members {
+				return fmt.Sprintf("peer tier has no quorum: %d of %d members answer", st.Healthy, st.Members)
+			}
+		}
+		return ""
+	}))
 }
 
 // serveMetrics serves /metrics (and with -pprof, /debug/pprof/) on

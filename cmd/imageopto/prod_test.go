@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"image/png"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -70,4 +74,89 @@ func TestPprofNeedsMetricsAddr(t *testing.T) {
 	t.Parallel()
 	_, err := parseFlags([]string{"-pprof"}, &syncBuffer{})
 	require.ErrorContains(t, err, "-pprof needs -metrics-addr")
+}
+
+// TestHealth: /healthz and /readyz answer "ok"; with a query they reach
+// the image handler (an original named healthz); a cluster member without
+// quorum is alive but not ready.
+func TestHealth(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "healthz"), encodeTestPNG(t), 0o600))
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		path        string
+		wantStatus  int
+		wantBody    string
+		contentType string
+	}{
+		{"alive", nil, "/healthz", http.StatusOK, "ok\n", "text/plain; charset=utf-8"},
+		{"ready", nil, "/readyz", http.StatusOK, "ok\n", "text/plain; charset=utf-8"},
+		{"an original named healthz", []string{"-dir", dir}, "/healthz?format=png", http.StatusOK, "", "image/png"},
+		{"an original named healthz, as it is", []string{"-dir", dir}, "/healthz?", http.StatusOK, "", "image/png"},
+		{"no original named readyz", []string{"-dir", dir}, "/readyz?format=png", http.StatusNotFound, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, tc.args...)
+			resp, body := get(t, s.base+tc.path)
+			assert.Equal(t, tc.wantStatus, resp.StatusCode, string(body))
+			if tc.wantBody != "" {
+				assert.Equal(t, tc.wantBody, string(body))
+			}
+			if tc.contentType != "" {
+				assert.Equal(t, tc.contentType, resp.Header.Get("Content-Type"))
+			}
+		})
+	}
+}
+
+// TestReadyzWithoutQuorum: a cluster member whose two peers do not answer
+// is alive but not ready (a child process: one cluster per process).
+func TestReadyzWithoutQuorum(t *testing.T) {
+	t.Parallel()
+	addr, dead1, dead2 := freePort(t), freePort(t), freePort(t)
+	startServer(t, addr, "-self", "http://"+addr, "-peers", "http://"+addr+",http://"+dead1+",http://"+dead2,
+		"-peer-secret", "0123456789abcdef0123")
+	for _, tc := range []struct {
+		path       string
+		wantStatus int
+		wantBody   string
+	}{
+		{"/healthz", http.StatusOK, "ok\n"},
+		{"/readyz", http.StatusServiceUnavailable, "peer tier has no quorum: 1 of 3 members answer\n"},
+	} {
+		resp, body := get(t, "http://"+addr+tc.path)
+		assert.Equal(t, tc.wantStatus, resp.StatusCode, tc.path)
+		assert.Equal(t, tc.wantBody, string(body), tc.path)
+	}
+}
+
+// TestReadyzDuringShutdown: on the signal, /readyz answers 503 while the
+// server still serves images (and /healthz) for -drain-delay.
+func TestReadyzDuringShutdown(t *testing.T) {
+	t.Parallel()
+	s := start(t, "-drain-delay", "3s")
+	resp, _ := get(t, s.base+"/readyz")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	stopped := make(chan struct{})
+	go func() { s.stop(); close(stopped) }()
+	logValue(t, s, "draining: not ready, still serving", "delay")
+	resp, body := get(t, s.base+"/readyz")
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "shutting down\n", string(body))
+	resp, _ = get(t, s.base+"/healthz")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "still alive")
+	resp, _ = get(t, s.base+"/landscape.jpg?width=64")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "still serving")
+	<-stopped
+}
+
+// encodeTestPNG is a small PNG.
+func encodeTestPNG(t *testing.T) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, testImage(64, 48)))
+	return b.Bytes()
 }
