@@ -142,6 +142,10 @@ type config struct {
 	metricsAddr  string
 	pprof        bool
 	drainDelay   time.Duration
+	logFormat    string
+	logLevel     string
+	level        slog.Level
+	accessLog    bool
 }
 
 // stringList is a repeatable string flag.
@@ -171,6 +175,9 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.DurationVar(&cfg.flightTime, "flight-timeout", 30*time.Second, "how long one fetch-and-transform may take before the request gets 504")
 	flags.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on a separate `HOST:PORT` (off by default)")
 	flags.BoolVar(&cfg.pprof, "pprof", false, "also serve net/http/pprof at /debug/pprof/ on -metrics-addr")
+	flags.StringVar(&cfg.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	flags.StringVar(&cfg.logLevel, "log-level", "info", "log records at `LEVEL` and above: debug, info, warn or error (the access log writes 4xx at warn, 5xx at error)")
+	flags.BoolVar(&cfg.accessLog, "access-log", true, "log one record per image request")
 	flags.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 for this `DURATION` while still serving, so that load balancers stop sending requests, before shutting down")
 	cfg.backend.register(flags)
 	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
@@ -199,10 +206,16 @@ flags:
 		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
 	case cfg.flightTime <= 0:
 		return nil, &usageError{errors.New("-flight-timeout must be positive")}
+	case cfg.logFormat != "text" && cfg.logFormat != "json":
+		return nil, &usageError{fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)}
 	case cfg.drainDelay < 0:
 		return nil, &usageError{errors.New("-drain-delay must not be negative")}
 	case cfg.pprof && cfg.metricsAddr == "":
 		return nil, &usageError{errors.New("-pprof needs -metrics-addr")}
+	}
+	var err error
+	if cfg.level, err = parseLevel(cfg.logLevel); err != nil {
+		return nil, &usageError{err}
 	}
 	if err := cfg.backend.validate(cfg); err != nil {
 		return nil, &usageError{err}
@@ -230,7 +243,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := newLogger(stdout, cfg.logFormat, cfg.level)
 
 	src, err := openSource(cfg)
 	if err != nil {
@@ -262,6 +275,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 			return err
 		}
 		observers = append(observers, metrics)
+	}
+	if cfg.accessLog {
+		observers = append(observers, accessLog{logger})
 	}
 	if len(observers) > 0 {
 		opts.Observer = imageopto.MultiObserver(observers...)

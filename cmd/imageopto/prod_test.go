@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
 	"net/http"
 	"os"
@@ -159,4 +160,83 @@ func encodeTestPNG(t *testing.T) []byte {
 	var b bytes.Buffer
 	require.NoError(t, png.Encode(&b, testImage(64, 48)))
 	return b.Bytes()
+}
+
+// accessRecords returns the access log's JSON records in out.
+func accessRecords(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for line := range strings.Lines(out) {
+		if !strings.HasPrefix(line, "{") {
+			continue
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		if m["msg"] == "request" {
+			recs = append(recs, m)
+		}
+	}
+	return recs
+}
+
+// TestAccessLog: one JSON record per image request with every field, at
+// warn level with the error for a 4xx; -log-level warn drops the 200s.
+func TestAccessLog(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		level string
+		want  []map[string]any // fields of each record, in request order
+	}{
+		{"info", "info", []map[string]any{
+			{"level": "INFO", "method": "GET", "path": "/landscape.jpg", "query": "width=100", "status": 200.0, "cache": "miss", "format": "jpeg"},
+			{"level": "WARN", "method": "GET", "path": "/missing.jpg", "query": "width=100", "status": 404.0, "cache": "miss", "format": "", "size": 0.0},
+			{"level": "WARN", "method": "GET", "path": "/landscape.jpg", "query": "width=abc", "status": 400.0, "cache": "none", "format": "", "size": 0.0},
+		}},
+		{"warn", "warn", []map[string]any{
+			{"level": "WARN", "status": 404.0},
+			{"level": "WARN", "status": 400.0},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := start(t, "-log-format", "json", "-log-level", tc.level)
+			resp, body := get(t, s.base+"/landscape.jpg?width=100")
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			resp, _ = get(t, s.base+"/missing.jpg?width=100")
+			require.Equal(t, http.StatusNotFound, resp.StatusCode)
+			resp, _ = get(t, s.base+"/landscape.jpg?width=abc")
+			require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+			recs := accessRecords(t, s.out.String())
+			require.Len(t, recs, len(tc.want), s.out.String())
+			for i, want := range tc.want {
+				for k, v := range want {
+					assert.Equal(t, v, recs[i][k], "record %d field %s", i, k)
+				}
+				for _, k := range []string{"time", "method", "path", "query", "status", "bytes", "duration", "cache", "format", "size", "remote"} {
+					assert.Contains(t, recs[i], k, "record %d", i)
+				}
+				assert.Contains(t, recs[i]["remote"], "127.0.0.1:")
+				if recs[i]["status"].(float64) >= 400 {
+					assert.NotEmpty(t, recs[i]["err"], "record %d: the error", i)
+				} else {
+					assert.NotContains(t, recs[i], "err")
+					assert.Equal(t, float64(len(body)), recs[i]["bytes"])
+					assert.Equal(t, float64(len(body)), recs[i]["size"])
+					t.Logf("logged duration %v ns", recs[i]["duration"])
+				}
+			}
+		})
+	}
+}
+
+// TestLogFlagsRefused: unknown formats and levels are usage errors.
+func TestLogFlagsRefused(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"-log-format", "xml"}, {"-log-level", "loud"}} {
+		_, err := parseFlags(args, &syncBuffer{})
+		var ue *usageError
+		assert.ErrorAs(t, err, &ue, "%q", args)
+	}
 }
