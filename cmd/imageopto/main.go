@@ -146,6 +146,14 @@ type config struct {
 	logLevel     string
 	level        slog.Level
 	accessLog    bool
+	limits       imageopto.Limits
+	maxSource    sizeFlag
+	ttl          struct{ min, max, def, notFound, stale, swr time.Duration }
+	maxConc      int
+	maxQueue     int
+	queueTime    time.Duration
+	allowHosts   stringList
+	surrogateKey string
 }
 
 // stringList is a repeatable string flag.
@@ -157,9 +165,23 @@ func (l *stringList) String() string { return strings.Join(*l, ",") }
 // Set adds a value.
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-// parseFlags reads the command line. -h prints the usage to stdout and
-// returns flag.ErrHelp.
+// envPrefix starts the environment variable of every flag:
+// IMAGEOPTO_CACHE_SIZE for -cache-size.
+const envPrefix = "IMAGEOPTO_"
+
+// envName is the environment variable that sets a flag.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags reads the command line, then the environment for the flags
+// it did not set. -h prints the usage to stdout and returns flag.ErrHelp.
 func parseFlags(args []string, stdout io.Writer) (*config, error) {
+	return parseConfig(args, stdout, os.LookupEnv)
+}
+
+// parseConfig is parseFlags with the environment read through lookup.
+func parseConfig(args []string, stdout io.Writer, lookup func(string) (string, bool)) (*config, error) {
 	cfg := &config{cacheSize: 256 << 20}
 	flags := flag.NewFlagSet("imageopto", flag.ContinueOnError)
 	flags.SetOutput(io.Discard) // errors are returned; -h prints below
@@ -180,7 +202,27 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.BoolVar(&cfg.accessLog, "access-log", true, "log one record per image request")
 	flags.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 for this `DURATION` while still serving, so that load balancers stop sending requests, before shutting down")
 	cfg.backend.register(flags)
-	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
+	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; also $IMAGEOPTO_SIGN_KEYS)")
+	flags.Var(&cfg.maxSource, "max-source-bytes", "refuse originals larger than `SIZE` (0: 50MiB)")
+	flags.IntVar(&cfg.limits.MaxSourceSide, "max-side", 0, "refuse originals wider or taller than `PX` (0: 12000)")
+	flags.Int64Var(&cfg.limits.MaxSourcePixels, "max-pixels", 0, "refuse originals of more than `N` pixels per frame (0: 50 million)")
+	flags.IntVar(&cfg.limits.MaxFrames, "max-frames", 0, "refuse animations of more than `N` frames (0: 1000)")
+	flags.IntVar(&cfg.limits.MaxOutputSide, "max-output-side", 0, "refuse outputs wider or taller than `PX` (0: 8192)")
+	flags.DurationVar(&cfg.ttl.min, "min-ttl", 0, "least freshness given to an original, whatever the origin says (0: 10s)")
+	flags.DurationVar(&cfg.ttl.max, "max-ttl", 0, "most freshness given to an original (0: 720h)")
+	flags.DurationVar(&cfg.ttl.def, "default-ttl", 0, "freshness when the origin sends no Cache-Control or Expires (0: 1h)")
+	flags.DurationVar(&cfg.ttl.notFound, "not-found-ttl", 0, "how long an origin 404 or 410 is remembered (0: 30s)")
+	flags.DurationVar(&cfg.ttl.stale, "stale-ttl", 0, "how long a stale entry is kept to be revalidated, or served when the origin fails (0: 24h)")
+	flags.DurationVar(&cfg.ttl.swr, "stale-while-revalidate", 0, "how long after going stale an entry is served at once while it is revalidated (0: 60s)")
+	flags.IntVar(&cfg.maxConc, "max-concurrent", 0, "transformations that run at once (0: the number of CPUs)")
+	flags.IntVar(&cfg.maxQueue, "max-queue", 0, "transformations and fetches that may wait for a slot; more get 503 (0: 64)")
+	flags.DurationVar(&cfg.queueTime, "queue-timeout", 0, "how long work waits for a slot before the request gets 503 (0: 2s)")
+	flags.Var(&cfg.allowHosts, "allow-host", "fetch originals named /HOST/PATH from https://HOST/PATH when `HOST` is allowed (repeatable; *.example.com matches subdomains)")
+	flags.StringVar(&cfg.surrogateKey, "surrogate-key-header", "Surrogate-Key", "`NAME` of the header that carries the original's surrogate key, for CDN purges (- for none)")
+	for _, name := range []string{"sign-key", "allow-host"} {
+		flags.Lookup(name).Usage += " (a comma-separated list in the environment)"
+	}
+	flags.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, `usage: imageopto [flags]
@@ -188,6 +230,10 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 Serves GET /PATH?QUERY: the original at PATH transformed by QUERY, a Fastly
 Image Optimizer query such as width=400&height=400&fit=crop. Without -dir or
 -origin it serves embedded sample images and prints example URLs.
+
+Every flag can also be set by the environment variable shown in brackets
+after it (IMAGEOPTO_ and the name in upper case, dashes as underscores;
+IMAGEOPTO_LENIENT=true); a flag on the command line wins.
 
 flags:
 `)
@@ -197,13 +243,24 @@ flags:
 		}
 		return nil, &usageError{err}
 	}
+	if err := applyEnv(flags, lookup); err != nil {
+		return nil, &usageError{err}
+	}
+	cfg.limits.MaxSourceBytes = int64(cfg.maxSource)
 	switch {
 	case flags.NArg() > 0:
 		return nil, &usageError{fmt.Errorf("unexpected arguments %q", flags.Args())}
 	case cfg.dir != "" && cfg.origin != "":
 		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
-	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0:
-		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
+	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0 || cfg.maxSource < 0:
+		return nil, &usageError{errors.New("-cache-size, -memory-budget, -max-job-memory and -max-source-bytes must not be negative")}
+	case cfg.limits.MaxSourceSide < 0 || cfg.limits.MaxSourcePixels < 0 || cfg.limits.MaxFrames < 0 || cfg.limits.MaxOutputSide < 0 ||
+		cfg.maxConc < 0 || cfg.maxQueue < 0:
+		return nil, &usageError{errors.New("-max-side, -max-pixels, -max-frames, -max-output-side, -max-concurrent and -max-queue must not be negative")}
+	case cfg.ttl.min < 0 || cfg.ttl.max < 0 || cfg.ttl.def < 0 || cfg.ttl.notFound < 0 || cfg.ttl.stale < 0 || cfg.ttl.swr < 0 || cfg.queueTime < 0:
+		return nil, &usageError{errors.New("durations must not be negative")}
+	case len(cfg.allowHosts) > 0 && (cfg.dir != "" || cfg.origin != "" || cfg.backend.s3 != ""):
+		return nil, &usageError{errors.New("-allow-host, -dir, -origin and -s3 are mutually exclusive")}
 	case cfg.flightTime <= 0:
 		return nil, &usageError{errors.New("-flight-timeout must be positive")}
 	case cfg.logFormat != "text" && cfg.logFormat != "json":
@@ -221,11 +278,36 @@ flags:
 		return nil, &usageError{err}
 	}
 	if len(cfg.signKeys) == 0 {
-		if env := os.Getenv("IMAGEOPTO_SIGN_KEYS"); env != "" {
+		if env, _ := lookup("IMAGEOPTO_SIGN_KEYS"); env != "" {
 			cfg.signKeys = strings.Split(env, ",")
 		}
 	}
 	return cfg, nil
+}
+
+// applyEnv sets each flag the command line did not set from its
+// environment variable (flags win). Repeatable flags take a
+// comma-separated list.
+func applyEnv(flags *flag.FlagSet, lookup func(string) (string, bool)) error {
+	set := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	flags.VisitAll(func(f *flag.Flag) {
+		v, ok := lookup(envName(f.Name))
+		if !ok || set[f.Name] {
+			return
+		}
+		values := []string{v}
+		if _, list := f.Value.(*stringList); list {
+			values = strings.Split(v, ",")
+		}
+		for _, v := range values {
+			if err := flags.Set(f.Name, strings.TrimSpace(v)); err != nil {
+				errs = append(errs, fmt.Errorf("$%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // run is the whole server: it parses args, serves until ctx is done, then
@@ -252,15 +334,26 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	defer src.close()
 
 	opts := &imageopto.Options{
-		Transform:     imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
-		Lenient:       cfg.lenient,
-		HeaderPrefix:  cfg.headerPrefix,
-		PassQuery:     cfg.passQuery,
-		Logger:        logger,
-		MemoryBudget:  int64(cfg.memBudget),
-		MaxJobMemory:  int64(cfg.maxJob),
-		FlightTimeout: cfg.flightTime,
+		Transform:            imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		Lenient:              cfg.lenient,
+		HeaderPrefix:         cfg.headerPrefix,
+		PassQuery:            cfg.passQuery,
+		Logger:               logger,
+		MemoryBudget:         int64(cfg.memBudget),
+		MaxJobMemory:         int64(cfg.maxJob),
+		FlightTimeout:        cfg.flightTime,
+		DefaultTTL:           cfg.ttl.def,
+		MinTTL:               cfg.ttl.min,
+		MaxTTL:               cfg.ttl.max,
+		NotFoundTTL:          cfg.ttl.notFound,
+		StaleTTL:             cfg.ttl.stale,
+		MaxConcurrent:        cfg.maxConc,
+		MaxQueue:             cfg.maxQueue,
+		QueueTimeout:         cfg.queueTime,
+		SurrogateKeyHeader:   cfg.surrogateKey,
+		StaleWhileRevalidate: cfg.ttl.swr,
 	}
+	opts.Transform.Limits = cfg.limits
 	if len(cfg.signKeys) > 0 {
 		if opts.Signer, err = newSigner(cfg.signKeys); err != nil {
 			return &usageError{err}
@@ -506,6 +599,18 @@ func openSource(cfg *config) (*source, error) {
 			close:    func() {},
 		}, nil
 	}
+	if len(cfg.allowHosts) > 0 {
+		o, err := imageopto.NewURLOrigin(imageopto.URLOriginOptions{AllowedHosts: cfg.allowHosts})
+		if err != nil {
+			return nil, err
+		}
+		return &source{
+			origin:   schemeOrigin{o},
+			describe: "originals from https://HOST/PATH for HOST in " + cfg.allowHosts.String(),
+			examples: []example{{Path: "/" + strings.TrimPrefix(cfg.allowHosts[0], "*.") + "/PATH?width=300", What: "https://HOST/PATH at 300 px wide"}},
+			close:    func() {},
+		}, nil
+	}
 	sub, err := fs.Sub(samples, "samples")
 	if err != nil {
 		return nil, err
@@ -516,6 +621,17 @@ func openSource(cfg *config) (*source, error) {
 		examples: sampleExamples,
 		close:    func() {},
 	}, nil
+}
+
+// schemeOrigin lets a URLOrigin's path start with "https:/": a client
+// that puts a whole URL in the path (/https://HOST/PATH) sees it cleaned
+// to /https:/HOST/PATH by the server's mux.
+type schemeOrigin struct{ imageopto.Origin }
+
+// Fetch drops the scheme prefix and fetches HOST/PATH.
+func (o schemeOrigin) Fetch(ctx context.Context, req imageopto.FetchRequest) (*imageopto.Source, error) {
+	req.Path = strings.TrimPrefix(req.Path, "https:/")
+	return o.Origin.Fetch(ctx, req)
 }
 
 // baseURL is the URL to print for the listener: the host the user asked

@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"image/png"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -239,4 +244,120 @@ func TestLogFlagsRefused(t *testing.T) {
 		var ue *usageError
 		assert.ErrorAs(t, err, &ue, "%q", args)
 	}
+}
+
+// TestEnvironment: every flag reads IMAGEOPTO_<FLAG> when the command line
+// does not set it; repeatable flags take a comma-separated list; a bad
+// value is a usage error naming the variable.
+func TestEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		check   func(t *testing.T, c *config)
+		wantErr string
+	}{
+		{"values from the environment", map[string]string{
+			"IMAGEOPTO_CACHE_SIZE": "64MB", "IMAGEOPTO_LENIENT": "true", "IMAGEOPTO_MAX_QUEUE": "9",
+			"IMAGEOPTO_QUEUE_TIMEOUT": "750ms", "IMAGEOPTO_MAX_OUTPUT_SIDE": "2000", "IMAGEOPTO_MAX_SOURCE_BYTES": "10MiB",
+			"IMAGEOPTO_ALLOW_HOST": "a.example.com, *.b.example.com", "IMAGEOPTO_NOT_FOUND_TTL": "5s",
+		}, nil, func(t *testing.T, c *config) {
+			assert.EqualValues(t, 64_000_000, c.cacheSize)
+			assert.True(t, c.lenient)
+			assert.Equal(t, 9, c.maxQueue)
+			assert.Equal(t, 750*time.Millisecond, c.queueTime)
+			assert.Equal(t, 2000, c.limits.MaxOutputSide)
+			assert.EqualValues(t, 10<<20, c.limits.MaxSourceBytes)
+			assert.Equal(t, stringList{"a.example.com", "*.b.example.com"}, c.allowHosts)
+			assert.Equal(t, 5*time.Second, c.ttl.notFound)
+		}, ""},
+		{"flags win", map[string]string{"IMAGEOPTO_MAX_QUEUE": "9", "IMAGEOPTO_ALLOW_HOST": "env.example.com", "IMAGEOPTO_LENIENT": "true"},
+			[]string{"-max-queue", "3", "-allow-host", "flag.example.com", "-lenient=false"}, func(t *testing.T, c *config) {
+				assert.Equal(t, 3, c.maxQueue)
+				assert.Equal(t, stringList{"flag.example.com"}, c.allowHosts)
+				assert.False(t, c.lenient)
+			}, ""},
+		{"bad value", map[string]string{"IMAGEOPTO_MAX_QUEUE": "many"}, nil, nil, "$IMAGEOPTO_MAX_QUEUE"},
+		{"validated like flags", map[string]string{"IMAGEOPTO_PPROF": "true"}, nil, nil, "-pprof needs -metrics-addr"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := parseConfig(tc.args, &syncBuffer{}, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tc.check(t, c)
+		})
+	}
+}
+
+// TestHelpListsVariables: -h names the variable of every flag.
+func TestHelpListsVariables(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	_, err := parseFlags([]string{"-h"}, &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	for _, name := range []string{"IMAGEOPTO_ADDR", "IMAGEOPTO_CACHE_SIZE", "IMAGEOPTO_LENIENT", "IMAGEOPTO_METRICS_ADDR",
+		"IMAGEOPTO_MAX_CONCURRENT", "IMAGEOPTO_ALLOW_HOST", "IMAGEOPTO_PEERS", "IMAGEOPTO_PEER_SECRET", "IMAGEOPTO_LOG_FORMAT"} {
+		assert.Contains(t, out.String(), "[$"+name+"]")
+	}
+}
+
+// TestServerFromEnvironmentOnly starts the server in a child process with
+// no arguments at all, configured by environment variables, and checks
+// that each took effect.
+func TestServerFromEnvironmentOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "pic.png"), encodeTestPNG(t), 0o600))
+	addr, maddr := freePort(t), freePort(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "IMAGEOPTO_SERVER_ARGS=[]",
+		"IMAGEOPTO_ADDR="+addr, "IMAGEOPTO_DIR="+dir, "IMAGEOPTO_LENIENT=true",
+		"IMAGEOPTO_HEADER_PREFIX=Fastly-IO", "IMAGEOPTO_SURROGATE_KEY_HEADER=Cache-Tag",
+		"IMAGEOPTO_STALE_WHILE_REVALIDATE=7s", "IMAGEOPTO_DEFAULT_TTL=90s", "IMAGEOPTO_METRICS_ADDR="+maddr)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 20*time.Second, 20*time.Millisecond)
+
+	resp, body := get(t, "http://"+addr+"/pic.png?width=32&height=abc&format=png")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "IMAGEOPTO_DIR and IMAGEOPTO_LENIENT: %s", body)
+	assert.NotEmpty(t, resp.Header.Get("Fastly-IO-Warning"), "IMAGEOPTO_HEADER_PREFIX")
+	assert.Contains(t, resp.Header.Get("Fastly-IO-Info"), "odim=32x24")
+	assert.NotEmpty(t, resp.Header.Get("Cache-Tag"), "IMAGEOPTO_SURROGATE_KEY_HEADER")
+	cc := resp.Header.Get("Cache-Control")
+	assert.Contains(t, cc, "stale-while-revalidate=7", "IMAGEOPTO_STALE_WHILE_REVALIDATE")
+	var age int
+	_, err := fmt.Sscanf(cc, "public, max-age=%d", &age)
+	require.NoError(t, err, cc)
+	assert.True(t, age > 60 && age <= 90, "IMAGEOPTO_DEFAULT_TTL: %s", cc)
+	resp, _ = get(t, "http://"+maddr+"/metrics")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "IMAGEOPTO_METRICS_ADDR")
+}
+
+// TestAllowHost: -allow-host fetches through URLOrigin, which refuses
+// hosts that are not on the list (no network is used: the refusal comes
+// before any lookup).
+func TestAllowHost(t *testing.T) {
+	t.Parallel()
+	s := start(t, "-allow-host", "images.example.com")
+	for _, path := range []string{"/other.example.com/cat.png?width=10", "/https:/other.example.com/cat.png?width=10"} {
+		resp, body := get(t, s.base+path)
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s: %s", path, body)
+	}
+	_, err := parseFlags([]string{"-allow-host", "a.example.com", "-dir", "."}, &syncBuffer{})
+	require.ErrorContains(t, err, "mutually exclusive")
 }
