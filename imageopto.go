@@ -182,6 +182,16 @@
 // changes an original's bytes without changing its ETag is caught by the
 // content hash and counted (Handler.Stats).
 //
+// # Observing
+//
+// Options.Observer learns of every request (status, cache outcome: hit,
+// miss, collapsed, stale, revalidated; bytes; output format; duration),
+// transformation, origin fetch, cache lookup and peer-tier request, and
+// Handler.Gauges gives the levels (transformations and fetches in flight,
+// queue length, memory in use). A nil Observer costs nothing. Package
+// promobs exports them to Prometheus; the server command also writes its
+// access log from them.
+//
 // # Several machines
 //
 // Options.Tier makes several machines share their work (package cluster

@@ -23,7 +23,36 @@
 //	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
 //	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
 //	-sign-key KEY         serve only URLs signed with KEY (repeat for rotation; the
-//	                      first signs); default from $IMAGEOPTO_SIGN_KEYS (comma-separated)
+//	                      first signs); also from $IMAGEOPTO_SIGN_KEYS (comma-separated)
+//	-allow-host HOST      serve /HOST/PATH from https://HOST/PATH for allowed hosts (repeatable)
+//	-max-source-bytes, -max-side, -max-pixels, -max-frames, -max-output-side
+//	                      limits of originals and outputs
+//	-min-ttl, -max-ttl, -default-ttl, -not-found-ttl, -stale-ttl, -stale-while-revalidate
+//	                      freshness policy
+//	-max-concurrent N, -max-queue N, -queue-timeout D
+//	                      admission: transformations at once, waiting work, wait before 503
+//	-surrogate-key-header NAME
+//	                      header naming the original for CDN purges (- for none)
+//	-metrics-addr HOST:PORT
+//	                      Prometheus /metrics on a separate listener; -pprof adds net/http/pprof
+//	-log-format text|json, -log-level LEVEL, -access-log=false
+//	                      logging: one record per image request
+//	-drain-delay D        on SIGTERM, /readyz answers 503 for D before the shutdown
+//
+// Every flag can also be set by the environment: IMAGEOPTO_ and the flag's
+// name in upper case with dashes as underscores (IMAGEOPTO_CACHE_SIZE=1GiB,
+// IMAGEOPTO_LENIENT=true; repeatable flags take a comma-separated list). A
+// flag on the command line wins; -h lists every variable.
+//
+// GET /healthz (alive) and GET /readyz (ready: not draining or shutting
+// down, and for a cluster member, its peer tier has quorum) answer 200 "ok"
+// or 503 with the reason. They are reserved only for requests without a
+// query string: an original named healthz is served at /healthz?width=300,
+// or as it is at /healthz?.
+//
+// "imageopto healthcheck [URL]" asks /healthz (by default on loopback at the
+// port of $IMAGEOPTO_ADDR) and fails unless it answers 200: the container
+// image's HEALTHCHECK, which has no curl.
 //
 // Signing URLs for a server started with -sign-key:
 //
@@ -317,6 +346,9 @@ func applyEnv(flags *flag.FlagSet, lookup func(string) (string, bool)) error {
 func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr string)) error {
 	if len(args) > 0 && args[0] == "sign" {
 		return runSign(args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], stdout)
 	}
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
