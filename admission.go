@@ -33,6 +33,7 @@ type admission struct {
 	fetches  chan struct{} // origin fetches in progress
 	memory   *semaphore.Weighted
 	waiting  atomic.Int64
+	inUse    atomic.Int64 // bytes of memory taken (for Gauges)
 	maxQueue int64
 	timeout  time.Duration
 	ceiling  int64 // MaxJobMemory
@@ -50,6 +51,30 @@ func newAdmission(o *Options) *admission {
 	}
 }
 
+// tryMem takes n bytes of the budget if they are free now.
+func (a *admission) tryMem(n int64) bool {
+	if a.memory.TryAcquire(n) {
+		a.inUse.Add(n)
+		return true
+	}
+	return false
+}
+
+// acquireMem waits for n bytes of the budget until ctx ends.
+func (a *admission) acquireMem(ctx context.Context, n int64) error {
+	if err := a.memory.Acquire(ctx, n); err != nil {
+		return err
+	}
+	a.inUse.Add(n)
+	return nil
+}
+
+// releaseMem gives n bytes back.
+func (a *admission) releaseMem(n int64) {
+	a.inUse.Add(-n)
+	a.memory.Release(n)
+}
+
 // isHeavy reports whether a job of this estimate must take a heavy slot.
 func (a *admission) isHeavy(need int64) bool { return need > a.ceiling/4 }
 
@@ -57,18 +82,18 @@ func (a *admission) isHeavy(need int64) bool { return need > a.ceiling/4 }
 // use, waiting like a queued job: originals waiting for their
 // transformation are inside the budget too.
 func (a *admission) hold(ctx context.Context, n int64) (release func(), err error) {
-	if n <= 0 || a.memory.TryAcquire(n) {
-		return func() { a.memory.Release(max(n, 0)) }, nil
+	if n <= 0 || a.tryMem(n) {
+		return func() { a.releaseMem(max(n, 0)) }, nil
 	}
 	wctx, done, err := a.queue(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	if err := a.memory.Acquire(wctx, n); err != nil {
+	if err := a.acquireMem(wctx, n); err != nil {
 		return nil, a.timedOut(ctx, bytesString(n)+" of memory for the original not free")
 	}
-	return func() { a.memory.Release(n) }, nil
+	return func() { a.releaseMem(n) }, nil
 }
 
 // job admits a transformation that needs need bytes. It returns the
@@ -93,14 +118,14 @@ func (a *admission) job(ctx context.Context, need int64) (release func(), err er
 			return nil, err
 		}
 	}
-	if err := a.memory.Acquire(wctx, need); err != nil {
+	if err := a.acquireMem(wctx, need); err != nil {
 		if heavy {
 			<-a.heavy
 		}
 		return nil, a.timedOut(ctx, bytesString(need)+" of memory not free")
 	}
 	if err := a.take(ctx, wctx, a.slots, "no transformation slot"); err != nil {
-		a.memory.Release(need)
+		a.releaseMem(need)
 		if heavy {
 			<-a.heavy
 		}
@@ -132,7 +157,7 @@ func (a *admission) tryJob(need int64, heavy bool) bool {
 			return false
 		}
 	}
-	if !a.memory.TryAcquire(need) {
+	if !a.tryMem(need) {
 		<-a.slots
 		if heavy {
 			<-a.heavy
@@ -147,7 +172,7 @@ func (a *admission) releaseJob(need int64, heavy bool) {
 	if heavy {
 		<-a.heavy
 	}
-	a.memory.Release(need)
+	a.releaseMem(need)
 }
 
 // fetch admits an origin fetch that may bring up to limit bytes.
@@ -155,7 +180,7 @@ func (a *admission) fetch(ctx context.Context, limit int64) (release func(), err
 	limit = min(limit, a.ceiling)
 	select {
 	case a.fetches <- struct{}{}:
-		if a.memory.TryAcquire(limit) {
+		if a.tryMem(limit) {
 			return func() { a.releaseFetch(limit) }, nil
 		}
 		<-a.fetches
@@ -169,7 +194,7 @@ func (a *admission) fetch(ctx context.Context, limit int64) (release func(), err
 	if err := a.take(ctx, wctx, a.fetches, "no origin fetch slot"); err != nil {
 		return nil, err
 	}
-	if err := a.memory.Acquire(wctx, limit); err != nil {
+	if err := a.acquireMem(wctx, limit); err != nil {
 		<-a.fetches
 		return nil, a.timedOut(ctx, bytesString(limit)+" of memory for the original not free")
 	}
@@ -178,7 +203,7 @@ func (a *admission) fetch(ctx context.Context, limit int64) (release func(), err
 
 func (a *admission) releaseFetch(limit int64) {
 	<-a.fetches
-	a.memory.Release(limit)
+	a.releaseMem(limit)
 }
 
 // queue enters the wait queue, or refuses when it is full. The returned

@@ -31,6 +31,10 @@ type entry struct {
 	Body         []byte    `json:"-"`
 	Stale        bool      `json:"-"` // served past its freshness
 	Revalidating bool      `json:"-"` // … while a background request revalidates it
+	// fill is how the flight that made this entry found it, when not by
+	// fetching and transforming: CacheHit (filled meanwhile) or
+	// CacheRevalidated.
+	fill CacheOutcome
 }
 
 var entryMagic = []byte("ioE1")

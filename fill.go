@@ -29,6 +29,9 @@ type job struct {
 	format ImageFormat // negotiated output format ("" for none)
 	vary   bool        // the response depends on Accept
 	key    string
+	// leader is set by the flight this job started, if it started one:
+	// the other requests that received its result were collapsed into it.
+	leader bool
 }
 
 // key hashes what determines the output: the pipeline version, the origin
@@ -45,30 +48,40 @@ func (h *Handler) sourceKey(j *job) string {
 }
 
 // lookup returns the entry for a job: from the cache when fresh, else from
-// one shared flight per key.
-func (h *Handler) lookup(ctx context.Context, j *job) (*entry, error) {
-	if e := h.cached(ctx, j.key); e != nil {
+// one shared flight per key. The outcome says which.
+func (h *Handler) lookup(ctx context.Context, j *job) (*entry, CacheOutcome, error) {
+	if e := h.cached(ctx, h.opts.Cache, "result", j.key); e != nil {
 		now := h.now()
 		if now.Before(e.Expires) {
-			return e, e.err()
+			return e, CacheHit, e.err()
 		}
 		if e.Status == 0 && now.Before(e.Expires.Add(h.opts.StaleWhileRevalidate)) {
 			// RFC 5861 stale-while-revalidate: answer now, refresh behind.
 			h.flight(ctx, j)
 			s := *e
 			s.Stale, s.Revalidating = true, true
-			return &s, nil
+			return &s, CacheStale, nil
 		}
 	}
 	select {
 	case res := <-h.flight(ctx, j):
+		outcome := CacheCollapsed
+		if j.leader {
+			outcome = CacheMiss
+		}
 		if res.Err != nil {
-			return nil, res.Err
+			return nil, outcome, res.Err
 		}
 		e := res.Val.(*entry)
-		return e, e.err()
+		switch {
+		case e.Stale:
+			outcome = CacheStale
+		case j.leader && e.fill != "":
+			outcome = e.fill
+		}
+		return e, outcome, e.err()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, CacheNone, ctx.Err()
 	}
 }
 
@@ -76,6 +89,7 @@ func (h *Handler) lookup(ctx context.Context, j *job) (*entry, error) {
 // the caller, with its own deadline, and turns panics into errors.
 func (h *Handler) flight(ctx context.Context, j *job) <-chan singleflight.Result {
 	return h.results.DoChan(j.key, func() (v any, err error) {
+		j.leader = true // read by lookup after the result arrives
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.FlightTimeout)
 		defer cancel()
 		defer func() {
@@ -88,21 +102,25 @@ func (h *Handler) flight(ctx context.Context, j *job) <-chan singleflight.Result
 	})
 }
 
-// cached reads and decodes a result entry; any cache failure is a miss.
-func (h *Handler) cached(ctx context.Context, key string) *entry {
-	if h.opts.Cache == nil {
+// cached reads and decodes an entry of c (named layer for the observer);
+// any cache failure is a miss.
+func (h *Handler) cached(ctx context.Context, c Cache, layer, key string) *entry {
+	if c == nil {
 		return nil
 	}
-	b, err := h.opts.Cache.Get(ctx, key)
+	b, err := c.Get(ctx, key)
+	if h.obs != nil {
+		h.obs.Observe(Event{Kind: EventCacheLookup, Layer: layer, Result: lookupResult(err), Err: err})
+	}
 	if err != nil {
 		if !errors.Is(err, ErrCacheMiss) {
-			h.log.Warn("imageopto: cache get failed", "key", key, "err", err)
+			h.log.Warn("imageopto: cache get failed", "layer", layer, "key", key, "err", err)
 		}
 		return nil
 	}
 	e, err := decodeEntry(b)
 	if err != nil {
-		h.log.Warn("imageopto: bad cache entry", "key", key, "err", err)
+		h.log.Warn("imageopto: bad cache entry", "layer", layer, "key", key, "err", err)
 		return nil
 	}
 	return e
@@ -136,8 +154,9 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 // fillLocal makes the entry for a job on this machine alone.
 func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.cached(ctx, j.key)
+	stale := h.cached(ctx, h.opts.Cache, "result", j.key)
 	if stale != nil && now.Before(stale.Expires) {
+		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
 	}
 	src, err := h.source(ctx, j, stale)
@@ -165,6 +184,7 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 		e := *stale
 		e.Expires = src.Expires
 		e.SourceETag = src.ETag
+		e.fill = CacheRevalidated
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
 	}
@@ -236,7 +256,7 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 		err error
 	}
 	done := make(chan outcome, 1)
-	start := h.now()
+	start, began := h.now(), time.Now()
 	go func() {
 		defer release()
 		res, err := prep.run(ctx)
@@ -244,6 +264,13 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	}()
 	select {
 	case o := <-done:
+		if h.obs != nil {
+			f := j.format
+			if o.res != nil {
+				f = o.res.Output.Format
+			}
+			h.obs.Observe(Event{Kind: EventTransform, Format: f, Duration: time.Since(began), Err: o.err})
+		}
 		return o.res, o.err
 	case <-ctx.Done():
 		h.log.Warn("imageopto: transformation stopped at its deadline", "path", j.path, "plan", prep.plan.String(), "after", h.now().Sub(start), "err", ctx.Err())
@@ -290,16 +317,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 	skey := h.sourceKey(j)
 	v, err, _ := h.sources.Do(skey, func() (any, error) {
 		now := h.now()
-		var have *entry
-		if h.opts.SourceCache != nil {
-			if b, err := h.opts.SourceCache.Get(ctx, skey); err == nil {
-				if have, err = decodeEntry(b); err != nil {
-					have = nil
-				}
-			} else if !errors.Is(err, ErrCacheMiss) {
-				h.log.Warn("imageopto: source cache get failed", "key", skey, "err", err)
-			}
-		}
+		have := h.cached(ctx, h.opts.SourceCache, "source", skey)
 		if have != nil && (have.Status != 0 || have.Kind != "") {
 			// A remembered refusal of this original.
 			if now.Before(have.Expires) {
@@ -321,8 +339,12 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		src, err := h.origin.Fetch(ctx, req)
 		release()
+		if h.obs != nil {
+			h.obs.Observe(Event{Kind: EventOriginFetch, Result: fetchResult(src, err), Duration: time.Since(start), Err: err})
+		}
 		if err == nil && !src.NotModified && len(src.Data) == 0 {
 			err = fmt.Errorf("%w: the original is empty", ErrCorrupt)
 		}

@@ -8,6 +8,8 @@ package imageopto
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,6 +151,17 @@ type Options struct {
 	// the source cache and revalidates with the origin once the original's
 	// own freshness has run out. Default: 10 seconds.
 	TierRecheck time.Duration
+	// SurrogateKeyHeader names the response header that carries the
+	// original's surrogate key (SurrogateKey), which lets a CDN in front
+	// purge every image derived from one original at once. Default:
+	// "Surrogate-Key" (Fastly's name; "Cache-Tag" suits Cloudflare and
+	// Akamai). "-" sends no such header.
+	SurrogateKeyHeader string
+	// Observer, when set, learns of every request, transformation, origin
+	// fetch, cache lookup and peer-tier request (see Observer; package
+	// promobs exports them to Prometheus). Default: nil (nothing is
+	// measured, at no cost).
+	Observer Observer
 }
 
 // Handler serves transformed images: GET /path?fastly-io-query. It is safe
@@ -162,6 +175,7 @@ type Handler struct {
 	sources singleflight.Group
 	admit   *admission
 	now     func() time.Time
+	obs     Observer // Options.Observer
 
 	headerInfo, headerError, headerWarning string
 	// transforms counts transformations run (for tests and stats).
@@ -197,6 +211,7 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 		opts:          o,
 		log:           o.Logger,
 		admit:         newAdmission(&o),
+		obs:           o.Observer,
 		now:           time.Now,
 		headerInfo:    o.HeaderPrefix + "-Info",
 		headerError:   o.HeaderPrefix + "-Error",
@@ -290,6 +305,15 @@ func validateOptions(o *Options) error {
 	if o.HeaderPrefix == "" {
 		o.HeaderPrefix = "Imageopto"
 	}
+	switch o.SurrogateKeyHeader {
+	case "":
+		o.SurrogateKeyHeader = "Surrogate-Key"
+	case "-":
+	default:
+		if strings.ContainsAny(o.SurrogateKeyHeader, " \t\r\n:") {
+			return fmt.Errorf("imageopto: Options.SurrogateKeyHeader %q is not a header name", o.SurrogateKeyHeader)
+		}
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -298,23 +322,46 @@ func validateOptions(o *Options) error {
 
 // ServeHTTP serves GET and HEAD requests for transformed images.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.obs == nil {
+		var st reqState
+		h.serve(w, r, &st)
+		return
+	}
+	start := time.Now()
+	st := reqState{cache: CacheNone}
+	h.serve(w, r, &st)
+	h.obs.Observe(Event{Kind: EventRequest, Status: st.status, Cache: st.cache, Format: st.format,
+		Bytes: st.bytes, Size: st.size, Duration: time.Since(start), Request: r, Err: st.err})
+}
+
+// reqState is what a request's answer was, for the observer.
+type reqState struct {
+	status      int
+	cache       CacheOutcome
+	format      ImageFormat
+	bytes, size int64
+	err         error
+}
+
+// serve answers a request and notes the answer in st.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		st.plainError(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	if len(r.URL.RawQuery) > h.opts.MaxQueryBytes {
 		w.Header().Set("Cache-Control", "no-store")
-		http.Error(w, fmt.Sprintf("query string longer than %d bytes", h.opts.MaxQueryBytes), http.StatusRequestURITooLong)
+		st.plainError(w, fmt.Sprintf("query string longer than %d bytes", h.opts.MaxQueryBytes), http.StatusRequestURITooLong)
 		return
 	}
 	if strings.Trim(r.URL.Path, "/") == "" {
-		http.Error(w, "not found", http.StatusNotFound) // no image at the root
+		st.plainError(w, "not found", http.StatusNotFound) // no image at the root
 		return
 	}
 	path, err := CleanPath(r.URL.Path)
 	if err != nil {
-		h.fail(w, r, err)
+		h.fail(w, r, st, err)
 		return
 	}
 	var warnings []string
@@ -326,12 +373,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			warnings = append(warnings, e.Error())
 		}
 	} else if p, err = ParseParams(r.URL.RawQuery); err != nil {
-		h.fail(w, r, err)
+		h.fail(w, r, st, err)
 		return
 	}
 	if h.opts.Signer != nil {
 		if err := h.opts.Signer.Verify(path, p, r.URL.RawQuery); err != nil {
-			h.fail(w, r, err)
+			h.fail(w, r, st, err)
 			return
 		}
 	}
@@ -342,15 +389,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.opts.Hook != nil {
 		req.Header = r.Header.Clone()
 		if err := h.opts.Hook(r.Context(), req); err != nil {
-			h.fail(w, r, err)
+			h.fail(w, r, st, err)
 			return
 		}
 		if req.Path, err = CleanPath(req.Path); err != nil {
-			h.fail(w, r, err)
+			h.fail(w, r, st, err)
 			return
 		}
 		if strings.ContainsFunc(req.OriginQuery, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			h.fail(w, r, fmt.Errorf("%w: control character in the origin query", ErrBadPath))
+			h.fail(w, r, st, fmt.Errorf("%w: control character in the origin query", ErrBadPath))
 			return
 		}
 	}
@@ -358,12 +405,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
 	job.key = h.key(job)
 
-	e, err := h.lookup(r.Context(), job)
+	e, outcome, err := h.lookup(r.Context(), job)
+	st.cache = outcome
 	if err != nil {
-		h.fail(w, r, err)
+		h.fail(w, r, st, err)
 		return
 	}
-	h.respond(w, r, e, warnings)
+	h.respond(w, r, st, e, warnings, job.path)
+}
+
+// plainError writes a short error that is not the handler's kind of
+// error (no error header).
+func (st *reqState) plainError(w http.ResponseWriter, msg string, status int) {
+	st.status, st.bytes = status, int64(len(msg)+1)
+	http.Error(w, msg, status)
 }
 
 // unjoin splits an errors.Join error into its parts.
@@ -407,8 +462,11 @@ func (h *Handler) Stats() HandlerStats {
 	return HandlerStats{Transforms: h.transforms.Load(), ETagMismatches: h.etagMismatches.Load()}
 }
 
-// respond writes an entry, or 304 when the client already has it.
-func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warnings []string) {
+// respond writes an entry, or 304 when the client already has it. path
+// is the origin path, which names the surrogate key.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, e *entry, warnings []string, path string) {
+	st.size = int64(len(e.Body))
+	st.format = ImageFormat(strings.TrimPrefix(e.ContentType, "image/"))
 	hdr := w.Header()
 	hdr.Set("Content-Type", e.ContentType)
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -420,7 +478,17 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 		hdr.Set("Cache-Control", "no-store")
 	} else {
 		age := max(int(e.Expires.Sub(h.now()).Seconds()), 0)
-		hdr.Set("Cache-Control", "public, max-age="+strconv.Itoa(age))
+		cc := "public, max-age=" + strconv.Itoa(age)
+		if h.opts.Cache != nil {
+			// What the handler itself does with stale entries (RFC 5861),
+			// so that a CDN in front behaves alike.
+			cc += ", stale-while-revalidate=" + strconv.Itoa(int(h.opts.StaleWhileRevalidate.Seconds())) +
+				", stale-if-error=" + strconv.Itoa(int(h.opts.StaleTTL.Seconds()))
+		}
+		hdr.Set("Cache-Control", cc)
+		if h.opts.SurrogateKeyHeader != "-" {
+			hdr.Set(h.opts.SurrogateKeyHeader, SurrogateKey(path))
+		}
 	}
 	if e.Vary {
 		hdr.Add("Vary", "Accept")
@@ -436,15 +504,49 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, e *entry, warn
 	if len(warnings) > 0 {
 		hdr.Set(h.headerWarning, headerSafe(strings.Join(warnings, "; ")))
 	}
-	if etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+	if notModified(r.Header, e) {
+		st.status = http.StatusNotModified
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
+	st.status = http.StatusOK
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(e.Body)
+		n, _ := w.Write(e.Body)
+		st.bytes = int64(n)
 	}
+}
+
+// notModified evaluates the request's preconditions (RFC 9110 §13.2.2):
+// If-None-Match when it is sent, else If-Modified-Since, which holds when
+// the entry was not modified after the date. A date that does not parse
+// is ignored, as the RFC asks.
+func notModified(h http.Header, e *entry) bool {
+	if inm := h.Get("If-None-Match"); inm != "" {
+		return etagMatch(inm, e.ETag)
+	}
+	ims := h.Get("If-Modified-Since")
+	if ims == "" || e.LastModified.IsZero() {
+		return false
+	}
+	t, err := http.ParseTime(ims)
+	if err != nil {
+		return false
+	}
+	// Last-Modified is sent with whole seconds.
+	return !e.LastModified.Truncate(time.Second).After(t)
+}
+
+// SurrogateKey returns the surrogate key of the original at an origin path:
+// "io-" and 20 hexadecimal digits of a SHA-256 of the path. Every response
+// made from that original carries it (Options.SurrogateKeyHeader), so a
+// CDN that indexes it (Fastly's Surrogate-Key, Cloudflare's and Akamai's
+// Cache-Tag) purges all of its sizes and formats with one request naming
+// the key. The path is the one given to the Origin, after any hook.
+func SurrogateKey(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return "io-" + hex.EncodeToString(sum[:10])
 }
 
 // etagMatch implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
@@ -479,11 +581,13 @@ func headerSafe(s string) string {
 
 // fail writes an error response: a short, safe text for 4xx, a generic one
 // for 5xx (the detail goes to the log), and the error header (D25–D27).
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, st *reqState, err error) {
 	status := StatusCode(err)
+	st.err = err
 	if status == 499 {
 		if r.Context().Err() != nil {
-			return // the client is gone
+			st.status = 499 // the client is gone: nothing is written
+			return
 		}
 		status = http.StatusBadGateway // cancelled by someone else: never an empty 200
 	}
@@ -510,6 +614,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		body = clientMessage(err)
 	}
+	st.status, st.bytes = status, int64(len(body)+1)
 	http.Error(w, body, status)
 }
 

@@ -161,10 +161,19 @@
 // Options.NotFoundTTL.
 //
 // Responses carry Content-Type from our encoder, Content-Length, a strong
-// ETag (If-None-Match gives 304), Last-Modified when the origin gave one,
-// Cache-Control, Vary: Accept exactly when content negotiation took part
-// (D16), X-Content-Type-Options: nosniff, and the info header (D27:
-// Imageopto-Info by default, Fastly-IO-Info with HeaderPrefix "Fastly-IO").
+// ETag, Last-Modified when the origin gave one, Cache-Control, Vary: Accept
+// exactly when content negotiation took part (D16), X-Content-Type-Options:
+// nosniff, and the info header (D27: Imageopto-Info by default,
+// Fastly-IO-Info with HeaderPrefix "Fastly-IO"). If-None-Match gives 304
+// when it matches; without it, If-Modified-Since gives 304 when the image
+// was not modified after the date (a malformed date is ignored).
+//
+// For a CDN in front: Cache-Control carries, besides max-age,
+// stale-while-revalidate and stale-if-error (Options.StaleWhileRevalidate
+// and StaleTTL) when the handler caches, so the CDN serves stale copies as
+// the handler does; and a Surrogate-Key header (Options.SurrogateKeyHeader)
+// names the original (SurrogateKey), so that purging that key at the CDN
+// removes every size and format made from it.
 //
 // Caches compose: NewLayeredCache puts a MemoryCache in front of slower,
 // shared or durable ones, such as those of the subpackages diskcache (a
@@ -172,6 +181,16 @@
 // s3store also has an Origin for originals kept in S3). An origin that
 // changes an original's bytes without changing its ETag is caught by the
 // content hash and counted (Handler.Stats).
+//
+// # Observing
+//
+// Options.Observer learns of every request (status, cache outcome: hit,
+// miss, collapsed, stale, revalidated; bytes; output format; duration),
+// transformation, origin fetch, cache lookup and peer-tier request, and
+// Handler.Gauges gives the levels (transformations and fetches in flight,
+// queue length, memory in use). A nil Observer costs nothing. Package
+// promobs exports them to Prometheus; the server command also writes its
+// access log from them.
 //
 // # Several machines
 //

@@ -140,6 +140,21 @@ func (h *Handler) checkPeerQuery(query string) error {
 	return nil
 }
 
+// tierGet asks the tier for a value, and tells the observer.
+func (h *Handler) tierGet(ctx context.Context, group TierGroup, key string) ([]byte, error) {
+	if h.obs == nil {
+		return h.opts.Tier.Get(ctx, group, key)
+	}
+	start := time.Now()
+	v, err := h.opts.Tier.Get(ctx, group, key)
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	h.obs.Observe(Event{Kind: EventTier, Layer: string(group), Result: result, Duration: time.Since(start), Err: err})
+	return v, err
+}
+
 // tierLoad makes a tier value on this machine.
 func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]byte, error) {
 	switch group {
@@ -198,7 +213,7 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 		if err := h.checkPeerQuery(j.query); err != nil {
 			return nil, err
 		}
-		data, err := h.opts.Tier.Get(ctx, TierSource, tierSourceKey(j.path, j.query, hash))
+		data, err := h.tierGet(ctx, TierSource, tierSourceKey(j.path, j.query, hash))
 		if err != nil {
 			return nil, err
 		}
@@ -223,11 +238,12 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 // record from its owner, then the result from its owner.
 func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.cached(ctx, j.key)
+	stale := h.cached(ctx, h.opts.Cache, "result", j.key)
 	if stale != nil && now.Before(stale.Expires) {
+		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
 	}
-	mb, err := h.opts.Tier.Get(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
+	mb, err := h.tierGet(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
 	var meta *entry
 	if err == nil {
 		meta, err = decodeEntry(mb)
@@ -253,10 +269,11 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if stale != nil && stale.Status == 0 && stale.SourceHash == meta.SourceHash {
 		e := *stale
 		e.Expires, e.SourceETag, e.LastModified = expires, meta.ETag, meta.LastModified
+		e.fill = CacheRevalidated
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
 	}
-	rb, err := h.opts.Tier.Get(ctx, TierResult, tierResultKey(meta.SourceHash, j))
+	rb, err := h.tierGet(ctx, TierResult, tierResultKey(meta.SourceHash, j))
 	var res *entry
 	if err == nil {
 		res, err = decodeEntry(rb)

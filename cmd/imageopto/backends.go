@@ -140,11 +140,11 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		out.close()
 		return nil, err
 	}
-	results := []imageopto.Cache{}
-	sources := []imageopto.Cache{}
+	results := []namedCache{}
+	sources := []namedCache{}
 	if memResults != nil {
-		results = append(results, memResults)
-		sources = append(sources, memSources)
+		results = append(results, namedCache{"memory", memResults})
+		sources = append(sources, namedCache{"memory", memSources})
 	}
 	if b.diskCache != "" {
 		if err := os.MkdirAll(b.diskCache, 0o700); err != nil {
@@ -155,7 +155,7 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 			return fail(fmt.Errorf("-disk-cache: %w", err))
 		}
 		out.closers = append(out.closers, func() { _ = d.Close() })
-		results = append(results, d)
+		results = append(results, namedCache{"disk", d})
 	}
 	if b.redis != "" {
 		r, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:r:"})
@@ -168,8 +168,8 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 			return fail(err)
 		}
 		out.closers = append(out.closers, func() { _ = s.Close() })
-		results = append(results, r)
-		sources = append(sources, s)
+		results = append(results, namedCache{"redis", r})
+		sources = append(sources, namedCache{"redis", s})
 	}
 	if b.s3Cache != "" {
 		loc, err := s3store.ParseLocation(b.s3Cache)
@@ -189,19 +189,28 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 			defer cancel()
 			_ = sc.Close(ctx)
 		})
-		results = append(results, sc)
+		results = append(results, namedCache{"s3", sc})
 	}
 	// Layers below memory: a hit there is copied into memory for an hour.
-	layered := func(l []imageopto.Cache) imageopto.Cache {
+	// With an observer, each layer's lookups are counted under
+	// "result/memory", "source/redis" and so on.
+	layered := func(kind string, l []namedCache) imageopto.Cache {
 		switch len(l) {
 		case 0:
 			return nil
 		case 1:
-			return l[0]
+			return l[0].c
 		}
-		return imageopto.NewLayeredCache(time.Hour, l...)
+		caches := make([]imageopto.Cache, len(l))
+		for i, n := range l {
+			caches[i] = n.c
+			if opts.Observer != nil {
+				caches[i] = imageopto.ObservedCache(kind+"/"+n.name, n.c, opts.Observer)
+			}
+		}
+		return imageopto.NewLayeredCache(time.Hour, caches...)
 	}
-	opts.Cache, opts.SourceCache = layered(results), layered(sources)
+	opts.Cache, opts.SourceCache = layered("result", results), layered("source", sources)
 	opts.DisableCache = opts.Cache == nil && opts.SourceCache == nil
 	if opts.Cache == nil {
 		opts.Cache = noCache{}
@@ -281,6 +290,12 @@ func (b *backends) mount(ctx context.Context, mux *http.ServeMux, h *imageopto.H
 		}{h.Stats(), b.cluster.Stats()})
 	})
 	return nil
+}
+
+// namedCache is a cache layer with its name for the metrics.
+type namedCache struct {
+	name string
+	c    imageopto.Cache
 }
 
 // noCache stores nothing: it stands for an absent layer while request

@@ -23,7 +23,36 @@
 //	-header-prefix NAME   names the info, warning and error headers (Fastly-IO for drop-in use)
 //	-pass-query           pass query parameters that are not Fastly IO parameters on to -origin
 //	-sign-key KEY         serve only URLs signed with KEY (repeat for rotation; the
-//	                      first signs); default from $IMAGEOPTO_SIGN_KEYS (comma-separated)
+//	                      first signs); also from $IMAGEOPTO_SIGN_KEYS (comma-separated)
+//	-allow-host HOST      serve /HOST/PATH from https://HOST/PATH for allowed hosts (repeatable)
+//	-max-source-bytes, -max-side, -max-pixels, -max-frames, -max-output-side
+//	                      limits of originals and outputs
+//	-min-ttl, -max-ttl, -default-ttl, -not-found-ttl, -stale-ttl, -stale-while-revalidate
+//	                      freshness policy
+//	-max-concurrent N, -max-queue N, -queue-timeout D
+//	                      admission: transformations at once, waiting work, wait before 503
+//	-surrogate-key-header NAME
+//	                      header naming the original for CDN purges (- for none)
+//	-metrics-addr HOST:PORT
+//	                      Prometheus /metrics on a separate listener; -pprof adds net/http/pprof
+//	-log-format text|json, -log-level LEVEL, -access-log=false
+//	                      logging: one record per image request
+//	-drain-delay D        on SIGTERM, /readyz answers 503 for D before the shutdown
+//
+// Every flag can also be set by the environment: IMAGEOPTO_ and the flag's
+// name in upper case with dashes as underscores (IMAGEOPTO_CACHE_SIZE=1GiB,
+// IMAGEOPTO_LENIENT=true; repeatable flags take a comma-separated list). A
+// flag on the command line wins; -h lists every variable.
+//
+// GET /healthz (alive) and GET /readyz (ready: not draining or shutting
+// down, and for a cluster member, its peer tier has quorum) answer 200 "ok"
+// or 503 with the reason. They are reserved only for requests without a
+// query string: an original named healthz is served at /healthz?width=300,
+// or as it is at /healthz?.
+//
+// "imageopto healthcheck [URL]" asks /healthz (by default on loopback at the
+// port of $IMAGEOPTO_ADDR) and fails unless it answers 200: the container
+// image's HEALTHCHECK, which has no curl.
 //
 // Signing URLs for a server started with -sign-key:
 //
@@ -63,14 +92,22 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/cluster"
+	"github.com/imageopto/imageopto/promobs"
 	"github.com/imageopto/imageopto/wasmcodec"
 )
 
@@ -131,6 +168,21 @@ type config struct {
 	memBudget    sizeFlag
 	maxJob       sizeFlag
 	flightTime   time.Duration
+	metricsAddr  string
+	pprof        bool
+	drainDelay   time.Duration
+	logFormat    string
+	logLevel     string
+	level        slog.Level
+	accessLog    bool
+	limits       imageopto.Limits
+	maxSource    sizeFlag
+	ttl          struct{ min, max, def, notFound, stale, swr time.Duration }
+	maxConc      int
+	maxQueue     int
+	queueTime    time.Duration
+	allowHosts   stringList
+	surrogateKey string
 }
 
 // stringList is a repeatable string flag.
@@ -142,9 +194,23 @@ func (l *stringList) String() string { return strings.Join(*l, ",") }
 // Set adds a value.
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-// parseFlags reads the command line. -h prints the usage to stdout and
-// returns flag.ErrHelp.
+// envPrefix starts the environment variable of every flag:
+// IMAGEOPTO_CACHE_SIZE for -cache-size.
+const envPrefix = "IMAGEOPTO_"
+
+// envName is the environment variable that sets a flag.
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parseFlags reads the command line, then the environment for the flags
+// it did not set. -h prints the usage to stdout and returns flag.ErrHelp.
 func parseFlags(args []string, stdout io.Writer) (*config, error) {
+	return parseConfig(args, stdout, os.LookupEnv)
+}
+
+// parseConfig is parseFlags with the environment read through lookup.
+func parseConfig(args []string, stdout io.Writer, lookup func(string) (string, bool)) (*config, error) {
 	cfg := &config{cacheSize: 256 << 20}
 	flags := flag.NewFlagSet("imageopto", flag.ContinueOnError)
 	flags.SetOutput(io.Discard) // errors are returned; -h prints below
@@ -158,8 +224,34 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 	flags.Var(&cfg.memBudget, "memory-budget", "memory that transformations and origin fetches in progress may use together, a `SIZE`; 0: min(1GiB, a quarter of GOMEMLIMIT)")
 	flags.Var(&cfg.maxJob, "max-job-memory", "the most one transformation may take of the budget, a `SIZE` (larger jobs get 422); 0: half the budget")
 	flags.DurationVar(&cfg.flightTime, "flight-timeout", 30*time.Second, "how long one fetch-and-transform may take before the request gets 504")
+	flags.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on a separate `HOST:PORT` (off by default)")
+	flags.BoolVar(&cfg.pprof, "pprof", false, "also serve net/http/pprof at /debug/pprof/ on -metrics-addr")
+	flags.StringVar(&cfg.logFormat, "log-format", "text", "log `FORMAT`: text or json")
+	flags.StringVar(&cfg.logLevel, "log-level", "info", "log records at `LEVEL` and above: debug, info, warn or error (the access log writes 4xx at warn, 5xx at error)")
+	flags.BoolVar(&cfg.accessLog, "access-log", true, "log one record per image request")
+	flags.DurationVar(&cfg.drainDelay, "drain-delay", 0, "on SIGTERM, answer /readyz with 503 for this `DURATION` while still serving, so that load balancers stop sending requests, before shutting down")
 	cfg.backend.register(flags)
-	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; default $IMAGEOPTO_SIGN_KEYS, comma-separated)")
+	flags.Var(&cfg.signKeys, "sign-key", "serve only URLs signed with `KEY` (at least 16 bytes; repeat for rotation, the first signs; also $IMAGEOPTO_SIGN_KEYS)")
+	flags.Var(&cfg.maxSource, "max-source-bytes", "refuse originals larger than `SIZE` (0: 50MiB)")
+	flags.IntVar(&cfg.limits.MaxSourceSide, "max-side", 0, "refuse originals wider or taller than `PX` (0: 12000)")
+	flags.Int64Var(&cfg.limits.MaxSourcePixels, "max-pixels", 0, "refuse originals of more than `N` pixels per frame (0: 50 million)")
+	flags.IntVar(&cfg.limits.MaxFrames, "max-frames", 0, "refuse animations of more than `N` frames (0: 1000)")
+	flags.IntVar(&cfg.limits.MaxOutputSide, "max-output-side", 0, "refuse outputs wider or taller than `PX` (0: 8192)")
+	flags.DurationVar(&cfg.ttl.min, "min-ttl", 0, "least freshness given to an original, whatever the origin says (0: 10s)")
+	flags.DurationVar(&cfg.ttl.max, "max-ttl", 0, "most freshness given to an original (0: 720h)")
+	flags.DurationVar(&cfg.ttl.def, "default-ttl", 0, "freshness when the origin sends no Cache-Control or Expires (0: 1h)")
+	flags.DurationVar(&cfg.ttl.notFound, "not-found-ttl", 0, "how long an origin 404 or 410 is remembered (0: 30s)")
+	flags.DurationVar(&cfg.ttl.stale, "stale-ttl", 0, "how long a stale entry is kept to be revalidated, or served when the origin fails (0: 24h)")
+	flags.DurationVar(&cfg.ttl.swr, "stale-while-revalidate", 0, "how long after going stale an entry is served at once while it is revalidated (0: 60s)")
+	flags.IntVar(&cfg.maxConc, "max-concurrent", 0, "transformations that run at once (0: the number of CPUs)")
+	flags.IntVar(&cfg.maxQueue, "max-queue", 0, "transformations and fetches that may wait for a slot; more get 503 (0: 64)")
+	flags.DurationVar(&cfg.queueTime, "queue-timeout", 0, "how long work waits for a slot before the request gets 503 (0: 2s)")
+	flags.Var(&cfg.allowHosts, "allow-host", "fetch originals named /HOST/PATH from https://HOST/PATH when `HOST` is allowed (repeatable; *.example.com matches subdomains)")
+	flags.StringVar(&cfg.surrogateKey, "surrogate-key-header", "Surrogate-Key", "`NAME` of the header that carries the original's surrogate key, for CDN purges (- for none)")
+	for _, name := range []string{"sign-key", "allow-host"} {
+		flags.Lookup(name).Usage += " (a comma-separated list in the environment)"
+	}
+	flags.VisitAll(func(f *flag.Flag) { f.Usage += " [$" + envName(f.Name) + "]" })
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, `usage: imageopto [flags]
@@ -167,6 +259,10 @@ func parseFlags(args []string, stdout io.Writer) (*config, error) {
 Serves GET /PATH?QUERY: the original at PATH transformed by QUERY, a Fastly
 Image Optimizer query such as width=400&height=400&fit=crop. Without -dir or
 -origin it serves embedded sample images and prints example URLs.
+
+Every flag can also be set by the environment variable shown in brackets
+after it (IMAGEOPTO_ and the name in upper case, dashes as underscores;
+IMAGEOPTO_LENIENT=true); a flag on the command line wins.
 
 flags:
 `)
@@ -176,25 +272,71 @@ flags:
 		}
 		return nil, &usageError{err}
 	}
+	if err := applyEnv(flags, lookup); err != nil {
+		return nil, &usageError{err}
+	}
+	cfg.limits.MaxSourceBytes = int64(cfg.maxSource)
 	switch {
 	case flags.NArg() > 0:
 		return nil, &usageError{fmt.Errorf("unexpected arguments %q", flags.Args())}
 	case cfg.dir != "" && cfg.origin != "":
 		return nil, &usageError{errors.New("-dir and -origin are mutually exclusive")}
-	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0:
-		return nil, &usageError{errors.New("-cache-size, -memory-budget and -max-job-memory must not be negative")}
+	case cfg.cacheSize < 0 || cfg.memBudget < 0 || cfg.maxJob < 0 || cfg.maxSource < 0:
+		return nil, &usageError{errors.New("-cache-size, -memory-budget, -max-job-memory and -max-source-bytes must not be negative")}
+	case cfg.limits.MaxSourceSide < 0 || cfg.limits.MaxSourcePixels < 0 || cfg.limits.MaxFrames < 0 || cfg.limits.MaxOutputSide < 0 ||
+		cfg.maxConc < 0 || cfg.maxQueue < 0:
+		return nil, &usageError{errors.New("-max-side, -max-pixels, -max-frames, -max-output-side, -max-concurrent and -max-queue must not be negative")}
+	case cfg.ttl.min < 0 || cfg.ttl.max < 0 || cfg.ttl.def < 0 || cfg.ttl.notFound < 0 || cfg.ttl.stale < 0 || cfg.ttl.swr < 0 || cfg.queueTime < 0:
+		return nil, &usageError{errors.New("durations must not be negative")}
+	case len(cfg.allowHosts) > 0 && (cfg.dir != "" || cfg.origin != "" || cfg.backend.s3 != ""):
+		return nil, &usageError{errors.New("-allow-host, -dir, -origin and -s3 are mutually exclusive")}
 	case cfg.flightTime <= 0:
 		return nil, &usageError{errors.New("-flight-timeout must be positive")}
+	case cfg.logFormat != "text" && cfg.logFormat != "json":
+		return nil, &usageError{fmt.Errorf("-log-format %q: want text or json", cfg.logFormat)}
+	case cfg.drainDelay < 0:
+		return nil, &usageError{errors.New("-drain-delay must not be negative")}
+	case cfg.pprof && cfg.metricsAddr == "":
+		return nil, &usageError{errors.New("-pprof needs -metrics-addr")}
+	}
+	var err error
+	if cfg.level, err = parseLevel(cfg.logLevel); err != nil {
+		return nil, &usageError{err}
 	}
 	if err := cfg.backend.validate(cfg); err != nil {
 		return nil, &usageError{err}
 	}
 	if len(cfg.signKeys) == 0 {
-		if env := os.Getenv("IMAGEOPTO_SIGN_KEYS"); env != "" {
+		if env, _ := lookup("IMAGEOPTO_SIGN_KEYS"); env != "" {
 			cfg.signKeys = strings.Split(env, ",")
 		}
 	}
 	return cfg, nil
+}
+
+// applyEnv sets each flag the command line did not set from its
+// environment variable (flags win). Repeatable flags take a
+// comma-separated list.
+func applyEnv(flags *flag.FlagSet, lookup func(string) (string, bool)) error {
+	set := map[string]bool{}
+	flags.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	flags.VisitAll(func(f *flag.Flag) {
+		v, ok := lookup(envName(f.Name))
+		if !ok || set[f.Name] {
+			return
+		}
+		values := []string{v}
+		if _, list := f.Value.(*stringList); list {
+			values = strings.Split(v, ",")
+		}
+		for _, v := range values {
+			if err := flags.Set(f.Name, strings.TrimSpace(v)); err != nil {
+				errs = append(errs, fmt.Errorf("$%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // run is the whole server: it parses args, serves until ctx is done, then
@@ -205,6 +347,9 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if len(args) > 0 && args[0] == "sign" {
 		return runSign(args[1:], stdout)
 	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], stdout)
+	}
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -212,7 +357,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stdout, nil))
+	logger := newLogger(stdout, cfg.logFormat, cfg.level)
 
 	src, err := openSource(cfg)
 	if err != nil {
@@ -221,19 +366,46 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	defer src.close()
 
 	opts := &imageopto.Options{
-		Transform:     imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
-		Lenient:       cfg.lenient,
-		HeaderPrefix:  cfg.headerPrefix,
-		PassQuery:     cfg.passQuery,
-		Logger:        logger,
-		MemoryBudget:  int64(cfg.memBudget),
-		MaxJobMemory:  int64(cfg.maxJob),
-		FlightTimeout: cfg.flightTime,
+		Transform:            imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		Lenient:              cfg.lenient,
+		HeaderPrefix:         cfg.headerPrefix,
+		PassQuery:            cfg.passQuery,
+		Logger:               logger,
+		MemoryBudget:         int64(cfg.memBudget),
+		MaxJobMemory:         int64(cfg.maxJob),
+		FlightTimeout:        cfg.flightTime,
+		DefaultTTL:           cfg.ttl.def,
+		MinTTL:               cfg.ttl.min,
+		MaxTTL:               cfg.ttl.max,
+		NotFoundTTL:          cfg.ttl.notFound,
+		StaleTTL:             cfg.ttl.stale,
+		MaxConcurrent:        cfg.maxConc,
+		MaxQueue:             cfg.maxQueue,
+		QueueTimeout:         cfg.queueTime,
+		SurrogateKeyHeader:   cfg.surrogateKey,
+		StaleWhileRevalidate: cfg.ttl.swr,
 	}
+	opts.Transform.Limits = cfg.limits
 	if len(cfg.signKeys) > 0 {
 		if opts.Signer, err = newSigner(cfg.signKeys); err != nil {
 			return &usageError{err}
 		}
+	}
+	var observers []imageopto.Observer
+	var metrics *promobs.Metrics
+	reg := prometheus.NewRegistry()
+	if cfg.metricsAddr != "" {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		if metrics, err = promobs.New(reg); err != nil {
+			return err
+		}
+		observers = append(observers, metrics)
+	}
+	if cfg.accessLog {
+		observers = append(observers, accessLog{logger})
+	}
+	if len(observers) > 0 {
+		opts.Observer = imageopto.MultiObserver(observers...)
 	}
 	var memResults, memSources imageopto.Cache
 	if size := int64(cfg.cacheSize); size > 0 {
@@ -250,6 +422,25 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	setMemoryLimit(h, int64(cfg.cacheSize), logger)
+	if metrics != nil {
+		if err := metrics.WatchHandler(h); err != nil {
+			return err
+		}
+		if c := back.cluster; c != nil {
+			err := metrics.WatchPeers(func() promobs.PeerStats {
+				st := c.Stats()
+				return promobs.PeerStats{Forwarded: st.Forwarded, ForwardErrors: st.ForwardErrors, Healthy: st.Healthy}
+			})
+			if err != nil {
+				return err
+			}
+		}
+		stopMetrics, err := serveMetrics(ctx, cfg, reg, logger)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	// Compile the WebAssembly codecs now, in the background, so that no
 	// request pays for it (seconds of CPU for AVIF).
 	go func() {
@@ -260,6 +451,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
+	var draining atomic.Bool
+	mountHealth(mux, h, &draining, back.cluster)
 	if err := back.mount(ctx, mux, h, cfg.backend.peerAddr, logger); err != nil {
 		return err
 	}
@@ -285,6 +478,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err // Serve failed; it never returns nil
 	case <-ctx.Done():
 	}
+	draining.Store(true) // /readyz answers 503 from now on
+	if cfg.drainDelay > 0 {
+		logger.Info("draining: not ready, still serving", "delay", cfg.drainDelay)
+		time.Sleep(cfg.drainDelay)
+	}
 	logger.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
@@ -296,6 +494,75 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	return nil
+}
+
+// mountHealth adds GET /healthz (the process is alive) and GET /readyz
+// (it should receive traffic: not draining or shutting down, and, in a
+// cluster, its peer tier has quorum) to mux. Both answer 200 "ok" or 503
+// with the reason. They answer only requests without a query string: an
+// original named healthz or readyz at the root is still served to any
+// request with one (/healthz?format=png, or /healthz? for the original
+// as it is).
+func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool, c *cluster.Cluster) {
+	health := func(check func() string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.RawQuery != "" || r.URL.ForceQuery {
+				images.ServeHTTP(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			if reason := check(); reason != "" {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, reason)
+				return
+			}
+			fmt.Fprintln(w, "ok")
+		}
+	}
+	mux.Handle("GET /healthz", health(func() string { return "" }))
+	mux.Handle("GET /readyz", health(func() string {
+		if draining.Load() {
+			return "shutting down"
+		}
+		if c != nil {
+			if st := c.Stats(); 2*st.Healthy < st.Members {
+				return fmt.Sprintf("peer tier has no quorum: %d of %d members answer", st.Healthy, st.Members)
+			}
+		}
+		return ""
+	}))
+}
+
+// serveMetrics serves /metrics (and with -pprof, /debug/pprof/) on
+// -metrics-addr until the returned function is called.
+func serveMetrics(ctx context.Context, cfg *config, reg *prometheus.Registry, logger *slog.Logger) (stop func(), err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.metricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("-metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+	if cfg.pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	srv := newServer(cfg.metricsAddr, mux)
+	srv.WriteTimeout = 0 // CPU profiles and traces last as long as asked
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("metrics listening", "addr", ln.Addr().String(), "pprof", cfg.pprof)
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}, nil
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit when GOMEMLIMIT
@@ -364,6 +631,18 @@ func openSource(cfg *config) (*source, error) {
 			close:    func() {},
 		}, nil
 	}
+	if len(cfg.allowHosts) > 0 {
+		o, err := imageopto.NewURLOrigin(imageopto.URLOriginOptions{AllowedHosts: cfg.allowHosts})
+		if err != nil {
+			return nil, err
+		}
+		return &source{
+			origin:   schemeOrigin{o},
+			describe: "originals from https://HOST/PATH for HOST in " + cfg.allowHosts.String(),
+			examples: []example{{Path: "/" + strings.TrimPrefix(cfg.allowHosts[0], "*.") + "/PATH?width=300", What: "https://HOST/PATH at 300 px wide"}},
+			close:    func() {},
+		}, nil
+	}
 	sub, err := fs.Sub(samples, "samples")
 	if err != nil {
 		return nil, err
@@ -374,6 +653,17 @@ func openSource(cfg *config) (*source, error) {
 		examples: sampleExamples,
 		close:    func() {},
 	}, nil
+}
+
+// schemeOrigin lets a URLOrigin's path start with "https:/": a client
+// that puts a whole URL in the path (/https://HOST/PATH) sees it cleaned
+// to /https:/HOST/PATH by the server's mux.
+type schemeOrigin struct{ imageopto.Origin }
+
+// Fetch drops the scheme prefix and fetches HOST/PATH.
+func (o schemeOrigin) Fetch(ctx context.Context, req imageopto.FetchRequest) (*imageopto.Source, error) {
+	req.Path = strings.TrimPrefix(req.Path, "https:/")
+	return o.Origin.Fetch(ctx, req)
 }
 
 // baseURL is the URL to print for the listener: the host the user asked
