@@ -1,6 +1,7 @@
 package imageopto
 
 import (
+	"math"
 	"net/url"
 	"strconv"
 )
@@ -30,7 +31,9 @@ func (p Params) Encode() string {
 		b = append(append(b, e.name...), '=')
 		b = e.encode(b, &scratch.p)
 	}
-	scratch.b = b
+	if cap(b) <= 1024 { // keep the buffer unless a hand-built value made it huge
+		scratch.b = b
+	}
 	return string(b)
 }
 
@@ -49,6 +52,12 @@ func appendInt(b []byte, n int) []byte {
 // appendNum appends f in plain decimal notation, with the fewest digits that
 // parse back to the same float64 and never with an exponent.
 func appendNum(b []byte, f float64) []byte {
+	// Whole numbers, the common case, are written as integers: the same
+	// digits, without the search for the shortest representation. Below
+	// 2⁵³ every whole float64 is exact; -0 keeps its sign through AppendFloat.
+	if f > -1<<53 && f < 1<<53 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 

@@ -1,8 +1,11 @@
 package imageopto
 
 import (
+	"math"
+	"math/rand/v2"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -1210,4 +1213,31 @@ func TestParamsDocumented(t *testing.T) {
 		names = append(names, e.name)
 	}
 	assert.ElementsMatch(t, names, documented, "parameters in paramTable vs the table in imageopto.go")
+}
+
+// TestAppendNum checks that the whole-number shortcut of appendNum writes
+// exactly what strconv.AppendFloat(b, f, 'f', -1, 64) writes.
+func TestAppendNum(t *testing.T) {
+	t.Parallel()
+	values := []float64{
+		0, math.Copysign(0, -1), 1, -1, 2, 49, 100, -100, 400, 8192, 100000, 1e15, -1e15,
+		1<<53 - 1, -(1<<53 - 1), 1 << 53, -(1 << 53), 1<<53 + 2, 1e16, 1e20, 1e300, -1e300,
+		0.5, -0.5, 1.5, 2.75, 0.1, 1.0 / 3, 12.3, 33.333, 8192.4999999999999999, 1e-9,
+		math.SmallestNonzeroFloat64, math.MaxFloat64, -math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Nextafter(1, 2), math.Nextafter(1<<53, 0),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		values = append(values,
+			float64(r.Int64N(1<<54)-1<<53),      // whole numbers around ±2⁵³
+			float64(r.IntN(200001)-100000)/1000, // three decimals
+			math.Float64frombits(r.Uint64()),    // anything
+		)
+	}
+	for _, f := range values {
+		want := string(strconv.AppendFloat([]byte("x="), f, 'f', -1, 64))
+		if got := string(appendNum([]byte("x="), f)); got != want {
+			t.Fatalf("appendNum(%v) = %q, want %q", f, got, want)
+		}
+	}
 }
