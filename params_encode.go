@@ -1,6 +1,7 @@
 package imageopto
 
 import (
+	"math"
 	"net/url"
 	"strconv"
 )
@@ -15,133 +16,25 @@ import (
 // ParseParams(p.Encode()) returns p again, and two equal Params always give
 // the same string, so Encode is suitable for cache keys.
 func (p Params) Encode() string {
-	b := make([]byte, 0, 128)
-	if p.Auto != "" {
-		b = appendWord(appendKey(b, paramAuto), string(p.Auto))
-	}
-	if p.BgColor.Set {
-		b = appendColor(appendKey(b, paramBgColor), p.BgColor)
-	}
-	if p.Blur.IsSet() {
-		b = appendLength(appendKey(b, paramBlur), p.Blur)
-	}
-	if p.Brightness != 0 {
-		b = appendNum(appendKey(b, paramBrightness), p.Brightness)
-	}
-	if p.BW.Mode != "" {
-		b = appendWord(appendKey(b, paramBW), string(p.BW.Mode))
-		if p.BW.Mode == BWThreshold && p.BW.Luminance != DefaultBWLuminance {
-			b = appendNum(append(b, ','), p.BW.Luminance)
+	scratch := paramScratchPool.Get().(*paramScratch)
+	defer paramScratchPool.Put(scratch)
+	scratch.p = p
+	b := scratch.b[:0]
+	for i := range paramTable {
+		e := &paramTable[i]
+		if !e.isSet(&scratch.p) {
+			continue
 		}
-	}
-	if p.Canvas.IsSet() {
-		b = appendRegion(appendKey(b, paramCanvas), Region{Size: p.Canvas.Size, Position: p.Canvas.Position})
-	}
-	if p.Contrast != 0 {
-		b = appendNum(appendKey(b, paramContrast), p.Contrast)
-	}
-	if p.Crop.IsSet() {
-		b = appendRegion(appendKey(b, paramCrop), p.Crop)
-	}
-	if p.Upscale == UpscaleDisable {
-		b = append(appendKey(b, paramDisable), "upscale"...)
-	}
-	if p.DPR != 0 {
-		b = appendNum(appendKey(b, paramDPR), p.DPR)
-	}
-	if p.Upscale == UpscaleEnable {
-		b = append(appendKey(b, paramEnable), "upscale"...)
-	}
-	if p.Fit != "" {
-		b = appendWord(appendKey(b, paramFit), string(p.Fit))
-	}
-	if p.Format != "" {
-		b = appendWord(appendKey(b, paramFormat), string(p.Format))
-	}
-	if p.Frame != 0 {
-		b = strconv.AppendInt(appendKey(b, paramFrame), int64(p.Frame), 10)
-	}
-	if p.Height.IsSet() {
-		b = appendLength(appendKey(b, paramHeight), p.Height)
-	}
-	if p.Level != "" {
-		b = appendWord(appendKey(b, paramLevel), string(p.Level))
-	}
-	if p.Metadata.Copyright || p.Metadata.C2PA {
-		b = appendKey(b, paramMetadata)
-		switch {
-		case p.Metadata.Copyright && p.Metadata.C2PA:
-			b = append(b, "copyright,c2pa"...)
-		case p.Metadata.Copyright:
-			b = append(b, "copyright"...)
-		default:
-			b = append(b, "c2pa"...)
+		if len(b) > 0 {
+			b = append(b, '&')
 		}
+		b = append(append(b, e.name...), '=')
+		b = e.encode(b, &scratch.p)
 	}
-	if p.Optimize != "" {
-		b = appendWord(appendKey(b, paramOptimize), string(p.Optimize))
-	}
-	if p.Orient != 0 {
-		b = strconv.AppendUint(appendKey(b, paramOrient), uint64(p.Orient), 10)
-	}
-	if p.Pad.IsSet() {
-		b = appendSides(appendKey(b, paramPad), p.Pad)
-	}
-	if p.Precrop.IsSet() {
-		b = appendRegion(appendKey(b, paramPrecrop), p.Precrop)
-	}
-	if p.Profile != "" {
-		b = appendWord(appendKey(b, paramProfile), string(p.Profile))
-	}
-	if p.Quality != 0 {
-		b = strconv.AppendInt(appendKey(b, paramQuality), int64(p.Quality), 10)
-		if p.WebPQuality != 0 {
-			b = strconv.AppendInt(append(b, ','), int64(p.WebPQuality), 10)
-		}
-	}
-	if p.ResizeFilter != "" {
-		b = appendWord(appendKey(b, paramResizeFilter), string(p.ResizeFilter))
-	}
-	if p.Saturation != 0 {
-		b = appendNum(appendKey(b, paramSaturation), p.Saturation)
-	}
-	if p.Sharpen.IsSet() {
-		b = append(appendKey(b, paramSharpen), 'a')
-		b = append(appendNum(b, p.Sharpen.Amount), ",r"...)
-		b = append(appendNum(b, p.Sharpen.Radius), ",t"...)
-		b = strconv.AppendInt(b, int64(p.Sharpen.Threshold), 10)
-	}
-	if p.Trim.IsSet() {
-		b = appendSides(appendKey(b, paramTrim), p.Trim)
-	}
-	if p.TrimColor.IsSet() {
-		b = appendKey(b, paramTrimColor)
-		if p.TrimColor.Auto {
-			b = append(b, "auto"...)
-		} else {
-			b = appendColor(b, p.TrimColor.Color)
-		}
-		if p.TrimColor.Threshold != 0 {
-			b = appendNum(append(b, ",t"...), p.TrimColor.Threshold)
-		}
-	}
-	if p.Viewbox != 0 {
-		b = strconv.AppendInt(appendKey(b, paramViewbox), int64(p.Viewbox), 10)
-	}
-	if p.Width.IsSet() {
-		b = appendLength(appendKey(b, paramWidth), p.Width)
+	if cap(b) <= 1024 { // keep the buffer unless a hand-built value made it huge
+		scratch.b = b
 	}
 	return string(b)
-}
-
-// appendKey appends the separator (unless b is empty), the name of
-// parameter idx and '='.
-func appendKey(b []byte, idx int) []byte {
-	if len(b) > 0 {
-		b = append(b, '&')
-	}
-	b = append(b, paramNames[idx]...)
-	return append(b, '=')
 }
 
 // appendWord appends a keyword value. Keywords produced by parsing need no
@@ -151,9 +44,20 @@ func appendWord(b []byte, s string) []byte {
 	return append(b, url.QueryEscape(s)...)
 }
 
+// appendInt appends n in decimal.
+func appendInt(b []byte, n int) []byte {
+	return strconv.AppendInt(b, int64(n), 10)
+}
+
 // appendNum appends f in plain decimal notation, with the fewest digits that
 // parse back to the same float64 and never with an exponent.
 func appendNum(b []byte, f float64) []byte {
+	// Whole numbers, the common case, are written as integers: the same
+	// digits, without the search for the shortest representation. Below
+	// 2⁵³ every whole float64 is exact; -0 keeps its sign through AppendFloat.
+	if f > -1<<53 && f < 1<<53 && f == math.Trunc(f) && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(b, int64(f), 10)
+	}
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 

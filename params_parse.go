@@ -8,43 +8,6 @@ import (
 	"strings"
 )
 
-// Indices of the query parameters, in the alphabetical order in which Encode
-// writes them. An index is also the parameter's bit in the masks that
-// parseQuery uses to find duplicates.
-const (
-	paramAuto = iota
-	paramBgColor
-	paramBlur
-	paramBrightness
-	paramBW
-	paramCanvas
-	paramContrast
-	paramCrop
-	paramDisable
-	paramDPR
-	paramEnable
-	paramFit
-	paramFormat
-	paramFrame
-	paramHeight
-	paramLevel
-	paramMetadata
-	paramOptimize
-	paramOrient
-	paramPad
-	paramPrecrop
-	paramProfile
-	paramQuality
-	paramResizeFilter
-	paramSaturation
-	paramSharpen
-	paramTrim
-	paramTrimColor
-	paramViewbox
-	paramWidth
-	numParams
-)
-
 // Ranges that the API documents, and caps that this package chooses where
 // the API documents none (they only keep absurd numbers out; the planner
 // applies the configured image limits later).
@@ -96,162 +59,6 @@ const (
 	reasonUpscale   = "cannot be combined with disable=upscale"
 )
 
-// paramNames maps a parameter index to its name in the query string.
-var paramNames = [numParams]string{
-	paramAuto:         "auto",
-	paramBgColor:      "bg-color",
-	paramBlur:         "blur",
-	paramBrightness:   "brightness",
-	paramBW:           "bw",
-	paramCanvas:       "canvas",
-	paramContrast:     "contrast",
-	paramCrop:         "crop",
-	paramDisable:      "disable",
-	paramDPR:          "dpr",
-	paramEnable:       "enable",
-	paramFit:          "fit",
-	paramFormat:       "format",
-	paramFrame:        "frame",
-	paramHeight:       "height",
-	paramLevel:        "level",
-	paramMetadata:     "metadata",
-	paramOptimize:     "optimize",
-	paramOrient:       "orient",
-	paramPad:          "pad",
-	paramPrecrop:      "precrop",
-	paramProfile:      "profile",
-	paramQuality:      "quality",
-	paramResizeFilter: "resize-filter",
-	paramSaturation:   "saturation",
-	paramSharpen:      "sharpen",
-	paramTrim:         "trim",
-	paramTrimColor:    "trim-color",
-	paramViewbox:      "viewbox",
-	paramWidth:        "width",
-}
-
-// paramIndex returns the index of a parameter name, or -1 for a name this
-// package does not know. Names are case-sensitive (D7).
-func paramIndex(name string) int {
-	switch name {
-	case "auto":
-		return paramAuto
-	case "bg-color":
-		return paramBgColor
-	case "blur":
-		return paramBlur
-	case "brightness":
-		return paramBrightness
-	case "bw":
-		return paramBW
-	case "canvas":
-		return paramCanvas
-	case "contrast":
-		return paramContrast
-	case "crop":
-		return paramCrop
-	case "disable":
-		return paramDisable
-	case "dpr":
-		return paramDPR
-	case "enable":
-		return paramEnable
-	case "fit":
-		return paramFit
-	case "format":
-		return paramFormat
-	case "frame":
-		return paramFrame
-	case "height":
-		return paramHeight
-	case "level":
-		return paramLevel
-	case "metadata":
-		return paramMetadata
-	case "optimize":
-		return paramOptimize
-	case "orient":
-		return paramOrient
-	case "pad":
-		return paramPad
-	case "precrop":
-		return paramPrecrop
-	case "profile":
-		return paramProfile
-	case "quality":
-		return paramQuality
-	case "resize-filter":
-		return paramResizeFilter
-	case "saturation":
-		return paramSaturation
-	case "sharpen":
-		return paramSharpen
-	case "trim":
-		return paramTrim
-	case "trim-color":
-		return paramTrimColor
-	case "viewbox":
-		return paramViewbox
-	case "width":
-		return paramWidth
-	}
-	return -1
-}
-
-// usage returns the reason given when a parameter's value does not match its
-// grammar: what the value must look like, including the allowed range.
-func usage(idx int) string {
-	switch idx {
-	case paramAuto:
-		return "must be webp or avif"
-	case paramBgColor:
-		return reasonColor
-	case paramBlur:
-		return "must be a number of pixels between 0.5 and 1000, or a percentage like 2p (above 0, at most 100p)"
-	case paramBrightness, paramContrast, paramSaturation:
-		return reasonAdjust
-	case paramBW:
-		return "must be threshold, threshold,L with a luminance L between 0 and 100, or atkinson"
-	case paramCanvas, paramCrop, paramPrecrop:
-		return reasonRegionSize
-	case paramDisable, paramEnable:
-		return "must be upscale"
-	case paramDPR:
-		return "must be a number between 1 and 10"
-	case paramFit:
-		return "must be bounds, cover or crop"
-	case paramFormat:
-		return "must be one of auto, avif, bjpg, gif, jpg, jxl, mp4, pjpg, pjxl, png, png8, svg, webp, webpll, webply " +
-			"(or the aliases bjpeg, jpeg, jpegxl, pjpeg, pjpegxl)"
-	case paramFrame, paramViewbox:
-		return "must be 1"
-	case paramHeight, paramWidth:
-		return reasonPixOrPct
-	case paramLevel:
-		return "must be an H.264 level: 1.0 to 1.3, 2.0 to 2.2, 3.0 to 3.2, 4.0 to 4.2, 5.0 to 5.2 or 6.0 to 6.2"
-	case paramMetadata:
-		return "must be copyright, c2pa, or both separated by a comma"
-	case paramOptimize:
-		return "must be low, medium or high"
-	case paramOrient:
-		return "must be 1 to 8, r, l, h, v, hv, vh, rv, vr, lv or vl"
-	case paramPad, paramTrim:
-		return reasonSides
-	case paramProfile:
-		return "must be baseline, main or high"
-	case paramQuality:
-		return "must be one or two comma-separated whole numbers between 1 and 100"
-	case paramResizeFilter:
-		return "must be nearest, bilinear, bicubic, lanczos2 or lanczos3 (or the aliases linear, cubic, lanczos)"
-	case paramSharpen:
-		return "must be aA,rR,tT with an amount A between 0 and 10, a radius R between 0.5 and 1000 " +
-			"and a whole threshold T between 0 and 255"
-	case paramTrimColor:
-		return reasonColor + ", or auto; optionally followed by ,tN with a threshold N between 0 and 1"
-	}
-	return "is not valid"
-}
-
 // ParseParams parses a raw URL query string (without the leading '?'), such
 // as "width=400&crop=4%3A3,offset-x10&bg-color=FFF", in strict mode.
 //
@@ -295,15 +102,24 @@ func ParseParamsLenient(query string) (Params, error) {
 	return p, errors.Join(errs...)
 }
 
+// The two parameters that contradict each other (D23).
+var (
+	paramEnable  = paramIndex("enable")
+	paramDisable = paramIndex("disable")
+)
+
 // parseQuery parses query into Params and returns the problems found in
 // query order. In strict mode a repeated parameter is an error; in lenient
 // mode the last valid value wins and each overridden value is reported.
 func parseQuery(query string, lenient bool) (Params, []error) {
+	scratch := paramScratchPool.Get().(*paramScratch)
+	defer paramScratchPool.Put(scratch)
+	p := &scratch.p
+	*p = Params{}
 	var (
-		p     Params
 		errs  []error
-		seen  uint32            // parameters given so far, valid or not
-		valid uint32            // parameters whose value is currently held in p
+		seen  [numParams]bool   // parameters given so far, valid or not
+		valid [numParams]bool   // parameters whose value is currently held in p
 		given [numParams]string // lenient mode: the value held in p, for warnings
 	)
 	for piece := range strings.SplitSeq(query, "&") {
@@ -319,46 +135,61 @@ func parseQuery(query string, lenient bool) (Params, []error) {
 		if idx < 0 {
 			continue
 		}
-		bit := uint32(1) << idx
-		if !lenient && seen&bit != 0 {
+		if !lenient && seen[idx] {
 			errs = append(errs, &ParamError{Param: key, Value: unescapeForError(rawValue), Reason: reasonDuplicate})
 			continue
 		}
-		seen |= bit
+		seen[idx] = true
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
 			errs = append(errs, &ParamError{Param: key, Value: rawValue, Reason: reasonEscape})
 			continue
 		}
-		if reason := p.set(idx, value); reason != "" {
+		if reason := paramTable[idx].set(p, value); reason != "" {
 			errs = append(errs, &ParamError{Param: key, Value: value, Reason: reason})
 			continue
 		}
-		if lenient && valid&bit != 0 {
+		if lenient && valid[idx] {
 			errs = append(errs, &ParamError{Param: key, Value: given[idx], Reason: reasonOverride})
 		}
-		valid |= bit
+		valid[idx] = true
 		given[idx] = value
 
 		// enable=upscale and disable=upscale contradict each other (D23).
 		if idx == paramEnable || idx == paramDisable {
 			other := paramEnable + paramDisable - idx
-			if valid&(1<<other) == 0 {
+			if !valid[other] {
 				continue
 			}
 			if lenient {
 				errs = append(errs, &ParamError{
-					Param:  paramNames[other],
+					Param:  paramTable[other].name,
 					Value:  given[other],
 					Reason: "overridden by a later " + key + "=upscale",
 				})
-				valid &^= 1 << other
+				valid[other] = false
 				continue
 			}
-			errs = append(errs, &ParamError{Param: paramNames[paramEnable], Value: value, Reason: reasonUpscale})
+			errs = append(errs, &ParamError{Param: paramTable[paramEnable].name, Value: value, Reason: reasonUpscale})
 		}
 	}
-	return p, errs
+	return *p, errs
+}
+
+// set parses the value v of parameter e into p. It returns "" on success and
+// the reason otherwise, in which case p is left unchanged.
+func (e *paramSpec) set(p *Params, v string) string {
+	if v == "" {
+		return "empty value; " + e.usage
+	}
+	switch reason := e.parse(p, v); reason {
+	case "":
+		return ""
+	case reasonUsage:
+		return e.usage
+	default:
+		return reason
+	}
 }
 
 // unescapeForError returns the unescaped value for an error message, or the
@@ -370,164 +201,6 @@ func unescapeForError(raw string) string {
 	return raw
 }
 
-// set parses the value of parameter idx into p. It returns "" on success and
-// the reason otherwise, in which case p is left unchanged.
-func (p *Params) set(idx int, v string) string {
-	if v == "" {
-		return "empty value; " + usage(idx)
-	}
-	switch idx {
-	case paramAuto:
-		if a := Auto(v); a == AutoWebP || a == AutoAVIF {
-			p.Auto = a
-			return ""
-		}
-	case paramBgColor:
-		if c, ok := parseColor(v); ok {
-			p.BgColor = c
-			return ""
-		}
-	case paramBlur:
-		if l, ok := parseBlur(v); ok {
-			p.Blur = l
-			return ""
-		}
-	case paramBrightness:
-		return setAdjust(&p.Brightness, v)
-	case paramContrast:
-		return setAdjust(&p.Contrast, v)
-	case paramSaturation:
-		return setAdjust(&p.Saturation, v)
-	case paramBW:
-		if bw, ok := parseBW(v); ok {
-			p.BW = bw
-			return ""
-		}
-	case paramCanvas:
-		r, reason := parseRegion(v, false)
-		if reason == "" {
-			p.Canvas = Canvas{Size: r.Size, Position: r.Position}
-		}
-		return reason
-	case paramCrop:
-		r, reason := parseRegion(v, true)
-		if reason == "" {
-			p.Crop = r
-		}
-		return reason
-	case paramPrecrop:
-		r, reason := parseRegion(v, true)
-		if reason == "" {
-			p.Precrop = r
-		}
-		return reason
-	case paramDisable:
-		if v == "upscale" {
-			p.Upscale = UpscaleDisable
-			return ""
-		}
-	case paramEnable:
-		if v == "upscale" {
-			p.Upscale = UpscaleEnable
-			return ""
-		}
-	case paramDPR:
-		if f, ok := parseUnsigned(v); ok && f >= minDPR && f <= maxDPR {
-			if f == 1 {
-				f = 0 // dpr=1 is the default: not set
-			}
-			p.DPR = f
-			return ""
-		}
-	case paramFit:
-		if f := Fit(v); f == FitBounds || f == FitCover || f == FitCrop {
-			p.Fit = f
-			return ""
-		}
-	case paramFormat:
-		if f, ok := parseFormat(v); ok {
-			p.Format = f
-			return ""
-		}
-	case paramFrame:
-		if v == "1" {
-			p.Frame = 1
-			return ""
-		}
-	case paramViewbox:
-		if v == "1" {
-			p.Viewbox = 1
-			return ""
-		}
-	case paramHeight:
-		if l, ok := parseLength(v, false, maxSidePixels); ok {
-			p.Height = l
-			return ""
-		}
-	case paramWidth:
-		if l, ok := parseLength(v, false, maxSidePixels); ok {
-			p.Width = l
-			return ""
-		}
-	case paramLevel:
-		if isLevel(v) {
-			p.Level = Level(v)
-			return ""
-		}
-	case paramMetadata:
-		if m, ok := parseMetadata(v); ok {
-			p.Metadata = m
-			return ""
-		}
-	case paramOptimize:
-		if o := Optimize(v); o == OptimizeLow || o == OptimizeMedium || o == OptimizeHigh {
-			p.Optimize = o
-			return ""
-		}
-	case paramOrient:
-		if o, ok := parseOrient(v); ok {
-			p.Orient = o
-			return ""
-		}
-	case paramPad:
-		if s, ok := parseSides(v); ok {
-			p.Pad = s
-			return ""
-		}
-	case paramTrim:
-		if s, ok := parseSides(v); ok {
-			p.Trim = s
-			return ""
-		}
-	case paramProfile:
-		if pr := Profile(v); pr == ProfileBaseline || pr == ProfileMain || pr == ProfileHigh {
-			p.Profile = pr
-			return ""
-		}
-	case paramQuality:
-		if q, w, ok := parseQuality(v); ok {
-			p.Quality, p.WebPQuality = q, w
-			return ""
-		}
-	case paramResizeFilter:
-		if f, ok := parseResizeFilter(v); ok {
-			p.ResizeFilter = f
-			return ""
-		}
-	case paramSharpen:
-		if s, ok := parseSharpen(v); ok {
-			p.Sharpen = s
-			return ""
-		}
-	case paramTrimColor:
-		if t, ok := parseTrimColor(v); ok {
-			p.TrimColor = t
-			return ""
-		}
-	}
-	return usage(idx)
-}
-
 // setAdjust parses a brightness, contrast or saturation value into *dst.
 func setAdjust(dst *float64, v string) string {
 	neg := false
@@ -536,7 +209,7 @@ func setAdjust(dst *float64, v string) string {
 	}
 	f, ok := parseUnsigned(v)
 	if !ok || f > maxAdjust {
-		return reasonAdjust
+		return reasonUsage
 	}
 	if neg {
 		f = -f

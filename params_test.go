@@ -1,6 +1,11 @@
 package imageopto
 
 import (
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -1030,5 +1035,209 @@ func BenchmarkEncode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = p.Encode()
+	}
+}
+
+// TestParamTableWellFormed checks every entry of paramTable: a name that
+// needs no escaping, in alphabetical order (the canonical order of Encode,
+// part of cache keys and signatures), found again by paramIndex and IsParam;
+// a description, a usage text and an example; and all three functions.
+func TestParamTableWellFormed(t *testing.T) {
+	t.Parallel()
+	require.Len(t, paramTable, numParams)
+	names := make(map[string]bool, numParams)
+	for i, e := range paramTable {
+		require.NotEmpty(t, e.name, "entry %d has no name", i)
+		assert.False(t, names[e.name], "%s is in the table twice", e.name)
+		names[e.name] = true
+		if i > 0 {
+			assert.Less(t, paramTable[i-1].name, e.name, "the table must be sorted by name")
+		}
+		assert.Equal(t, strings.ToLower(e.name), e.name, "names are lower case")
+		assert.Equal(t, url.QueryEscape(e.name), e.name, "%s must need no escaping", e.name)
+		assert.Equal(t, i, paramIndex(e.name), e.name)
+		assert.True(t, IsParam(e.name), e.name)
+		assert.False(t, IsParam(strings.ToUpper(e.name)), "names are case-sensitive")
+
+		assert.NotEmpty(t, e.about, "%s has no description", e.name)
+		assert.NotEmpty(t, e.usage, "%s has no usage text", e.name)
+		assert.NotEqual(t, reasonUsage, e.usage, e.name)
+		assert.Equal(t, strings.ToLower(e.usage[:1]), e.usage[:1], "%s: a usage text is a reason and starts in lower case", e.name)
+		assert.NotEmpty(t, e.example, "%s has no example", e.name)
+		assert.NotNil(t, e.parse, "%s has no parser", e.name)
+		assert.NotNil(t, e.isSet, "%s has no isSet", e.name)
+		assert.NotNil(t, e.encode, "%s has no encoder", e.name)
+	}
+	assert.Equal(t, -1, paramIndex("nope"))
+	assert.Equal(t, -1, paramIndex(""))
+}
+
+// TestParamTableExamples parses each entry's example alone: it must be
+// accepted, set exactly this parameter, and encode under the entry's name.
+func TestParamTableExamples(t *testing.T) {
+	t.Parallel()
+	for i, e := range paramTable {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := ParseParams(e.name + "=" + url.QueryEscape(e.example))
+			require.NoError(t, err)
+			for j, other := range paramTable {
+				assert.Equal(t, i == j, other.isSet(&p), "isSet of %s after %s=%s", other.name, e.name, e.example)
+			}
+			enc := p.Encode()
+			assert.True(t, strings.HasPrefix(enc, e.name+"="), "%q", enc)
+			assert.NotContains(t, enc, "&")
+			checkParamsRoundTrip(t, p)
+
+			// A bad value is refused with the entry's usage text (or a more
+			// precise reason) and leaves nothing set.
+			_, err = ParseParams(e.name + "=%00")
+			errs := paramErrors(t, err)
+			require.Len(t, errs, 1)
+			assert.Equal(t, e.name, errs[0].Param)
+			assert.NotEqual(t, reasonUsage, errs[0].Reason)
+			lp, _ := ParseParamsLenient(e.name + "=%00")
+			assert.Equal(t, Params{}, lp)
+			_, err = ParseParams(e.name + "=")
+			errs = paramErrors(t, err)
+			require.Len(t, errs, 1)
+			assert.Equal(t, "empty value; "+e.usage, errs[0].Reason)
+		})
+	}
+}
+
+// TestParamTableDuplicates proves that a repeat is detected for every
+// parameter of the table, whatever its index: name=v&name=v is an error in
+// strict mode and an override warning in lenient mode.
+func TestParamTableDuplicates(t *testing.T) {
+	t.Parallel()
+	for _, e := range paramTable {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			one := e.name + "=" + url.QueryEscape(e.example)
+			want, err := ParseParams(one)
+			require.NoError(t, err)
+
+			p, err := ParseParams(one + "&" + one)
+			assert.Equal(t, Params{}, p)
+			errs := paramErrors(t, err)
+			require.Len(t, errs, 1, "%v", err)
+			assert.Equal(t, e.name, errs[0].Param)
+			assert.Equal(t, e.example, errs[0].Value)
+			assert.Equal(t, reasonDuplicate, errs[0].Reason)
+
+			lp, lerr := ParseParamsLenient(one + "&" + one)
+			assert.Equal(t, want, lp)
+			errs = paramErrors(t, lerr)
+			require.Len(t, errs, 1, "%v", lerr)
+			assert.Equal(t, e.name, errs[0].Param)
+			assert.Equal(t, reasonOverride, errs[0].Reason)
+		})
+	}
+
+	// All parameters at once, then all again: every one of the second round
+	// is a duplicate, and the first round holds only the contradiction of
+	// disable and enable (which come in that order in the table).
+	var all []string
+	for _, e := range paramTable {
+		all = append(all, e.name+"="+url.QueryEscape(e.example))
+	}
+	q := strings.Join(all, "&")
+	_, err := ParseParams(q + "&" + q)
+	errs := paramErrors(t, err)
+	require.Len(t, errs, 1+numParams)
+	assert.Equal(t, "enable", errs[0].Param)
+	assert.Equal(t, reasonUpscale, errs[0].Reason)
+	for i, e := range paramTable {
+		assert.Equal(t, e.name, errs[1+i].Param)
+		assert.Equal(t, reasonDuplicate, errs[1+i].Reason)
+	}
+}
+
+// TestParamTableEncodeOrder sets every parameter but disable (which shares
+// its field with enable) and checks that Encode writes them in table order.
+func TestParamTableEncodeOrder(t *testing.T) {
+	t.Parallel()
+	var all, want []string
+	for _, e := range paramTable {
+		if e.name == "disable" {
+			continue
+		}
+		all = append(all, e.name+"="+url.QueryEscape(e.example))
+		want = append(want, e.name)
+	}
+	// Reverse the query: the order given must not matter.
+	for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+		all[i], all[j] = all[j], all[i]
+	}
+	p, err := ParseParams(strings.Join(all, "&"))
+	require.NoError(t, err)
+	var got []string
+	for piece := range strings.SplitSeq(p.Encode(), "&") {
+		name, _, _ := strings.Cut(piece, "=")
+		got = append(got, name)
+	}
+	assert.Equal(t, want, got)
+	checkParamsRoundTrip(t, p)
+}
+
+// TestParamsDocumented checks the parameter table of the package comment in
+// imageopto.go against paramTable: every parameter is documented, and every
+// documented parameter exists.
+func TestParamsDocumented(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("imageopto.go")
+	require.NoError(t, err)
+	comment, _, ok := strings.Cut(string(src), "\npackage imageopto")
+	require.True(t, ok, "imageopto.go has no package clause")
+
+	// The table starts after its header row and ends at the first line that
+	// is not an indented comment line; continuation rows start with spaces.
+	var documented []string
+	inTable := false
+	for line := range strings.SplitSeq(comment, "\n") {
+		row, indented := strings.CutPrefix(line, "//\t")
+		switch {
+		case !inTable:
+			inTable = indented && strings.Fields(row)[0] == "parameter"
+		case !indented:
+			inTable = false
+		case !strings.HasPrefix(row, " "):
+			documented = append(documented, strings.Fields(row)[0])
+		}
+	}
+	require.NotEmpty(t, documented, "no parameter table found in the package comment of imageopto.go")
+
+	var names []string
+	for _, e := range paramTable {
+		names = append(names, e.name)
+	}
+	assert.ElementsMatch(t, names, documented, "parameters in paramTable vs the table in imageopto.go")
+}
+
+// TestAppendNum checks that the whole-number shortcut of appendNum writes
+// exactly what strconv.AppendFloat(b, f, 'f', -1, 64) writes.
+func TestAppendNum(t *testing.T) {
+	t.Parallel()
+	values := []float64{
+		0, math.Copysign(0, -1), 1, -1, 2, 49, 100, -100, 400, 8192, 100000, 1e15, -1e15,
+		1<<53 - 1, -(1<<53 - 1), 1 << 53, -(1 << 53), 1<<53 + 2, 1e16, 1e20, 1e300, -1e300,
+		0.5, -0.5, 1.5, 2.75, 0.1, 1.0 / 3, 12.3, 33.333, 8192.4999999999999999, 1e-9,
+		math.SmallestNonzeroFloat64, math.MaxFloat64, -math.MaxFloat64,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Nextafter(1, 2), math.Nextafter(1<<53, 0),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 10000 {
+		values = append(values,
+			float64(r.Int64N(1<<54)-1<<53),      // whole numbers around ±2⁵³
+			float64(r.IntN(200001)-100000)/1000, // three decimals
+			math.Float64frombits(r.Uint64()),    // anything
+		)
+	}
+	for _, f := range values {
+		want := string(strconv.AppendFloat([]byte("x="), f, 'f', -1, 64))
+		if got := string(appendNum([]byte("x="), f)); got != want {
+			t.Fatalf("appendNum(%v) = %q, want %q", f, got, want)
+		}
 	}
 }
