@@ -369,11 +369,12 @@ func TestAttackOrigins(t *testing.T) {
 }
 
 // TestAttackDeadline: with a budget large enough to admit it, an expensive
-// job in the pixel loops is stopped at the flight deadline: 504, and the
-// server serves on.
+// job in the pixel loops is stopped at the flight deadline: 504, and its
+// CPU slot — the only one — is free again at once (the job would take
+// about a minute), so the next requests are served.
 func TestAttackDeadline(t *testing.T) {
 	skipUnlessAttackable(t)
-	base, _ := attackServer(t, "-dir", attackDir(t), "-memory-budget", "4GiB", "-flight-timeout", "2s")
+	base, _ := attackServer(t, "-dir", attackDir(t), "-memory-budget", "4GiB", "-flight-timeout", "2s", "-max-concurrent", "1")
 	start := time.Now()
 	code, body := status(t, base+"/small.jpg?width=8192&height=8192&fit=crop&enable=upscale&format=png")
 	t.Logf("answered %d after %v: %s", code, time.Since(start).Round(time.Millisecond), strings.TrimSpace(body))
