@@ -4,8 +4,10 @@ package polltest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 )
 
@@ -54,3 +56,44 @@ func (c *Context) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 // Value returns nil: the context carries no values.
 func (c *Context) Value(any) any { return nil }
+
+// Slack is how many more polls than the one that reported the cancellation
+// Check lets a stopped run make on its way out (code that checks the
+// context once more before choosing which error to return).
+const Slack = 2
+
+// Check runs job three times and fails t unless it stops promptly when its
+// context is cancelled, in terms of polls rather than time:
+//
+//   - under Never, job succeeds after at least minPolls polls (it polls
+//     all through its work, not only at the start);
+//   - under CancelAfter(0), a context done at the first poll, job returns
+//     an error wrapping context.Canceled after at most 1+Slack polls;
+//   - under CancelAfter(k), k half the polls of the full run, it returns
+//     such an error after at most k+1+Slack polls: it stopped right after
+//     the poll that saw the cancellation, with about half of its work
+//     undone.
+//
+// It returns the number of polls of the full run.
+func Check(t testing.TB, job func(ctx context.Context) error, minPolls int) int {
+	t.Helper()
+	full := Never()
+	if err := job(full); err != nil {
+		t.Fatalf("uncancelled run: %v", err)
+	}
+	n := full.Polls()
+	if n < minPolls {
+		t.Errorf("uncancelled run polled %d times, want at least %d", n, minPolls)
+	}
+	for _, k := range []int{0, n / 2} {
+		ctx := CancelAfter(k)
+		err := job(ctx)
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled at poll %d of %d: error %v, want one wrapping context.Canceled", k+1, n, err)
+		}
+		if p := ctx.Polls(); p > k+1+Slack {
+			t.Errorf("cancelled at poll %d of %d: went on to poll %d times", k+1, n, p)
+		}
+	}
+	return n
+}
