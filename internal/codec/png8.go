@@ -765,10 +765,8 @@ func ditherRGBA(pl *ctxpoll.Poller, img *image.NRGBA, pal [][4]float64, classes 
 	// Error rows in 1/16 units, with a guard cell at each end.
 	cur := make([][4]int32, w+2)
 	next := make([][4]int32, w+2)
+	chunkWork := 32 * min(w, 1024) // a nearest-entry search takes some 100 ns
 	for y := range h {
-		if err := pl.Work(32 * w); err != nil {
-			return nil, err
-		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		out := idx[y*w : (y+1)*w]
 		clear(next)
@@ -777,6 +775,12 @@ func ditherRGBA(pl *ctxpoll.Poller, img *image.NRGBA, pal [][4]float64, classes 
 			x0, x1, dx = w-1, -1, -1
 		}
 		for x := x0; x != x1; x += dx {
+			if x&1023 == 0 {
+				// Wide rows take milliseconds: polled every 1024 pixels.
+				if err := pl.Work(chunkWork); err != nil {
+					return nil, err
+				}
+			}
 			p := row[4*x : 4*x+4 : 4*x+4]
 			if p[3] == 0 {
 				out[x] = uint8(transparent)

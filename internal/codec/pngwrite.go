@@ -133,6 +133,12 @@ const (
 // split into chunks of this size, as image/png does).
 const pngIDATSize = 32 << 10
 
+// pngSlice is the most filtered data handed to the compressor at once: on
+// smooth images (long match chains) deflate takes up to some 250 ns a
+// byte, so a wide row is compressed in slices with a poll between them.
+// The compressed stream does not depend on how its input is sliced.
+const pngSlice = 8 << 10
+
 // zlibWriters pools compressors between images: each holds some 800 KiB of
 // tables and window.
 var zlibWriters sync.Pool // of *zlib.Writer
@@ -176,7 +182,8 @@ func writePNG(pl *ctxpoll.Poller, w io.Writer, l pngLayout) error {
 	}()
 
 	// cur[0] and prev[0] are the filter type byte; filtered[f] holds the
-	// row filtered with f, behind its type byte.
+	// row filtered with f, behind its type byte. pngSlice bytes of
+	// compression count as Interval units of work.
 	n := l.rowLen + 1
 	buf := make([]byte, (2+nFilters)*n)
 	cur, prev := buf[:n], buf[n:2*n]
@@ -186,8 +193,9 @@ func writePNG(pl *ctxpoll.Poller, w io.Writer, l pngLayout) error {
 		filtered[f][0] = byte(f)
 	}
 	filter := l.ct != pngPaletted && l.depth == 8
+	const sliceWork = ctxpoll.Interval / pngSlice
 	for y := range l.h {
-		if err := pl.Work(8 * l.rowLen); err != nil {
+		if err := pl.Work(l.rowLen); err != nil {
 			return err
 		}
 		l.row(y, cur[1:])
@@ -195,8 +203,15 @@ func writePNG(pl *ctxpoll.Poller, w io.Writer, l pngLayout) error {
 		if filter {
 			out = filtered[chooseFilter(&filtered, cur[1:], prev[1:], l.bpp)]
 		}
-		if _, err := zw.Write(out); err != nil {
-			return err
+		for len(out) > 0 {
+			n := min(len(out), pngSlice)
+			if err := pl.Work(sliceWork * n); err != nil {
+				return err
+			}
+			if _, err := zw.Write(out[:n]); err != nil {
+				return err
+			}
+			out = out[n:]
 		}
 		cur, prev = prev, cur
 	}

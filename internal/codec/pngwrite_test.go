@@ -49,7 +49,9 @@ func TestWritePNGMatchesImagePNG(t *testing.T) {
 		std    image.Image // the same image, as image/png gets it
 	}
 	var cases []tc
-	for _, m := range []*image.NRGBA{smooth, noisyAlpha, image.NewNRGBA(image.Rect(0, 0, 1, 1)), smooth.SubImage(image.Rect(7, 9, 8, 150)).(*image.NRGBA)} {
+	// Rows wider than pngSlice are compressed in several writes.
+	wide := photoLike(5000, 9)
+	for _, m := range []*image.NRGBA{smooth, noisyAlpha, wide, image.NewNRGBA(image.Rect(0, 0, 1, 1)), smooth.SubImage(image.Rect(7, 9, 8, 150)).(*image.NRGBA)} {
 		opaque := true
 		for i := 3; i < len(m.Pix); i += 4 {
 			opaque = opaque && m.Pix[i] == 255

@@ -304,10 +304,14 @@ func cvBlurSeparable(ctx context.Context, img *image.NRGBA, f cvFilter) (*image.
 		cvFillPads(lineA, p, w, nc)
 		f.apply(lineA, lineB, w, nc, sums, &pl)
 		// mid is stored strip by strip (see below) so that the vertical pass
-		// reads it sequentially.
+		// reads it sequentially. A row writes to every strip: polled per
+		// strip, since the first rows fault in fresh pages of mid all over.
 		res := lineB[nc*p : nc*(p+w)]
 		for x0 := 0; x0 < w; x0 += cvStripPixels {
 			n := min(cvStripPixels, w-x0) * nc
+			if err := pl.Work(n); err != nil {
+				return nil, err
+			}
 			seg := mid[x0*h*nc+y*n : x0*h*nc+(y+1)*n]
 			for i, v := range res[x0*nc : x0*nc+n] {
 				seg[i] = cvToU16(v)
@@ -329,6 +333,9 @@ func cvBlurSeparable(ctx context.Context, img *image.NRGBA, f cvFilter) (*image.
 			return nil, err
 		}
 		for y := range h {
+			if err := pl.Work(lanes); err != nil {
+				return nil, err
+			}
 			src := b[(p+y)*lanes : (p+y+1)*lanes]
 			o := y*out.Stride + x0*4
 			if nc == 4 {
