@@ -252,6 +252,7 @@ func Resize(ctx context.Context, src *image.NRGBA, w, h int, f Filter) (*image.N
 	// source row, in ctxpoll units.
 	vWork, hWork := rowLen, w*ch*hc.taps
 	pl := ctxpoll.New(ctx)
+	pending := 0 // work of the rows since the last Work call
 
 	for y := range h {
 		s, n := vc.start[y], vc.count[y]
@@ -280,8 +281,15 @@ func Resize(ctx context.Context, src *image.NRGBA, w, h int, f Filter) (*image.N
 		} else {
 			rsVRowAlpha(out, acc)
 		}
-		if err := pl.Work(work); err != nil {
-			return nil, err
+		// Counted every 8 rows, or as soon as the rows are heavy (a large
+		// reduction): a Work call per row, even one that does not poll,
+		// measurably slows this loop down (2 % on a 640×480 to 2560×1920
+		// enlargement, whatever the code layout; unexplained).
+		if pending += work; y&7 == 7 || pending >= 16*ctxpoll.Interval {
+			if err := pl.Work(pending); err != nil {
+				return nil, err
+			}
+			pending = 0
 		}
 	}
 	return dst, nil
