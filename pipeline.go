@@ -793,23 +793,26 @@ func newColorStep(profile []byte) (*colorStep, error) {
 	return &colorStep{t: t, desc: p.String()}, nil
 }
 
-func (s *colorStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	s.t.ApplyNRGBA(img)
+func (s *colorStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	if err := s.t.ApplyNRGBA(ctx, img); err != nil {
+		return nil, err
+	}
 	return img, nil
 }
 
 func (s *colorStep) String() string { return "to-srgb(" + s.desc + ")" }
 
 // The built-in steps. Each resolves its geometry from the image it is given
-// with the same functions NewPlan used.
+// with the same functions NewPlan used, and passes ctx down to the pixel
+// loops, which stop soon after it is done and return ctx.Err().
 
 type orientStep struct {
 	o    Orientation
 	exif bool
 }
 
-func (s *orientStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	return imaging.Orient(img, int(s.o)), nil
+func (s *orientStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	return imaging.Orient(ctx, img, int(s.o))
 }
 
 func (s *orientStep) String() string {
@@ -821,19 +824,22 @@ func (s *orientStep) String() string {
 
 type trimColorStep struct{ t TrimColor }
 
-func (s *trimColorStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *trimColorStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	c := toNRGBA(s.t.Color)
 	if s.t.Auto {
 		c = img.NRGBAAt(0, 0)
 	}
-	r := imaging.TrimBounds(img, c, s.t.Threshold)
+	r, err := imaging.TrimBounds(ctx, img, c, s.t.Threshold)
+	if err != nil {
+		return nil, err
+	}
 	if r.Empty() {
 		return nil, &ParamError{Param: "trim-color", Value: trimColorString(s.t), Reason: "trims away the whole image (result 0x0)"}
 	}
 	if r == img.Bounds() {
 		return img, nil
 	}
-	return imaging.Crop(img, r), nil
+	return imaging.Crop(ctx, img, r)
 }
 
 func (s *trimColorStep) String() string {
@@ -842,13 +848,13 @@ func (s *trimColorStep) String() string {
 
 type trimStep struct{ s Sides }
 
-func (s *trimStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *trimStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
 	r, err := trimRect(b.Dx(), b.Dy(), s.s)
 	if err != nil {
 		return nil, err
 	}
-	return imaging.Crop(img, r), nil
+	return imaging.Crop(ctx, img, r)
 }
 
 func (s *trimStep) String() string { return "trim(" + sidesString(s.s) + ")" }
@@ -861,12 +867,15 @@ type cropStep struct {
 	at *image.Point
 }
 
-func (s *cropStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *cropStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
 	if smartApplies(s.r) && s.at == nil {
 		cw, ch := regionSize(b.Dx(), b.Dy(), s.r.Size)
 		if cw <= b.Dx() && ch <= b.Dy() {
-			pt := imaging.SmartCrop(img, cw, ch)
+			pt, err := imaging.SmartCrop(ctx, img, cw, ch)
+			if err != nil {
+				return nil, err
+			}
 			s.at = &pt
 		}
 	}
@@ -877,7 +886,7 @@ func (s *cropStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, err
 	if r == b {
 		return img, nil
 	}
-	return imaging.Crop(img, r), nil
+	return imaging.Crop(ctx, img, r)
 }
 
 func (s *cropStep) String() string {
@@ -906,25 +915,30 @@ type resizeStep struct {
 	logicalW, logicalH, scale int
 }
 
-func (s *resizeStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *resizeStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
+	var err error
 	if s.scale > 1 && b.Dx() < s.logicalW {
 		g := resolveResize(s.logicalW, s.logicalH, s.p, func(string) {})
 		r := image.Rect(g.Src.Min.X/s.scale, g.Src.Min.Y/s.scale,
 			ceilDiv(g.Src.Max.X, s.scale), ceilDiv(g.Src.Max.Y, s.scale)).Intersect(b)
 		if r != b {
-			img = imaging.Crop(img, r)
+			if img, err = imaging.Crop(ctx, img, r); err != nil {
+				return nil, err
+			}
 		}
-		return imaging.Resize(img, g.W, g.H, imagingFilter(s.filter)), nil
+		return imaging.Resize(ctx, img, g.W, g.H, imagingFilter(s.filter))
 	}
 	g := resolveResize(b.Dx(), b.Dy(), s.p, func(string) {})
 	if g.noResize(b.Dx(), b.Dy()) {
 		return img, nil
 	}
 	if g.Src != b {
-		img = imaging.Crop(img, g.Src)
+		if img, err = imaging.Crop(ctx, img, g.Src); err != nil {
+			return nil, err
+		}
 	}
-	return imaging.Resize(img, g.W, g.H, imagingFilter(s.filter)), nil
+	return imaging.Resize(ctx, img, g.W, g.H, imagingFilter(s.filter))
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -983,13 +997,13 @@ type canvasStep struct {
 	bg color.NRGBA
 }
 
-func (s *canvasStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *canvasStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
 	cw, ch, x, y, err := canvasLayout(b.Dx(), b.Dy(), s.c)
 	if err != nil {
 		return nil, err
 	}
-	return imaging.Place(cw, ch, s.bg, img, x, y), nil
+	return imaging.Place(ctx, cw, ch, s.bg, img, x, y)
 }
 
 func (s *canvasStep) String() string { return "canvas(" + sizeString(s.c.Size) + ")" }
@@ -999,18 +1013,20 @@ type padStep struct {
 	bg color.NRGBA
 }
 
-func (s *padStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *padStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
 	cw, ch, x, y := padLayout(b.Dx(), b.Dy(), s.s)
-	return imaging.Place(cw, ch, s.bg, img, x, y), nil
+	return imaging.Place(ctx, cw, ch, s.bg, img, x, y)
 }
 
 func (s *padStep) String() string { return "pad(" + sidesString(s.s) + ")" }
 
 type flattenStep struct{ bg color.NRGBA }
 
-func (s *flattenStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	imaging.Flatten(img, s.bg)
+func (s *flattenStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	if err := imaging.Flatten(ctx, img, s.bg); err != nil {
+		return nil, err
+	}
 	return img, nil
 }
 
@@ -1020,8 +1036,10 @@ func (s *flattenStep) String() string {
 
 type adjustStep struct{ b, c, s float64 }
 
-func (s *adjustStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	imaging.Adjust(img, s.b, s.c, s.s)
+func (s *adjustStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	if err := imaging.Adjust(ctx, img, s.b, s.c, s.s); err != nil {
+		return nil, err
+	}
 	return img, nil
 }
 
@@ -1031,8 +1049,8 @@ func (s *adjustStep) String() string {
 
 type sharpenStep struct{ s Sharpen }
 
-func (s *sharpenStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	return imaging.Sharpen(img, s.s.Amount, s.s.Radius, s.s.Threshold), nil
+func (s *sharpenStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	return imaging.Sharpen(ctx, img, s.s.Amount, s.s.Radius, s.s.Threshold)
 }
 
 func (s *sharpenStep) String() string {
@@ -1041,20 +1059,24 @@ func (s *sharpenStep) String() string {
 
 type blurStep struct{ l Length }
 
-func (s *blurStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *blurStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
-	return imaging.Blur(img, blurSigma(b.Dx(), b.Dy(), s.l)), nil
+	return imaging.Blur(ctx, img, blurSigma(b.Dx(), b.Dy(), s.l))
 }
 
 func (s *blurStep) String() string { return "blur(" + lengthString(s.l) + ")" }
 
 type bwStep struct{ bw BW }
 
-func (s *bwStep) Apply(_ context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+func (s *bwStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	var err error
 	if s.bw.Mode == BWAtkinson {
-		imaging.Atkinson(img)
+		err = imaging.Atkinson(ctx, img)
 	} else {
-		imaging.Threshold(img, s.bw.Luminance)
+		err = imaging.Threshold(ctx, img, s.bw.Luminance)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return img, nil
 }

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/imageopto/imageopto/internal/codec"
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/imaging"
 	"github.com/imageopto/imageopto/internal/jpegdec"
 	"github.com/imageopto/imageopto/internal/jpegenc"
@@ -69,20 +70,25 @@ func Inspect(data []byte) (SourceInfo, error) {
 	return info, err
 }
 
-// decoder decodes a source whose header was read.
+// decoder decodes a source whose header was read. The built-in decoders
+// stop soon after ctx is done and return ctx.Err(); a configured codec's
+// Decode cannot be stopped.
 type decoder struct {
-	first  func() (*image.NRGBA, error)
-	scaled func(scale int) (*image.NRGBA, error)      // nil: full size only
-	frames func(l Limits) ([]codec.Frame, int, error) // nil: still images only
+	first  func(ctx context.Context) (*image.NRGBA, error)
+	scaled func(ctx context.Context, scale int) (*image.NRGBA, error)      // nil: full size only
+	frames func(ctx context.Context, l Limits) ([]codec.Frame, int, error) // nil: still images only
 }
 
 // decode decodes the first frame at 1/scale of its size where the format
 // allows, else at full size (the resize step then does all the work).
-func (d decoder) decode(scale int) (*image.NRGBA, error) {
+func (d decoder) decode(ctx context.Context, scale int) (*image.NRGBA, error) {
 	if d.scaled != nil {
-		img, err := d.scaled(scale)
+		img, err := d.scaled(ctx, scale)
 		if err == nil {
 			return img, nil
+		}
+		if ctxpoll.Stopped(err) {
+			return nil, err // stopped: neither corrupt nor worth a fallback
 		}
 		if scale > 1 {
 			// The memory was admitted for the reduced decode: a full-size
@@ -92,7 +98,7 @@ func (d decoder) decode(scale int) (*image.NRGBA, error) {
 		// Our JPEG decoder refuses a few files image/jpeg tolerates: fall
 		// back to it at full size.
 	}
-	return d.first()
+	return d.first(ctx)
 }
 
 // inspect reads the header with the built-in decoders or, for formats they
@@ -103,16 +109,16 @@ func inspect(data []byte, codecs []Codec) (SourceInfo, decoder, error) {
 		info := sourceInfo(h, len(data))
 		info.Lossless = info.Lossless || (h.Format == codec.WebP && webpLossless(data))
 		return info, decoder{
-			first: func() (*image.NRGBA, error) {
-				img, err := codec.Decode(data, h)
+			first: func(ctx context.Context) (*image.NRGBA, error) {
+				img, err := codec.Decode(ctx, data, h)
 				if err != nil {
 					return nil, codecError(err)
 				}
 				return img, nil
 			},
 			scaled: jpegScaled(data, h),
-			frames: func(l Limits) ([]codec.Frame, int, error) {
-				frames, loop, err := codec.DecodeFrames(data, h, l.MaxFrames, l.MaxTotalPixels)
+			frames: func(ctx context.Context, l Limits) ([]codec.Frame, int, error) {
+				frames, loop, err := codec.DecodeFrames(ctx, data, h, l.MaxFrames, l.MaxTotalPixels)
 				if err != nil {
 					return nil, 0, codecError(err)
 				}
@@ -127,7 +133,7 @@ func inspect(data []byte, codecs []Codec) (SourceInfo, decoder, error) {
 				return SourceInfo{}, decoder{}, herr
 			}
 			info.Format, info.Bytes, info.Frames = c.Format, int64(len(data)), max(info.Frames, 1)
-			return info, decoder{first: func() (*image.NRGBA, error) {
+			return info, decoder{first: func(context.Context) (*image.NRGBA, error) {
 				img, err := c.Decode(data)
 				if err != nil {
 					return nil, err
@@ -183,6 +189,12 @@ func codecError(err error) error {
 // ErrCorrupt, ErrSourceTooLarge, the context's error, or ErrInternal for a
 // recovered panic; StatusCode maps them to HTTP statuses. Transform is safe
 // for concurrent use; it does not start goroutines.
+//
+// The context is obeyed inside the work, not only between steps: the
+// built-in decoders, steps and encoders poll it every millisecond or so of
+// work (see internal/ctxpoll), so a job whose deadline passes, or whose
+// caller goes away, stops promptly with an error wrapping ctx.Err(). Only
+// configured codecs (Codec.Decode and Codec.Encode) run to completion.
 func Transform(ctx context.Context, r io.Reader, p Params, opts *TransformOptions) (*Result, error) {
 	var o TransformOptions
 	if opts != nil {
@@ -273,7 +285,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 			img, out, err = runRGB(ctx, img, plan, o.Codecs)
 		}
 	default:
-		if img, err = dec.decode(plan.DecodeScale); err == nil {
+		if img, err = dec.decode(ctx, plan.DecodeScale); err == nil {
 			img, out, err = runRGB(ctx, img, plan, o.Codecs)
 		}
 	}
@@ -316,7 +328,7 @@ func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err := encode(img, plan, codecs)
+	out, err := encode(ctx, img, plan, codecs)
 	return img, out, err
 }
 
@@ -328,14 +340,16 @@ func onlyQuality(p Params) bool {
 
 // encode writes img in the plan's output format. With optimize= it first
 // searches the quality (and records it in the plan).
-func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
+func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 	if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) {
-		imaging.Flatten(img, plan.Background)
+		if err := imaging.Flatten(ctx, img, plan.Background); err != nil {
+			return nil, err
+		}
 	}
 	if plan.OptimizeTarget > 0 {
 		q, err := quality.Search(quality.Sample(img, optimizeSamplePixels), plan.OptimizeTarget,
 			optimizeMinQuality, optimizeMaxQuality, func(m *image.NRGBA, q int) (*image.NRGBA, error) {
-				data, err := encodeAt(m, plan, codecs, q)
+				data, err := encodeAt(ctx, m, plan, codecs, q)
 				if err != nil {
 					return nil, err
 				}
@@ -343,21 +357,24 @@ func encode(img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
 				if err != nil {
 					return nil, err
 				}
-				return dec.first()
+				return dec.first(ctx)
 			})
+		if ctxpoll.Stopped(err) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
 		}
 		plan.Quality = q
 	}
-	return encodeAt(img, plan, codecs, plan.Quality)
+	return encodeAt(ctx, img, plan, codecs, plan.Quality)
 }
 
 // transformFrames runs the plan on every frame of an animation and writes
 // an animated GIF. It returns the first output frame (for the result's size)
 // and the encoded bytes.
 func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*image.NRGBA, []byte, error) {
-	frames, loop, err := dec.frames(l)
+	frames, loop, err := dec.frames(ctx, l)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -369,7 +386,10 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 		frames[i].Image = img
 	}
 	var buf bytes.Buffer
-	if err := codec.EncodeGIFFrames(&buf, frames, loop); err != nil {
+	if err := codec.EncodeGIFFrames(ctx, &buf, frames, loop); err != nil {
+		if ctxpoll.Stopped(err) {
+			return nil, nil, err
+		}
 		return nil, nil, fmt.Errorf("%w: encoding animation: %v", ErrInternal, err)
 	}
 	return frames[0].Image, buf.Bytes(), nil
@@ -378,12 +398,12 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 // jpegScaled decodes JPEG with our own decoder, which can decode at 1/2,
 // 1/4 or 1/8 of the size straight from the DCT coefficients; nil for other
 // formats.
-func jpegScaled(data []byte, h codec.Header) func(int) (*image.NRGBA, error) {
+func jpegScaled(data []byte, h codec.Header) func(context.Context, int) (*image.NRGBA, error) {
 	if h.Format != codec.JPEG {
 		return nil
 	}
-	return func(scale int) (*image.NRGBA, error) {
-		m, err := jpegdec.Decode(data, &jpegdec.Options{Scale: max(scale, 1), MaxScans: max(h.Scans, 1)})
+	return func(ctx context.Context, scale int) (*image.NRGBA, error) {
+		m, err := jpegdec.Decode(ctx, data, &jpegdec.Options{Scale: max(scale, 1), MaxScans: max(h.Scans, 1)})
 		if err != nil {
 			return nil, err
 		}
@@ -391,15 +411,20 @@ func jpegScaled(data []byte, h codec.Header) func(int) (*image.NRGBA, error) {
 		if b := m.Bounds(); b.Dx() != w || b.Dy() != ht {
 			return nil, fmt.Errorf("%w: decoded %v, want %dx%d", ErrCorrupt, b, w, ht)
 		}
-		return imaging.ToNRGBA(m), nil
+		return imaging.ToNRGBA(ctx, m)
 	}
 }
 
 // clearTransparent sets the colour of fully transparent pixels to zero: it
 // cannot be seen, and constant runs compress far better (a mostly
-// transparent PNG shrinks about 3×).
-func clearTransparent(img *image.NRGBA) {
+// transparent PNG shrinks about 3×). It polls ctx every few rows, and
+// returns its error.
+func clearTransparent(ctx context.Context, img *image.NRGBA) error {
+	pl := ctxpoll.New(ctx)
 	for y := range img.Rect.Dy() {
+		if err := pl.Work(4 * img.Rect.Dx()); err != nil {
+			return err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*img.Rect.Dx()]
 		for i := 0; i < len(row); i += 4 {
 			if row[i+3] == 0 {
@@ -407,6 +432,7 @@ func clearTransparent(img *image.NRGBA) {
 			}
 		}
 	}
+	return nil
 }
 
 // Bounds of the optimize= search: the qualities tried, and the size of the
@@ -417,28 +443,32 @@ const (
 	optimizeSamplePixels = 512 * 512
 )
 
-// encodeAt writes img in the plan's output format at quality q.
-func encodeAt(img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, error) {
+// encodeAt writes img in the plan's output format at quality q. The
+// built-in encoders stop soon after ctx is done and return ctx.Err(); a
+// configured codec's Encode runs to completion.
+func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, error) {
 	var buf bytes.Buffer
 	var err error
 	switch plan.Format {
 	case JPEG:
-		err = jpegenc.Encode(&buf, img, jpegOptions(plan, q))
+		err = jpegenc.Encode(ctx, &buf, img, jpegOptions(plan, q))
 	case PNG:
 		if plan.Palette {
-			err = codec.EncodePNG8(&buf, img, q)
-		} else {
-			clearTransparent(img)
-			err = codec.EncodePNG(&buf, img)
+			err = codec.EncodePNG8(ctx, &buf, img, q)
+		} else if err = clearTransparent(ctx, img); err == nil {
+			err = codec.EncodePNG(ctx, &buf, img)
 		}
 	case GIF:
-		err = codec.EncodeGIF(&buf, img)
+		err = codec.EncodeGIF(ctx, &buf, img)
 	default:
 		c := codecFor(codecs, plan.Format)
 		if c == nil || c.Encode == nil {
 			return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
 		}
 		err = c.Encode(&buf, img, EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive})
+	}
+	if ctxpoll.Stopped(err) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"sync"
 
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/imaging"
 	"github.com/imageopto/imageopto/internal/jpegdec"
 	"github.com/imageopto/imageopto/internal/jpegenc"
@@ -213,7 +214,8 @@ func getPlanarBuf(n int) *[]byte {
 // runPlanar runs the plan on Y′CbCr planes and encodes the JPEG. It returns
 // the output and its bounds; or, when the decoded image is neither Y′CbCr
 // nor greyscale (CMYK, RGB-coded), the image converted to NRGBA for the RGB
-// path, with out nil.
+// path, with out nil. The decoder, the resampler and the encoder stop soon
+// after ctx is done, and runPlanar then returns ctx.Err().
 func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rectangle, rgb *image.NRGBA, err error) {
 	info, plan := j.info, j.plan
 	g, err := resolvePlanarGeometry(plan.Steps, info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
@@ -227,16 +229,18 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 	m := g.m
 	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1),
 		ChromaStepX: int(math.Abs(m.a) + math.Abs(m.b)), ChromaStepY: int(math.Abs(m.c) + math.Abs(m.d))}
-	pl, err := jpegdec.DecodePlanes(j.data, opts)
+	pl, err := jpegdec.DecodePlanes(ctx, j.data, opts)
 	if err == nil {
 		if sw, sh := jpegdec.ScaledSize(info.Width, info.Height, scale); pl.Width != sw || pl.Height != sh {
 			err = fmt.Errorf("%w: decoded %dx%d, want %dx%d", ErrCorrupt, pl.Width, pl.Height, sw, sh)
 		}
 	}
 	switch {
+	case ctxpoll.Stopped(err):
+		return nil, image.Rectangle{}, nil, err
 	case errors.Is(err, jpegdec.ErrNotPlanar):
 		// CMYK or RGB-coded: the RGB path decodes it.
-		rgb, err = j.dec.decode(scale)
+		rgb, err = j.dec.decode(ctx, scale)
 		return nil, image.Rectangle{}, rgb, err
 	case err != nil && scale > 1:
 		// As decoder.decode: no full-size fallback after a reduced-scale
@@ -244,13 +248,10 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: cannot decode at 1/%d: %v", ErrCorrupt, scale, err)
 	case err != nil:
 		// At full size image/jpeg may accept what our decoder refuses.
-		rgb, err = j.dec.first()
+		rgb, err = j.dec.first(ctx)
 		return nil, image.Rectangle{}, rgb, err
 	}
 	defer pl.Release() // on every path; a second Release does nothing
-	if err := ctx.Err(); err != nil {
-		return nil, image.Rectangle{}, nil, err
-	}
 	bounds = image.Rect(0, 0, g.w, g.h)
 	var enc image.Image
 	var bufs []*[]byte
@@ -261,7 +262,7 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 	}()
 	// plane resamples src into an ow×oh output plane whose samples cover
 	// ohs×ovs output pixels.
-	plane := func(dst []byte, ow, oh, ohs, ovs int, src jpegdec.Plane, hw, vw **imaging.PlaneWeights) {
+	plane := func(dst []byte, ow, oh, ohs, ovs int, src jpegdec.Plane, hw, vw **imaging.PlaneWeights) error {
 		ha, va, tr := g.axisPair(ow, oh, ohs, ovs, src.W, src.H, src.HS, src.VS, scale)
 		if *hw == nil {
 			*hw, *vw = imaging.NewPlaneWeights(ha, g.filter), imaging.NewPlaneWeights(va, g.filter)
@@ -269,14 +270,15 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 		s := imaging.Plane{Pix: src.Pix, Stride: src.Stride, W: src.W, H: src.H}
 		out := imaging.Plane{Pix: dst, Stride: ow, W: ow, H: oh}
 		if !tr {
-			imaging.ResamplePlane(out, s, *hw, *vw)
-			return
+			return imaging.ResamplePlane(ctx, out, s, *hw, *vw)
 		}
 		tb := getPlanarBuf(ow * oh)
 		bufs = append(bufs, tb)
 		t := imaging.Plane{Pix: *tb, Stride: oh, W: oh, H: ow}
-		imaging.ResamplePlane(t, s, *hw, *vw)
-		imaging.TransposePlane(out, t)
+		if err := imaging.ResamplePlane(ctx, t, s, *hw, *vw); err != nil {
+			return err
+		}
+		return imaging.TransposePlane(ctx, out, t)
 	}
 	if len(pl.Comp) == 3 {
 		cw, ch := (g.w+1)/2, (g.h+1)/2
@@ -284,24 +286,31 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 		bufs = append(bufs, b)
 		y, cb, cr := (*b)[:g.w*g.h], (*b)[g.w*g.h:g.w*g.h+cw*ch], (*b)[g.w*g.h+cw*ch:]
 		var yh, yv, ch1, cv1 *imaging.PlaneWeights
-		plane(y, g.w, g.h, 1, 1, pl.Comp[0], &yh, &yv)
-		plane(cb, cw, ch, 2, 2, pl.Comp[1], &ch1, &cv1)
-		plane(cr, cw, ch, 2, 2, pl.Comp[2], &ch1, &cv1)
+		err = plane(y, g.w, g.h, 1, 1, pl.Comp[0], &yh, &yv)
+		if err == nil {
+			err = plane(cb, cw, ch, 2, 2, pl.Comp[1], &ch1, &cv1)
+		}
+		if err == nil {
+			err = plane(cr, cw, ch, 2, 2, pl.Comp[2], &ch1, &cv1)
+		}
 		enc = &image.YCbCr{Y: y, Cb: cb, Cr: cr, YStride: g.w, CStride: cw,
 			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: bounds}
 	} else {
 		b := getPlanarBuf(g.w * g.h)
 		bufs = append(bufs, b)
 		var hw, vw *imaging.PlaneWeights
-		plane(*b, g.w, g.h, 1, 1, pl.Comp[0], &hw, &vw)
+		err = plane(*b, g.w, g.h, 1, 1, pl.Comp[0], &hw, &vw)
 		enc = &image.Gray{Pix: *b, Stride: g.w, Rect: bounds}
 	}
-	pl.Release() // the decoded planes are done with: not held while encoding
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return nil, image.Rectangle{}, nil, err
 	}
+	pl.Release() // the decoded planes are done with: not held while encoding
 	var buf bytes.Buffer
-	if err := jpegenc.Encode(&buf, enc, jpegOptions(plan, plan.Quality)); err != nil {
+	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(plan, plan.Quality)); err != nil {
+		if ctxpoll.Stopped(err) {
+			return nil, image.Rectangle{}, nil, err
+		}
 		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
 	}
 	return buf.Bytes(), bounds, nil, nil

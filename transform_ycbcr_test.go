@@ -61,7 +61,7 @@ func texturedPhoto(w, h int) *image.NRGBA {
 func encodeOwnJPEG(t testing.TB, img image.Image, sub jpegenc.Subsampling, progressive bool) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	require.NoError(t, jpegenc.Encode(&b, img, &jpegenc.Options{Quality: 92, Subsampling: sub, Progressive: progressive}))
+	require.NoError(t, jpegenc.Encode(context.Background(), &b, img, &jpegenc.Options{Quality: 92, Subsampling: sub, Progressive: progressive}))
 	return b.Bytes()
 }
 
@@ -448,7 +448,8 @@ func TestFitCropExact(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile(filepath.Join("internal", "jpegdec", "testdata", "video-001.q50.420.jpeg"))
 	require.NoError(t, err)
-	src := imaging.ToNRGBA(jpegDecodeForTest(t, data)) // 150×103
+	src, err := imaging.ToNRGBA(context.Background(), jpegDecodeForTest(t, data)) // 150×103
+	require.NoError(t, err)
 	for _, c := range []struct {
 		orient string
 		o      int
@@ -457,7 +458,8 @@ func TestFitCropExact(t *testing.T) {
 		q := fmt.Sprintf("width=%d&height=%d&fit=crop&quality=100%s", c.w, c.h, c.orient)
 		t.Run(q, func(t *testing.T) {
 			t.Parallel()
-			up := imaging.Orient(src, c.o)
+			up, err := imaging.Orient(context.Background(), src, c.o)
+			require.NoError(t, err)
 			sw, sh := float64(up.Rect.Dx()), float64(up.Rect.Dy())
 			s := math.Max(float64(c.w)/sw, float64(c.h)/sh)
 			x0, y0 := (sw-float64(c.w)/s)/2, (sh-float64(c.h)/s)/2

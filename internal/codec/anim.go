@@ -2,10 +2,13 @@ package codec
 
 import (
 	"compress/lzw"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Frame is one frame of an animation as it is shown: a full canvas of the
@@ -72,7 +75,11 @@ const (
 //
 // Other decodable formats give a single frame from Decode, with Delay 0 and
 // loopCount −1, under the same limits.
-func DecodeFrames(data []byte, h Header, maxFrames int, maxTotalPixels int64) (frames []Frame, loopCount int, err error) {
+//
+// ctx is polled every few rows of every frame (see ctxpoll): once it is
+// done, DecodeFrames stops and returns ctx.Err() (not wrapped in
+// ErrCorrupt).
+func DecodeFrames(ctx context.Context, data []byte, h Header, maxFrames int, maxTotalPixels int64) (frames []Frame, loopCount int, err error) {
 	switch {
 	case h.Format == "":
 		return nil, 0, ErrUnknownFormat
@@ -97,7 +104,7 @@ func DecodeFrames(data []byte, h Header, maxFrames int, maxTotalPixels int64) (f
 		return nil, 0, fmt.Errorf("%w: %d frames of %dx%d exceed %d pixels", ErrTooManyFrames, n, h.Width, h.Height, maxTotalPixels)
 	}
 	if h.Format != GIF {
-		img, err := Decode(data, h)
+		img, err := Decode(ctx, data, h)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -108,7 +115,7 @@ func DecodeFrames(data []byte, h Header, maxFrames int, maxTotalPixels int64) (f
 			frames, loopCount, err = nil, 0, corruptf("gif: frame decoder panicked: %v", r)
 		}
 	}()
-	d := gifFrameDecoder{data: data, h: h, loopCount: -1}
+	d := gifFrameDecoder{data: data, h: h, loopCount: -1, pl: ctxpoll.New(ctx)}
 	if err := d.decode(); err != nil {
 		return nil, 0, err
 	}
@@ -122,6 +129,7 @@ var errGIFTruncated = errors.New("gif: truncated")
 type gifFrameDecoder struct {
 	data      []byte
 	h         Header
+	pl        ctxpoll.Poller // polled every few rows
 	frames    []Frame
 	loopCount int
 
@@ -280,7 +288,14 @@ func (d *gifFrameDecoder) image(p int) (int, error) {
 	// The canvas: the previous one after its frame's disposal.
 	canvas := image.NewNRGBA(screen)
 	if k := len(d.frames); k > 0 {
-		copy(canvas.Pix, d.frames[k-1].Image.Pix)
+		// Copied in slices, polling d.pl between them.
+		prev := d.frames[k-1].Image.Pix
+		for off := 0; off < len(prev); off += ctxpoll.Interval {
+			if err := d.pl.Work(ctxpoll.Interval); err != nil {
+				return 0, err
+			}
+			copy(canvas.Pix[off:], prev[off:min(off+ctxpoll.Interval, len(prev))])
+		}
 		switch d.prevDisposal {
 		case gifDisposeBackground:
 			fillRect(canvas, d.prevRect, [4]byte{})
@@ -307,6 +322,9 @@ func (d *gifFrameDecoder) image(p int) (int, error) {
 		row := d.row[:fw]
 		interlaced := flags&0x40 != 0
 		for i := range fh {
+			if err := d.pl.Work(8 * fw); err != nil {
+				return 0, err
+			}
 			if _, err := io.ReadFull(d.lzw, row); err != nil {
 				if d.br.truncated {
 					return len(data), d.truncated()

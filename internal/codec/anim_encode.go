@@ -3,11 +3,14 @@ package codec
 import (
 	"bufio"
 	"compress/lzw"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"slices"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // EncodeGIFFrames writes frames as an animated GIF89a. Every frame must have
@@ -40,7 +43,11 @@ import (
 // Memory stays proportional to one frame: the canvas model (4 bytes per
 // pixel), the frame being quantised and the previous frame's indices
 // (held back until the next frame settles its disposal method).
-func EncodeGIFFrames(w io.Writer, frames []Frame, loopCount int) error {
+//
+// ctx is polled every few rows of every pass over a frame (see ctxpoll):
+// once it is done, EncodeGIFFrames stops, leaving w with part of a file at
+// most, and returns ctx.Err().
+func EncodeGIFFrames(ctx context.Context, w io.Writer, frames []Frame, loopCount int) error {
 	if len(frames) == 0 {
 		return errors.New("codec: no frames")
 	}
@@ -75,8 +82,10 @@ func EncodeGIFFrames(w io.Writer, frames []Frame, loopCount int) error {
 		putLE16(ext[16:], loopCount)
 		bw.Write(ext)
 	}
+	pl := ctxpoll.New(ctx)
 	e := gifAnimEncoder{
 		w:      bw,
+		pl:     &pl,
 		canvas: image.NewNRGBA(image.Rectangle{Max: size}),
 	}
 	for i, f := range frames {
@@ -84,7 +93,9 @@ func EncodeGIFFrames(w io.Writer, frames []Frame, loopCount int) error {
 		if i > 0 {
 			prev = frames[i-1].Image
 		}
-		e.add(f, prev)
+		if err := e.add(f, prev); err != nil {
+			return err
+		}
 	}
 	e.flush()
 	bw.WriteByte(gifTrailer)
@@ -113,6 +124,7 @@ type gifPendingFrame struct {
 // gifAnimEncoder holds the state of one EncodeGIFFrames call.
 type gifAnimEncoder struct {
 	w      *bufio.Writer
+	pl     *ctxpoll.Poller // polled every few rows
 	err    error
 	canvas *image.NRGBA // what a decoder shows once pend has been drawn
 	pend   gifPendingFrame
@@ -129,8 +141,8 @@ func srcPixel(m *image.NRGBA, x, y int) []byte {
 }
 
 // add settles the pending frame's disposal against f, writes it, and
-// makes f the pending frame.
-func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
+// makes f the pending frame. It returns e.pl's error, or the writer's.
+func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) error {
 	src := f.Image
 	c := e.canvas
 	w, h := c.Rect.Dx(), c.Rect.Dy()
@@ -140,6 +152,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 	if e.has {
 		need := image.Rectangle{Min: image.Pt(w, h)} // empty; grows to the bounding box
 		for y := range h {
+			if err := e.pl.Work(4 * w); err != nil {
+				return err
+			}
 			crow := c.Pix[y*c.Stride:][:4*w]
 			srow := src.Pix[y*src.Stride:][:4*w]
 			for x := 3; x < len(crow); x += 4 {
@@ -155,6 +170,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 			fillRect(c, e.pend.rect, [4]byte{})
 		}
 		e.flush()
+		if e.err != nil {
+			return e.err
+		}
 	}
 
 	// unchanged reports whether the canvas already shows pixel (x, y).
@@ -178,6 +196,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 	}
 	var rect image.Rectangle
 	for y := range h {
+		if err := e.pl.Work(8 * w); err != nil {
+			return err
+		}
 		x0 := -1
 		for x := range w {
 			if !unchanged(x, y) {
@@ -204,6 +225,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 	// The pixels to paint, with everything else transparent.
 	tmp := image.NewNRGBA(image.Rect(0, 0, rect.Dx(), rect.Dy()))
 	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		if err := e.pl.Work(8 * rect.Dx()); err != nil {
+			return err
+		}
 		out := tmp.Pix[(y-rect.Min.Y)*tmp.Stride:]
 		for x := rect.Min.X; x < rect.Max.X; x++ {
 			if !unchanged(x, y) {
@@ -213,7 +237,10 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 			}
 		}
 	}
-	pm := exactGIFPaletted(tmp)
+	pm, err := exactGIFPaletted(e.pl, tmp)
+	if err != nil {
+		return err
+	}
 	trans := -1
 	if pm != nil {
 		trans = transparentEntry(pm)
@@ -222,7 +249,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 		}
 	}
 	if pm == nil {
-		pm = quantize(tmp, true)
+		if pm, err = quantize(e.pl, tmp, true); err != nil {
+			return err
+		}
 		trans = transparentEntry(pm)
 	}
 	pal := make([][3]byte, len(pm.Palette), len(pm.Palette)+1)
@@ -239,6 +268,9 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 
 	// Draw it, as a decoder will.
 	for y := rect.Min.Y; y < rect.Max.Y; y++ {
+		if err := e.pl.Work(4 * rect.Dx()); err != nil {
+			return err
+		}
 		idx := pm.Pix[(y-rect.Min.Y)*pm.Stride:][:rect.Dx()]
 		out := c.Pix[c.PixOffset(rect.Min.X, y):][:4*rect.Dx()]
 		for i, k := range idx {
@@ -248,6 +280,7 @@ func (e *gifAnimEncoder) add(f Frame, prev *image.NRGBA) {
 			}
 		}
 	}
+	return nil
 }
 
 // transparentEntry returns the index of pm's first fully transparent
@@ -281,7 +314,8 @@ func (e *gifAnimEncoder) growPending(r image.Rectangle) {
 }
 
 // flush writes the pending frame: graphic control extension, image
-// descriptor, local colour table and LZW data.
+// descriptor, local colour table and LZW data. Failures, e.pl's error
+// included, are kept in e.err.
 func (e *gifAnimEncoder) flush() {
 	if !e.has || e.err != nil {
 		return
@@ -325,9 +359,19 @@ func (e *gifAnimEncoder) flush() {
 	} else {
 		e.lzw.Reset(&e.blocks, lzw.LSB, litWidth)
 	}
-	if _, err := e.lzw.Write(p.pix); err != nil {
-		e.err = err
-		return
+	// Compressed in slices, polling e.pl between them.
+	const slice = 16 << 10
+	for pix := p.pix; len(pix) > 0; {
+		n := min(len(pix), slice)
+		if err := e.pl.Work(4 * n); err != nil {
+			e.err = err
+			return
+		}
+		if _, err := e.lzw.Write(pix[:n]); err != nil {
+			e.err = err
+			return
+		}
+		pix = pix[n:]
 	}
 	if err := e.lzw.Close(); err != nil {
 		e.err = err

@@ -37,10 +37,10 @@ func gifThreshold(m *image.NRGBA) *image.NRGBA {
 func roundTripFrames(t testing.TB, frames []Frame, loop int) ([]Frame, int, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := EncodeGIFFrames(&buf, frames, loop); err != nil {
+	if err := EncodeGIFFrames(bgCtx, &buf, frames, loop); err != nil {
 		t.Fatalf("EncodeGIFFrames: %v", err)
 	}
-	got, gotLoop, err := DecodeFrames(buf.Bytes(), mustHeader(t, buf.Bytes()), len(frames), 1<<40)
+	got, gotLoop, err := DecodeFrames(bgCtx, buf.Bytes(), mustHeader(t, buf.Bytes()), len(frames), 1<<40)
 	if err != nil {
 		t.Fatalf("DecodeFrames: %v", err)
 	}
@@ -292,7 +292,7 @@ func TestEncodeGIFFramesExternal(t *testing.T) {
 	t.Parallel()
 	frames := spriteFrames(48, 32, 7)
 	var buf bytes.Buffer
-	if err := EncodeGIFFrames(&buf, frames, 0); err != nil {
+	if err := EncodeGIFFrames(bgCtx, &buf, frames, 0); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "anim.gif")
@@ -348,7 +348,7 @@ func TestEncodeGIFFramesRejects(t *testing.T) {
 		"second frame nil ": {[]Frame{ok[0], {Image: nil}}, 0},
 	}
 	for name, tc := range tests {
-		if err := EncodeGIFFrames(&bytes.Buffer{}, tc.frames, tc.loop); err == nil {
+		if err := EncodeGIFFrames(bgCtx, &bytes.Buffer{}, tc.frames, tc.loop); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -375,7 +375,7 @@ func benchAnimation(b *testing.B) ([]byte, string) {
 		frames = append(frames, Frame{Image: m, Delay: 8})
 	}
 	var buf bytes.Buffer
-	if err := EncodeGIFFrames(&buf, frames, 0); err != nil {
+	if err := EncodeGIFFrames(bgCtx, &buf, frames, 0); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes(), "synthetic"
@@ -390,7 +390,7 @@ func BenchmarkDecodeFrames(b *testing.B) {
 	b.Logf("%s: %d frames of %dx%d", name, h.Frames, h.Width, h.Height)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := DecodeFrames(data, h, 1000, 100_000_000); err != nil {
+		if _, _, err := DecodeFrames(bgCtx, data, h, 1000, 100_000_000); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -399,18 +399,18 @@ func BenchmarkDecodeFrames(b *testing.B) {
 
 func BenchmarkEncodeGIFFrames(b *testing.B) {
 	data, name := benchAnimation(b)
-	frames, loop, err := DecodeFrames(data, mustHeader(b, data), 1000, 100_000_000)
+	frames, loop, err := DecodeFrames(bgCtx, data, mustHeader(b, data), 1000, 100_000_000)
 	if err != nil {
 		b.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := EncodeGIFFrames(&out, frames, loop); err != nil {
+	if err := EncodeGIFFrames(bgCtx, &out, frames, loop); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s: %d frames, %d bytes in, %d bytes out", name, len(frames), len(data), out.Len())
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodeGIFFrames(io.Discard, frames, loop); err != nil {
+		if err := EncodeGIFFrames(bgCtx, io.Discard, frames, loop); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -91,7 +91,7 @@ func encodeAll(t testing.TB, w, h, loop int, frames ...animFrame) []byte {
 // mustFrames decodes all frames under the test limits.
 func mustFrames(t testing.TB, data []byte) ([]Frame, int) {
 	t.Helper()
-	frames, loop, err := DecodeFrames(data, mustHeader(t, data), testMaxFrames, testMaxPixels)
+	frames, loop, err := DecodeFrames(bgCtx, data, mustHeader(t, data), testMaxFrames, testMaxPixels)
 	if err != nil {
 		t.Fatalf("DecodeFrames: %v", err)
 	}
@@ -448,7 +448,7 @@ func TestDecodeFramesDetails(t *testing.T) {
 			}
 			samePixels(t, frames[0].Image, mustDecode(t, data))
 			h := mustHeader(t, data)
-			if _, _, err := DecodeFrames(data, h, 1, int64(h.Width*h.Height)-1); !errors.Is(err, ErrTooManyFrames) {
+			if _, _, err := DecodeFrames(bgCtx, data, h, 1, int64(h.Width*h.Height)-1); !errors.Is(err, ErrTooManyFrames) {
 				t.Errorf("%s: pixel limit: %v", name, err)
 			}
 		}
@@ -487,7 +487,7 @@ func TestDecodeFramesBad(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: ReadHeader: %v", tc.name, err)
 		}
-		frames, _, err := DecodeFrames(tc.data, h, testMaxFrames, testMaxPixels)
+		frames, _, err := DecodeFrames(bgCtx, tc.data, h, testMaxFrames, testMaxPixels)
 		if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooManyFrames) {
 			t.Errorf("%s: %d frames, error %v, want ErrCorrupt", tc.name, len(frames), err)
 		}
@@ -496,7 +496,7 @@ func TestDecodeFramesBad(t *testing.T) {
 	// A download cut inside the third frame gives the first two.
 	h := mustHeader(t, three)
 	for cut := len(three) - 1; cut > len(three)-12; cut-- {
-		frames, _, err := DecodeFrames(three[:cut], h, testMaxFrames, testMaxPixels)
+		frames, _, err := DecodeFrames(bgCtx, three[:cut], h, testMaxFrames, testMaxPixels)
 		if err != nil || len(frames) < 2 {
 			t.Fatalf("cut at %d: %d frames, %v", cut, len(frames), err)
 		}
@@ -505,19 +505,19 @@ func TestDecodeFramesBad(t *testing.T) {
 	// A header that counts fewer frames than the data holds.
 	h2 := h
 	h2.Frames = 2
-	if _, _, err := DecodeFrames(three, h2, testMaxFrames, testMaxPixels); !errors.Is(err, ErrCorrupt) {
+	if _, _, err := DecodeFrames(bgCtx, three, h2, testMaxFrames, testMaxPixels); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("header with 2 frames: %v", err)
 	}
 	// Another image's header.
 	h3 := h
 	h3.Width = 3
-	if _, _, err := DecodeFrames(three, h3, testMaxFrames, testMaxPixels); !errors.Is(err, ErrCorrupt) {
+	if _, _, err := DecodeFrames(bgCtx, three, h3, testMaxFrames, testMaxPixels); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("wrong dimensions: %v", err)
 	}
-	if _, _, err := DecodeFrames(nil, Header{}, 1, 1); err != ErrUnknownFormat {
+	if _, _, err := DecodeFrames(bgCtx, nil, Header{}, 1, 1); err != ErrUnknownFormat {
 		t.Errorf("empty header: %v", err)
 	}
-	if _, _, err := DecodeFrames(nil, Header{Format: TIFF, Width: 1, Height: 1}, 1, 1); !errors.Is(err, ErrUnsupportedFormat) {
+	if _, _, err := DecodeFrames(bgCtx, nil, Header{Format: TIFF, Width: 1, Height: 1}, 1, 1); !errors.Is(err, ErrUnsupportedFormat) {
 		t.Errorf("TIFF: %v", err)
 	}
 }
@@ -550,7 +550,7 @@ func TestDecodeFramesLimits(t *testing.T) {
 	} {
 		start := time.Now()
 		allocs := testing.AllocsPerRun(3, func() {
-			_, _, err := DecodeFrames(data, h, lim.frames, lim.pixels)
+			_, _, err := DecodeFrames(bgCtx, data, h, lim.frames, lim.pixels)
 			if lim.pixels == 1<<63-1 {
 				if !errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooManyFrames) {
 					t.Errorf("no limit hit: %v", err)
@@ -574,11 +574,11 @@ func TestDecodeFramesLimits(t *testing.T) {
 	// Exactly at the limits is admitted.
 	small := bombGIF(3, 4, 4)
 	hs := mustHeader(t, small)
-	if _, _, err := DecodeFrames(small, hs, 3, 48); errors.Is(err, ErrTooManyFrames) {
+	if _, _, err := DecodeFrames(bgCtx, small, hs, 3, 48); errors.Is(err, ErrTooManyFrames) {
 		t.Errorf("at the limits: %v", err)
 	}
 	for _, lim := range [][2]int64{{2, 48}, {3, 47}, {0, 48}, {3, 0}} {
-		if _, _, err := DecodeFrames(small, hs, int(lim[0]), lim[1]); !errors.Is(err, ErrTooManyFrames) {
+		if _, _, err := DecodeFrames(bgCtx, small, hs, int(lim[0]), lim[1]); !errors.Is(err, ErrTooManyFrames) {
 			t.Errorf("limits %v: %v", lim, err)
 		}
 	}

@@ -51,7 +51,7 @@ func BenchmarkDecodeLargeJPEG(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Decode(data, h); err != nil {
+		if _, err := Decode(bgCtx, data, h); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -74,7 +74,7 @@ func BenchmarkEncodePNG(b *testing.B) {
 	img, _ := largePhoto(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodePNG(io.Discard, img); err != nil {
+		if err := EncodePNG(bgCtx, io.Discard, img); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -84,7 +84,7 @@ func BenchmarkEncodeGIFQuantized(b *testing.B) {
 	img := photoLike(1000, 750)
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodeGIF(io.Discard, img); err != nil {
+		if err := EncodeGIF(bgCtx, io.Discard, img); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -105,7 +105,7 @@ func BenchmarkYCbCrToNRGBA(b *testing.B) {
 			b.SetBytes(int64(len(dst.Pix)))
 			b.ReportAllocs()
 			for b.Loop() {
-				ycbcrToNRGBA(dst, m, nil, 0, limited)
+				ycbcrToNRGBA(nopoll(), dst, m, nil, 0, limited)
 			}
 		})
 	}

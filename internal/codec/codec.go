@@ -17,6 +17,13 @@
 //     EncodeGIFFrames (animated GIF) write the result; JPEG output is
 //     internal/jpegenc's.
 //
+// Decoding and encoding functions take a context: the decoders of the
+// standard library read through a reader that fails once it is done, and
+// every loop of this package (conversions, the GIF frame decoder, colour
+// analysis, quantisers, the PNG writer, the GIF frame writer) polls it
+// about once per millisecond of work (see internal/ctxpoll). A stopped call
+// returns ctx.Err() as it is, never wrapped in ErrCorrupt.
+//
 // All functions are safe for concurrent use; the package has no mutable
 // state.
 package codec
@@ -61,9 +68,10 @@ func (f Format) Decodable() bool {
 }
 
 // Sentinel errors. Every error from ReadHeader, Decode and DecodeFrames
-// wraps exactly one of them (ErrTooManyFrames wraps ErrCorrupt); check with
-// errors.Is. (Encoder errors report invalid arguments or
-// the writer's failure and wrap none.)
+// wraps exactly one of them (ErrTooManyFrames wraps ErrCorrupt), except the
+// context's error when a call is stopped; check with errors.Is. (Encoder
+// errors report invalid arguments, the writer's failure or the context's
+// error, and wrap none.)
 var (
 	// ErrUnknownFormat means the bytes do not start with any magic number
 	// that Sniff knows.

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -10,6 +11,8 @@ import (
 	"image/png"
 
 	"golang.org/x/image/webp"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Decode decodes the first frame of data, whose header h was returned by
@@ -23,7 +26,12 @@ import (
 // decoder cannot allocate more than the caller admitted. Decoder errors,
 // recovered decoder panics and decoded bounds that differ from h all return
 // an error wrapping ErrCorrupt.
-func Decode(data []byte, h Header) (img *image.NRGBA, err error) {
+//
+// The decoders read data through a reader that fails once ctx is done
+// (they read 4 KiB at a time), and the conversion to NRGBA polls ctx every
+// few rows (see ctxpoll): Decode then stops and returns ctx.Err(), not
+// wrapped in ErrCorrupt.
+func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err error) {
 	switch {
 	case h.Format == "":
 		return nil, ErrUnknownFormat
@@ -48,7 +56,7 @@ func Decode(data []byte, h Header) (img *image.NRGBA, err error) {
 	}
 
 	var m image.Image
-	r := bytes.NewReader(data)
+	r := ctxpoll.Reader(ctx, bytes.NewReader(data))
 	switch h.Format {
 	case JPEG:
 		m, err = jpeg.Decode(r)
@@ -60,23 +68,27 @@ func Decode(data []byte, h Header) (img *image.NRGBA, err error) {
 		m, err = webp.Decode(r)
 	}
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr // stopped, not corrupt
+		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, h.Format, err)
 	}
 	if m == nil {
 		return nil, corruptf("%s: decoder returned no image", h.Format)
 	}
 
+	pl := ctxpoll.New(ctx)
 	screen := image.Rect(0, 0, h.Width, h.Height)
 	if p, ok := m.(*image.Paletted); ok && h.Format == GIF && p.Rect != screen {
 		if !p.Rect.In(screen) {
 			return nil, corruptf("gif: frame %v lies outside the %v screen", p.Rect, screen)
 		}
-		return compositePaletted(p, screen), nil
+		return compositePaletted(&pl, p, screen)
 	}
 	if b := m.Bounds(); b != screen {
 		return nil, corruptf("%s: decoded bounds %v differ from the header's %v", h.Format, b, screen)
 	}
-	return toNRGBA(m, h.Format == WebP), nil
+	return toNRGBA(&pl, m, h.Format == WebP)
 }
 
 // decodeConfig reads the dimensions the data declares, with the decoder's
@@ -99,39 +111,60 @@ func decodeConfig(f Format, data []byte) (image.Config, error) {
 // toNRGBA converts a decoded image whose bounds start at the origin. The
 // decoder's buffer is reused in place when its layout allows (NRGBA, RGBA,
 // CMYK). vp8Range selects the limited-range BT.601 matrix that VP8 uses
-// for Y'CbCr; otherwise Y'CbCr is JFIF full range.
-func toNRGBA(m image.Image, vp8Range bool) *image.NRGBA {
+// for Y'CbCr; otherwise Y'CbCr is JFIF full range. It polls pl once per
+// row.
+func toNRGBA(pl *ctxpoll.Poller, m image.Image, vp8Range bool) (*image.NRGBA, error) {
 	b := m.Bounds()
 	switch m := m.(type) {
 	case *image.NRGBA:
-		return m
+		return m, nil
 	case *image.RGBA:
-		unpremultiplyInPlace(m.Pix, m.Stride, b.Dx(), b.Dy())
-		return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		for y := range b.Dy() {
+			if err := pl.Work(4 * b.Dx()); err != nil {
+				return nil, err
+			}
+			unpremultiplyInPlace(m.Pix[y*m.Stride:], m.Stride, b.Dx(), 1)
+		}
+		return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}, nil
 	case *image.CMYK:
-		cmykToNRGBAInPlace(m.Pix, m.Stride, b.Dx(), b.Dy())
-		return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}
+		for y := range b.Dy() {
+			if err := pl.Work(4 * b.Dx()); err != nil {
+				return nil, err
+			}
+			cmykToNRGBAInPlace(m.Pix[y*m.Stride:], m.Stride, b.Dx(), 1)
+		}
+		return &image.NRGBA{Pix: m.Pix, Stride: m.Stride, Rect: m.Rect}, nil
 	case *image.YCbCr:
 		dst := image.NewNRGBA(b)
-		ycbcrToNRGBA(dst, m, nil, 0, vp8Range)
-		return dst
+		if err := ycbcrToNRGBA(pl, dst, m, nil, 0, vp8Range); err != nil {
+			return nil, err
+		}
+		return dst, nil
 	case *image.NYCbCrA:
 		dst := image.NewNRGBA(b)
-		ycbcrToNRGBA(dst, &m.YCbCr, m.A, m.AStride, vp8Range)
-		return dst
+		if err := ycbcrToNRGBA(pl, dst, &m.YCbCr, m.A, m.AStride, vp8Range); err != nil {
+			return nil, err
+		}
+		return dst, nil
 	case *image.Gray:
 		dst := image.NewNRGBA(b)
 		for y := range b.Dy() {
+			if err := pl.Work(4 * b.Dx()); err != nil {
+				return nil, err
+			}
 			src := m.Pix[y*m.Stride : y*m.Stride+b.Dx()]
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*len(src)]
 			for x, v := range src {
 				out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = v, v, v, 0xFF
 			}
 		}
-		return dst
+		return dst, nil
 	case *image.Gray16:
 		dst := image.NewNRGBA(b)
 		for y := range b.Dy() {
+			if err := pl.Work(4 * b.Dx()); err != nil {
+				return nil, err
+			}
 			src := m.Pix[y*m.Stride : y*m.Stride+2*b.Dx()]
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
 			for x := range b.Dx() {
@@ -139,20 +172,26 @@ func toNRGBA(m image.Image, vp8Range bool) *image.NRGBA {
 				out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = v, v, v, 0xFF
 			}
 		}
-		return dst
+		return dst, nil
 	case *image.NRGBA64:
 		dst := image.NewNRGBA(b)
 		for y := range b.Dy() {
+			if err := pl.Work(8 * b.Dx()); err != nil {
+				return nil, err
+			}
 			src := m.Pix[y*m.Stride : y*m.Stride+8*b.Dx()]
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
 			for i := range out {
 				out[i] = to8(uint16(src[2*i])<<8 | uint16(src[2*i+1]))
 			}
 		}
-		return dst
+		return dst, nil
 	case *image.RGBA64:
 		dst := image.NewNRGBA(b)
 		for y := range b.Dy() {
+			if err := pl.Work(8 * b.Dx()); err != nil {
+				return nil, err
+			}
 			src := m.Pix[y*m.Stride : y*m.Stride+8*b.Dx()]
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
 			for x := range b.Dx() {
@@ -167,17 +206,20 @@ func toNRGBA(m image.Image, vp8Range bool) *image.NRGBA {
 				out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = to8(uint16(r)), to8(uint16(g)), to8(uint16(bl)), to8(uint16(a))
 			}
 		}
-		return dst
+		return dst, nil
 	case *image.Paletted:
-		return compositePaletted(m, b)
+		return compositePaletted(pl, m, b)
 	}
 	dst := image.NewNRGBA(b)
 	for y := b.Min.Y; y < b.Max.Y; y++ {
+		if err := pl.Work(32 * b.Dx()); err != nil {
+			return nil, err
+		}
 		for x := b.Min.X; x < b.Max.X; x++ {
 			dst.SetNRGBA(x, y, color.NRGBAModel.Convert(m.At(x, y)).(color.NRGBA))
 		}
 	}
-	return dst
+	return dst, nil
 }
 
 // to8 scales a 16-bit sample to 8 bits with rounding: round(v / 257).
@@ -217,8 +259,9 @@ func cmykToNRGBAInPlace(pix []byte, stride, w, h int) {
 }
 
 // compositePaletted paints p onto a transparent NRGBA covering screen.
-// Palette indices beyond the palette are opaque black.
-func compositePaletted(p *image.Paletted, screen image.Rectangle) *image.NRGBA {
+// Palette indices beyond the palette are opaque black. It polls pl once
+// per row.
+func compositePaletted(pl *ctxpoll.Poller, p *image.Paletted, screen image.Rectangle) (*image.NRGBA, error) {
 	var lut [256]color.NRGBA
 	for i := range lut {
 		lut[i] = color.NRGBA{A: 0xFF}
@@ -231,6 +274,9 @@ func compositePaletted(p *image.Paletted, screen image.Rectangle) *image.NRGBA {
 	dst := image.NewNRGBA(screen)
 	r := p.Rect.Intersect(screen)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
+		if err := pl.Work(4 * r.Dx()); err != nil {
+			return nil, err
+		}
 		src := p.Pix[p.PixOffset(r.Min.X, y):][:r.Dx()]
 		out := dst.Pix[dst.PixOffset(r.Min.X, y):][:4*r.Dx()]
 		for x, idx := range src {
@@ -238,7 +284,7 @@ func compositePaletted(p *image.Paletted, screen image.Rectangle) *image.NRGBA {
 			out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = c.R, c.G, c.B, c.A
 		}
 	}
-	return dst
+	return dst, nil
 }
 
 // chromaShift returns the horizontal and vertical chroma subsampling as
@@ -261,11 +307,14 @@ func chromaShift(r image.YCbCrSubsampleRatio) (hs, vs uint) {
 
 // ycbcrToNRGBA converts m (bounds at the origin) into dst. alpha, when not
 // nil, is a straight alpha plane with stride aStride; otherwise the result
-// is opaque.
-func ycbcrToNRGBA(dst *image.NRGBA, m *image.YCbCr, alpha []byte, aStride int, vp8Range bool) {
+// is opaque. It polls pl once per row.
+func ycbcrToNRGBA(pl *ctxpoll.Poller, dst *image.NRGBA, m *image.YCbCr, alpha []byte, aStride int, vp8Range bool) error {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	hs, vs := chromaShift(m.SubsampleRatio)
 	for y := range h {
+		if err := pl.Work(8 * w); err != nil {
+			return err
+		}
 		ys := m.Y[y*m.YStride : y*m.YStride+w]
 		cOff := (y >> vs) * m.CStride
 		cw := (w-1)>>hs + 1
@@ -283,6 +332,7 @@ func ycbcrToNRGBA(dst *image.NRGBA, m *image.YCbCr, alpha []byte, aStride int, v
 			}
 		}
 	}
+	return nil
 }
 
 // ycbcrRowFull converts one row with ycbcrFull's arithmetic, written out

@@ -412,7 +412,7 @@ func TestDecodeBadInputs(t *testing.T) {
 					return
 				}
 			}
-			img, err := Decode(tc.data, h)
+			img, err := Decode(bgCtx, tc.data, h)
 			if err == nil {
 				t.Fatalf("Decode succeeded with %v", img.Rect)
 			}
@@ -431,7 +431,7 @@ func TestDecodeInvalidPalette(t *testing.T) {
 		requireIs(t, err, ErrCorrupt)
 		return
 	}
-	img, err := Decode(data, h)
+	img, err := Decode(bgCtx, data, h)
 	if err != nil {
 		requireIs(t, err, ErrCorrupt)
 		return
@@ -445,7 +445,7 @@ func TestCompositePalettedOutOfRange(t *testing.T) {
 	t.Parallel()
 	p := image.NewPaletted(image.Rect(0, 0, 2, 1), color.Palette{color.RGBA{1, 2, 3, 255}})
 	p.Pix[1] = 200 // beyond the palette
-	img := compositePaletted(p, p.Rect)
+	img := must(compositePaletted(nopoll(), p, p.Rect))
 	if c := img.NRGBAAt(0, 0); c != (color.NRGBA{1, 2, 3, 255}) {
 		t.Errorf("(0,0) = %v", c)
 	}
@@ -470,7 +470,7 @@ func TestToNRGBAConversions(t *testing.T) {
 	alpha.SetAlpha(1, 0, color.Alpha{77})
 	for _, m := range []image.Image{rgba, rgba64, gray16, nrgba64, alpha} {
 		want := referenceNRGBA(m)
-		got := toNRGBA(cloneImage(m), false)
+		got := must(toNRGBA(nopoll(), cloneImage(m), false))
 		for y := range 2 {
 			for x := range 3 {
 				g, w := got.NRGBAAt(x, y), want.NRGBAAt(x, y)

@@ -2,48 +2,61 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
-	"image/png"
 	"io"
 	"slices"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // EncodePNG writes img losslessly in the smallest suitable PNG form. The
 // direct form is 8-bit grey when every pixel is opaque grey, RGB when the
 // image is opaque, and RGBA otherwise. When the image has at most 256
 // distinct colours (alpha included) a paletted PNG (1, 2, 4 or 8 bits per
-// pixel) is encoded as well and the smaller of the two is written: image/png
-// never filters palette rows, so on smooth gradients the direct form can
-// win. Decoding the result gives back img's exact pixels.
-func EncodePNG(w io.Writer, img *image.NRGBA) error {
+// pixel) is encoded as well and the smaller of the two is written: palette
+// rows are never filtered, so on smooth gradients the direct form can win.
+// Decoding the result gives back img's exact pixels.
+//
+// ctx is polled every few rows of every pass over the image (see
+// ctxpoll): once it is done, EncodePNG stops, leaving w with part of a file
+// at most, and returns ctx.Err().
+func EncodePNG(ctx context.Context, w io.Writer, img *image.NRGBA) error {
 	if err := checkEncodable(img); err != nil {
 		return err
 	}
-	opaque, gray, set := analyzePNG(img)
-	var direct image.Image = img // image/png writes RGB for an opaque NRGBA
-	if gray && opaque {
-		direct = grayFromNRGBA(img)
-	}
-	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-	if set == nil {
-		return enc.Encode(w, direct)
-	}
-	var pal, dir bytes.Buffer
-	if err := enc.Encode(&pal, palettedFromSet(img, set, false)); err != nil {
+	pl := ctxpoll.New(ctx)
+	opaque, gray, set, err := analyzePNG(&pl, img)
+	if err != nil {
 		return err
 	}
-	if err := enc.Encode(&dir, direct); err != nil {
+	direct := nrgbaLayout(img, opaque)
+	if gray && opaque {
+		direct = grayLayout(img)
+	}
+	if set == nil {
+		return writePNG(&pl, w, direct)
+	}
+	pm, err := palettedFromSet(&pl, img, set, false)
+	if err != nil {
+		return err
+	}
+	var pal, dir bytes.Buffer
+	if err := writePNG(&pl, &pal, palettedLayout(pm)); err != nil {
+		return err
+	}
+	if err := writePNG(&pl, &dir, direct); err != nil {
 		return err
 	}
 	best := &pal
 	if dir.Len() < pal.Len() {
 		best = &dir
 	}
-	_, err := w.Write(best.Bytes())
+	_, err = w.Write(best.Bytes())
 	return err
 }
 
@@ -52,15 +65,32 @@ func EncodePNG(w io.Writer, img *image.NRGBA) error {
 // opaque. With at most 256 distinct colours (the transparent entry
 // included) the palette is exact; otherwise the colours are reduced by
 // median cut and Floyd–Steinberg dithering.
-func EncodeGIF(w io.Writer, img *image.NRGBA) error {
+//
+// ctx is polled every few rows of the colour analysis and quantisation
+// (see ctxpoll), and image/gif's writes to w fail once it is done (the
+// encoder writes every 4 KiB of compressed data): EncodeGIF then stops and
+// returns ctx.Err().
+func EncodeGIF(ctx context.Context, w io.Writer, img *image.NRGBA) error {
 	if err := checkEncodable(img); err != nil {
 		return err
 	}
-	pm := exactGIFPaletted(img)
-	if pm == nil {
-		pm = quantize(img, false)
+	pl := ctxpoll.New(ctx)
+	pm, err := exactGIFPaletted(&pl, img)
+	if err != nil {
+		return err
 	}
-	return gif.Encode(w, pm, nil)
+	if pm == nil {
+		if pm, err = quantize(&pl, img, false); err != nil {
+			return err
+		}
+	}
+	if err := gif.Encode(ctxpoll.Writer(ctx, w), pm, nil); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	return nil
 }
 
 // checkEncodable rejects nil and empty images.
@@ -132,11 +162,15 @@ func packNRGBA(p []byte) uint32 {
 }
 
 // analyzePNG reports whether img is opaque and grey, and returns its
-// colours when there are at most 256 of them (nil otherwise).
-func analyzePNG(img *image.NRGBA) (opaque, gray bool, set *colorSet) {
+// colours when there are at most 256 of them (nil otherwise). It polls pl
+// once per row.
+func analyzePNG(pl *ctxpoll.Poller, img *image.NRGBA) (opaque, gray bool, set *colorSet, err error) {
 	opaque, gray, set = true, true, new(colorSet)
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return false, false, nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		prev, havePrev := uint32(0), false
 		for i := 0; i < len(row); i += 4 {
@@ -160,14 +194,14 @@ func analyzePNG(img *image.NRGBA) (opaque, gray bool, set *colorSet) {
 			break
 		}
 	}
-	return opaque, gray, set
+	return opaque, gray, set, nil
 }
 
 // palettedFromSet builds the paletted image for EncodePNG and EncodePNG8
 // from the colours distinctColors or analyzePNG found (with the same
 // clearTransparent). Entries with alpha below 255 come first so that the
-// tRNS chunk stays short.
-func palettedFromSet(img *image.NRGBA, set *colorSet, clearTransparent bool) *image.Paletted {
+// tRNS chunk stays short. It polls pl once per row.
+func palettedFromSet(pl *ctxpoll.Poller, img *image.NRGBA, set *colorSet, clearTransparent bool) (*image.Paletted, error) {
 	set.sortBy(func(a, b uint32) int {
 		ao, bo := a&0xFF == 0xFF, b&0xFF == 0xFF
 		if ao != bo {
@@ -191,6 +225,9 @@ func palettedFromSet(img *image.NRGBA, set *colorSet, clearTransparent bool) *im
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	pm := image.NewPaletted(image.Rect(0, 0, w, h), pal)
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
 		prev, idx := uint32(0), uint8(0)
@@ -202,21 +239,7 @@ func palettedFromSet(img *image.NRGBA, set *colorSet, clearTransparent bool) *im
 			out[x] = idx
 		}
 	}
-	return pm
-}
-
-// grayFromNRGBA copies the (equal) colour channels of an opaque grey image.
-func grayFromNRGBA(img *image.NRGBA) *image.Gray {
-	w, h := img.Rect.Dx(), img.Rect.Dy()
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	for y := range h {
-		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		out := g.Pix[y*g.Stride : y*g.Stride+w]
-		for x := range out {
-			out[x] = row[4*x]
-		}
-	}
-	return g
+	return pm, nil
 }
 
 // gifTransparentKey is the colorSet key used for pixels with alpha < 128;
@@ -232,18 +255,22 @@ func gifKey(p []byte) uint32 {
 }
 
 // exactGIFPaletted returns img with an exact palette, or nil when it has
-// more than 256 colours (the transparent entry included).
-func exactGIFPaletted(img *image.NRGBA) *image.Paletted {
+// more than 256 colours (the transparent entry included). It polls pl once
+// per row.
+func exactGIFPaletted(pl *ctxpoll.Poller, img *image.NRGBA) (*image.Paletted, error) {
 	set := new(colorSet)
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		prev := uint32(1) // never a valid key
 		for i := 0; i < len(row); i += 4 {
 			if k := gifKey(row[i : i+4]); k != prev {
 				prev = k
 				if !set.add(k) {
-					return nil
+					return nil, nil
 				}
 			}
 		}
@@ -267,6 +294,9 @@ func exactGIFPaletted(img *image.NRGBA) *image.Paletted {
 	}
 	pm := image.NewPaletted(image.Rect(0, 0, w, h), pal)
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
 		prev, idx := uint32(1), uint8(0)
@@ -278,5 +308,5 @@ func exactGIFPaletted(img *image.NRGBA) *image.Paletted {
 			out[x] = idx
 		}
 	}
-	return pm
+	return pm, nil
 }

@@ -70,7 +70,7 @@ func TestEncodePNGLossless(t *testing.T) {
 				}
 			}
 			var buf bytes.Buffer
-			if err := EncodePNG(&buf, src); err != nil {
+			if err := EncodePNG(bgCtx, &buf, src); err != nil {
 				t.Fatal(err)
 			}
 			ct, depth := pngColorType(buf.Bytes())
@@ -90,7 +90,7 @@ func TestEncodePNGSubImage(t *testing.T) {
 	big := photoLike(20, 20)
 	sub := big.SubImage(image.Rect(5, 6, 15, 13)).(*image.NRGBA)
 	var buf bytes.Buffer
-	if err := EncodePNG(&buf, sub); err != nil {
+	if err := EncodePNG(bgCtx, &buf, sub); err != nil {
 		t.Fatal(err)
 	}
 	got := mustDecode(t, buf.Bytes())
@@ -134,7 +134,7 @@ func TestEncodePNGPicksSmaller(t *testing.T) {
 		{"four colours with alpha", fourColours, pngPaletted, 2},
 	} {
 		var ours, plain bytes.Buffer
-		if err := EncodePNG(&ours, tc.img); err != nil {
+		if err := EncodePNG(bgCtx, &ours, tc.img); err != nil {
 			t.Fatal(err)
 		}
 		if err := png.Encode(&plain, tc.img); err != nil {
@@ -181,7 +181,7 @@ func TestEncodeGIFExact(t *testing.T) {
 				}
 			}
 			var buf bytes.Buffer
-			if err := EncodeGIF(&buf, src); err != nil {
+			if err := EncodeGIF(bgCtx, &buf, src); err != nil {
 				t.Fatal(err)
 			}
 			samePixels(t, mustDecode(t, buf.Bytes()), src)
@@ -197,7 +197,7 @@ func TestEncodeGIFAlphaThreshold(t *testing.T) {
 	src.SetNRGBA(2, 0, color.NRGBA{1, 2, 3, 0})
 	src.SetNRGBA(3, 0, color.NRGBA{1, 2, 3, 255})
 	var buf bytes.Buffer
-	if err := EncodeGIF(&buf, src); err != nil {
+	if err := EncodeGIF(bgCtx, &buf, src); err != nil {
 		t.Fatal(err)
 	}
 	got := mustDecode(t, buf.Bytes())
@@ -221,7 +221,7 @@ func TestEncodeGIFQuantized(t *testing.T) {
 			}
 		}
 		var buf bytes.Buffer
-		if err := EncodeGIF(&buf, src); err != nil {
+		if err := EncodeGIF(bgCtx, &buf, src); err != nil {
 			t.Fatal(err)
 		}
 		g, err := gif.Decode(bytes.NewReader(buf.Bytes()))
@@ -281,10 +281,10 @@ func blur3(m *image.NRGBA) *image.NRGBA {
 
 func TestEncodeGIFRejects(t *testing.T) {
 	t.Parallel()
-	if err := EncodeGIF(&bytes.Buffer{}, nil); err == nil {
+	if err := EncodeGIF(bgCtx, &bytes.Buffer{}, nil); err == nil {
 		t.Error("nil image: no error")
 	}
-	if err := EncodePNG(&bytes.Buffer{}, image.NewNRGBA(image.Rect(0, 0, 3, 0))); err == nil {
+	if err := EncodePNG(bgCtx, &bytes.Buffer{}, image.NewNRGBA(image.Rect(0, 0, 3, 0))); err == nil {
 		t.Error("empty image: no error")
 	}
 }
@@ -303,7 +303,7 @@ func TestMedianCutDistinct(t *testing.T) {
 			bins = append(bins, histBin{c: q, count: 10, sum: [3]uint64{uint64(q[0]) * 80, uint64(q[1]) * 80, uint64(q[2]) * 80}})
 		}
 	}
-	pal := medianCut(bins, 8)
+	pal := must(medianCut(nopoll(), bins, 8))
 	if len(pal) != 8 {
 		t.Fatalf("%d entries", len(pal))
 	}

@@ -52,7 +52,7 @@ func fuzzDecode(t *testing.T, data []byte, want Format) {
 	if int64(h.Width)*int64(h.Height) > fuzzMaxPixels {
 		return
 	}
-	img, err := Decode(data, h)
+	img, err := Decode(bgCtx, data, h)
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("Decode error %v does not wrap ErrCorrupt", err)
@@ -168,7 +168,7 @@ func fuzzDecodeFrames(t *testing.T, data []byte) {
 		return
 	}
 	const maxFrames = 64
-	frames, _, err := DecodeFrames(data, h, maxFrames, fuzzMaxPixels)
+	frames, _, err := DecodeFrames(bgCtx, data, h, maxFrames, fuzzMaxPixels)
 	if err != nil {
 		checkSentinel(t, err)
 		if !errors.Is(err, ErrCorrupt) {
@@ -188,7 +188,7 @@ func fuzzDecodeFrames(t *testing.T, data []byte) {
 			t.Fatalf("frame %d: %+v", i, f)
 		}
 	}
-	if first, err := Decode(data, h); err == nil {
+	if first, err := Decode(bgCtx, data, h); err == nil {
 		for i := range first.Pix {
 			if first.Pix[i] != frames[0].Image.Pix[i] {
 				t.Fatalf("first frame differs from Decode at byte %d", i)
@@ -245,14 +245,14 @@ func FuzzEncodePNG8(f *testing.F) {
 			m.Pix[i] = data[i%len(data)]
 		}
 		var buf bytes.Buffer
-		if err := EncodePNG8(&buf, m, q); err != nil {
+		if err := EncodePNG8(bgCtx, &buf, m, q); err != nil {
 			t.Fatal(err)
 		}
 		if ct, _ := pngColorType(buf.Bytes()); ct != 3 {
 			t.Fatalf("colour type %d", ct)
 		}
 		got := mustDecode(t, buf.Bytes())
-		if distinctColors(m, false) != nil {
+		if must(distinctColors(nopoll(), m, false)) != nil {
 			samePixels(t, got, m)
 			return
 		}

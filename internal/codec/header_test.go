@@ -140,7 +140,7 @@ func TestReadHeaderUnsupportedAndUnknown(t *testing.T) {
 			if h.Format != tc.format {
 				t.Errorf("Format = %q, want %q", h.Format, tc.format)
 			}
-			if _, err := Decode([]byte(tc.data), Header{Format: tc.format, Width: 1, Height: 1}); err == nil {
+			if _, err := Decode(bgCtx, []byte(tc.data), Header{Format: tc.format, Width: 1, Height: 1}); err == nil {
 				t.Error("Decode succeeded")
 			} else {
 				requireIs(t, err, tc.want)
@@ -248,7 +248,7 @@ func TestReadHeaderTruncated(t *testing.T) {
 					requireIs(t, err, ErrCorrupt)
 					return
 				}
-				img, err := Decode(data, h)
+				img, err := Decode(bgCtx, data, h)
 				switch {
 				case err != nil:
 					requireIs(t, err, ErrCorrupt)
@@ -340,7 +340,7 @@ func TestReadHeaderJPEGTrailingGarbage(t *testing.T) {
 	if h.Width != 24 || h.Height != 16 || h.Scans != 1 {
 		t.Fatalf("header %+v", h)
 	}
-	if _, err := Decode(data, h); err != nil {
+	if _, err := Decode(bgCtx, data, h); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -360,7 +360,7 @@ func TestEXIFOrientation(t *testing.T) {
 				if h.Width != 24 || h.Height != 16 {
 					t.Errorf("size %dx%d, want stored 24x16", h.Width, h.Height)
 				}
-				img, err := Decode(data, h)
+				img, err := Decode(bgCtx, data, h)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -465,7 +465,7 @@ func TestJPEGICC(t *testing.T) {
 			if !bytes.Equal(h.ICC, tc.want) {
 				t.Errorf("ICC has %d bytes, want %d", len(h.ICC), len(tc.want))
 			}
-			if _, err := Decode(data, h); err != nil {
+			if _, err := Decode(bgCtx, data, h); err != nil {
 				t.Errorf("Decode: %v", err)
 			}
 		})
@@ -677,7 +677,7 @@ func TestGIFHeader(t *testing.T) {
 	if h.Frames != 1 || h.Width != 8 || h.Height != 6 || !h.HasAlpha {
 		t.Errorf("header %+v, want 1 frame on an 8x6 screen with alpha", h)
 	}
-	img, err := Decode(buf.Bytes(), h)
+	img, err := Decode(bgCtx, buf.Bytes(), h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -716,7 +716,7 @@ func TestGIFBad(t *testing.T) {
 			_, err := ReadHeader([]byte(tc.data))
 			requireIs(t, err, ErrCorrupt)
 			// Decode given a forged header must fail cleanly too.
-			_, err = Decode([]byte(tc.data), Header{Format: GIF, Width: 4, Height: 4})
+			_, err = Decode(bgCtx, []byte(tc.data), Header{Format: GIF, Width: 4, Height: 4})
 			requireIs(t, err, ErrCorrupt)
 		})
 	}
@@ -771,7 +771,7 @@ func TestWebPHeader(t *testing.T) {
 			if h.Orientation != tc.orient || h.HasAlpha != tc.alpha {
 				t.Errorf("header %+v", h)
 			}
-			if _, err := Decode(tc.data, h); err != nil {
+			if _, err := Decode(bgCtx, tc.data, h); err != nil {
 				t.Errorf("Decode: %v", err)
 			}
 		})

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"image"
@@ -11,7 +12,23 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
+
+// bgCtx is the context of calls that are not about cancellation.
+var bgCtx = context.Background()
+
+// nopoll returns a Poller that never reports cancellation.
+func nopoll() *ctxpoll.Poller { return new(ctxpoll.Poller) }
+
+// must returns v, panicking on err (which only a done context causes).
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 // readFixture returns testdata/name.
 func readFixture(tb testing.TB, name string) []byte {
@@ -37,7 +54,7 @@ func mustHeader(tb testing.TB, data []byte) Header {
 func mustDecode(tb testing.TB, data []byte) *image.NRGBA {
 	tb.Helper()
 	h := mustHeader(tb, data)
-	img, err := Decode(data, h)
+	img, err := Decode(bgCtx, data, h)
 	if err != nil {
 		tb.Fatalf("Decode: %v", err)
 	}

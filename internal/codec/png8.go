@@ -2,13 +2,15 @@ package codec
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 	"io"
 	"math"
 	"slices"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // EncodePNG8 writes img as a palette PNG (colour type 3, at most 256
@@ -41,34 +43,51 @@ import (
 // levels and half-strength dithering. Fewer colours and less dither noise
 // make smaller files. At least one colour is kept for each class present
 // (fully transparent, translucent, opaque).
-func EncodePNG8(w io.Writer, img *image.NRGBA, quality int) error {
+//
+// ctx is polled every few rows of every pass over the image, and every few
+// steps of the palette search (see ctxpoll): once it is done, EncodePNG8
+// stops, leaving w with part of a file at most, and returns ctx.Err().
+func EncodePNG8(ctx context.Context, w io.Writer, img *image.NRGBA, quality int) error {
 	if err := checkEncodable(img); err != nil {
 		return err
 	}
 	if quality < 1 || quality > 100 {
 		return fmt.Errorf("codec: PNG8 quality %d is outside 1–100", quality)
 	}
-	var pm *image.Paletted
-	if set := distinctColors(img, false); set != nil {
-		pm = palettedFromSet(img, set, false)
-	} else if set := distinctColors(img, true); set != nil {
-		pm = palettedFromSet(img, set, true)
-	} else {
-		q := float64(quality) / 100
-		colors := min(max(int(math.Round(256*q*q)), 2), 256)
-		pm = quantizeRGBA(img, colors, float64(100-quality)/20, min(1, 2*q))
+	pl := ctxpoll.New(ctx)
+	pm, err := png8Paletted(&pl, img, quality)
+	if err != nil {
+		return err
 	}
-	enc := png.Encoder{CompressionLevel: png.DefaultCompression}
-	return enc.Encode(w, pm)
+	return writePNG(&pl, w, palettedLayout(pm))
+}
+
+// png8Paletted returns the paletted image EncodePNG8 writes, polling pl.
+func png8Paletted(pl *ctxpoll.Poller, img *image.NRGBA, quality int) (*image.Paletted, error) {
+	for _, clearTransparent := range []bool{false, true} {
+		set, err := distinctColors(pl, img, clearTransparent)
+		if err != nil {
+			return nil, err
+		}
+		if set != nil {
+			return palettedFromSet(pl, img, set, clearTransparent)
+		}
+	}
+	q := float64(quality) / 100
+	colors := min(max(int(math.Round(256*q*q)), 2), 256)
+	return quantizeRGBA(pl, img, colors, float64(100-quality)/20, min(1, 2*q))
 }
 
 // distinctColors returns img's colours when there are at most 256 of
 // them, or nil. With clearTransparent, every pixel with alpha 0 counts as
-// (0, 0, 0, 0).
-func distinctColors(img *image.NRGBA, clearTransparent bool) *colorSet {
+// (0, 0, 0, 0). It polls pl once per row.
+func distinctColors(pl *ctxpoll.Poller, img *image.NRGBA, clearTransparent bool) (*colorSet, error) {
 	set := new(colorSet)
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		prev, havePrev := uint32(0), false
 		for i := 0; i < len(row); i += 4 {
@@ -78,11 +97,11 @@ func distinctColors(img *image.NRGBA, clearTransparent bool) *colorSet {
 			}
 			prev, havePrev = k, true
 			if !set.add(k) {
-				return nil
+				return nil, nil
 			}
 		}
 	}
-	return set
+	return set, nil
 }
 
 // pngKey packs a pixel, mapping alpha 0 to key 0 with clearTransparent.
@@ -153,11 +172,17 @@ func premul(p []byte) [4]int32 {
 // one index byte per pixel and two rows of error terms, is bounded
 // independently of the image: at most 6 MiB of histogram table (less for
 // small images), 3 MiB of scratch when the table coarsens, 3 MiB of
-// occupied cells and 2 MiB of search grids.
-func quantizeRGBA(img *image.NRGBA, maxColors int, targetRMS, dither float64) *image.Paletted {
-	cells := histogramRGBA(img)
-	pal, classes := paletteRGBA(cells, maxColors, targetRMS)
-	return ditherRGBA(img, pal, classes, dither)
+// occupied cells and 2 MiB of search grids. Each stage polls pl.
+func quantizeRGBA(pl *ctxpoll.Poller, img *image.NRGBA, maxColors int, targetRMS, dither float64) (*image.Paletted, error) {
+	cells, err := histogramRGBA(pl, img)
+	if err != nil {
+		return nil, err
+	}
+	pal, classes, err := paletteRGBA(pl, cells, maxColors, targetRMS)
+	if err != nil {
+		return nil, err
+	}
+	return ditherRGBA(pl, img, pal, classes, dither)
 }
 
 // histogramRGBA collects the occupied cells of img. A cell groups the
@@ -167,8 +192,8 @@ func quantizeRGBA(img *image.NRGBA, maxColors int, targetRMS, dither float64) *i
 // cells would be needed. Every cell keeps exact sums, so its colour is the
 // exact mean of its pixels; the cells only limit how finely median cut and
 // k-means can separate colours. Memory is bounded by histMaxCells whatever
-// the image size.
-func histogramRGBA(img *image.NRGBA) []qcell {
+// the image size. It polls pl once per row.
+func histogramRGBA(pl *ctxpoll.Poller, img *image.NRGBA) ([]qcell, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	var t histTable
 	// Twice as many slots as cells keeps probes short; a small image
@@ -180,6 +205,9 @@ func histogramRGBA(img *image.NRGBA) []qcell {
 	t.init()
 	var transparent uint64
 	for y := range h {
+		if err := pl.Work(8 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		last, slot := uint32(0), -1 // the previous pixel and its slot
 		for i := 0; i < len(row); i += 4 {
@@ -214,7 +242,7 @@ func histogramRGBA(img *image.NRGBA) []qcell {
 		c.c[3] *= alphaScale
 		cells = append(cells, c)
 	}
-	return cells
+	return cells, nil
 }
 
 // histTable is an open-addressing hash table of histogram cells.
@@ -364,8 +392,9 @@ func newQBox(cells []qcell, lo, hi int) qbox {
 // k-means within each class. Splitting stops early once the boxes' summed
 // squared error, per visible pixel and channel, is at most targetRMS²
 // (targetRMS in levels of 255). It returns the entries in the cells'
-// coordinates, with their classes.
-func paletteRGBA(cells []qcell, maxColors int, targetRMS float64) ([][4]float64, []uint8) {
+// coordinates, with their classes. It polls pl once per split, and as
+// kmeans does.
+func paletteRGBA(pl *ctxpoll.Poller, cells []qcell, maxColors int, targetRMS float64) ([][4]float64, []uint8, error) {
 	// Sort by class so that each class is one range.
 	slices.SortStableFunc(cells, func(a, b qcell) int { return int(a.class) - int(b.class) })
 	var pal [][4]float64
@@ -413,6 +442,10 @@ func paletteRGBA(cells []qcell, maxColors int, targetRMS float64) ([][4]float64,
 		}
 		b := boxes[best]
 		part := cells[b.lo:b.hi]
+		// Sorting and splitting a box take some 100 ns per cell.
+		if err := pl.Work(32 * len(part)); err != nil {
+			return nil, nil, err
+		}
 		axis := b.axis
 		slices.SortFunc(part, func(x, y qcell) int { return cmp.Compare(x.c[axis], y.c[axis]) })
 		split := bestSplit(part)
@@ -423,8 +456,10 @@ func paletteRGBA(cells []qcell, maxColors int, targetRMS float64) ([][4]float64,
 		pal = append(pal, centroid(cells[b.lo:b.hi]))
 		classes = append(classes, cells[b.lo].class)
 	}
-	kmeans(cells, pal, classes)
-	return pal, classes
+	if err := kmeans(pl, cells, pal, classes); err != nil {
+		return nil, nil, err
+	}
+	return pal, classes, nil
 }
 
 // bestSplit returns the index in (0, len(part)) that splits the sorted
@@ -482,8 +517,9 @@ func centroid(cells []qcell) [4]float64 {
 
 // kmeans refines the translucent and opaque entries of pal: each round
 // assigns every cell to the nearest entry of its class and moves each entry
-// to the mean of its cells. Entries that lose all cells stay put.
-func kmeans(cells []qcell, pal [][4]float64, classes []uint8) {
+// to the mean of its cells. Entries that lose all cells stay put. It polls
+// pl every few thousand cells.
+func kmeans(pl *ctxpoll.Poller, cells []qcell, pal [][4]float64, classes []uint8) error {
 	sums := make([][5]float64, len(pal))
 	var has [3]bool
 	for _, c := range classes {
@@ -497,7 +533,13 @@ func kmeans(cells []qcell, pal [][4]float64, classes []uint8) {
 			}
 		}
 		clear(sums)
-		for _, c := range cells {
+		for j, c := range cells {
+			if j%1024 == 0 {
+				// A nearest-entry search takes some 100 ns.
+				if err := pl.Work(32 * 1024); err != nil {
+					return err
+				}
+			}
 			if c.class == classTransparent {
 				continue
 			}
@@ -517,6 +559,7 @@ func kmeans(cells []qcell, pal [][4]float64, classes []uint8) {
 			}
 		}
 	}
+	return nil
 }
 
 // paletteSearch finds, exactly, the nearest palette entry (squared
@@ -674,8 +717,9 @@ func dist4(a, b [4]int32) int64 {
 // strength of each error. Fully transparent pixels take the transparent
 // entry and neither receive nor spread error; opaque pixels only take
 // opaque entries and receive no alpha error; translucent pixels may take
-// any entry. Targets are clamped to valid premultiplied values.
-func ditherRGBA(img *image.NRGBA, pal [][4]float64, classes []uint8, strength float64) *image.Paletted {
+// any entry. Targets are clamped to valid premultiplied values. It polls pl
+// once per row.
+func ditherRGBA(pl *ctxpoll.Poller, img *image.NRGBA, pal [][4]float64, classes []uint8, strength float64) (*image.Paletted, error) {
 	// The NRGBA entries, and their exact premultiplied values.
 	entries := make([]color.NRGBA, len(pal))
 	exact := make([][4]int32, len(pal))    // premultiplied ×255
@@ -721,6 +765,7 @@ func ditherRGBA(img *image.NRGBA, pal [][4]float64, classes []uint8, strength fl
 	// Error rows in 1/16 units, with a guard cell at each end.
 	cur := make([][4]int32, w+2)
 	next := make([][4]int32, w+2)
+	chunkWork := 32 * min(w, 1024) // a nearest-entry search takes some 100 ns
 	for y := range h {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		out := idx[y*w : (y+1)*w]
@@ -730,6 +775,12 @@ func ditherRGBA(img *image.NRGBA, pal [][4]float64, classes []uint8, strength fl
 			x0, x1, dx = w-1, -1, -1
 		}
 		for x := x0; x != x1; x += dx {
+			if x&1023 == 0 {
+				// Wide rows take milliseconds: polled every 1024 pixels.
+				if err := pl.Work(chunkWork); err != nil {
+					return nil, err
+				}
+			}
 			p := row[4*x : 4*x+4 : 4*x+4]
 			if p[3] == 0 {
 				out[x] = uint8(transparent)
@@ -770,7 +821,7 @@ func ditherRGBA(img *image.NRGBA, pal [][4]float64, classes []uint8, strength fl
 		}
 		cur, next = next, cur
 	}
-	return compactPaletted(idx, w, h, entries)
+	return compactPaletted(idx, w, h, entries), nil
 }
 
 // to8f rounds v to a byte, clamped.

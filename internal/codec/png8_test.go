@@ -19,7 +19,7 @@ import (
 func encodePNG8(t testing.TB, img *image.NRGBA, quality int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := EncodePNG8(&buf, img, quality); err != nil {
+	if err := EncodePNG8(bgCtx, &buf, img, quality); err != nil {
 		t.Fatalf("EncodePNG8: %v", err)
 	}
 	if ct, _ := pngColorType(buf.Bytes()); ct != 3 {
@@ -292,14 +292,14 @@ func TestEncodePNG8Rejects(t *testing.T) {
 	t.Parallel()
 	img := photoLike(4, 4)
 	for _, q := range []int{0, 101, -5} {
-		if err := EncodePNG8(io.Discard, img, q); err == nil {
+		if err := EncodePNG8(bgCtx, io.Discard, img, q); err == nil {
 			t.Errorf("quality %d: no error", q)
 		}
 	}
-	if err := EncodePNG8(io.Discard, nil, 85); err == nil {
+	if err := EncodePNG8(bgCtx, io.Discard, nil, 85); err == nil {
 		t.Error("nil image: no error")
 	}
-	if err := EncodePNG8(io.Discard, image.NewNRGBA(image.Rect(0, 0, 0, 5)), 85); err == nil {
+	if err := EncodePNG8(bgCtx, io.Discard, image.NewNRGBA(image.Rect(0, 0, 0, 5)), 85); err == nil {
 		t.Error("empty image: no error")
 	}
 }
@@ -389,7 +389,7 @@ func TestEncodePNG8Corpus(t *testing.T) {
 	}
 	src := mustDecode(t, data)
 	var lossless bytes.Buffer
-	if err := EncodePNG(&lossless, src); err != nil {
+	if err := EncodePNG(bgCtx, &lossless, src); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []int{100, 85, 50} {
@@ -411,7 +411,7 @@ func BenchmarkEncodePNG8(b *testing.B) {
 	b.Logf("%s %v", name, img.Rect.Size())
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := EncodePNG8(io.Discard, img, 85); err != nil {
+		if err := EncodePNG8(bgCtx, io.Discard, img, 85); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -424,25 +424,25 @@ func BenchmarkQuantizeRGBAStages(b *testing.B) {
 	img, _ := corpusOrSynthetic(b)
 	b.Run("histogram", func(b *testing.B) {
 		for b.Loop() {
-			histogramRGBA(img)
+			must(histogramRGBA(nopoll(), img))
 		}
 	})
-	cells := histogramRGBA(img)
+	cells := must(histogramRGBA(nopoll(), img))
 	b.Run("palette", func(b *testing.B) {
 		for b.Loop() {
-			paletteRGBA(append([]qcell(nil), cells...), 185, 0)
+			paletteRGBA(nopoll(), append([]qcell(nil), cells...), 185, 0)
 		}
 	})
-	pal, classes := paletteRGBA(cells, 185, 0)
+	pal, classes, _ := paletteRGBA(nopoll(), cells, 185, 0)
 	b.Run("dither", func(b *testing.B) {
 		for b.Loop() {
-			ditherRGBA(img, pal, classes, 1)
+			must(ditherRGBA(nopoll(), img, pal, classes, 1))
 		}
 	})
-	pm := quantizeRGBA(img, 185, 0, 1)
+	pm := must(quantizeRGBA(nopoll(), img, 185, 0, 1))
 	b.Run("png", func(b *testing.B) {
 		for b.Loop() {
-			png.Encode(io.Discard, pm)
+			writePNG(nopoll(), io.Discard, palettedLayout(pm))
 		}
 	})
 }

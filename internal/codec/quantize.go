@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"slices"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Quantiser parameters: the histogram has 5 bits per channel; the
@@ -32,14 +34,18 @@ type cutBox struct {
 // quantize reduces img to at most 256 colours (255 plus a transparent entry
 // when some pixel has alpha < 128, or always when reserveTransparent is
 // set) by median cut over a 5-bit-per-channel histogram, then maps it with
-// serpentine Floyd–Steinberg dithering.
-func quantize(img *image.NRGBA, reserveTransparent bool) *image.Paletted {
+// serpentine Floyd–Steinberg dithering. It polls pl every few rows and
+// splits.
+func quantize(pl *ctxpoll.Poller, img *image.NRGBA, reserveTransparent bool) (*image.Paletted, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	const cells = 1 << (3 * histBits)
 	counts := make([]uint64, cells)
 	sums := make([][3]uint64, cells)
 	transparent := reserveTransparent
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for i := 0; i < len(row); i += 4 {
 			p := row[i : i+4 : i+4]
@@ -69,7 +75,10 @@ func quantize(img *image.NRGBA, reserveTransparent bool) *image.Paletted {
 	if transparent {
 		maxColors = 255
 	}
-	pal := medianCut(bins, maxColors)
+	pal, err := medianCut(pl, bins, maxColors)
+	if err != nil {
+		return nil, err
+	}
 	transparentIndex := -1
 	if transparent {
 		transparentIndex = len(pal)
@@ -78,15 +87,16 @@ func quantize(img *image.NRGBA, reserveTransparent bool) *image.Paletted {
 	if len(pal) == 0 { // only transparent pixels cannot get here, but stay safe
 		pal = append(pal, color.RGBA{A: 0xFF})
 	}
-	return ditherFS(img, pal, transparentIndex)
+	return ditherFS(pl, img, pal, transparentIndex)
 }
 
 // medianCut splits the histogram into at most n boxes, always splitting
 // the box with the largest squared error at the weighted median of its
-// widest-variance channel, and returns each box's mean colour.
-func medianCut(bins []histBin, n int) color.Palette {
+// widest-variance channel, and returns each box's mean colour. It polls pl
+// once per split.
+func medianCut(pl *ctxpoll.Poller, bins []histBin, n int) (color.Palette, error) {
 	if len(bins) == 0 {
-		return nil
+		return nil, nil
 	}
 	boxes := []cutBox{newCutBox(bins, 0, len(bins))}
 	for len(boxes) < n {
@@ -101,6 +111,10 @@ func medianCut(bins []histBin, n int) color.Palette {
 		}
 		b := boxes[best]
 		part := bins[b.lo:b.hi]
+		// Sorting a box costs some 50 ns per bin.
+		if err := pl.Work(16 * len(part)); err != nil {
+			return nil, err
+		}
 		axis := b.axis
 		slices.SortFunc(part, func(x, y histBin) int { return int(x.c[axis]) - int(y.c[axis]) })
 		var total uint64
@@ -138,7 +152,7 @@ func medianCut(bins []histBin, n int) color.Palette {
 			A: 0xFF,
 		})
 	}
-	return pal
+	return pal, nil
 }
 
 // newCutBox computes the split statistics of bins[lo:hi].
@@ -168,8 +182,8 @@ func newCutBox(bins []histBin, lo, hi int) cutBox {
 
 // ditherFS maps img onto pal with serpentine Floyd–Steinberg error
 // diffusion. Pixels with alpha < 128 get transparentIndex and neither
-// receive nor spread error.
-func ditherFS(img *image.NRGBA, pal color.Palette, transparentIndex int) *image.Paletted {
+// receive nor spread error. It polls pl once per row.
+func ditherFS(pl *ctxpoll.Poller, img *image.NRGBA, pal color.Palette, transparentIndex int) (*image.Paletted, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	pm := image.NewPaletted(image.Rect(0, 0, w, h), pal)
 	rgb := make([][3]int32, len(pal))
@@ -205,6 +219,9 @@ func ditherFS(img *image.NRGBA, pal color.Palette, transparentIndex int) *image.
 	cur := make([][3]int32, w+2)
 	next := make([][3]int32, w+2)
 	for y := range h {
+		if err := pl.Work(8 * w); err != nil {
+			return nil, err
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		out := pm.Pix[y*pm.Stride : y*pm.Stride+w]
 		clear(next)
@@ -242,7 +259,7 @@ func ditherFS(img *image.NRGBA, pal color.Palette, transparentIndex int) *image.
 		}
 		cur, next = next, cur
 	}
-	return pm
+	return pm, nil
 }
 
 // clamp255 clamps v to [0, 255].

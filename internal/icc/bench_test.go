@@ -58,7 +58,7 @@ func benchApply(b *testing.B, data []byte) {
 			b.ReportAllocs()
 			start, n := cpuTime(), 0
 			for b.Loop() {
-				tr.ApplyNRGBA(img)
+				tr.ApplyNRGBA(bgCtx, img)
 				n++
 			}
 			if cpu := cpuTime() - start; cpu > 0 && n > 0 {

@@ -122,7 +122,7 @@ func TestCorpus(t *testing.T) {
 			}
 			src := toNRGBA(img)
 			ours := toNRGBA(src)
-			tr.ApplyNRGBA(ours)
+			tr.ApplyNRGBA(bgCtx, ours)
 
 			// The colour conversion alone: ImageMagick converts the same
 			// decoded pixels, with 16-bit output so that its rounding

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"image"
@@ -18,6 +19,9 @@ import (
 	"strings"
 	"testing"
 )
+
+// bgCtx is the context of calls that are not about cancellation.
+var bgCtx = context.Background()
 
 // colordDir is where Debian's colord-data installs its ICC profiles.
 const colordDir = "/usr/share/color/icc/colord"
@@ -124,7 +128,7 @@ func convertColors(tr *Transform, in [][3]uint8) [][3]uint8 {
 	for i, c := range in {
 		copy(img.Pix[4*i:], []uint8{c[0], c[1], c[2], 255})
 	}
-	tr.ApplyNRGBA(img)
+	tr.ApplyNRGBA(bgCtx, img)
 	out := make([][3]uint8, len(in))
 	for i := range out {
 		copy(out[i][:], img.Pix[4*i:4*i+3])

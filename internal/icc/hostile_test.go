@@ -188,6 +188,6 @@ func FuzzParse(f *testing.F) {
 		for i := range img.Pix {
 			img.Pix[i] = uint8(i * 37)
 		}
-		tr.ApplyNRGBA(img)
+		tr.ApplyNRGBA(bgCtx, img)
 	})
 }

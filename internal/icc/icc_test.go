@@ -78,7 +78,7 @@ func TestSwapRedGreen(t *testing.T) {
 	}
 	img := image.NewNRGBA(image.Rect(0, 0, 3, 1))
 	copy(img.Pix, []uint8{255, 0, 0, 77, 0, 255, 0, 200, 0, 0, 255, 0})
-	tr.ApplyNRGBA(img)
+	tr.ApplyNRGBA(bgCtx, img)
 	want := []uint8{0, 255, 0, 77, 255, 0, 0, 200, 0, 0, 255, 0}
 	for i := range want {
 		if !near(img.Pix[i], want[i], 1) {
@@ -473,7 +473,7 @@ func TestAlphaAndSubimage(t *testing.T) {
 	}
 	orig := append([]uint8(nil), img.Pix...)
 	sub := img.SubImage(image.Rect(1, 1, 3, 3)).(*image.NRGBA)
-	tr.ApplyNRGBA(sub)
+	tr.ApplyNRGBA(bgCtx, sub)
 	for y := 0; y < 4; y++ {
 		for x := 0; x < 4; x++ {
 			i := y*img.Stride + 4*x
@@ -488,10 +488,10 @@ func TestAlphaAndSubimage(t *testing.T) {
 		}
 	}
 	// Nil and empty images are fine.
-	tr.ApplyNRGBA(nil)
-	tr.ApplyNRGBA(image.NewNRGBA(image.Rectangle{}))
+	tr.ApplyNRGBA(bgCtx, nil)
+	tr.ApplyNRGBA(bgCtx, image.NewNRGBA(image.Rectangle{}))
 	var nilT *Transform
-	nilT.ApplyNRGBA(img)
+	nilT.ApplyNRGBA(bgCtx, img)
 }
 
 // TestTransformConcurrent exercises a shared Transform from several
@@ -506,8 +506,8 @@ func TestTransformConcurrent(t *testing.T) {
 			for i := range img.Pix {
 				img.Pix[i] = uint8(i)
 			}
-			tr.ApplyNRGBA(img)
-			lt.ApplyNRGBA(img)
+			tr.ApplyNRGBA(bgCtx, img)
+			lt.ApplyNRGBA(bgCtx, img)
 			done <- true
 		}()
 	}
@@ -570,7 +570,7 @@ func TestGrayLUT(t *testing.T) {
 func TestMalformedImage(t *testing.T) {
 	_, tr := mustTransform(t, readTestdata(t, "swap-rg.icc"))
 	img := &image.NRGBA{Pix: make([]uint8, 10), Stride: 40, Rect: image.Rect(0, 0, 10, 10)}
-	tr.ApplyNRGBA(img)
+	tr.ApplyNRGBA(bgCtx, img)
 	img = &image.NRGBA{Pix: make([]uint8, 400), Stride: 4, Rect: image.Rect(0, 0, 10, 10)}
-	tr.ApplyNRGBA(img)
+	tr.ApplyNRGBA(bgCtx, img)
 }

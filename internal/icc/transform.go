@@ -1,9 +1,12 @@
 package icc
 
 import (
+	"context"
 	"image"
 	"math"
 	"sync"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Resolution of the linear → sRGB-encoded output table: linear values in
@@ -274,15 +277,27 @@ func (p *Profile) ToSRGB() (*Transform, error) {
 // ApplyNRGBA converts the colour channels of img to sRGB in place; alpha is
 // left untouched (the conversion applies to the straight, unpremultiplied
 // colour values). For grey profiles each channel is converted on its own.
-func (t *Transform) ApplyNRGBA(img *image.NRGBA) {
+// ctx is polled every few rows (see ctxpoll): once it is done, ApplyNRGBA
+// stops, leaving the rows below unconverted, and returns ctx.Err().
+func (t *Transform) ApplyNRGBA(ctx context.Context, img *image.NRGBA) error {
 	if t == nil || img == nil {
-		return
+		return nil
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if w <= 0 || h <= 0 || img.Stride < 4*w || len(img.Pix) < (h-1)*img.Stride+4*w {
-		return // empty, or a malformed image whose rows do not fit in Pix
+		return nil // empty, or a malformed image whose rows do not fit in Pix
 	}
+	// The work of a row in ctxpoll units: a table lookup per channel, or
+	// a grid interpolation per pixel.
+	work := 4 * w
+	if t.kind == kindGrid {
+		work = 32 * w
+	}
+	pl := ctxpoll.New(ctx)
 	for y := 0; y < h; y++ {
+		if err := pl.Work(work); err != nil {
+			return err
+		}
 		off := y * img.Stride
 		row := img.Pix[off : off+4*w : off+4*w]
 		switch t.kind {
@@ -294,6 +309,7 @@ func (t *Transform) ApplyNRGBA(img *image.NRGBA) {
 			t.applyGrid(row)
 		}
 	}
+	return nil
 }
 
 func (t *Transform) applyMatrix(row []uint8) {

@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Rec. 709 luma weights scaled by 65536 (they sum to exactly 65536). They are
@@ -30,17 +33,21 @@ const (
 //   - saturation s scales each channel's distance from the pixel's Rec. 709
 //     luma Y (computed on the sRGB values): v' = Y + (v−Y)·(1+s/100), clamped
 //     to 0–255. −100 gives greyscale (R = G = B = Y) and 100 doubles the chroma.
-func Adjust(img *image.NRGBA, brightness, contrast, saturation float64) {
+//
+// ctx is polled every few rows (see ctxpoll): once it is done, Adjust stops,
+// leaving the rows below unchanged, and returns ctx.Err().
+func Adjust(ctx context.Context, img *image.NRGBA, brightness, contrast, saturation float64) error {
 	brightness = adjClampAmount(brightness)
 	contrast = adjClampAmount(contrast)
 	saturation = adjClampAmount(saturation)
 	if img == nil || (brightness == 0 && contrast == 0 && saturation == 0) {
-		return
+		return nil
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if w <= 0 || h <= 0 {
-		return
+		return nil
 	}
+	pl := ctxpoll.New(ctx)
 	var lut *[256]uint8
 	if brightness != 0 || contrast != 0 {
 		lut = adjToneLUT(brightness, contrast)
@@ -48,6 +55,9 @@ func Adjust(img *image.NRGBA, brightness, contrast, saturation float64) {
 	// Saturation factor in 16.16 fixed point.
 	satK := int64(math.Round((1 + saturation/100) * 65536))
 	for y := range h {
+		if err := pl.Work(8 * w); err != nil {
+			return err
+		}
 		off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		row := img.Pix[off : off+4*w : off+4*w]
 		if lut != nil {
@@ -61,6 +71,7 @@ func Adjust(img *image.NRGBA, brightness, contrast, saturation float64) {
 			adjSaturateRow(row, satK)
 		}
 	}
+	return nil
 }
 
 // adjClampAmount maps v into −100…100; NaN becomes 0 (no change).

@@ -202,7 +202,7 @@ func TestAdjust(t *testing.T) {
 			t.Parallel()
 			before := fxRandom(37, 23, 1, false)
 			after := fxClone(before)
-			Adjust(after, tc.b, tc.c, tc.s)
+			noErr(Adjust(bgCtx, after, tc.b, tc.c, tc.s))
 			for i := 3; i < len(after.Pix); i += 4 {
 				if after.Pix[i] != before.Pix[i] {
 					t.Fatalf("alpha of pixel %d changed", i/4)
@@ -239,7 +239,7 @@ func TestAdjustLUTEndpoints(t *testing.T) {
 func TestAdjustSaturationKeepsGrey(t *testing.T) {
 	t.Parallel()
 	img := fxSolid(4, 4, color.NRGBA{90, 90, 90, 200})
-	Adjust(img, 0, 0, 100)
+	noErr(Adjust(bgCtx, img, 0, 0, 100))
 	if img.Pix[0] != 90 || img.Pix[1] != 90 || img.Pix[2] != 90 || img.Pix[3] != 200 {
 		t.Fatalf("grey pixel changed to %v", img.Pix[:4])
 	}
@@ -251,6 +251,6 @@ func BenchmarkAdjust(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(img.Pix, src.Pix)
-		Adjust(img, 10, 20, 30)
+		noErr(Adjust(bgCtx, img, 10, 20, 30))
 	}
 }

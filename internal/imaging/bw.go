@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Threshold turns img into pure black and white in place. Each pixel's
@@ -10,10 +13,12 @@ import (
 // cutoff luminance/100·255: pixels with Y above the cutoff become white, all
 // others black. A higher luminance (0–100, clamped) therefore gives a darker
 // image: 0 leaves only pure black pixels black, 100 makes everything black.
-// Alpha is unchanged.
-func Threshold(img *image.NRGBA, luminance float64) {
+// Alpha is unchanged. ctx is polled every few rows (see ctxpoll): once it is
+// done, Threshold stops, leaving the rows below unchanged, and returns
+// ctx.Err().
+func Threshold(ctx context.Context, img *image.NRGBA, luminance float64) error {
 	if img == nil {
-		return
+		return nil
 	}
 	if luminance != luminance {
 		luminance = 0
@@ -22,7 +27,11 @@ func Threshold(img *image.NRGBA, luminance float64) {
 	// Y·65536 > cutoff·65536  ⇔  Y·65536 > ⌊cutoff·65536⌋ for integer Y·65536.
 	cut := int64(math.Floor(luminance / 100 * 255 * 65536))
 	w, h := max(img.Rect.Dx(), 0), max(img.Rect.Dy(), 0)
+	pl := ctxpoll.New(ctx)
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return err
+		}
 		off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		row := img.Pix[off : off+4*w : off+4*w]
 		for i := 0; i+3 < len(row); i += 4 {
@@ -34,6 +43,7 @@ func Threshold(img *image.NRGBA, luminance float64) {
 			row[i], row[i+1], row[i+2] = v, v, v
 		}
 	}
+	return nil
 }
 
 // Atkinson turns img into pure black and white in place with Atkinson
@@ -42,15 +52,17 @@ func Threshold(img *image.NRGBA, luminance float64) {
 // quantisation error to each of (x+1,y), (x+2,y), (x−1,y+1), (x,y+1),
 // (x+1,y+1) and (x,y+2); the remaining quarter is dropped, as in Atkinson's
 // original algorithm. Rows are scanned left to right, top to bottom. Alpha is
-// unchanged.
-func Atkinson(img *image.NRGBA) {
+// unchanged. ctx is polled every few rows (see ctxpoll): once it is done,
+// Atkinson stops, leaving the rows below unchanged, and returns ctx.Err().
+func Atkinson(ctx context.Context, img *image.NRGBA) error {
 	if img == nil {
-		return
+		return nil
 	}
 	w, h := max(img.Rect.Dx(), 0), max(img.Rect.Dy(), 0)
 	if w == 0 || h == 0 {
-		return
+		return nil
 	}
+	pl := ctxpoll.New(ctx)
 	// Three rolling error rows (current, next, the one after), padded by one
 	// cell on the left and two on the right so that no neighbour needs a
 	// bounds test. Index x+1 holds column x.
@@ -59,6 +71,9 @@ func Atkinson(img *image.NRGBA) {
 	cur, next, after := buf[:stride], buf[stride:2*stride], buf[2*stride:]
 	const scale = 1.0 / 65536
 	for y := range h {
+		if err := pl.Work(16 * w); err != nil {
+			return err
+		}
 		off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		row := img.Pix[off : off+4*w : off+4*w]
 		for x := range w {
@@ -83,4 +98,5 @@ func Atkinson(img *image.NRGBA) {
 		clear(cur)
 		cur, next, after = next, after, cur
 	}
+	return nil
 }

@@ -65,7 +65,7 @@ func TestThreshold(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			img := fxClone(tc.src)
-			Threshold(img, tc.luminance)
+			noErr(Threshold(bgCtx, img, tc.luminance))
 			fxCheckBinary(t, img, tc.src)
 			if got := fxWhiteCount(img); tc.wantWhite >= 0 && got != tc.wantWhite {
 				t.Fatalf("%d white pixels, want %d", got, tc.wantWhite)
@@ -80,7 +80,7 @@ func TestThresholdHigherLuminanceIsDarker(t *testing.T) {
 	prev := -1
 	for _, l := range []float64{100, 90, 75, 49, 30, 10, 0} {
 		img := fxClone(src)
-		Threshold(img, l)
+		noErr(Threshold(bgCtx, img, l))
 		n := fxWhiteCount(img)
 		if n <= prev {
 			t.Fatalf("luminance %v gives %d white pixels, want more than %d (lower luminance, lighter image)", l, n, prev)
@@ -108,7 +108,7 @@ func TestAtkinson(t *testing.T) {
 			t.Parallel()
 			src := fxSolid(64, 64, tc.c)
 			img := fxClone(src)
-			Atkinson(img)
+			noErr(Atkinson(bgCtx, img))
 			fxCheckBinary(t, img, src)
 			if m := fxMean(img, 0); m < tc.wantMean-tc.tol || m > tc.wantMean+tc.tol {
 				t.Fatalf("mean %.1f, want %.0f±%.0f", m, tc.wantMean, tc.tol)
@@ -124,11 +124,11 @@ func TestAtkinsonGradientAndEdges(t *testing.T) {
 	for _, size := range []image.Point{{1, 1}, {1, 50}, {50, 1}, {2, 2}, {200, 40}} {
 		src := fxGradient(size.X, size.Y)
 		img := fxClone(src)
-		Atkinson(img)
+		noErr(Atkinson(bgCtx, img))
 		fxCheckBinary(t, img, src)
 	}
 	img := fxGradient(200, 40)
-	Atkinson(img)
+	noErr(Atkinson(bgCtx, img))
 	left, right := 0, 0
 	for y := range 40 {
 		for x := range 50 {
@@ -147,7 +147,7 @@ func BenchmarkThreshold(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(img.Pix, src.Pix)
-		Threshold(img, 49)
+		noErr(Threshold(bgCtx, img, 49))
 	}
 }
 
@@ -157,6 +157,6 @@ func BenchmarkAtkinson(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(img.Pix, src.Pix)
-		Atkinson(img)
+		noErr(Atkinson(bgCtx, img))
 	}
 }

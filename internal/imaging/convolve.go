@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // cvExactMaxSigma is the standard deviation below which Blur convolves with
@@ -31,15 +34,18 @@ const cvStripPixels = 64
 // edges repeat the nearest edge pixel. sigma ≤ 0 (or NaN) returns an
 // unchanged copy, and sigma is capped at 2000. The result has its origin at
 // (0,0).
-func Blur(img *image.NRGBA, sigma float64) *image.NRGBA {
+//
+// ctx is polled every few rows of each pass (see ctxpoll): once it is done,
+// Blur stops and returns ctx.Err().
+func Blur(ctx context.Context, img *image.NRGBA, sigma float64) (*image.NRGBA, error) {
 	if !(sigma > 0) {
-		return cvClone(img)
+		return cvClone(ctx, img)
 	}
 	sigma = min(sigma, cvMaxSigma)
 	if sigma < cvExactMaxSigma {
-		return cvBlurExact(img, sigma)
+		return cvBlurExact(ctx, img, sigma)
 	}
-	return cvBlurBoxes(img, sigma)
+	return cvBlurBoxes(ctx, img, sigma)
 }
 
 // Sharpen returns a copy of img with an unsharp mask applied. The mask is
@@ -49,14 +55,17 @@ func Blur(img *image.NRGBA, sigma float64) *image.NRGBA {
 // orig + amount·d, rounded and clamped to 0–255, elsewhere it is unchanged.
 // Alpha is copied unchanged, and so are fully transparent pixels. amount ≤ 0
 // or radius ≤ 0 returns an unchanged copy; amounts above 255 act like 255
-// (every difference then saturates).
-func Sharpen(img *image.NRGBA, amount, radius float64, threshold int) *image.NRGBA {
+// (every difference then saturates). ctx is polled as in Blur.
+func Sharpen(ctx context.Context, img *image.NRGBA, amount, radius float64, threshold int) (*image.NRGBA, error) {
 	if !(amount > 0) || !(radius > 0) {
-		return cvClone(img)
+		return cvClone(ctx, img)
 	}
 	amount = min(amount, 255)
 	threshold = min(max(threshold, 0), 255)
-	out := Blur(img, radius/2)
+	out, err := Blur(ctx, img, radius/2)
+	if err != nil {
+		return nil, err
+	}
 	w, h := out.Rect.Dx(), out.Rect.Dy()
 	// delta[d+255] = round(amount·d) limited to ±255 (enough to saturate), or 0
 	// where |d| is below the threshold.
@@ -68,7 +77,11 @@ func Sharpen(img *image.NRGBA, amount, radius float64, threshold int) *image.NRG
 		v := math.Round(amount * float64(d))
 		delta[d+255] = int16(min(max(v, -255), 255))
 	}
+	pl := ctxpoll.New(ctx)
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return nil, err
+		}
 		so := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		src := img.Pix[so : so+4*w : so+4*w]
 		dst := out.Pix[y*out.Stride : y*out.Stride+4*w : y*out.Stride+4*w]
@@ -86,21 +99,15 @@ func Sharpen(img *image.NRGBA, amount, radius float64, threshold int) *image.NRG
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // cvClone returns a copy of img with its origin at (0,0).
-func cvClone(img *image.NRGBA) *image.NRGBA {
+func cvClone(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	if img == nil {
-		return image.NewNRGBA(image.Rectangle{})
+		return image.NewNRGBA(image.Rectangle{}), nil
 	}
-	w, h := max(img.Rect.Dx(), 0), max(img.Rect.Dy(), 0)
-	out := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		so := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
-		copy(out.Pix[y*out.Stride:y*out.Stride+4*w], img.Pix[so:so+4*w])
-	}
-	return out
+	return Crop(ctx, img, img.Rect)
 }
 
 // cvFilter is a separable 1-D smoothing filter: either a normalised kernel
@@ -158,13 +165,13 @@ func cvBoxes(sigma float64) [3]cvBox {
 }
 
 // cvBlurExact blurs with the exact truncated Gaussian kernel.
-func cvBlurExact(img *image.NRGBA, sigma float64) *image.NRGBA {
-	return cvBlurSeparable(img, cvFilter{kernel: cvGaussKernel(sigma)})
+func cvBlurExact(ctx context.Context, img *image.NRGBA, sigma float64) (*image.NRGBA, error) {
+	return cvBlurSeparable(ctx, img, cvFilter{kernel: cvGaussKernel(sigma)})
 }
 
 // cvBlurBoxes blurs with three extended boxes of the same total variance.
-func cvBlurBoxes(img *image.NRGBA, sigma float64) *image.NRGBA {
-	return cvBlurSeparable(img, cvFilter{boxes: cvBoxes(sigma)})
+func cvBlurBoxes(ctx context.Context, img *image.NRGBA, sigma float64) (*image.NRGBA, error) {
+	return cvBlurSeparable(ctx, img, cvFilter{boxes: cvBoxes(sigma)})
 }
 
 // pad returns how many samples the filter reads beyond each end of its
@@ -188,8 +195,10 @@ func (f *cvFilter) pad() int {
 // of b (same size as a); a is used as scratch space and left undefined.
 // Because every pass only reads rows that the previous pass computed exactly
 // (the pads are wide enough), the cascade of boxes treats the edges exactly
-// like a single filter applied to the edge-extended signal.
-func (f *cvFilter) apply(a, b []float32, n, lanes int, sums []float32) {
+// like a single filter applied to the edge-extended signal. The passes over
+// strips (lanes other than 3 and 4) poll pl every few rows, and return its
+// error; a single line of pixels is polled by the caller.
+func (f *cvFilter) apply(a, b []float32, n, lanes int, sums []float32, pl *ctxpoll.Poller) error {
 	p := f.pad()
 	if f.kernel != nil {
 		switch lanes {
@@ -198,9 +207,9 @@ func (f *cvFilter) apply(a, b []float32, n, lanes int, sums []float32) {
 		case 3:
 			cvConv3(b, a, p, p+n, f.kernel)
 		default:
-			cvConvLanes(b, a, p, p+n, lanes, f.kernel)
+			return cvConvLanes(b, a, p, p+n, lanes, f.kernel, pl)
 		}
-		return
+		return nil
 	}
 	p1 := f.boxes[1].r + 1 + f.boxes[2].r + 1
 	p2 := f.boxes[2].r + 1
@@ -211,9 +220,21 @@ func (f *cvFilter) apply(a, b []float32, n, lanes int, sums []float32) {
 	case 3:
 		pass = cvBoxPass3
 	}
-	pass(b, a, p-p1, p+n+p1, lanes, f.boxes[0], sums)
-	pass(a, b, p-p2, p+n+p2, lanes, f.boxes[1], sums)
-	pass(b, a, p, p+n, lanes, f.boxes[2], sums)
+	if err := pass(b, a, p-p1, p+n+p1, lanes, f.boxes[0], sums, pl); err != nil {
+		return err
+	}
+	if err := pass(a, b, p-p2, p+n+p2, lanes, f.boxes[1], sums, pl); err != nil {
+		return err
+	}
+	return pass(b, a, p, p+n, lanes, f.boxes[2], sums, pl)
+}
+
+// cost returns the work of the filter per sample, in ctxpoll units.
+func (f *cvFilter) cost() int {
+	if f.kernel != nil {
+		return len(f.kernel)/2 + 1
+	}
+	return 6
 }
 
 // cvOpaque reports whether every pixel of img has alpha 255.
@@ -236,15 +257,18 @@ func cvOpaque(img *image.NRGBA) bool {
 // and converts back to 8-bit straight alpha. Premultiplied values are c·a
 // for colours and a·255 for alpha, so all channels share the 0…65025 scale;
 // opaque images skip the alpha channel (nc = 3 channels instead of 4).
-func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
+// ctx is polled as in Blur.
+func cvBlurSeparable(ctx context.Context, img *image.NRGBA, f cvFilter) (*image.NRGBA, error) {
 	if img == nil {
-		return image.NewNRGBA(image.Rectangle{})
+		return image.NewNRGBA(image.Rectangle{}), nil
 	}
 	w, h := max(img.Rect.Dx(), 0), max(img.Rect.Dy(), 0)
 	out := image.NewNRGBA(image.Rect(0, 0, w, h))
 	if w == 0 || h == 0 {
-		return out
+		return out, nil
 	}
+	pl := ctxpoll.New(ctx)
+	lineWork := (w + 2*f.pad()) * f.cost()
 	nc := 4
 	if cvOpaque(img) {
 		nc = 3
@@ -256,6 +280,9 @@ func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
 	lineA := make([]float32, (w+2*p)*nc)
 	lineB := make([]float32, (w+2*p)*nc)
 	for y := range h {
+		if err := pl.Work(lineWork * nc); err != nil {
+			return nil, err
+		}
 		so := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 		src := img.Pix[so : so+4*w : so+4*w]
 		line := lineA[nc*p : nc*(p+w)]
@@ -275,12 +302,16 @@ func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
 			}
 		}
 		cvFillPads(lineA, p, w, nc)
-		f.apply(lineA, lineB, w, nc, sums)
+		f.apply(lineA, lineB, w, nc, sums, &pl)
 		// mid is stored strip by strip (see below) so that the vertical pass
-		// reads it sequentially.
+		// reads it sequentially. A row writes to every strip: polled per
+		// strip, since the first rows fault in fresh pages of mid all over.
 		res := lineB[nc*p : nc*(p+w)]
 		for x0 := 0; x0 < w; x0 += cvStripPixels {
 			n := min(cvStripPixels, w-x0) * nc
+			if err := pl.Work(n); err != nil {
+				return nil, err
+			}
 			seg := mid[x0*h*nc+y*n : x0*h*nc+(y+1)*n]
 			for i, v := range res[x0*nc : x0*nc+n] {
 				seg[i] = cvToU16(v)
@@ -298,8 +329,13 @@ func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
 			dst[i] = float32(v)
 		}
 		cvFillPads(a, p, h, lanes)
-		f.apply(a, b, h, lanes, sums)
+		if err := f.apply(a, b, h, lanes, sums, &pl); err != nil {
+			return nil, err
+		}
 		for y := range h {
+			if err := pl.Work(lanes); err != nil {
+				return nil, err
+			}
 			src := b[(p+y)*lanes : (p+y+1)*lanes]
 			o := y*out.Stride + x0*4
 			if nc == 4 {
@@ -309,7 +345,7 @@ func cvBlurSeparable(img *image.NRGBA, f cvFilter) *image.NRGBA {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // cvFillPads copies the first and last of the n signal rows of buf (which
@@ -380,8 +416,8 @@ func cvRound8(v float32) uint8 {
 
 // cvBoxPass applies one extended box along rows of lanes values each,
 // writing rows from…to−1 of dst from src. It reads src rows from−r−1 up to
-// to+r, which must exist.
-func cvBoxPass(dst, src []float32, from, to, lanes int, b cvBox, sums []float32) {
+// to+r, which must exist. It polls pl every few rows and returns its error.
+func cvBoxPass(dst, src []float32, from, to, lanes int, b cvBox, sums []float32, pl *ctxpoll.Poller) error {
 	sums = sums[:lanes]
 	r := b.r
 	clear(sums)
@@ -393,6 +429,9 @@ func cvBoxPass(dst, src []float32, from, to, lanes int, b cvBox, sums []float32)
 	}
 	alpha, inv := float32(b.alpha), float32(b.inv)
 	for y := from; y < to; y++ {
+		if err := pl.Work(2 * lanes); err != nil {
+			return err
+		}
 		rowLo := src[(y-r-1)*lanes : (y-r)*lanes]
 		rowSub := src[(y-r)*lanes : (y-r+1)*lanes]
 		rowHi := src[(y+r+1)*lanes : (y+r+2)*lanes]
@@ -405,10 +444,11 @@ func cvBoxPass(dst, src []float32, from, to, lanes int, b cvBox, sums []float32)
 			sums[i] = s + hv - rowSub[i]
 		}
 	}
+	return nil
 }
 
 // cvBoxPass4 is cvBoxPass for lanes == 4 (one line of RGBA pixels).
-func cvBoxPass4(dst, src []float32, from, to, _ int, b cvBox, _ []float32) {
+func cvBoxPass4(dst, src []float32, from, to, _ int, b cvBox, _ []float32, _ *ctxpoll.Poller) error {
 	r := b.r
 	var s0, s1, s2, s3 float32
 	for k := from - r; k <= from+r; k++ {
@@ -434,10 +474,11 @@ func cvBoxPass4(dst, src []float32, from, to, _ int, b cvBox, _ []float32) {
 		s2 += u[2] - m[2]
 		s3 += u[3] - m[3]
 	}
+	return nil
 }
 
 // cvBoxPass3 is cvBoxPass for lanes == 3 (one line of opaque RGB pixels).
-func cvBoxPass3(dst, src []float32, from, to, _ int, b cvBox, _ []float32) {
+func cvBoxPass3(dst, src []float32, from, to, _ int, b cvBox, _ []float32, _ *ctxpoll.Poller) error {
 	r := b.r
 	var s0, s1, s2 float32
 	for k := from - r; k <= from+r; k++ {
@@ -460,14 +501,18 @@ func cvBoxPass3(dst, src []float32, from, to, _ int, b cvBox, _ []float32) {
 		s1 += u[1] - m[1]
 		s2 += u[2] - m[2]
 	}
+	return nil
 }
 
 // cvConvLanes convolves rows of lanes values with the symmetric kernel,
 // writing rows from…to−1 of dst from src; src must hold the kernel radius of
-// rows beyond either end.
-func cvConvLanes(dst, src []float32, from, to, lanes int, kernel []float32) {
+// rows beyond either end. It polls pl every few rows and returns its error.
+func cvConvLanes(dst, src []float32, from, to, lanes int, kernel []float32, pl *ctxpoll.Poller) error {
 	r := len(kernel) / 2
 	for y := from; y < to; y++ {
+		if err := pl.Work((r + 1) * lanes); err != nil {
+			return err
+		}
 		out := dst[y*lanes : (y+1)*lanes]
 		centre := src[y*lanes : (y+1)*lanes]
 		centre = centre[:len(out)]
@@ -485,6 +530,7 @@ func cvConvLanes(dst, src []float32, from, to, lanes int, kernel []float32) {
 			}
 		}
 	}
+	return nil
 }
 
 // cvConv4 is cvConvLanes for a single line of RGBA pixels.

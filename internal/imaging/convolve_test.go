@@ -38,9 +38,9 @@ var fxBlurPaths = []struct {
 	name string
 	blur func(*image.NRGBA, float64) *image.NRGBA
 }{
-	{"Blur", Blur},
-	{"exact", cvBlurExact},
-	{"boxes", cvBlurBoxes},
+	{"Blur", func(m *image.NRGBA, s float64) *image.NRGBA { return must(Blur(bgCtx, m, s)) }},
+	{"exact", func(m *image.NRGBA, s float64) *image.NRGBA { return must(cvBlurExact(bgCtx, m, s)) }},
+	{"boxes", func(m *image.NRGBA, s float64) *image.NRGBA { return must(cvBlurBoxes(bgCtx, m, s)) }},
 }
 
 func TestBlurConstantImage(t *testing.T) {
@@ -79,8 +79,8 @@ func TestBlurPreservesMean(t *testing.T) {
 func TestBlurStrength(t *testing.T) {
 	t.Parallel()
 	src := fxRandom(160, 120, 4, true)
-	small := Blur(src, 0.5)
-	large := Blur(src, 30)
+	small := must(Blur(bgCtx, src, 0.5))
+	large := must(Blur(bgCtx, src, 30))
 	s0, s1, s2 := fxStd(src, 1), fxStd(small, 1), fxStd(large, 1)
 	if !(s0 > s1 && s1 > s2) {
 		t.Fatalf("std dev original %.2f, sigma 0.5 %.2f, sigma 30 %.2f: want strictly decreasing", s0, s1, s2)
@@ -97,7 +97,7 @@ func TestBlurZeroSigmaCopies(t *testing.T) {
 	t.Parallel()
 	src := fxRandom(10, 7, 5, false)
 	for _, sigma := range []float64{0, -3, math.NaN()} {
-		got := Blur(src, sigma)
+		got := must(Blur(bgCtx, src, sigma))
 		if got == src || &got.Pix[0] == &src.Pix[0] {
 			t.Fatalf("sigma %v: result shares memory with the source", sigma)
 		}
@@ -112,7 +112,7 @@ func TestBlurTinyImages(t *testing.T) {
 	for _, size := range []image.Point{{1, 1}, {1, 9}, {9, 1}, {2, 3}, {0, 5}} {
 		src := fxRandom(size.X, size.Y, 6, false)
 		for _, sigma := range []float64{0.3, 2, 3, 500, 1e9, math.Inf(1)} {
-			got := Blur(src, sigma)
+			got := must(Blur(bgCtx, src, sigma))
 			if got.Rect.Size() != size {
 				t.Fatalf("size %v sigma %v: got %v", size, sigma, got.Rect)
 			}
@@ -130,14 +130,14 @@ func TestBlurSubImage(t *testing.T) {
 		copy(want.Pix[y*want.Stride:(y+1)*want.Stride], src.Pix[src.PixOffset(r.Min.X, r.Min.Y+y):])
 	}
 	for _, sigma := range []float64{1, 4} {
-		got := Blur(sub, sigma)
+		got := must(Blur(bgCtx, sub, sigma))
 		if got.Rect != want.Rect {
 			t.Fatalf("bounds %v, want %v", got.Rect, want.Rect)
 		}
-		if d := fxMaxDiff(t, got, Blur(want, sigma)); d != 0 {
+		if d := fxMaxDiff(t, got, must(Blur(bgCtx, want, sigma))); d != 0 {
 			t.Fatalf("sigma %v: sub-image differs from its copy by %d", sigma, d)
 		}
-		if d := fxMaxDiff(t, Sharpen(sub, 1, 2*sigma, 0), Sharpen(want, 1, 2*sigma, 0)); d != 0 {
+		if d := fxMaxDiff(t, must(Sharpen(bgCtx, sub, 1, 2*sigma, 0)), must(Sharpen(bgCtx, want, 1, 2*sigma, 0))); d != 0 {
 			t.Fatalf("sigma %v: sharpened sub-image differs from its copy by %d", sigma, d)
 		}
 	}
@@ -185,7 +185,7 @@ func TestBlurBoxesMatchExactGaussian(t *testing.T) {
 	}
 	for name, src := range srcs {
 		for _, sigma := range []float64{2.5, 3, 4} {
-			a, b := cvBlurExact(src, sigma), cvBlurBoxes(src, sigma)
+			a, b := must(cvBlurExact(bgCtx, src, sigma)), must(cvBlurBoxes(bgCtx, src, sigma))
 			if d := fxMaxDiff(t, a, b); d > 4 {
 				t.Errorf("%s sigma %v: box path differs from exact kernel by %d", name, sigma, d)
 			}
@@ -254,7 +254,7 @@ func TestSharpen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			before := fxClone(tc.src)
-			got := Sharpen(tc.src, tc.amount, tc.radius, tc.threshold)
+			got := must(Sharpen(bgCtx, tc.src, tc.amount, tc.radius, tc.threshold))
 			if d := fxMaxDiff(t, before, tc.src); d != 0 {
 				t.Fatalf("source modified")
 			}
@@ -274,7 +274,7 @@ func TestSharpen(t *testing.T) {
 func TestSharpenIncreasesEdgeContrast(t *testing.T) {
 	t.Parallel()
 	src := fxStep(40, 10, 64, 192)
-	got := Sharpen(src, 1.5, 3, 0)
+	got := must(Sharpen(bgCtx, src, 1.5, 3, 0))
 	left := got.Pix[got.PixOffset(19, 5)]
 	right := got.Pix[got.PixOffset(20, 5)]
 	if !(left < 64 && right > 192) {
@@ -285,7 +285,7 @@ func TestSharpenIncreasesEdgeContrast(t *testing.T) {
 		t.Fatalf("flat area changed to %d", v)
 	}
 	// A threshold above the local differences protects the edge.
-	if d := fxMaxDiff(t, src, Sharpen(src, 1.5, 3, 128)); d != 0 {
+	if d := fxMaxDiff(t, src, must(Sharpen(bgCtx, src, 1.5, 3, 128))); d != 0 {
 		t.Fatalf("threshold 128 on a 128-step edge still changed pixels by %d", d)
 	}
 }
@@ -296,7 +296,7 @@ func BenchmarkBlurSigma2(b *testing.B) {
 	src := benchBlurSrc()
 	b.ReportAllocs()
 	for b.Loop() {
-		Blur(src, 2)
+		must(Blur(bgCtx, src, 2))
 	}
 }
 
@@ -304,7 +304,7 @@ func BenchmarkBlurSigma25(b *testing.B) {
 	src := benchBlurSrc()
 	b.ReportAllocs()
 	for b.Loop() {
-		Blur(src, 25)
+		must(Blur(bgCtx, src, 25))
 	}
 }
 
@@ -312,7 +312,7 @@ func BenchmarkBlurSigma500(b *testing.B) {
 	src := benchBlurSrc()
 	b.ReportAllocs()
 	for b.Loop() {
-		Blur(src, 500)
+		must(Blur(bgCtx, src, 500))
 	}
 }
 
@@ -320,6 +320,6 @@ func BenchmarkSharpen(b *testing.B) {
 	src := benchBlurSrc()
 	b.ReportAllocs()
 	for b.Loop() {
-		Sharpen(src, 2, 2, 1)
+		must(Sharpen(bgCtx, src, 2, 2, 1))
 	}
 }

@@ -13,4 +13,10 @@
 // the exception: it works on single 8-bit planes, such as a JPEG's Y′, Cb
 // and Cr, so that a JPEG can be resized without a round trip through RGB.
 // Functions never start goroutines: the caller bounds concurrency.
+//
+// Functions that walk a whole image take a context and poll it every few
+// rows, about once per millisecond of work (see internal/ctxpoll): once it
+// is done they stop and return ctx.Err() as it is, their result, or the
+// rows of an in-place operation not yet reached, left undone. Only IsOpaque,
+// a read at memory speed that stops at the first translucent row, does not.
 package imaging

@@ -1,31 +1,46 @@
 package imaging
 
 import (
+	"context"
 	"encoding/binary"
 	"image"
 	"image/color"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Crop returns a copy of the region r of src, with its origin at (0, 0).
 // r is given in src's coordinate space and is clipped to src's bounds; an
-// empty intersection gives an empty image.
-func Crop(src *image.NRGBA, r image.Rectangle) *image.NRGBA {
+// empty intersection gives an empty image. ctx is polled every few rows
+// (see ctxpoll): once it is done, Crop stops and returns ctx.Err().
+func Crop(ctx context.Context, src *image.NRGBA, r image.Rectangle) (*image.NRGBA, error) {
 	r = r.Intersect(src.Rect)
 	dst := image.NewNRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 	if r.Empty() {
-		return dst
+		return dst, nil
 	}
 	n := r.Dx() * 4
 	off := src.PixOffset(r.Min.X, r.Min.Y)
-	if src.Stride == n && dst.Stride == n {
-		copy(dst.Pix, src.Pix[off:off+n*r.Dy()])
-		return dst
+	pl := ctxpoll.New(ctx)
+	// Rows are copied in batches of about Interval bytes: one copy when the
+	// rows are contiguous in both images.
+	batch := 1
+	if src.Stride == n {
+		batch = max(ctxpoll.Interval/n, 1)
 	}
-	for y := range r.Dy() {
-		copy(dst.Pix[y*dst.Stride:y*dst.Stride+n], src.Pix[off:off+n])
-		off += src.Stride
+	for y := 0; y < r.Dy(); y += batch {
+		rows := min(batch, r.Dy()-y)
+		if err := pl.Work(rows * n); err != nil {
+			return nil, err
+		}
+		if rows > 1 {
+			copy(dst.Pix[y*n:(y+rows)*n], src.Pix[off:off+rows*n])
+		} else {
+			copy(dst.Pix[y*dst.Stride:y*dst.Stride+n], src.Pix[off:off+n])
+		}
+		off += rows * src.Stride
 	}
-	return dst
+	return dst, nil
 }
 
 // Orient returns src transformed from the stored orientation described by
@@ -35,10 +50,12 @@ func Crop(src *image.NRGBA, r image.Rectangle) *image.NRGBA {
 // clockwise, 7 transverses (mirrors horizontally, then rotates 90°
 // clockwise) and 8 rotates 90° counter-clockwise. These are also the values
 // of Fastly's orient parameter (orient=r is 6, orient=l is 8). Values 5 to 8
-// swap width and height. Any other value returns src unchanged.
-func Orient(src *image.NRGBA, o int) *image.NRGBA {
+// swap width and height. Any other value returns src unchanged. ctx is
+// polled every few rows (see ctxpoll): once it is done, Orient stops and
+// returns ctx.Err().
+func Orient(ctx context.Context, src *image.NRGBA, o int) (*image.NRGBA, error) {
 	if o < 2 || o > 8 {
-		return src
+		return src, nil
 	}
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	dw, dh := sw, sh
@@ -47,7 +64,7 @@ func Orient(src *image.NRGBA, o int) *image.NRGBA {
 	}
 	dst := image.NewNRGBA(image.Rect(0, 0, dw, dh))
 	if dw == 0 || dh == 0 {
-		return dst
+		return dst, nil
 	}
 	base := src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y)
 	// Destination pixel (x, y) reads source pixel (x0 + x*dx + y*dy): the
@@ -72,7 +89,15 @@ func Orient(src *image.NRGBA, o int) *image.NRGBA {
 		x0, dx, dy = (sw-1)*4, ps, -4
 	}
 	in := src.Pix[base:]
+	pl := ctxpoll.New(ctx)
+	work := dw * 4
+	if o >= 5 {
+		work *= 4 // reading down columns misses the cache
+	}
 	for y := range dh {
+		if err := pl.Work(work); err != nil {
+			return nil, err
+		}
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+dw*4]
 		i := x0 + y*dy
 		for x := 0; x < len(out); x += 4 {
@@ -82,31 +107,40 @@ func Orient(src *image.NRGBA, o int) *image.NRGBA {
 			i += dx
 		}
 	}
-	return dst
+	return dst, nil
 }
 
 // Place returns a new w×h image filled with bg, with src copied onto it so
 // that src's top-left pixel lands at (x, y). The pixels of src replace the
 // background, alpha included (nothing is composited); the parts of src that
-// fall outside the canvas are clipped.
-func Place(w, h int, bg color.NRGBA, src *image.NRGBA, x, y int) *image.NRGBA {
+// fall outside the canvas are clipped. ctx is polled every few rows (see
+// ctxpoll): once it is done, Place stops and returns ctx.Err().
+func Place(ctx context.Context, w, h int, bg color.NRGBA, src *image.NRGBA, x, y int) (*image.NRGBA, error) {
 	w, h = max(w, 0), max(h, 0)
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-	geoFill(dst.Pix, bg)
+	if w == 0 || h == 0 {
+		return dst, nil
+	}
 	// The part of the canvas covered by src, in canvas coordinates.
 	r := image.Rect(x, y, x+src.Rect.Dx(), y+src.Rect.Dy()).Intersect(dst.Rect)
-	if r.Empty() {
-		return dst
-	}
+	pl := ctxpoll.New(ctx)
 	n := r.Dx() * 4
-	so := src.PixOffset(src.Rect.Min.X+r.Min.X-x, src.Rect.Min.Y+r.Min.Y-y)
-	do := dst.PixOffset(r.Min.X, r.Min.Y)
-	for range r.Dy() {
-		copy(dst.Pix[do:do+n], src.Pix[so:so+n])
-		so += src.Stride
-		do += dst.Stride
+	so := 0
+	if !r.Empty() {
+		so = src.PixOffset(src.Rect.Min.X+r.Min.X-x, src.Rect.Min.Y+r.Min.Y-y)
 	}
-	return dst
+	for row := range h {
+		if err := pl.Work(dst.Stride); err != nil {
+			return nil, err
+		}
+		line := dst.Pix[row*dst.Stride : (row+1)*dst.Stride]
+		geoFill(line, bg)
+		if row >= r.Min.Y && row < r.Max.Y {
+			copy(line[r.Min.X*4:r.Min.X*4+n], src.Pix[so:so+n])
+			so += src.Stride
+		}
+	}
+	return dst, nil
 }
 
 // geoFill fills pix, a whole number of NRGBA pixels, with c.
@@ -122,16 +156,22 @@ func geoFill(pix []uint8, c color.NRGBA) {
 
 // Flatten composites img in place over the background colour bg using the
 // Porter-Duff "over" operator, with straight alpha on input and output and
-// results rounded to nearest. With an opaque bg the result is opaque.
-func Flatten(img *image.NRGBA, bg color.NRGBA) {
+// results rounded to nearest. With an opaque bg the result is opaque. ctx
+// is polled every few rows (see ctxpoll): once it is done, Flatten stops,
+// leaving the rows below unchanged, and returns ctx.Err().
+func Flatten(ctx context.Context, img *image.NRGBA, bg color.NRGBA) error {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if w <= 0 || h <= 0 {
-		return
+		return nil
 	}
+	pl := ctxpoll.New(ctx)
 	ba := int(bg.A)
 	br, bgg, bb := int(bg.R), int(bg.G), int(bg.B)
 	base := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y)
 	for y := range h {
+		if err := pl.Work(4 * w); err != nil {
+			return err
+		}
 		row := img.Pix[base+y*img.Stride : base+y*img.Stride+w*4]
 		for x := 0; x < len(row); x += 4 {
 			p := row[x : x+4 : x+4]
@@ -164,6 +204,7 @@ func Flatten(img *image.NRGBA, bg color.NRGBA) {
 			p[3] = uint8((ao + 127) / 255)
 		}
 	}
+	return nil
 }
 
 // IsOpaque reports whether every pixel of img has an alpha of 255.
@@ -200,39 +241,51 @@ func IsOpaque(img *image.NRGBA) bool {
 // full-range conversion exactly as color.YCbCrToRGB), *image.NYCbCrA,
 // *image.Gray, *image.Paletted, *image.NRGBA64, *image.RGBA64 (16-bit values
 // rounded to 8 bits) and *image.CMYK (as color.CMYKToRGB) are converted
-// directly; any other type goes through At and color.NRGBAModel.
-func ToNRGBA(m image.Image) *image.NRGBA {
+// directly; any other type goes through At and color.NRGBAModel. ctx is
+// polled every few rows (see ctxpoll): once it is done, ToNRGBA stops and
+// returns ctx.Err().
+func ToNRGBA(ctx context.Context, m image.Image) (*image.NRGBA, error) {
 	if n, ok := m.(*image.NRGBA); ok {
 		if n.Rect.Min == (image.Point{}) {
-			return n
+			return n, nil
 		}
-		return Crop(n, n.Rect)
+		return Crop(ctx, n, n.Rect)
 	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	dst := image.NewNRGBA(image.Rect(0, 0, max(w, 0), max(h, 0)))
 	if w <= 0 || h <= 0 {
-		return dst
+		return dst, nil
 	}
+	pl := ctxpoll.New(ctx)
+	var err error
 	switch s := m.(type) {
 	case *image.RGBA:
-		geoFromRGBA(dst, s)
+		err = geoFromRGBA(&pl, dst, s)
 	case *image.YCbCr:
-		geoFromYCbCr(dst, s, nil, 0)
+		err = geoFromYCbCr(&pl, dst, s, nil, 0)
 	case *image.NYCbCrA:
-		geoFromYCbCr(dst, &s.YCbCr, s.A, s.AStride)
-	case *image.Gray:
-		for y := range h {
-			in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x, v := range in {
-				q := out[x*4 : x*4+4 : x*4+4]
-				q[0], q[1], q[2], q[3] = v, v, v, 255
-			}
-		}
-	case *image.Paletted:
-		var pal [256]color.NRGBA
-		for i, c := range s.Palette {
+		err = geoFromYCbCr(&pl, dst, &s.YCbCr, s.A, s.AStride)
+	default:
+		err = toNRGBARows(&pl, dst, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
+
+// toNRGBARows converts m, an image of a type without a whole-image
+// conversion in ToNRGBA, into dst row by row, polling pl.
+func toNRGBARows(pl *ctxpoll.Poller, dst *image.NRGBA, m image.Image) error {
+	b := m.Bounds()
+	w, h := b.Dx(), b.Dy()
+	// The other types, row by row; the work of a row in ctxpoll units.
+	var pal *[256]color.NRGBA
+	work := 8 * w
+	if p, ok := m.(*image.Paletted); ok {
+		pal = new([256]color.NRGBA)
+		for i, c := range p.Palette {
 			if i == len(pal) {
 				break
 			}
@@ -240,75 +293,84 @@ func ToNRGBA(m image.Image) *image.NRGBA {
 				pal[i] = color.NRGBAModel.Convert(c).(color.NRGBA)
 			}
 		}
-		for y := range h {
-			in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x, v := range in {
-				c := pal[v]
-				q := out[x*4 : x*4+4 : x*4+4]
-				q[0], q[1], q[2], q[3] = c.R, c.G, c.B, c.A
-			}
+		work = 4 * w
+	}
+	for y := range h {
+		if err := pl.Work(work); err != nil {
+			return err
+		}
+		toNRGBARow(dst.Pix[y*dst.Stride:y*dst.Stride+w*4], m, b.Min.Y+y, pal)
+	}
+	return nil
+}
+
+// toNRGBARow converts row y of m, an image of a type that ToNRGBA does not
+// convert whole, into out; pal holds the converted palette of an
+// *image.Paletted.
+func toNRGBARow(out []uint8, m image.Image, y int, pal *[256]color.NRGBA) {
+	b := m.Bounds()
+	w := b.Dx()
+	switch s := m.(type) {
+	case *image.Gray:
+		in := s.Pix[s.PixOffset(b.Min.X, y):][:w]
+		for x, v := range in {
+			q := out[x*4 : x*4+4 : x*4+4]
+			q[0], q[1], q[2], q[3] = v, v, v, 255
+		}
+	case *image.Paletted:
+		in := s.Pix[s.PixOffset(b.Min.X, y):][:w]
+		for x, v := range in {
+			c := pal[v]
+			q := out[x*4 : x*4+4 : x*4+4]
+			q[0], q[1], q[2], q[3] = c.R, c.G, c.B, c.A
 		}
 	case *image.NRGBA64:
-		for y := range h {
-			in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w*8]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x := range w {
-				p := in[x*8 : x*8+8 : x*8+8]
-				q := out[x*4 : x*4+4 : x*4+4]
+		in := s.Pix[s.PixOffset(b.Min.X, y):][:w*8]
+		for x := range w {
+			p := in[x*8 : x*8+8 : x*8+8]
+			q := out[x*4 : x*4+4 : x*4+4]
+			q[0] = geo16to8(p[0], p[1])
+			q[1] = geo16to8(p[2], p[3])
+			q[2] = geo16to8(p[4], p[5])
+			q[3] = geo16to8(p[6], p[7])
+		}
+	case *image.RGBA64:
+		in := s.Pix[s.PixOffset(b.Min.X, y):][:w*8]
+		for x := range w {
+			p := in[x*8 : x*8+8 : x*8+8]
+			q := out[x*4 : x*4+4 : x*4+4]
+			a := int(p[6])<<8 | int(p[7])
+			switch a {
+			case 0:
+				q[0], q[1], q[2], q[3] = 0, 0, 0, 0
+			case 0xffff:
 				q[0] = geo16to8(p[0], p[1])
 				q[1] = geo16to8(p[2], p[3])
 				q[2] = geo16to8(p[4], p[5])
+				q[3] = 255
+			default:
+				// Straight colour c/a scaled to 0..255, rounded.
+				q[0] = geoUnpremul16(int(p[0])<<8|int(p[1]), a)
+				q[1] = geoUnpremul16(int(p[2])<<8|int(p[3]), a)
+				q[2] = geoUnpremul16(int(p[4])<<8|int(p[5]), a)
 				q[3] = geo16to8(p[6], p[7])
 			}
 		}
-	case *image.RGBA64:
-		for y := range h {
-			in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w*8]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x := range w {
-				p := in[x*8 : x*8+8 : x*8+8]
-				q := out[x*4 : x*4+4 : x*4+4]
-				a := int(p[6])<<8 | int(p[7])
-				switch a {
-				case 0:
-					q[0], q[1], q[2], q[3] = 0, 0, 0, 0
-				case 0xffff:
-					q[0] = geo16to8(p[0], p[1])
-					q[1] = geo16to8(p[2], p[3])
-					q[2] = geo16to8(p[4], p[5])
-					q[3] = 255
-				default:
-					// Straight colour c/a scaled to 0..255, rounded.
-					q[0] = geoUnpremul16(int(p[0])<<8|int(p[1]), a)
-					q[1] = geoUnpremul16(int(p[2])<<8|int(p[3]), a)
-					q[2] = geoUnpremul16(int(p[4])<<8|int(p[5]), a)
-					q[3] = geo16to8(p[6], p[7])
-				}
-			}
-		}
 	case *image.CMYK:
-		for y := range h {
-			in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w*4]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x := 0; x < len(in); x += 4 {
-				p := in[x : x+4 : x+4]
-				q := out[x : x+4 : x+4]
-				q[0], q[1], q[2] = color.CMYKToRGB(p[0], p[1], p[2], p[3])
-				q[3] = 255
-			}
+		in := s.Pix[s.PixOffset(b.Min.X, y):][:w*4]
+		for x := 0; x < len(in); x += 4 {
+			p := in[x : x+4 : x+4]
+			q := out[x : x+4 : x+4]
+			q[0], q[1], q[2] = color.CMYKToRGB(p[0], p[1], p[2], p[3])
+			q[3] = 255
 		}
 	default:
-		for y := range h {
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for x := range w {
-				c := color.NRGBAModel.Convert(m.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-				q := out[x*4 : x*4+4 : x*4+4]
-				q[0], q[1], q[2], q[3] = c.R, c.G, c.B, c.A
-			}
+		for x := range w {
+			c := color.NRGBAModel.Convert(m.At(b.Min.X+x, y)).(color.NRGBA)
+			q := out[x*4 : x*4+4 : x*4+4]
+			q[0], q[1], q[2], q[3] = c.R, c.G, c.B, c.A
 		}
 	}
-	return dst
 }
 
 // geo16to8 rounds the big-endian 16-bit value hi:lo to 8 bits.
@@ -323,11 +385,15 @@ func geoUnpremul16(c, a int) uint8 {
 	return uint8(min(v, 255))
 }
 
-// geoFromRGBA un-premultiplies s into dst exactly as color.NRGBAModel does.
-func geoFromRGBA(dst *image.NRGBA, s *image.RGBA) {
+// geoFromRGBA un-premultiplies s into dst exactly as color.NRGBAModel does,
+// polling pl.
+func geoFromRGBA(pl *ctxpoll.Poller, dst *image.NRGBA, s *image.RGBA) error {
 	b := s.Rect
 	w := b.Dx()
 	for y := range b.Dy() {
+		if err := pl.Work(4 * w); err != nil {
+			return err
+		}
 		in := s.Pix[s.PixOffset(b.Min.X, b.Min.Y+y):][:w*4]
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
 		for x := 0; x < len(in); x += 4 {
@@ -348,11 +414,13 @@ func geoFromRGBA(dst *image.NRGBA, s *image.RGBA) {
 			}
 		}
 	}
+	return nil
 }
 
 // geoFromYCbCr converts s into dst with color.YCbCrToRGB, taking alpha from
-// the plane a (stride astride) when it is not nil and 255 otherwise.
-func geoFromYCbCr(dst *image.NRGBA, s *image.YCbCr, a []uint8, astride int) {
+// the plane a (stride astride) when it is not nil and 255 otherwise,
+// polling pl.
+func geoFromYCbCr(pl *ctxpoll.Poller, dst *image.NRGBA, s *image.YCbCr, a []uint8, astride int) error {
 	b := s.Rect
 	w := b.Dx()
 	// Horizontal and vertical chroma subsampling factors.
@@ -375,6 +443,9 @@ func geoFromYCbCr(dst *image.NRGBA, s *image.YCbCr, a []uint8, astride int) {
 		cx[x] = (b.Min.X+x)/hx - b.Min.X/hx
 	}
 	for y := range b.Dy() {
+		if err := pl.Work(8 * w); err != nil {
+			return err
+		}
 		sy := b.Min.Y + y
 		yrow := s.Y[(sy-b.Min.Y)*s.YStride:][:w]
 		crow := (sy/vy - b.Min.Y/vy) * s.CStride
@@ -396,4 +467,5 @@ func geoFromYCbCr(dst *image.NRGBA, s *image.YCbCr, a []uint8, astride int) {
 			}
 		}
 	}
+	return nil
 }

@@ -28,7 +28,7 @@ func TestCrop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Crop(tt.src, tt.r)
+			got := must(Crop(bgCtx, tt.src, tt.r))
 			if got.Rect != image.Rect(0, 0, tt.want.Dx(), tt.want.Dy()) {
 				t.Fatalf("bounds %v, want size %v", got.Rect, tt.want.Size())
 			}
@@ -70,7 +70,7 @@ func TestOrientQuadrants(t *testing.T) {
 		t.Run(fmt.Sprint(tt.o), func(t *testing.T) {
 			t.Parallel()
 			src := quadrants(w, h)
-			got := Orient(src, tt.o)
+			got := must(Orient(bgCtx, src, tt.o))
 			ww, wh := w, h
 			if tt.o >= 5 {
 				ww, wh = h, w
@@ -136,7 +136,7 @@ func TestOrientPixels(t *testing.T) {
 		for o := 1; o <= 8; o++ {
 			t.Run(fmt.Sprintf("%s/%d", name, o), func(t *testing.T) {
 				t.Parallel()
-				got := Orient(src, o)
+				got := must(Orient(bgCtx, src, o))
 				if d := maxDiff(got, orientRef(src, o)); d != 0 {
 					t.Errorf("differs from the reference by %d", d)
 				}
@@ -166,7 +166,7 @@ func TestOrientRoundTrips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if d := maxDiff(Orient(Orient(src, tt.a), tt.b), src); d != 0 {
+			if d := maxDiff(must(Orient(bgCtx, must(Orient(bgCtx, src, tt.a)), tt.b)), src); d != 0 {
 				t.Errorf("round trip differs by %d", d)
 			}
 		})
@@ -174,12 +174,12 @@ func TestOrientRoundTrips(t *testing.T) {
 	// Four quarter turns are the identity; two are a half turn.
 	x := src
 	for range 4 {
-		x = Orient(x, 6)
+		x = must(Orient(bgCtx, x, 6))
 	}
 	if maxDiff(x, src) != 0 {
 		t.Error("four clockwise quarter turns are not the identity")
 	}
-	if maxDiff(Orient(Orient(src, 6), 6), Orient(src, 3)) != 0 {
+	if maxDiff(must(Orient(bgCtx, must(Orient(bgCtx, src, 6)), 6)), must(Orient(bgCtx, src, 3))) != 0 {
 		t.Error("two clockwise quarter turns are not a half turn")
 	}
 }
@@ -188,7 +188,7 @@ func TestOrientOutOfRange(t *testing.T) {
 	t.Parallel()
 	src := noisy(5, 3, 7, false)
 	for _, o := range []int{-1, 0, 1, 9, 100} {
-		if got := Orient(src, o); got != src {
+		if got := must(Orient(bgCtx, src, o)); got != src {
 			t.Errorf("Orient(src, %d) did not return src", o)
 		}
 	}
@@ -220,7 +220,7 @@ func TestPlace(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Place(tt.w, tt.h, bg, tt.src, tt.x, tt.y)
+			got := must(Place(bgCtx, tt.w, tt.h, bg, tt.src, tt.x, tt.y))
 			if got.Rect != image.Rect(0, 0, tt.w, tt.h) {
 				t.Fatalf("bounds %v", got.Rect)
 			}
@@ -271,7 +271,7 @@ func TestFlatten(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			img := solid(3, 2, tt.px)
-			Flatten(img, tt.bg)
+			noErr(Flatten(bgCtx, img, tt.bg))
 			for y := range 2 {
 				for x := range 3 {
 					if g := img.NRGBAAt(x, y); g != tt.want {
@@ -286,7 +286,7 @@ func TestFlatten(t *testing.T) {
 func TestFlattenSubImage(t *testing.T) {
 	t.Parallel()
 	img := solid(6, 5, color.NRGBA{100, 100, 100, 0})
-	Flatten(img.SubImage(image.Rect(1, 2, 4, 4)).(*image.NRGBA), color.NRGBA{1, 2, 3, 255})
+	noErr(Flatten(bgCtx, img.SubImage(image.Rect(1, 2, 4, 4)).(*image.NRGBA), color.NRGBA{1, 2, 3, 255}))
 	for y := range 5 {
 		for x := range 6 {
 			want := color.NRGBA{100, 100, 100, 0}
@@ -309,8 +309,8 @@ func TestFlattenExhaustive(t *testing.T) {
 		img := fromFunc(256, 6, func(x, y int) color.NRGBA {
 			return color.NRGBA{uint8(y * 51), uint8(255 - y*37), uint8(x), uint8(x)}
 		})
-		orig := Crop(img, img.Rect)
-		Flatten(img, bg)
+		orig := must(Crop(bgCtx, img, img.Rect))
+		noErr(Flatten(bgCtx, img, bg))
 		if bg.A == 255 && !IsOpaque(img) {
 			t.Errorf("bg %v: result not opaque", bg)
 		}
@@ -480,7 +480,7 @@ func TestToNRGBA(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := ToNRGBA(tt.img)
+			got := must(ToNRGBA(bgCtx, tt.img))
 			b := tt.img.Bounds()
 			if got.Rect != image.Rect(0, 0, b.Dx(), b.Dy()) {
 				t.Fatalf("bounds %v", got.Rect)
@@ -516,7 +516,7 @@ func TestToNRGBA16Rounding(t *testing.T) {
 			m.SetNRGBA64(x, y, color.NRGBA64{v, 65535 - v, v / 3, v})
 		}
 	}
-	got := ToNRGBA(m)
+	got := must(ToNRGBA(bgCtx, m))
 	round := func(v uint16) uint8 { return uint8((float64(v) / 257) + 0.5) }
 	for y := range 256 {
 		for x := range 256 {
@@ -532,20 +532,20 @@ func TestToNRGBA16Rounding(t *testing.T) {
 func TestToNRGBASpecialCases(t *testing.T) {
 	t.Parallel()
 	compact := noisy(5, 4, 1, false)
-	if ToNRGBA(compact) != compact {
+	if must(ToNRGBA(bgCtx, compact)) != compact {
 		t.Error("an NRGBA image at the origin should be returned as is")
 	}
-	if got := ToNRGBA(image.NewRGBA(image.Rect(2, 2, 2, 9))); got.Rect != image.Rect(0, 0, 0, 7) {
+	if got := must(ToNRGBA(bgCtx, image.NewRGBA(image.Rect(2, 2, 2, 9)))); got.Rect != image.Rect(0, 0, 0, 7) {
 		t.Errorf("empty image gave bounds %v", got.Rect)
 	}
 	// Palette indices past the palette, and empty palettes, give transparent
 	// black rather than a panic.
 	p := image.NewPaletted(image.Rect(0, 0, 2, 1), color.Palette{color.Black})
 	p.Pix[1] = 7
-	if got := ToNRGBA(p); got.NRGBAAt(0, 0) != (color.NRGBA{0, 0, 0, 255}) || got.NRGBAAt(1, 0) != (color.NRGBA{}) {
+	if got := must(ToNRGBA(bgCtx, p)); got.NRGBAAt(0, 0) != (color.NRGBA{0, 0, 0, 255}) || got.NRGBAAt(1, 0) != (color.NRGBA{}) {
 		t.Errorf("paletted with an index out of range: %v %v", got.NRGBAAt(0, 0), got.NRGBAAt(1, 0))
 	}
-	if got := ToNRGBA(image.NewPaletted(image.Rect(0, 0, 2, 2), nil)); got.NRGBAAt(1, 1) != (color.NRGBA{}) {
+	if got := must(ToNRGBA(bgCtx, image.NewPaletted(image.Rect(0, 0, 2, 2), nil))); got.NRGBAAt(1, 1) != (color.NRGBA{}) {
 		t.Error("empty palette should give transparent pixels")
 	}
 }

@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"math"
 	"sync"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // This file resamples single 8-bit planes, such as the Y′, Cb and Cr planes
@@ -179,12 +182,15 @@ var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
 // first because it streams whole source rows (the cheaper access pattern)
 // and leaves the horizontal pass only the output rows to filter. Working
 // buffers come from a pool: ResamplePlane allocates nothing in the steady
-// state, and it starts no goroutines.
-func ResamplePlane(dst, src Plane, h, v *PlaneWeights) {
+// state, and it starts no goroutines. ctx is polled every few output rows
+// (see ctxpoll): once it is done, ResamplePlane stops, leaving dst partly
+// filled, and returns ctx.Err().
+func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) error {
 	w, ht := h.n, v.n
 	if w <= 0 || ht <= 0 {
-		return
+		return nil
 	}
+	pl := ctxpoll.New(ctx)
 	// The source columns the horizontal pass reads.
 	c0, c1 := int(h.start[0]), int(h.start[0])
 	for i := range w {
@@ -193,10 +199,13 @@ func ResamplePlane(dst, src Plane, h, v *PlaneWeights) {
 	}
 	if h.copyFrom >= 0 && v.copyFrom >= 0 {
 		for y := range ht {
+			if err := pl.Work(w); err != nil {
+				return err
+			}
 			in := src.Pix[(v.copyFrom+y)*src.Stride+h.copyFrom:]
 			copy(dst.Pix[y*dst.Stride:y*dst.Stride+w], in[:w])
 		}
-		return
+		return nil
 	}
 	sc := plScratchPool.Get().(*plScratch)
 	defer plScratchPool.Put(sc)
@@ -206,9 +215,13 @@ func ResamplePlane(dst, src Plane, h, v *PlaneWeights) {
 	acc, tmp := sc.acc, sc.tmp
 	var rows [maxPlaneTaps][]uint8
 	var rowsBig [][]uint8
+	hWork := w * h.taps // the horizontal pass of one row, in ctxpoll units
 	for y := range ht {
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+w]
 		s, cnt := int(v.start[y]), int(v.count[y])
+		if err := pl.Work(hWork + n*cnt); err != nil {
+			return err
+		}
 		if h.copyFrom < 0 && cnt == 1 && v.w[y*v.taps] == plWeightOne {
 			// One whole source row: horizontal pass only.
 			plHRow8(out, src.Pix[s*src.Stride:s*src.Stride+c1], h)
@@ -230,6 +243,7 @@ func ResamplePlane(dst, src Plane, h, v *PlaneWeights) {
 		}
 		plHRow16(out, tmp, h)
 	}
+	return nil
 }
 
 // maxPlaneTaps is the number of vertical taps handled without allocating
@@ -382,11 +396,17 @@ func plRound(out []uint8, in []int16, frac uint) {
 }
 
 // TransposePlane writes the transpose of src into dst (dst.W = src.H,
-// dst.H = src.W): dst(x, y) = src(y, x).
-func TransposePlane(dst, src Plane) {
+// dst.H = src.W): dst(x, y) = src(y, x). ctx is polled every few rows of
+// tiles (see ctxpoll): once it is done, TransposePlane stops, leaving dst
+// partly filled, and returns ctx.Err().
+func TransposePlane(ctx context.Context, dst, src Plane) error {
 	const tile = 32
+	pl := ctxpoll.New(ctx)
 	for y0 := 0; y0 < src.H; y0 += tile {
 		y1 := min(y0+tile, src.H)
+		if err := pl.Work((y1 - y0) * src.W); err != nil {
+			return err
+		}
 		for x0 := 0; x0 < src.W; x0 += tile {
 			x1 := min(x0+tile, src.W)
 			for y := y0; y < y1; y++ {
@@ -397,4 +417,5 @@ func TransposePlane(dst, src Plane) {
 			}
 		}
 	}
+	return nil
 }

@@ -42,7 +42,7 @@ func resamplePlane(src Plane, w, h int, f Filter) Plane {
 	dst := newPlane(w, h)
 	hw := NewPlaneWeights(PlaneAxis{N: w, Step: float64(src.W) / float64(w), Hi: src.W}, f)
 	vw := NewPlaneWeights(PlaneAxis{N: h, Step: float64(src.H) / float64(h), Hi: src.H}, f)
-	ResamplePlane(dst, src, hw, vw)
+	noErr(ResamplePlane(bgCtx, dst, src, hw, vw))
 	return dst
 }
 
@@ -57,7 +57,7 @@ func TestResamplePlaneMatchesResize(t *testing.T) {
 				t.Parallel()
 				src := randomPlane(s.sw, s.sh, uint64(s.sw*31+s.sh))
 				got := resamplePlane(src, s.dw, s.dh, f)
-				want := Resize(planeToNRGBA(src), s.dw, s.dh, f)
+				want := must(Resize(bgCtx, planeToNRGBA(src), s.dw, s.dh, f))
 				worst := 0
 				for y := range s.dh {
 					for x := range s.dw {
@@ -124,7 +124,7 @@ func TestResamplePlaneAxes(t *testing.T) {
 			t.Run(fmt.Sprintf("%d/%v", ci, f), func(t *testing.T) {
 				t.Parallel()
 				dst := newPlane(c.h.N, c.v.N)
-				ResamplePlane(dst, src, NewPlaneWeights(c.h, f), NewPlaneWeights(c.v, f))
+				noErr(ResamplePlane(bgCtx, dst, src, NewPlaneWeights(c.h, f), NewPlaneWeights(c.v, f)))
 				worst := 0.0
 				for y := range c.v.N {
 					for x := range c.h.N {
@@ -159,7 +159,7 @@ func TestResamplePlaneExtremes(t *testing.T) {
 				h := PlaneAxis{N: int(31 / step), Step: step, Hi: 31}
 				v := PlaneAxis{N: int(23 / step), Step: step, Hi: 23}
 				dst := newPlane(h.N, v.N)
-				ResamplePlane(dst, src, NewPlaneWeights(h, f), NewPlaneWeights(v, f))
+				noErr(ResamplePlane(bgCtx, dst, src, NewPlaneWeights(h, f), NewPlaneWeights(v, f)))
 				for y := range v.N {
 					for x := range h.N {
 						want := min(max(refSample(src, h, v, f, x, y), 0), 255)
@@ -184,7 +184,7 @@ func TestResamplePlaneCopy(t *testing.T) {
 			t.Fatalf("%v: copyFrom %d, %d; want 7, 3", f, hw.copyFrom, vw.copyFrom)
 		}
 		dst := newPlane(20, 10)
-		ResamplePlane(dst, src, hw, vw)
+		noErr(ResamplePlane(bgCtx, dst, src, hw, vw))
 		for y := range 10 {
 			for x := range 20 {
 				if g, w := dst.Pix[y*20+x], src.Pix[(y+3)*src.Stride+x+7]; g != w {
@@ -195,9 +195,9 @@ func TestResamplePlaneCopy(t *testing.T) {
 		// One axis copied, the other resampled.
 		vr := NewPlaneWeights(PlaneAxis{N: 7, Offset: 0, Step: 30.0 / 7, Hi: 30}, f)
 		dst = newPlane(20, 7)
-		ResamplePlane(dst, src, hw, vr)
+		noErr(ResamplePlane(bgCtx, dst, src, hw, vr))
 		want := newPlane(20, 7)
-		ResamplePlane(want, src, NewPlaneWeights(PlaneAxis{N: 20, Offset: 7.000001, Step: 1, Hi: 40}, Nearest), vr)
+		noErr(ResamplePlane(bgCtx, want, src, NewPlaneWeights(PlaneAxis{N: 20, Offset: 7.000001, Step: 1, Hi: 40}, Nearest), vr))
 		for i := range dst.Pix {
 			if dst.Pix[i] != want.Pix[i] {
 				t.Fatalf("%v: vertical-only resample differs at %d", f, i)
@@ -246,7 +246,7 @@ func TestTransposePlane(t *testing.T) {
 	t.Parallel()
 	src := randomPlane(70, 45, 5)
 	dst := newPlane(45, 70)
-	TransposePlane(dst, src)
+	noErr(TransposePlane(bgCtx, dst, src))
 	for y := range 45 {
 		for x := range 70 {
 			if dst.Pix[x*dst.Stride+y] != src.Pix[y*src.Stride+x] {
@@ -268,7 +268,7 @@ func BenchmarkResamplePlane(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(s.sw * s.sh))
 			for b.Loop() {
-				ResamplePlane(dst, src, h, v)
+				noErr(ResamplePlane(bgCtx, dst, src, h, v))
 			}
 		})
 	}

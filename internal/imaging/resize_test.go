@@ -60,8 +60,8 @@ func TestResizeSizes(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
 					src := noisy(s.sw, s.sh, uint64(s.sw*s.sh), opaque)
-					orig := Crop(src, src.Rect)
-					got := Resize(src, s.dw, s.dh, f)
+					orig := must(Crop(bgCtx, src, src.Rect))
+					got := must(Resize(bgCtx, src, s.dw, s.dh, f))
 					if got.Rect != image.Rect(0, 0, s.dw, s.dh) {
 						t.Fatalf("bounds %v, want %v", got.Rect, image.Rect(0, 0, s.dw, s.dh))
 					}
@@ -86,7 +86,7 @@ func TestResizeSizes(t *testing.T) {
 					// resizes exactly like its compact copy.
 					big := noisy(s.sw+5, s.sh+4, 7, opaque)
 					sub := big.SubImage(image.Rect(3, 2, 3+s.sw, 2+s.sh)).(*image.NRGBA)
-					if d := maxDiff(Resize(sub, s.dw, s.dh, f), Resize(Crop(sub, sub.Rect), s.dw, s.dh, f)); d != 0 {
+					if d := maxDiff(must(Resize(bgCtx, sub, s.dw, s.dh, f)), must(Resize(bgCtx, must(Crop(bgCtx, sub, sub.Rect)), s.dw, s.dh, f))); d != 0 {
 						t.Errorf("sub-image source differs by %d", d)
 					}
 				})
@@ -111,7 +111,7 @@ func TestResizeDegenerate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Resize(tt.src, tt.w, tt.h, Lanczos3)
+			got := must(Resize(bgCtx, tt.src, tt.w, tt.h, Lanczos3))
 			if got.Rect != tt.want {
 				t.Fatalf("bounds %v, want %v", got.Rect, tt.want)
 			}
@@ -127,9 +127,9 @@ func TestResizeDegenerate(t *testing.T) {
 func TestResizeUnknownFilter(t *testing.T) {
 	t.Parallel()
 	src := noisy(30, 20, 2, false)
-	want := Resize(src, 11, 7, Lanczos3)
+	want := must(Resize(bgCtx, src, 11, 7, Lanczos3))
 	for _, f := range []Filter{-1, Lanczos3 + 1, 99} {
-		if d := maxDiff(Resize(src, 11, 7, f), want); d != 0 {
+		if d := maxDiff(must(Resize(bgCtx, src, 11, 7, f)), want); d != 0 {
 			t.Errorf("filter %d differs from Lanczos3 by %d", int(f), d)
 		}
 		if f.String() != "unknown" {
@@ -153,7 +153,7 @@ func TestResizeConstant(t *testing.T) {
 				name := fmt.Sprintf("%v/%v/%dx%d-%dx%d", f, c, s.sw, s.sh, s.dw, s.dh)
 				t.Run(name, func(t *testing.T) {
 					t.Parallel()
-					got := Resize(solid(s.sw, s.sh, c), s.dw, s.dh, f)
+					got := must(Resize(bgCtx, solid(s.sw, s.sh, c), s.dw, s.dh, f))
 					if d := maxDiff(got, solid(s.dw, s.dh, c)); d != 0 {
 						t.Errorf("constant image changed by up to %d", d)
 					}
@@ -176,7 +176,7 @@ func TestResizeQuadrants(t *testing.T) {
 		for _, s := range sizes {
 			t.Run(fmt.Sprintf("%v/%dx%d-%dx%d", f, s.sw, s.sh, s.dw, s.dh), func(t *testing.T) {
 				t.Parallel()
-				got := Resize(quadrants(s.sw, s.sh), s.dw, s.dh, f)
+				got := must(Resize(bgCtx, quadrants(s.sw, s.sh), s.dw, s.dh, f))
 				cx0, cx1 := s.dw/4, s.dw*3/4
 				cy0, cy1 := s.dh/4, s.dh*3/4
 				checks := []struct {
@@ -214,7 +214,7 @@ func TestResizeNearestExact(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := Resize(src, tt.w, tt.h, Nearest)
+			got := must(Resize(bgCtx, src, tt.w, tt.h, Nearest))
 			for y := range tt.h {
 				for x := range tt.w {
 					sx, sy := tt.source(x, y)
@@ -239,7 +239,7 @@ func TestResizeNearestNoNewColours(t *testing.T) {
 		}
 	}
 	for _, s := range [][2]int{{5, 7}, {29, 3}, {13, 40}, {1, 1}} {
-		got := Resize(src, s[0], s[1], Nearest)
+		got := must(Resize(bgCtx, src, s[0], s[1], Nearest))
 		for y := range s[1] {
 			for x := range s[0] {
 				if c := nrgbaAt(got, x, y); !seen[c] {
@@ -265,8 +265,8 @@ func TestResizeSingleAxis(t *testing.T) {
 			t.Parallel()
 			// Height only: every column must equal the 1-pixel-wide resize
 			// of the row colours.
-			wantCol := Resize(rows, 1, 13, f)
-			got := Resize(rowImg, 30, 13, f)
+			wantCol := must(Resize(bgCtx, rows, 1, 13, f))
+			got := must(Resize(bgCtx, rowImg, 30, 13, f))
 			for y := range 13 {
 				for x := range 30 {
 					if g, w := nrgbaAt(got, x, y), nrgbaAt(wantCol, 0, y); g != w {
@@ -275,8 +275,8 @@ func TestResizeSingleAxis(t *testing.T) {
 				}
 			}
 			// Width only, on an image constant down its columns.
-			wantRow := Resize(cols, 17, 1, f)
-			got = Resize(colImg, 17, 30, f)
+			wantRow := must(Resize(bgCtx, cols, 17, 1, f))
+			got = must(Resize(bgCtx, colImg, 17, 30, f))
 			for y := range 30 {
 				for x := range 17 {
 					if g, w := nrgbaAt(got, x, y), nrgbaAt(wantRow, x, 0); g != w {
@@ -300,8 +300,8 @@ func TestResizeAxisSymmetry(t *testing.T) {
 				t.Parallel()
 				src := noisy(23, 31, 11, opaque)
 				for _, h := range []int{1, 9, 30, 32, 77} {
-					direct := Resize(src, 23, h, f)
-					viaWidth := Orient(Resize(Orient(src, 5), h, 23, f), 5)
+					direct := must(Resize(bgCtx, src, 23, h, f))
+					viaWidth := must(Orient(bgCtx, must(Resize(bgCtx, must(Orient(bgCtx, src, 5)), h, 23, f)), 5))
 					if d := maxDiff(direct, viaWidth); d > 1 {
 						t.Errorf("height %d: paths differ by %d", h, d)
 					}
@@ -384,15 +384,15 @@ func alphaStats(m *image.NRGBA) (maxRed, maxErr int) {
 // premultiplying (the classic bug), built from Resize itself so that it uses
 // the same kernels: colour from an opaque copy, alpha from a grey copy.
 func naiveStraightResize(src *image.NRGBA, w, h int, f Filter) *image.NRGBA {
-	col := Crop(src, src.Rect)
-	alpha := Crop(src, src.Rect)
+	col := must(Crop(bgCtx, src, src.Rect))
+	alpha := must(Crop(bgCtx, src, src.Rect))
 	for i := 0; i < len(col.Pix); i += 4 {
 		col.Pix[i+3] = 255
 		a := alpha.Pix[i+3]
 		alpha.Pix[i], alpha.Pix[i+1], alpha.Pix[i+2], alpha.Pix[i+3] = a, a, a, 255
 	}
-	out := Resize(col, w, h, f)
-	am := Resize(alpha, w, h, f)
+	out := must(Resize(bgCtx, col, w, h, f))
+	am := must(Resize(bgCtx, alpha, w, h, f))
 	for i := 0; i < len(out.Pix); i += 4 {
 		out.Pix[i+3] = am.Pix[i]
 	}
@@ -415,7 +415,7 @@ func TestResizeSoftAlpha(t *testing.T) {
 			t.Parallel()
 			var worstOurs, worstNfnt, redNfnt int
 			for _, s := range [][2]int{{40, 30}, {47, 61}, {13, 9}, {300, 200}} {
-				got := Resize(src, s[0], s[1], f)
+				got := must(Resize(bgCtx, src, s[0], s[1], f))
 				red, errOurs := alphaStats(got)
 				if red > 2 {
 					t.Errorf("%dx%d: visible pixels gained red: max R = %d", s[0], s[1], red)
@@ -425,7 +425,7 @@ func TestResizeSoftAlpha(t *testing.T) {
 				}
 				// nfnt on the same NRGBA input; it returns a premultiplied
 				// *image.RGBA, converted back to NRGBA for the comparison.
-				nf := ToNRGBA(resize.Resize(uint(s[0]), uint(s[1]), src, nfntFilter[f]))
+				nf := must(ToNRGBA(bgCtx, resize.Resize(uint(s[0]), uint(s[1]), src, nfntFilter[f])))
 				nfRed, errNfnt := alphaStats(nf)
 				naiveRed, errNaive := alphaStats(naiveStraightResize(src, s[0], s[1], f))
 				t.Logf("%dx%d: max R / max colour error over alpha>0: ours %d/%d, nfnt %d/%d, naive straight-alpha %d/%d",
@@ -462,7 +462,7 @@ func TestResizePalettedDerived(t *testing.T) {
 	for _, f := range allFilters {
 		t.Run(f.String(), func(t *testing.T) {
 			t.Parallel()
-			var m image.Image = Resize(ToNRGBA(p), 23, 71, f)
+			var m image.Image = must(Resize(bgCtx, must(ToNRGBA(bgCtx, p)), 23, 71, f))
 			got, ok := m.(*image.NRGBA)
 			if !ok {
 				t.Fatalf("result is %T", m)
@@ -509,7 +509,7 @@ func TestResizeQuality(t *testing.T) {
 	src := fromFunc(sw, sh, sample(sw, sh))
 	ref := fromFunc(dw, dh, sample(dw, dh)) // 8-bit, for SSIM
 	for _, f := range allFilters {
-		got := Resize(src, dw, dh, f)
+		got := must(Resize(bgCtx, src, dw, dh, f))
 		score := quality.SSIM(got, ref)
 		// Largest error against the unrounded float64 function values.
 		worst := 0.0
@@ -545,7 +545,7 @@ func TestResizeAntialias(t *testing.T) {
 	})
 	limits := map[Filter]int{Bilinear: 4, Bicubic: 1, Lanczos2: 1, Lanczos3: 1}
 	for _, f := range allFilters {
-		got := Resize(src, 200, 2, f)
+		got := must(Resize(bgCtx, src, 200, 2, f))
 		// The first and last 3 output pixels see the edge extension of the
 		// source, which breaks the pattern's balance; skip them.
 		dev := 0
@@ -569,7 +569,7 @@ func TestSSIMSanity(t *testing.T) {
 	if s := quality.SSIM(a, b); s > 0.2 {
 		t.Errorf("ssim of unrelated noise = %v, want near 0", s)
 	}
-	if s := quality.SSIM(a, Resize(Resize(a, 32, 24, Lanczos3), 64, 48, Lanczos3)); s > 0.9 || s < 0.1 {
+	if s := quality.SSIM(a, must(Resize(bgCtx, must(Resize(bgCtx, a, 32, 24, Lanczos3)), 64, 48, Lanczos3))); s > 0.9 || s < 0.1 {
 		t.Errorf("ssim of a blurred noise image = %v, want in between", s)
 	}
 }
@@ -599,7 +599,7 @@ func BenchmarkResize(b *testing.B) {
 			b.Run(fmt.Sprintf("ours/%v/%dx%d", f, size[0], size[1]), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					Resize(src, size[0], size[1], f)
+					must(Resize(bgCtx, src, size[0], size[1], f))
 				}
 			})
 			// nfnt takes the *image.NRGBA directly (no conversion cost), runs

@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // scGridSide is the longer side, in cells, of the downscaled copy SmartCrop
@@ -39,24 +42,30 @@ const (
 // (equal within a relative 10⁻⁶) the one closest to the centre wins, and an
 // image without any salient content gives the exactly centred window. The
 // grid position is scaled back to full resolution and clamped.
-func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
+//
+// ctx is polled every few rows of img (see ctxpoll): once it is done,
+// SmartCrop stops and returns ctx.Err().
+func SmartCrop(ctx context.Context, img *image.NRGBA, cw, ch int) (image.Point, error) {
 	if img == nil {
-		return image.Point{}
+		return image.Point{}, nil
 	}
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	if w <= 0 || h <= 0 {
-		return image.Point{}
+		return image.Point{}, nil
 	}
 	cw = min(max(cw, 1), w)
 	ch = min(max(ch, 1), h)
 	if cw == w && ch == h {
-		return img.Rect.Min
+		return img.Rect.Min, nil
 	}
 	centre := image.Point{X: (w - cw) / 2, Y: (h - ch) / 2}
 
 	f := max(1, (max(w, h)+scGridSide-1)/scGridSide)
 	gw, gh := (w+f-1)/f, (h+f-1)/f
-	sal := scSaliency(img, f, gw, gh)
+	sal, err := scSaliency(ctx, img, f, gw, gh)
+	if err != nil {
+		return image.Point{}, err
+	}
 
 	// Summed-area table: sat[(y)*(gw+1)+x] = Σ sal over [0,x)×[0,y).
 	sw := gw + 1
@@ -89,7 +98,7 @@ func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	}
 	total := sat[gh*sw+gw]
 	if !(best > 1e-9*float64(ww*wh)) || !(total > 0) {
-		return img.Rect.Min.Add(centre)
+		return img.Rect.Min.Add(centre), nil
 	}
 	tol := best * 1e-6
 	midX, midY := float64(gw-ww)/2, float64(gh-wh)/2
@@ -116,12 +125,12 @@ func SmartCrop(img *image.NRGBA, cw, ch int) image.Point {
 	if math.Abs(float64(by)-midY) <= 0.5 {
 		py = centre.Y
 	}
-	return img.Rect.Min.Add(image.Point{X: min(max(px, 0), w-cw), Y: min(max(py, 0), h-ch)})
+	return img.Rect.Min.Add(image.Point{X: min(max(px, 0), w-cw), Y: min(max(py, 0), h-ch)}), nil
 }
 
 // scSaliency box-averages img by the integer factor f onto a gw×gh grid and
-// returns the saliency of every cell (row-major).
-func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
+// returns the saliency of every cell (row-major), polling ctx.
+func scSaliency(ctx context.Context, img *image.NRGBA, f, gw, gh int) ([]float32, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
 	// Per cell: mean straight R, G, B (0–1), mean alpha (0–1) and standard
 	// deviation of luma (0–1).
@@ -130,10 +139,14 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 	// Per cell of the current grid row: Σr·a, Σg·a, Σb·a, Σa, ΣY, ΣY².
 	const na = 6
 	acc := make([]uint64, gw*na)
+	pl := ctxpoll.New(ctx)
 	for cy := range gh {
 		clear(acc)
 		y0, y1 := cy*f, min((cy+1)*f, h)
 		for y := y0; y < y1; y++ {
+			if err := pl.Work(8 * w); err != nil {
+				return nil, err
+			}
 			off := img.PixOffset(img.Rect.Min.X, img.Rect.Min.Y+y)
 			row := img.Pix[off : off+4*w : off+4*w]
 			for cx := range gw {
@@ -206,7 +219,7 @@ func scSaliency(img *image.NRGBA, f, gw, gh int) []float32 {
 			sal[y*gw+x] = s * c[3] * float32(border)
 		}
 	}
-	return sal
+	return sal, nil
 }
 
 // scSkin returns how strongly the colour (r, g, b in 0–1) looks like skin,

@@ -71,7 +71,7 @@ func TestSmartCrop(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := SmartCrop(tc.img, tc.cw, tc.ch)
+			got := must(SmartCrop(bgCtx, tc.img, tc.cw, tc.ch))
 			w, h := tc.img.Rect.Dx(), tc.img.Rect.Dy()
 			cw, ch := min(max(tc.cw, 1), w), min(max(tc.ch, 1), h)
 			if got.X < 0 || got.Y < 0 || got.X+cw > w || got.Y+ch > h {
@@ -91,7 +91,7 @@ func TestSmartCropNotCentred(t *testing.T) {
 	t.Parallel()
 	img := fxSolid(400, 300, color.NRGBA{128, 128, 128, 255})
 	fxObject(img, 10, 110, 60, 80)
-	if got := SmartCrop(img, 150, 300); got.X == (400-150)/2 {
+	if got := must(SmartCrop(bgCtx, img, 150, 300)); got.X == (400-150)/2 {
 		t.Fatalf("SmartCrop = %v: centred despite the object on the left", got)
 	}
 }
@@ -101,11 +101,11 @@ func TestSmartCropSubImage(t *testing.T) {
 	img := fxSolid(500, 300, color.NRGBA{128, 128, 128, 255})
 	fxObject(img, 400, 100, 60, 80)
 	sub := img.SubImage(image.Rect(100, 0, 500, 300)).(*image.NRGBA)
-	got := SmartCrop(sub, 150, 300)
+	got := must(SmartCrop(bgCtx, sub, 150, 300))
 	if got.X < 100 || got.X+150 > 500 || !fxContains(got, 150, 300, image.Rect(400, 100, 460, 180)) {
 		t.Fatalf("SmartCrop = %v, want a window inside %v around the object", got, sub.Rect)
 	}
-	if got := SmartCrop(sub, 400, 300); got != sub.Rect.Min {
+	if got := must(SmartCrop(bgCtx, sub, 400, 300)); got != sub.Rect.Min {
 		t.Fatalf("full-size SmartCrop = %v, want %v", got, sub.Rect.Min)
 	}
 }
@@ -138,6 +138,6 @@ func BenchmarkSmartCrop(b *testing.B) {
 	src := fxPhoto(4000, 3000)
 	b.ReportAllocs()
 	for b.Loop() {
-		SmartCrop(src, 3000, 3000)
+		must(SmartCrop(bgCtx, src, 3000, 3000))
 	}
 }

@@ -1,12 +1,29 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"image/color"
 	"math"
 )
 
 // Test helpers shared by every test file of the package.
+
+// bgCtx is the context of calls that are not about cancellation.
+var bgCtx = context.Background()
+
+// must returns v, panicking on err (which only a done context causes).
+func must[T any](v T, err error) T {
+	noErr(err)
+	return v
+}
+
+// noErr panics on err.
+func noErr(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
 
 // The colours of the quadrants image.
 var (

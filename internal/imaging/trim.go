@@ -1,8 +1,11 @@
 package imaging
 
 import (
+	"context"
 	"image"
 	"image/color"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // TrimBounds returns the part of img that remains after removing a uniform
@@ -18,10 +21,11 @@ import (
 // everything. Rows are scanned from the top, then from the bottom, and
 // columns from the left, then from the right, within the remaining rows. The
 // result is in img's coordinates; it is the empty rectangle when everything
-// is trimmed.
-func TrimBounds(img *image.NRGBA, c color.NRGBA, threshold float64) image.Rectangle {
+// is trimmed. ctx is polled every few rows or columns (see ctxpoll): once it
+// is done, TrimBounds stops and returns ctx.Err().
+func TrimBounds(ctx context.Context, img *image.NRGBA, c color.NRGBA, threshold float64) (image.Rectangle, error) {
 	if img == nil || img.Rect.Empty() {
-		return image.Rectangle{}
+		return image.Rectangle{}, nil
 	}
 	if threshold != threshold || threshold < 0 {
 		threshold = 0
@@ -38,7 +42,15 @@ func TrimBounds(img *image.NRGBA, c color.NRGBA, threshold float64) image.Rectan
 		return float64(dr*dr+dg*dg+db*db+da*da) <= limSq
 	}
 	r := img.Rect
+	pl := ctxpoll.New(ctx)
+	var err error // set, and every row and column then mismatches, once ctx is done
 	rowIs := func(y, x0, x1 int) bool {
+		if err != nil {
+			return false
+		}
+		if err = pl.Work(4 * (x1 - x0)); err != nil {
+			return false
+		}
 		off := img.PixOffset(x0, y)
 		for x := x0; x < x1; x++ {
 			if !match(img.Pix[off : off+4 : off+4]) {
@@ -49,6 +61,13 @@ func TrimBounds(img *image.NRGBA, c color.NRGBA, threshold float64) image.Rectan
 		return true
 	}
 	colIs := func(x, y0, y1 int) bool {
+		// Reading down a column misses the cache at every pixel.
+		if err != nil {
+			return false
+		}
+		if err = pl.Work(16 * (y1 - y0)); err != nil {
+			return false
+		}
 		off := img.PixOffset(x, y0)
 		for y := y0; y < y1; y++ {
 			if !match(img.Pix[off : off+4 : off+4]) {
@@ -62,8 +81,11 @@ func TrimBounds(img *image.NRGBA, c color.NRGBA, threshold float64) image.Rectan
 	for top < bottom && rowIs(top, r.Min.X, r.Max.X) {
 		top++
 	}
+	if err != nil {
+		return image.Rectangle{}, err
+	}
 	if top == bottom {
-		return image.Rectangle{}
+		return image.Rectangle{}, nil
 	}
 	for bottom > top && rowIs(bottom-1, r.Min.X, r.Max.X) {
 		bottom--
@@ -75,9 +97,12 @@ func TrimBounds(img *image.NRGBA, c color.NRGBA, threshold float64) image.Rectan
 	for right > left && colIs(right-1, top, bottom) {
 		right--
 	}
+	if err != nil {
+		return image.Rectangle{}, err
+	}
 	if left == right {
 		// Cannot happen (a row with a non-matching pixel remains), but be safe.
-		return image.Rectangle{}
+		return image.Rectangle{}, nil
 	}
-	return image.Rect(left, top, right, bottom)
+	return image.Rect(left, top, right, bottom), nil
 }

@@ -60,7 +60,7 @@ func TestTrimBounds(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := TrimBounds(tc.img, tc.c, tc.threshold); got != tc.want {
+			if got := must(TrimBounds(bgCtx, tc.img, tc.c, tc.threshold)); got != tc.want {
 				t.Fatalf("TrimBounds = %v, want %v", got, tc.want)
 			}
 		})
@@ -72,7 +72,7 @@ func TestTrimBoundsSubImage(t *testing.T) {
 	white := color.NRGBA{255, 255, 255, 255}
 	img := fxBordered(50, 50, white, image.Rect(10, 12, 30, 40))
 	sub := img.SubImage(image.Rect(5, 5, 45, 45)).(*image.NRGBA)
-	if got, want := TrimBounds(sub, white, 0), image.Rect(10, 12, 30, 40); got != want {
+	if got, want := must(TrimBounds(bgCtx, sub, white, 0)), image.Rect(10, 12, 30, 40); got != want {
 		t.Fatalf("TrimBounds = %v, want %v (in the image's coordinates)", got, want)
 	}
 }

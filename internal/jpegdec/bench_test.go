@@ -72,7 +72,7 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			o := &Options{Scale: s}
 			cpu0 := cpuTime()
 			for b.Loop() {
-				if _, err := Decode(data, o); err != nil {
+				if _, err := Decode(bgCtx, data, o); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -89,7 +89,7 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			o := &Options{Scale: s, ChromaStepX: 3 * s, ChromaStepY: 3 * s}
 			cpu0 := cpuTime()
 			for b.Loop() {
-				p, err := DecodePlanes(data, o)
+				p, err := DecodePlanes(bgCtx, data, o)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -23,7 +23,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		for _, s := range []int{1, 2, 4, 8} {
-			m, err := Decode(data, &Options{Scale: s, MaxScans: 30})
+			m, err := Decode(bgCtx, data, &Options{Scale: s, MaxScans: 30})
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrTooManyScans) {
 					t.Fatalf("1/%d: error %v wraps no sentinel", s, err)
@@ -39,7 +39,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			// DecodePlanes, with chroma reduced as far as it goes, decodes
 			// what Decode decodes, or refuses it as not planar.
-			p, err := DecodePlanes(data, &Options{Scale: s, MaxScans: 30, ChromaStepX: 64, ChromaStepY: 64})
+			p, err := DecodePlanes(bgCtx, data, &Options{Scale: s, MaxScans: 30, ChromaStepX: 64, ChromaStepY: 64})
 			switch m.(type) {
 			case *image.YCbCr, *image.Gray:
 				if err != nil {

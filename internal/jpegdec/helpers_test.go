@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -14,6 +15,9 @@ import (
 	"strings"
 	"testing"
 )
+
+// bgCtx is the context of calls that are not about cancellation.
+var bgCtx = context.Background()
 
 // Test helpers shared by the test files of the package.
 

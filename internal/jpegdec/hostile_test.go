@@ -20,7 +20,7 @@ func decodeAll(t *testing.T, data []byte) []error {
 	t.Helper()
 	var errs []error
 	for _, s := range scales {
-		m, err := Decode(data, &Options{Scale: s})
+		m, err := Decode(bgCtx, data, &Options{Scale: s})
 		errs = append(errs, err)
 		if err != nil {
 			continue
@@ -44,7 +44,7 @@ func decodeAll(t *testing.T, data []byte) []error {
 func TestTruncated(t *testing.T) {
 	for _, name := range testFiles(t) {
 		data := readFile(t, name)
-		if _, err := Decode(data, nil); err != nil {
+		if _, err := Decode(bgCtx, data, nil); err != nil {
 			continue
 		}
 		for _, pct := range []int{10, 50, 99} {
@@ -189,7 +189,7 @@ func TestScanLimit(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	for _, s := range scales {
-		if _, err := Decode(bomb, &Options{Scale: s}); !errors.Is(err, ErrTooManyScans) {
+		if _, err := Decode(bgCtx, bomb, &Options{Scale: s}); !errors.Is(err, ErrTooManyScans) {
 			t.Errorf("1/%d: %v, want ErrTooManyScans", s, err)
 		}
 	}
@@ -204,19 +204,19 @@ func TestScanLimit(t *testing.T) {
 
 	data := readFile(t, "testdata/video-001.progressive.jpeg")
 	n := bytes.Count(data, []byte{0xFF, mSOS})
-	if _, err := Decode(data, &Options{MaxScans: n}); err != nil {
+	if _, err := Decode(bgCtx, data, &Options{MaxScans: n}); err != nil {
 		t.Errorf("MaxScans %d (= scans): %v", n, err)
 	}
-	if _, err := Decode(data, &Options{MaxScans: n - 1}); !errors.Is(err, ErrTooManyScans) {
+	if _, err := Decode(bgCtx, data, &Options{MaxScans: n - 1}); !errors.Is(err, ErrTooManyScans) {
 		t.Errorf("MaxScans %d: %v, want ErrTooManyScans", n-1, err)
 	}
 	// With the limit raised, the extra scans are decoded (they refine the
 	// DC's last bit).
 	small := scanBomb(t, 150, 40) // 40 bytes: one bit for each of the 247 blocks
-	if _, err := Decode(small, &Options{MaxScans: 1000}); err != nil {
+	if _, err := Decode(bgCtx, small, &Options{MaxScans: 1000}); err != nil {
 		t.Errorf("150 extra scans, MaxScans 1000: %v", err)
 	}
-	if _, err := Decode(small, nil); !errors.Is(err, ErrTooManyScans) {
+	if _, err := Decode(bgCtx, small, nil); !errors.Is(err, ErrTooManyScans) {
 		t.Errorf("150 extra scans, default limit: %v, want ErrTooManyScans", err)
 	}
 }
@@ -239,7 +239,7 @@ func TestHugeHeader(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for _, s := range scales {
-			if _, err := Decode(huge, &Options{Scale: s}); !errors.Is(err, io.ErrUnexpectedEOF) {
+			if _, err := Decode(bgCtx, huge, &Options{Scale: s}); !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Errorf("%s, 1/%d: %v, want io.ErrUnexpectedEOF", name, s, err)
 			}
 		}

@@ -50,13 +50,21 @@
 // refuses, before allocating, data too short to hold the first scan: at
 // least two bits per block for sequential files, one for progressive ones,
 // whose first scan must code DC coefficients as T.81 requires.
+//
+// Decode and DecodePlanes poll their context every few MCU rows of every
+// scan, of the reconstruction of a progressive frame and of the colour
+// conversion (see ctxpoll): a decode whose context is done stops within
+// about a millisecond of work and returns ctx.Err() as it is.
 package jpegdec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Options controls Decode. The zero value and nil decode at full size with
@@ -129,9 +137,10 @@ func DecodeConfig(data []byte) (width, height int, err error) {
 // for (nil o: full size). The result's bounds are
 // (0, 0)–ScaledSize(width, height, scale); it is an *image.YCbCr for Y'CbCr
 // files, *image.Gray for greyscale, *image.CMYK for CMYK and YCCK and
-// *image.RGBA for RGB-coded files.
-func Decode(data []byte, o *Options) (image.Image, error) {
-	d, err := newDecoder(data, o)
+// *image.RGBA for RGB-coded files. Once ctx is done, Decode stops and
+// returns ctx.Err().
+func Decode(ctx context.Context, data []byte, o *Options) (image.Image, error) {
+	d, err := newDecoder(ctx, data, o)
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +150,8 @@ func Decode(data []byte, o *Options) (image.Image, error) {
 	return d.image()
 }
 
-func newDecoder(data []byte, o *Options) (*decoder, error) {
-	d := &decoder{data: data, scale: 1, maxScans: DefaultMaxScans}
+func newDecoder(ctx context.Context, data []byte, o *Options) (*decoder, error) {
+	d := &decoder{data: data, scale: 1, maxScans: DefaultMaxScans, poll: ctxpoll.New(ctx)}
 	if o != nil {
 		switch o.Scale {
 		case 0, 1:
@@ -189,9 +198,10 @@ type Planes struct {
 // converting or upsampling anything: Options.Scale reduces every plane,
 // ChromaStepX and ChromaStepY may reduce chroma further. Frames of other
 // colour models return ErrNotPlanar, detected from the headers before any
-// pixel memory is allocated. Limits and errors are Decode's.
-func DecodePlanes(data []byte, o *Options) (*Planes, error) {
-	d, err := newDecoder(data, o)
+// pixel memory is allocated. Limits and errors are Decode's; once ctx is
+// done, DecodePlanes stops and returns ctx.Err().
+func DecodePlanes(ctx context.Context, data []byte, o *Options) (*Planes, error) {
+	d, err := newDecoder(ctx, data, o)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 // the largest difference.
 func stdlibCheck(t *testing.T, data []byte) int {
 	t.Helper()
-	got, err := Decode(data, nil)
+	got, err := Decode(bgCtx, data, nil)
 	want, werr := jpeg.Decode(bytes.NewReader(data))
 	if werr != nil {
 		if err != nil {
@@ -121,13 +121,13 @@ func TestScaledSize(t *testing.T) {
 func TestScaledDimensions(t *testing.T) {
 	for _, name := range testFiles(t) {
 		data := readFile(t, name)
-		full, err := Decode(data, nil)
+		full, err := Decode(bgCtx, data, nil)
 		if err != nil {
 			continue
 		}
 		w, h, _ := DecodeConfig(data)
 		for _, s := range []int{1, 2, 4, 8} {
-			m, err := Decode(data, &Options{Scale: s})
+			m, err := Decode(bgCtx, data, &Options{Scale: s})
 			if err != nil {
 				t.Errorf("%s at 1/%d: %v", name, s, err)
 				continue
@@ -165,7 +165,7 @@ func typeName(m image.Image) string {
 func TestBadScale(t *testing.T) {
 	data := readFile(t, "testdata/video-001.jpeg")
 	for _, s := range []int{-1, 3, 16} {
-		if _, err := Decode(data, &Options{Scale: s}); !errors.Is(err, ErrScale) {
+		if _, err := Decode(bgCtx, data, &Options{Scale: s}); !errors.Is(err, ErrScale) {
 			t.Errorf("scale %d: %v, want ErrScale", s, err)
 		}
 	}

@@ -1,6 +1,10 @@
 package jpegdec
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
+)
 
 // Marker codes (T.81 Table B.1), the byte that follows 0xFF.
 const (
@@ -112,6 +116,9 @@ type decoder struct {
 	// reduced natural order; index 64 absorbs the dropped ones, and the
 	// size lets a uint8 index it without bounds checks.
 	blk [256]int32
+
+	// poll polls the caller's context every few MCU rows.
+	poll ctxpoll.Poller
 }
 
 // be16 reads a big-endian 16-bit value.
@@ -194,7 +201,7 @@ func (d *decoder) parse(configOnly bool) error {
 				return corrupt("missing SOS marker")
 			}
 			if d.progressive {
-				d.reconstruct()
+				return d.reconstruct()
 			}
 			return nil
 		case m >= mRST0 && m <= mRST7, m == mTEM, m == mSOI:

@@ -21,7 +21,7 @@ func (d *decoder) image() (image.Image, error) {
 		return g.SubImage(vis), nil
 	case 3:
 		if d.rgb {
-			return d.toRGBA(vis), nil
+			return d.toRGBA(vis)
 		}
 		var ratio image.YCbCrSubsampleRatio
 		switch (c[0].h/c[1].h)<<4 | c[0].v/c[1].v {
@@ -46,7 +46,7 @@ func (d *decoder) image() (image.Image, error) {
 		}
 		return m.SubImage(vis), nil
 	default:
-		return d.toCMYK(vis), nil
+		return d.toCMYK(vis)
 	}
 }
 
@@ -79,11 +79,14 @@ func (d *decoder) samplers() (pix [maxComp][]byte, stride [maxComp]int, hs, vs [
 }
 
 // toRGBA interleaves the planes of an RGB-coded frame, replicating
-// subsampled components.
-func (d *decoder) toRGBA(vis image.Rectangle) *image.RGBA {
+// subsampled components, polling d.poll.
+func (d *decoder) toRGBA(vis image.Rectangle) (*image.RGBA, error) {
 	m := image.NewRGBA(vis)
 	pix, stride, hs, vs := d.samplers()
 	for y := range vis.Dy() {
+		if err := d.poll.Work(4 * vis.Dx()); err != nil {
+			return nil, err
+		}
 		row := m.Pix[y*m.Stride : y*m.Stride+4*vis.Dx()]
 		r0 := pix[0][(y>>vs[0])*stride[0]:]
 		r1 := pix[1][(y>>vs[1])*stride[1]:]
@@ -96,19 +99,22 @@ func (d *decoder) toRGBA(vis image.Rectangle) *image.RGBA {
 			p[3] = 255
 		}
 	}
-	return m
+	return m, nil
 }
 
 // toCMYK converts the planes of a 4-component frame the way image/jpeg
 // does. Adobe stores inverted CMYK (255: no ink). With transform 0 the
 // planes are that CMYK, so every channel is inverted back. Otherwise the
 // frame is YCCK: Y'CbCr converted to RGB is the inverted CMY, which is the
-// CMY of image.CMYK, and only K is inverted.
-func (d *decoder) toCMYK(vis image.Rectangle) *image.CMYK {
+// CMY of image.CMYK, and only K is inverted. It polls d.poll.
+func (d *decoder) toCMYK(vis image.Rectangle) (*image.CMYK, error) {
 	m := image.NewCMYK(vis)
 	pix, stride, hs, vs := d.samplers()
 	ycck := d.adobeTransform != 0
 	for y := range vis.Dy() {
+		if err := d.poll.Work(8 * vis.Dx()); err != nil {
+			return nil, err
+		}
 		row := m.Pix[y*m.Stride : y*m.Stride+4*vis.Dx()]
 		r0 := pix[0][(y>>vs[0])*stride[0]:]
 		r1 := pix[1][(y>>vs[1])*stride[1]:]
@@ -125,5 +131,5 @@ func (d *decoder) toCMYK(vis image.Rectangle) *image.CMYK {
 			p[0], p[1], p[2], p[3] = a, b, c, 255-r3[x>>hs[3]]
 		}
 	}
-	return m
+	return m, nil
 }

@@ -23,11 +23,11 @@ func TestDecodePlanes(t *testing.T) {
 		for _, s := range []int{1, 2, 4, 8} {
 			t.Run(fmt.Sprintf("%s/1:%d", base, s), func(t *testing.T) {
 				t.Parallel()
-				m, err := Decode(data, &Options{Scale: s})
+				m, err := Decode(bgCtx, data, &Options{Scale: s})
 				if err != nil {
 					t.Fatal(err)
 				}
-				p, err := DecodePlanes(data, &Options{Scale: s})
+				p, err := DecodePlanes(bgCtx, data, &Options{Scale: s})
 				switch m.(type) {
 				case *image.YCbCr, *image.Gray:
 				default:
@@ -58,11 +58,11 @@ func TestDecodePlanes(t *testing.T) {
 				}
 				big := p.Comp[1]
 				step := big.HS * 2 * s
-				p2, err := DecodePlanes(data, &Options{Scale: s, ChromaStepX: step, ChromaStepY: big.VS * 2 * s})
+				p2, err := DecodePlanes(bgCtx, data, &Options{Scale: s, ChromaStepX: step, ChromaStepY: big.VS * 2 * s})
 				if err != nil {
 					t.Fatal(err)
 				}
-				m2, err := Decode(data, &Options{Scale: 2 * s})
+				m2, err := Decode(bgCtx, data, &Options{Scale: 2 * s})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,7 +136,7 @@ func TestDecodePlanesChromaStep(t *testing.T) {
 		{8, 100, 100, 2, 1},  // nothing beyond 1/8
 	}
 	for _, c := range cases {
-		p, err := DecodePlanes(data, &Options{Scale: c.scale, ChromaStepX: c.sx, ChromaStepY: c.sy})
+		p, err := DecodePlanes(bgCtx, data, &Options{Scale: c.scale, ChromaStepX: c.sx, ChromaStepY: c.sy})
 		if err != nil {
 			t.Fatal(err)
 		}

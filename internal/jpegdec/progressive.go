@@ -14,6 +14,9 @@ func (d *decoder) progressiveScan(sc *scan) error {
 		c := &d.comps[sc.comp[0]]
 		total := c.nbx * c.nby
 		for by := range c.nby {
+			if err := d.poll.Work(c.nbx * (sc.se - sc.ss + 1)); err != nil {
+				return err
+			}
 			for bx := range c.nbx {
 				if err := d.progBlock(sc, 0, c, by*c.bw+bx); err != nil {
 					return err
@@ -26,7 +29,11 @@ func (d *decoder) progressiveScan(sc *scan) error {
 		return nil
 	}
 	total := d.mcusX * d.mcusY
+	rowWork := d.mcusX * d.mcuBlocks(sc) // DC only: interleaved scans code nothing else
 	for my := range d.mcusY {
+		if err := d.poll.Work(rowWork); err != nil {
+			return err
+		}
 		for mx := range d.mcusX {
 			for i := range sc.ns {
 				c := &d.comps[sc.comp[i]]
@@ -325,8 +332,9 @@ func (d *decoder) dequantSparse(c *component, src []int16, ac uint64) int {
 }
 
 // reconstruct dequantises the coefficient store of a progressive frame and
-// writes the pixels, releasing the store component by component.
-func (d *decoder) reconstruct() {
+// writes the pixels, releasing the store component by component. It polls
+// d.poll once per block row.
+func (d *decoder) reconstruct() error {
 	for ci := range d.ncomp {
 		c := &d.comps[ci]
 		if !c.quantLatched {
@@ -334,6 +342,9 @@ func (d *decoder) reconstruct() {
 		}
 		kn, bs := c.keepN, c.bs
 		for by := range c.bh {
+			if err := d.poll.Work(c.bw * (kn + bs*bs)); err != nil {
+				return err
+			}
 			for bx := range c.bw {
 				bi := by*c.bw + bx
 				src := c.coef[bi*kn : bi*kn+kn]
@@ -365,4 +376,5 @@ func (d *decoder) reconstruct() {
 		nzPool.put(c.nz)
 		c.coef, c.nz = nil, nil
 	}
+	return nil
 }

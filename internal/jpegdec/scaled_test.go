@@ -47,14 +47,14 @@ func (st scaledStats) String() string {
 func scaledCheck(t *testing.T, data []byte, minDjpeg float64) scaledStats {
 	t.Helper()
 	st := scaledStats{box: 1000, luma: 1000, rgb: 1000, djpeg: haveDjpeg()}
-	full, err := Decode(data, nil)
+	full, err := Decode(bgCtx, data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w, h := full.Bounds().Dx(), full.Bounds().Dy()
 	fp := planes(full)
 	for _, s := range []int{2, 4, 8} {
-		m, err := Decode(data, &Options{Scale: s})
+		m, err := Decode(bgCtx, data, &Options{Scale: s})
 		if err != nil {
 			t.Fatalf("1/%d: %v", s, err)
 		}

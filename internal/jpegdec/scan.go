@@ -297,6 +297,17 @@ func countScans(data []byte, pos, limit int) (n int, acRefine bool) {
 	return n, acRefine
 }
 
+// mcuBlocks returns the number of blocks in an MCU of the interleaved scan
+// sc.
+func (d *decoder) mcuBlocks(sc *scan) int {
+	n := 0
+	for i := range sc.ns {
+		c := &d.comps[sc.comp[i]]
+		n += c.h * c.v
+	}
+	return n
+}
+
 // rstState tracks restart intervals within a scan.
 type rstState struct {
 	left int  // MCUs left in the interval

@@ -12,6 +12,9 @@ func (d *decoder) sequentialScan(sc *scan) error {
 		dct, act := &d.huff[0][sc.td[0]], &d.huff[1][sc.ta[0]]
 		total := c.nbx * c.nby
 		for by := range c.nby {
+			if err := d.poll.Work(c.nbx * 64); err != nil {
+				return err
+			}
 			for bx := range c.nbx {
 				if err := d.seqBlock(c, dct, act, bx, by); err != nil {
 					return err
@@ -24,7 +27,11 @@ func (d *decoder) sequentialScan(sc *scan) error {
 		return nil
 	}
 	total := d.mcusX * d.mcusY
+	rowWork := d.mcusX * d.mcuBlocks(sc) * 64
 	for my := range d.mcusY {
+		if err := d.poll.Work(rowWork); err != nil {
+			return err
+		}
 		for mx := range d.mcusX {
 			for i := range sc.ns {
 				c := &d.comps[sc.comp[i]]

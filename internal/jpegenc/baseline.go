@@ -105,8 +105,9 @@ func countBlock(b *[64]int16, mask uint64, pred *int32, dc, ac *huffFreq) {
 }
 
 // writeOptimizedBaseline writes the tables built from the statistics of
-// the transform pass, then the scan from the stored coefficients.
-func (e *encoder) writeOptimizedBaseline() {
+// the transform pass, then the scan from the stored coefficients. It polls
+// e.poll once per MCU row.
+func (e *encoder) writeOptimizedBaseline() error {
 	e.tabs = e.tabs[:0]
 	for slot := range 4 {
 		id := slot & 1
@@ -119,8 +120,12 @@ func (e *encoder) writeOptimizedBaseline() {
 	e.writeSOS(e.allComps(), 0, 63, 0, 0)
 	e.resetPred()
 	for my := range e.mcusY {
+		if err := e.poll.Work(e.mcuRowWork / 2); err != nil {
+			return err
+		}
 		e.baselineRow(my)
 		e.out.maybeFlush()
 	}
 	e.out.align()
+	return nil
 }

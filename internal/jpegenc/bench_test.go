@@ -91,12 +91,12 @@ func BenchmarkEncode4000x3000(b *testing.B) {
 		{"progressive-444", Options{Quality: 85, Progressive: true, Subsampling: S444}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			benchEncode(b, m, func(w io.Writer, m image.Image) error { return Encode(w, m, &c.o) })
+			benchEncode(b, m, func(w io.Writer, m image.Image) error { return Encode(bgCtx, w, m, &c.o) })
 		})
 	}
 	b.Run("baseline-from-YCbCr420", func(b *testing.B) {
 		y := toYCbCr(m, image.YCbCrSubsampleRatio420)
-		benchEncode(b, y, func(w io.Writer, m image.Image) error { return Encode(w, m, &Options{Quality: 85}) })
+		benchEncode(b, y, func(w io.Writer, m image.Image) error { return Encode(bgCtx, w, m, &Options{Quality: 85}) })
 	})
 }
 
@@ -157,7 +157,7 @@ func BenchmarkCorpus(b *testing.B) {
 		{"progressive", Options{Quality: 85, Progressive: true}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			run(b, func(w io.Writer, m image.Image) error { return Encode(w, m, &c.o) })
+			run(b, func(w io.Writer, m image.Image) error { return Encode(bgCtx, w, m, &c.o) })
 		})
 	}
 }

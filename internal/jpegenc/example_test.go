@@ -2,6 +2,7 @@ package jpegenc_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -19,7 +20,7 @@ func ExampleEncode() {
 		}
 	}
 	var buf bytes.Buffer
-	err := jpegenc.Encode(&buf, img, &jpegenc.Options{Quality: 85, Progressive: true})
+	err := jpegenc.Encode(context.Background(), &buf, img, &jpegenc.Options{Quality: 85, Progressive: true})
 	if err != nil {
 		log.Fatal(err)
 	}

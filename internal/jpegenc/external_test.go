@@ -165,11 +165,11 @@ func TestCorpus(t *testing.T) {
 			return buf.Len(), p, d
 		}
 		nStd, pStd, ds := measure(func(w io.Writer) error { return jpeg.Encode(w, src, &jpeg.Options{Quality: q}) })
-		nBase, pBase, _ := measure(func(w io.Writer) error { return Encode(w, src, &Options{Quality: q}) })
+		nBase, pBase, _ := measure(func(w io.Writer) error { return Encode(bgCtx, w, src, &Options{Quality: q}) })
 		nOpt, pOpt, do := measure(func(w io.Writer) error {
-			return Encode(w, src, &Options{Quality: q, OptimizeHuffman: true})
+			return Encode(bgCtx, w, src, &Options{Quality: q, OptimizeHuffman: true})
 		})
-		nProg, pProg, dp := measure(func(w io.Writer) error { return Encode(w, src, &Options{Quality: q, Progressive: true}) })
+		nProg, pProg, dp := measure(func(w io.Writer) error { return Encode(bgCtx, w, src, &Options{Quality: q, Progressive: true}) })
 		if pBase != pOpt || pBase != pProg {
 			t.Errorf("%s: our three files decode differently (PSNR %.3f, %.3f, %.3f)", f, pBase, pOpt, pProg)
 		}

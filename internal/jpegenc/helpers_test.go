@@ -2,6 +2,7 @@ package jpegenc
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/draw"
@@ -12,6 +13,9 @@ import (
 )
 
 // Test helpers shared by the test files of the package.
+
+// bgCtx is the context of calls that are not about cancellation.
+var bgCtx = context.Background()
 
 // photoLike returns a deterministic w×h opaque image with the ingredients
 // of a photograph: smooth colour gradients, a few objects with soft and hard
@@ -188,8 +192,8 @@ func abs(v int) int {
 func encode(t testing.TB, m image.Image, o *Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Encode(&buf, m, o); err != nil {
-		t.Fatalf("Encode(%T %v, %+v): %v", m, m.Bounds(), o, err)
+	if err := Encode(bgCtx, &buf, m, o); err != nil {
+		t.Fatalf("Encode(bgCtx, %T %v, %+v): %v", m, m.Bounds(), o, err)
 	}
 	return buf.Bytes()
 }

@@ -22,15 +22,20 @@
 // statistics for optimal Huffman tables (T.81 Annex K.2), one writing.
 //
 // Encoders and their buffers are pooled; Encode allocates nothing per block,
-// starts no goroutines and is safe for concurrent use.
+// starts no goroutines and is safe for concurrent use. It polls its context
+// once every few MCU rows of each pass (see ctxpoll), so that a job whose
+// deadline passes stops within a millisecond or so of work.
 package jpegenc
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"sync"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Subsampling selects the chroma sampling of colour output.
@@ -91,7 +96,10 @@ type Options struct {
 // resampled in Y′CbCr), and *image.Gray and *image.Gray16, which give a
 // one-component greyscale JPEG. Any other image is converted pixel by pixel
 // through its At method.
-func Encode(w io.Writer, img image.Image, o *Options) error {
+//
+// ctx is polled every few MCU rows of each pass over the image: once it is
+// done, Encode stops, leaving w with part of a file, and returns ctx.Err().
+func Encode(ctx context.Context, w io.Writer, img image.Image, o *Options) error {
 	opts := Options{Quality: DefaultQuality}
 	if o != nil {
 		opts = *o
@@ -115,6 +123,7 @@ func Encode(w io.Writer, img image.Image, o *Options) error {
 		e.release()
 		encoderPool.Put(e)
 	}()
+	e.poll = ctxpoll.New(ctx)
 	return e.encode(w, img, &opts)
 }
 
@@ -152,6 +161,9 @@ type encoder struct {
 	recip         [2][64]float32
 	progressive   bool
 	optimize      bool
+	poll          ctxpoll.Poller
+	// mcuRowWork is the work of transforming one MCU row, in ctxpoll units.
+	mcuRowWork int
 
 	// Full-resolution chroma rows of the current MCU row: the chroma
 	// planes themselves for 4:4:4, fullBuf for 4:2:0 (then downsampled).
@@ -181,6 +193,7 @@ type encoder struct {
 func (e *encoder) release() {
 	e.src = source{}
 	e.out.w = nil
+	e.poll = ctxpoll.Poller{}
 }
 
 func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
@@ -207,6 +220,9 @@ func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
 		e.writeSOS(e.allComps(), 0, 63, 0, 0)
 		e.resetPred()
 		for my := range e.mcusY {
+			if err := e.poll.Work(e.mcuRowWork); err != nil {
+				return err
+			}
 			e.fill(my)
 			e.transformRow(my, 0)
 			e.baselineRow(0)
@@ -219,16 +235,23 @@ func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
 			e.resetPred()
 		}
 		for my := range e.mcusY {
+			if err := e.poll.Work(e.mcuRowWork); err != nil {
+				return err
+			}
 			e.fill(my)
 			e.transformRow(my, my)
 			if !e.progressive {
 				e.countRow(my)
 			}
 		}
+		var err error
 		if e.progressive {
-			e.writeProgressive()
+			err = e.writeProgressive()
 		} else {
-			e.writeOptimizedBaseline()
+			err = e.writeOptimizedBaseline()
+		}
+		if err != nil {
+			return err
 		}
 	}
 	e.out.bytes(0xff, 0xd9) // EOI
@@ -276,6 +299,11 @@ func (e *encoder) setup(img image.Image, sub Subsampling) {
 	e.mcusY = (e.height + 8*e.vmax - 1) / (8 * e.vmax)
 	padW := e.mcusX * 8 * e.hmax
 	rows := 8 * e.vmax
+	// Colour conversion, the DCT and coding take some 10 ns per pixel.
+	e.mcuRowWork = 4 * padW * rows
+	if e.src.kind == srcGeneric {
+		e.mcuRowWork *= 4 // an At call per pixel
+	}
 
 	whole := e.optimize // keep every coefficient for a second pass
 	coefLen, planeLen := 0, 0

@@ -571,13 +571,13 @@ func TestOptions(t *testing.T) {
 	if !bytes.Equal(encode(t, m, &Options{Quality: 1000}), encode(t, m, &Options{Quality: 100})) {
 		t.Error("quality above 100 is not clamped to 100")
 	}
-	if err := Encode(&bytes.Buffer{}, m, &Options{Subsampling: 7}); err == nil {
+	if err := Encode(bgCtx, &bytes.Buffer{}, m, &Options{Subsampling: 7}); err == nil {
 		t.Error("unknown subsampling accepted")
 	}
-	if err := Encode(&bytes.Buffer{}, image.NewNRGBA(image.Rect(0, 0, 0, 5)), nil); err == nil {
+	if err := Encode(bgCtx, &bytes.Buffer{}, image.NewNRGBA(image.Rect(0, 0, 0, 5)), nil); err == nil {
 		t.Error("empty image accepted")
 	}
-	if err := Encode(&bytes.Buffer{}, subImager{image.Black, image.Rect(0, 0, 70000, 1)}, nil); err == nil {
+	if err := Encode(bgCtx, &bytes.Buffer{}, subImager{image.Black, image.Rect(0, 0, 70000, 1)}, nil); err == nil {
 		t.Error("width over 65535 accepted")
 	}
 	if S420.String() != "4:2:0" || S444.String() != "4:4:4" {
@@ -605,7 +605,7 @@ func TestWriteError(t *testing.T) {
 	for _, o := range []Options{{}, {OptimizeHuffman: true}, {Progressive: true}} {
 		size := len(encode(t, m, &o))
 		for _, n := range []int{0, 100, size / 2, size - 1} {
-			if err := Encode(&errWriter{n}, m, &o); !errors.Is(err, errWrite) {
+			if err := Encode(bgCtx, &errWriter{n}, m, &o); !errors.Is(err, errWrite) {
 				t.Errorf("%+v, failing after %d bytes: err = %v", o, n, err)
 			}
 		}
@@ -770,7 +770,7 @@ func TestConcurrent(t *testing.T) {
 			for j := range 5 {
 				p := (i+j)%2 == 0
 				var buf bytes.Buffer
-				if err := Encode(&buf, m, &Options{Progressive: p}); err != nil {
+				if err := Encode(bgCtx, &buf, m, &Options{Progressive: p}); err != nil {
 					t.Error(err)
 					return
 				}

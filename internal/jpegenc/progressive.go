@@ -51,7 +51,9 @@ var maxCorrBits = 1 << 16
 // extra bits).
 const maxEOBRun = 0x7fff
 
-func (e *encoder) writeProgressive() {
+// writeProgressive writes the scans of the script, each from the stored
+// coefficients, polling e.poll every few block rows.
+func (e *encoder) writeProgressive() error {
 	script := scriptColor
 	if e.ncomp == 1 {
 		script = scriptGray
@@ -61,14 +63,19 @@ func (e *encoder) writeProgressive() {
 		if sc.ss == 0 && sc.ah > 0 {
 			// DC refinement: one raw bit per block, no Huffman table.
 			e.writeSOS(sc.comps, sc.ss, sc.se, sc.ah, sc.al)
-			e.scan(sc)
+			if err := e.scan(sc); err != nil {
+				return err
+			}
 			e.out.align()
 			continue
 		}
 		e.freq = [4]huffFreq{}
 		e.counting = true
-		e.scan(sc)
+		err := e.scan(sc)
 		e.counting = false
+		if err != nil {
+			return err
+		}
 
 		e.tabs = e.tabs[:0]
 		if sc.ss == 0 {
@@ -82,9 +89,12 @@ func (e *encoder) writeProgressive() {
 		}
 		e.writeDHT(e.tabs)
 		e.writeSOS(sc.comps, sc.ss, sc.se, sc.ah, sc.al)
-		e.scan(sc)
+		if err := e.scan(sc); err != nil {
+			return err
+		}
 		e.out.align()
 	}
+	return nil
 }
 
 // usesTable reports whether a component of scan sc uses DC table t.
@@ -97,21 +107,28 @@ func (e *encoder) usesTable(sc *scanDef, t int) bool {
 	return false
 }
 
-// scan codes (or, when e.counting, tallies) one scan.
-func (e *encoder) scan(sc *scanDef) {
+// scan codes (or, when e.counting, tallies) one scan, polling e.poll once
+// per block or MCU row.
+func (e *encoder) scan(sc *scanDef) error {
 	if sc.ss == 0 {
 		e.resetPred()
 		if len(sc.comps) == 1 {
 			c := &e.comps[sc.comps[0]]
 			for by := range c.cbh {
+				if err := e.poll.Work(c.cbw); err != nil {
+					return err
+				}
 				for bx := range c.cbw {
 					e.dcBlock(c, (by*c.bw+bx)*64, sc)
 				}
 				e.out.maybeFlush()
 			}
-			return
+			return nil
 		}
 		for my := range e.mcusY {
+			if err := e.poll.Work(e.mcusX * 6); err != nil {
+				return err
+			}
 			for mx := range e.mcusX {
 				for _, ci := range sc.comps {
 					c := &e.comps[ci]
@@ -125,7 +142,7 @@ func (e *encoder) scan(sc *scanDef) {
 			}
 			e.out.maybeFlush()
 		}
-		return
+		return nil
 	}
 
 	c := &e.comps[sc.comps[0]]
@@ -134,6 +151,10 @@ func (e *encoder) scan(sc *scanDef) {
 	// Bits ss..se: the coefficients of the band.
 	band := (uint64(1)<<(sc.se-sc.ss+1) - 1) << sc.ss
 	for by := range c.cbh {
+		// A band's coefficients are visited by their non-zero mask.
+		if err := e.poll.Work(c.cbw * (sc.se - sc.ss + 1) / 2); err != nil {
+			return err
+		}
 		for bx := range c.cbw {
 			i := by*c.bw + bx
 			b := (*[64]int16)(c.coef[i*64:][:64])
@@ -146,6 +167,7 @@ func (e *encoder) scan(sc *scanDef) {
 		e.out.maybeFlush()
 	}
 	e.flushEOBRun()
+	return nil
 }
 
 // sym writes symbol s with the table in slot t, or counts it.

@@ -1,0 +1,370 @@
+package codec
+
+import (
+	"bufio"
+	"compress/zlib"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"io"
+	"sync"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
+)
+
+// The PNG writer. image/png's encoder runs its whole row loop, and the
+// compressor's, without ever returning to its caller, and writes to its
+// io.Writer only once per 32 KiB of compressed data — for a smooth or flat
+// image, after many megabytes of pixels. This writer owns the row loop, so
+// that it can poll the context every few rows (a job past its deadline
+// stops within a millisecond or so of work); its output follows the same
+// rules as image/png's (colour types, bit depths, the per-row choice of
+// filter, compression level and IDAT size), so files are as small.
+
+// pngLayout is what writePNG needs to know about an image: its size, its
+// colour type and bit depth, and how to lay out one row.
+type pngLayout struct {
+	w, h  int
+	ct    byte // colour type
+	depth byte // bits per sample
+	// bpp is the filter's byte distance: bytes per pixel, at least 1.
+	bpp int
+	// rowLen is the number of bytes of a serialised row (without its
+	// filter type byte).
+	rowLen int
+	// row serialises row y into dst (rowLen bytes).
+	row func(y int, dst []byte)
+	// plte and trns are the PLTE and tRNS chunks' data (paletted only;
+	// trns nil when every entry is opaque).
+	plte, trns []byte
+}
+
+// nrgbaLayout lays img out as 8-bit RGB (opaque true) or RGBA.
+func nrgbaLayout(img *image.NRGBA, opaque bool) pngLayout {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	if !opaque {
+		return pngLayout{w: w, h: h, ct: pngRGBA, depth: 8, bpp: 4, rowLen: 4 * w,
+			row: func(y int, dst []byte) { copy(dst, img.Pix[y*img.Stride:y*img.Stride+4*w]) }}
+	}
+	return pngLayout{w: w, h: h, ct: pngTrueColor, depth: 8, bpp: 3, rowLen: 3 * w,
+		row: func(y int, dst []byte) {
+			src := img.Pix[y*img.Stride : y*img.Stride+4*w]
+			dst = dst[:3*w]
+			for x := range w {
+				p := src[4*x : 4*x+3 : 4*x+3]
+				q := dst[3*x : 3*x+3 : 3*x+3]
+				q[0], q[1], q[2] = p[0], p[1], p[2]
+			}
+		}}
+}
+
+// grayLayout lays out an opaque grey img (R = G = B) as 8-bit grey.
+func grayLayout(img *image.NRGBA) pngLayout {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	return pngLayout{w: w, h: h, ct: pngGray, depth: 8, bpp: 1, rowLen: w,
+		row: func(y int, dst []byte) {
+			src := img.Pix[y*img.Stride : y*img.Stride+4*w]
+			dst = dst[:w]
+			for x := range dst {
+				dst[x] = src[4*x]
+			}
+		}}
+}
+
+// palettedLayout lays pm out with the smallest bit depth its palette
+// allows (1, 2, 4 or 8), and a tRNS chunk up to its last entry that is not
+// opaque.
+func palettedLayout(pm *image.Paletted) pngLayout {
+	w, h := pm.Rect.Dx(), pm.Rect.Dy()
+	n := len(pm.Palette)
+	depth := 8
+	switch {
+	case n <= 2:
+		depth = 1
+	case n <= 4:
+		depth = 2
+	case n <= 16:
+		depth = 4
+	}
+	l := pngLayout{w: w, h: h, ct: pngPaletted, depth: byte(depth), bpp: 1, rowLen: (w*depth + 7) / 8}
+	l.plte = make([]byte, 0, 3*n)
+	trns := make([]byte, 0, n)
+	last := -1
+	for i, c := range pm.Palette {
+		nc := color.NRGBAModel.Convert(c).(color.NRGBA)
+		l.plte = append(l.plte, nc.R, nc.G, nc.B)
+		trns = append(trns, nc.A)
+		if nc.A != 0xFF {
+			last = i
+		}
+	}
+	if last >= 0 {
+		l.trns = trns[:last+1]
+	}
+	perByte := 8 / depth
+	l.row = func(y int, dst []byte) {
+		src := pm.Pix[y*pm.Stride : y*pm.Stride+w]
+		if depth == 8 {
+			copy(dst, src)
+			return
+		}
+		dst = dst[:l.rowLen]
+		clear(dst)
+		for x, v := range src {
+			shift := 8 - depth*(x%perByte+1)
+			dst[x/perByte] |= v << shift
+		}
+	}
+	return l
+}
+
+// PNG filter types.
+const (
+	ftNone = iota
+	ftSub
+	ftUp
+	ftAverage
+	ftPaeth
+	nFilters
+)
+
+// pngIDATSize is the largest IDAT chunk written (the compressed stream is
+// split into chunks of this size, as image/png does).
+const pngIDATSize = 32 << 10
+
+// pngSlice is the most filtered data handed to the compressor at once: on
+// smooth images (long match chains) deflate takes up to some 250 ns a
+// byte, so a wide row is compressed in slices with a poll between them.
+// The compressed stream does not depend on how its input is sliced.
+const pngSlice = 8 << 10
+
+// zlibWriters pools compressors between images: each holds some 800 KiB of
+// tables and window.
+var zlibWriters sync.Pool // of *zlib.Writer
+
+// writePNG writes the image l describes as a PNG file: rows filtered (for
+// 8-bit grey, RGB and RGBA, with the filter whose output has the least sum
+// of absolute values, the heuristic of libpng and image/png; palette rows
+// unfiltered), compressed at zlib's default level into IDAT chunks of
+// 32 KiB. pl is polled once per row.
+func writePNG(pl *ctxpoll.Poller, w io.Writer, l pngLayout) error {
+	cw := &pngChunkWriter{w: w}
+	cw.bytes([]byte("\x89PNG\r\n\x1a\n"))
+	var ihdr [13]byte
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(l.w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(l.h))
+	ihdr[8], ihdr[9] = l.depth, l.ct // compression, filter and interlace methods 0
+	cw.chunk("IHDR", ihdr[:])
+	if l.ct == pngPaletted {
+		cw.chunk("PLTE", l.plte)
+		if l.trns != nil {
+			cw.chunk("tRNS", l.trns)
+		}
+	}
+	if cw.err != nil {
+		return cw.err
+	}
+
+	idat := bufio.NewWriterSize(idatWriter{cw}, pngIDATSize)
+	zw, _ := zlibWriters.Get().(*zlib.Writer)
+	if zw == nil {
+		var err error
+		if zw, err = zlib.NewWriterLevel(idat, zlib.DefaultCompression); err != nil {
+			return err
+		}
+	} else {
+		zw.Reset(idat)
+	}
+	defer func() {
+		zw.Reset(io.Discard) // drop the reference to w
+		zlibWriters.Put(zw)
+	}()
+
+	// cur[0] and prev[0] are the filter type byte; filtered[f] holds the
+	// row filtered with f, behind its type byte. pngSlice bytes of
+	// compression count as Interval units of work.
+	n := l.rowLen + 1
+	buf := make([]byte, (2+nFilters)*n)
+	cur, prev := buf[:n], buf[n:2*n]
+	var filtered [nFilters][]byte
+	for f := range filtered {
+		filtered[f] = buf[(2+f)*n : (3+f)*n]
+		filtered[f][0] = byte(f)
+	}
+	filter := l.ct != pngPaletted && l.depth == 8
+	const sliceWork = ctxpoll.Interval / pngSlice
+	for y := range l.h {
+		if err := pl.Work(l.rowLen); err != nil {
+			return err
+		}
+		l.row(y, cur[1:])
+		out := cur
+		if filter {
+			out = filtered[chooseFilter(&filtered, cur[1:], prev[1:], l.bpp)]
+		}
+		for len(out) > 0 {
+			n := min(len(out), pngSlice)
+			if err := pl.Work(sliceWork * n); err != nil {
+				return err
+			}
+			if _, err := zw.Write(out[:n]); err != nil {
+				return err
+			}
+			out = out[n:]
+		}
+		cur, prev = prev, cur
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	if err := idat.Flush(); err != nil {
+		return err
+	}
+	cw.chunk("IEND", nil)
+	return cw.err
+}
+
+// chooseFilter fills the filtered rows (after their type byte) from the
+// row cur and the row above it, prev (zeros for the first row), with
+// pixels bpp bytes apart, and returns the filter whose output has the
+// least sum of absolute values (bytes read as signed). The filters are
+// tried in the order Up, Paeth, None, Sub, Average, keeping the first of
+// equal sums; a filter stops as soon as its sum reaches the best so far
+// (its row is then left incomplete, and not chosen).
+func chooseFilter(filtered *[nFilters][]byte, cur, prev []byte, bpp int) int {
+	n := len(cur)
+	prev = prev[:n]
+	best, bestSum := ftUp, 0
+	up := filtered[ftUp][1:]
+	up = up[:n]
+	for i, c := range cur {
+		d := c - prev[i]
+		up[i] = d
+		bestSum += absInt8(d)
+	}
+
+	paeth := filtered[ftPaeth][1:]
+	paeth = paeth[:n]
+	sum := 0
+	for i := 0; i < bpp && i < n; i++ {
+		d := cur[i] - prev[i] // no left neighbour: Paeth predicts b
+		paeth[i] = d
+		sum += absInt8(d)
+	}
+	for i := bpp; i < n && sum < bestSum; i++ {
+		d := cur[i] - paethPredict(cur[i-bpp], prev[i], prev[i-bpp])
+		paeth[i] = d
+		sum += absInt8(d)
+	}
+	if sum < bestSum {
+		best, bestSum = ftPaeth, sum
+	}
+
+	none := filtered[ftNone][1:]
+	none = none[:n]
+	sum = 0
+	for i := 0; i < n && sum < bestSum; i++ {
+		sum += absInt8(cur[i])
+	}
+	if sum < bestSum {
+		copy(none, cur)
+		best, bestSum = ftNone, sum
+	}
+
+	sub := filtered[ftSub][1:]
+	sub = sub[:n]
+	sum = 0
+	for i := 0; i < bpp && i < n; i++ {
+		sub[i] = cur[i]
+		sum += absInt8(cur[i])
+	}
+	for i := bpp; i < n && sum < bestSum; i++ {
+		d := cur[i] - cur[i-bpp]
+		sub[i] = d
+		sum += absInt8(d)
+	}
+	if sum < bestSum {
+		best, bestSum = ftSub, sum
+	}
+
+	avg := filtered[ftAverage][1:]
+	avg = avg[:n]
+	sum = 0
+	for i := 0; i < bpp && i < n; i++ {
+		d := cur[i] - prev[i]/2
+		avg[i] = d
+		sum += absInt8(d)
+	}
+	for i := bpp; i < n && sum < bestSum; i++ {
+		d := cur[i] - byte((int(cur[i-bpp])+int(prev[i]))/2)
+		avg[i] = d
+		sum += absInt8(d)
+	}
+	if sum < bestSum {
+		best = ftAverage
+	}
+	return best
+}
+
+// absInt8 returns |b| for b read as a signed byte.
+func absInt8(b byte) int {
+	v := int(int8(b))
+	m := v >> 31
+	return (v ^ m) - m
+}
+
+// paethPredict is the Paeth predictor of PNG filter type 4: of a (left),
+// b (above) and c (above left), the one closest to a + b − c, preferring
+// a, then b.
+func paethPredict(a, b, c byte) byte {
+	p := int(a) + int(b) - int(c)
+	pa, pb, pc := p-int(a), p-int(b), p-int(c)
+	pa, pb, pc = max(pa, -pa), max(pb, -pb), max(pc, -pc)
+	switch {
+	case pa <= pb && pa <= pc:
+		return a
+	case pb <= pc:
+		return b
+	}
+	return c
+}
+
+// pngChunkWriter writes PNG chunks to w, keeping the first error.
+type pngChunkWriter struct {
+	w   io.Writer
+	err error
+}
+
+// bytes writes p as it is.
+func (c *pngChunkWriter) bytes(p []byte) {
+	if c.err == nil {
+		_, c.err = c.w.Write(p)
+	}
+}
+
+// chunk writes one chunk: length, type, data and CRC of type and data.
+func (c *pngChunkWriter) chunk(typ string, data []byte) {
+	var hdr [8]byte
+	binary.BigEndian.PutUint32(hdr[:4], uint32(len(data)))
+	copy(hdr[4:], typ)
+	crc := crc32.NewIEEE()
+	crc.Write(hdr[4:])
+	crc.Write(data)
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc.Sum32())
+	c.bytes(hdr[:])
+	c.bytes(data)
+	c.bytes(sum[:])
+}
+
+// idatWriter writes every Write as one IDAT chunk.
+type idatWriter struct{ c *pngChunkWriter }
+
+func (w idatWriter) Write(p []byte) (int, error) {
+	w.c.chunk("IDAT", p)
+	if w.c.err != nil {
+		return 0, w.c.err
+	}
+	return len(p), nil
+}
