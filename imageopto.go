@@ -215,6 +215,10 @@
 // (Options.FlightTimeout), recovering panics into errors. At most
 // Options.MaxConcurrent transformations run at once; up to Options.MaxQueue
 // wait at most Options.QueueTimeout, and the rest get 503 with Retry-After.
+// Deadlines are honoured inside the work, not only between steps: the
+// built-in decoders, steps and encoders check the context about every
+// millisecond, so Transform returns soon after its context ends and a
+// flight past FlightTimeout stops, frees its slot and answers 504.
 //
 // # Security considerations
 //
