@@ -15,6 +15,7 @@ import (
 	"golang.org/x/image/webp"
 
 	"github.com/imageopto/imageopto/wasmcodec"
+	"github.com/stretchr/testify/require"
 )
 
 // TestFormatsEndToEnd: every output format of spec §2.13 that this build
@@ -34,6 +35,10 @@ func TestFormatsEndToEnd(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start")
 	}
+	// The server compiles the WebAssembly codecs in the background; wait
+	// for them here, as a first request would: under the race detector the
+	// compilation alone can outlast the 30 s flight deadline (504).
+	require.NoError(t, wasmcodec.Warm())
 	decodeAVIF := func(b []byte) (image.Image, error) {
 		for _, c := range wasmcodec.Codecs() {
 			if c.Format == "avif" {
