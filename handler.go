@@ -644,10 +644,6 @@ func fastlyReason(err error) string {
 	return ""
 }
 
-// MemoryBudget returns the memory budget in force (Options.MemoryBudget
-// after defaults).
-func (h *Handler) MemoryBudget() int64 { return h.opts.MemoryBudget }
-
 // Transforms returns how many transformations the handler has run.
 func (h *Handler) Transforms() int64 { return h.transforms.Load() }
 

@@ -178,7 +178,7 @@ func TestScrapeAfterScriptedMix(t *testing.T) {
 		{`imageopto_inflight_fetches`, 0},
 		{`imageopto_queue_length`, 0},
 		{`imageopto_memory_in_use_bytes`, 0},
-		{`imageopto_memory_budget_bytes`, float64(h.MemoryBudget())},
+		{`imageopto_memory_budget_bytes`, float64(h.Gauges().MemoryBudget)},
 	} {
 		assert.Equal(t, tc.want, got[tc.series], tc.series)
 	}

@@ -574,7 +574,7 @@ func setMemoryLimit(h *imageopto.Handler, caches int64, logger *slog.Logger) {
 	if debug.SetMemoryLimit(-1) != math.MaxInt64 {
 		return // GOMEMLIMIT is set: the operator decided
 	}
-	limit := h.MemoryBudget() + max(caches, 0) + 256<<20
+	limit := h.Gauges().MemoryBudget + max(caches, 0) + 256<<20
 	debug.SetMemoryLimit(limit)
 	logger.Debug("soft memory limit set", "bytes", limit)
 }
