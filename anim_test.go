@@ -59,7 +59,7 @@ func TestAnimation(t *testing.T) {
 			p, err := ParseParams(c.query)
 			require.NoError(t, err)
 			var seen atomic.Value
-			opts := &TransformOptions{PlanOptions: PlanOptions{Accept: c.accept, Codecs: []Codec{fakeWebP(&seen)}}}
+			opts := &TransformOptions{Accept: c.accept, PlanOptions: PlanOptions{Codecs: []Codec{fakeWebP(&seen)}}}
 			res, err := TransformBytes(context.Background(), data, p, opts)
 			require.NoError(t, err)
 			assert.Equal(t, "image/gif", res.ContentType)
@@ -107,13 +107,13 @@ func TestAnimationOutputArea(t *testing.T) {
 	t.Parallel()
 	src := SourceInfo{Format: GIF, Width: 1000, Height: 1000, Frames: 100}
 	p, _ := ParseParams("width=1000")
-	pl, err := NewPlan(p, src, nil)
+	pl, err := NewPlan(p, src, "", nil)
 	require.NoError(t, err)
 	assert.True(t, pl.Animated)
 	assert.LessOrEqual(t, int64(pl.Width)*int64(pl.Height)*100, int64(8192*8192))
 	assert.Greater(t, pl.Width, 800)
 	assert.NotEmpty(t, pl.Warnings)
-	pl, err = NewPlan(Params{Frame: 1}, src, nil)
+	pl, err = NewPlan(Params{Frame: 1}, src, "", nil)
 	require.NoError(t, err)
 	assert.False(t, pl.Animated)
 	assert.Equal(t, 1000, pl.Width)

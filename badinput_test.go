@@ -290,7 +290,7 @@ func TestBadInputLarge16BitPNG(t *testing.T) {
 		info, err := Inspect(data)
 		require.NoError(t, err)
 		assert.Equal(t, 8, info.BytesPerPixel, "16-bit RGBA decodes into 8 bytes per pixel")
-		plan, err := NewPlan(Params{Width: Px(700)}, info, nil)
+		plan, err := NewPlan(Params{Width: Px(700)}, info, "", nil)
 		require.NoError(t, err)
 		scale := int64(max(plan.DecodeScale, 1))
 		assert.Equal(t, int64(1), scale, "PNG decodes at full size")

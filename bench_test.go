@@ -35,7 +35,7 @@ func BenchmarkNewPlan(b *testing.B) {
 	src := SourceInfo{Format: JPEG, Width: 4000, Height: 3000, Orientation: 6, Frames: 1}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := NewPlan(p, src, nil); err != nil {
+		if _, err := NewPlan(p, src, "", nil); err != nil {
 			b.Fatal(err)
 		}
 	}

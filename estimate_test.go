@@ -32,7 +32,7 @@ func TestEstimateCoversPlanarJobs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)
 			require.NoError(t, err)
-			prep, err := prepare(tc.data, p, TransformOptions{})
+			prep, err := prepare(tc.data, p, "", TransformOptions{})
 			require.NoError(t, err)
 			require.True(t, planarEligible(prep.info, prep.plan))
 			est := EstimateMemory(prep.info, prep.plan)
@@ -88,7 +88,7 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)
 			require.NoError(t, err)
-			prep, err := prepare(tc.data, p, TransformOptions{})
+			prep, err := prepare(tc.data, p, "", TransformOptions{})
 			require.NoError(t, err)
 			est := EstimateMemory(prep.info, prep.plan)
 			runtime.GC()

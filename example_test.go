@@ -32,12 +32,12 @@ func ExampleTransform() {
 func ExampleNewPlan() {
 	p, _ := imageopto.ParseParams("crop=1:1&orient=h&width=500&pad=10&bg-color=000&quality=70")
 	src := imageopto.SourceInfo{Format: imageopto.JPEG, Width: 4000, Height: 3000, Orientation: 6, Frames: 1}
-	plan, err := imageopto.NewPlan(p, src, nil)
+	plan, err := imageopto.NewPlan(p, src, "", nil)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(plan)
-	// Output: exif-orientation(6) > crop(1:1) > orient(2) > resize(w=500 lanczos3) > pad(10,10,10,10) > bg-color(0,0,0,255) → jpeg q70 520x520
+	// Output: exif-orientation(6) > crop(3000x3000+0+500) > orient(2) > resize(500x500 lanczos3) > pad(10,10,10,10: 520x520, image at 10,10) > bg-color(0,0,0,255) → jpeg q70 520x520
 }
 
 // Every bad parameter is reported at once, each naming the parameter.

@@ -226,11 +226,10 @@ func (h *Handler) staleOr(j *job, stale *entry, err error) (*entry, error) {
 // stopped half-way): the work then gives back its slot and memory only
 // when it really ends, so that admission never counts it as gone early.
 func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, error) {
-	opts := h.opts.Transform
-	opts.Accept = acceptFor(j.format)
-	// Plan from the header first: refuse bad requests and bombs before
-	// queueing, and learn how much memory the job needs.
-	prep, err := prepare(data, j.params, opts)
+	// Plan from the header first, for the format negotiated with the
+	// request: refuse bad requests and bombs before queueing, and learn how
+	// much memory the job needs.
+	prep, err := prepare(data, j.params, j.format, h.opts.Transform)
 	if err != nil {
 		return nil, err
 	}

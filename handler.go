@@ -650,12 +650,3 @@ func (h *Handler) Transforms() int64 { return h.transforms.Load() }
 // IsParam reports whether name is a Fastly IO query parameter (names are
 // case-sensitive, D7).
 func IsParam(name string) bool { return paramIndex(name) >= 0 }
-
-// acceptFor is the Accept header that makes Negotiate pick f again, so the
-// transformation sees the negotiated format the cache key was made with.
-func acceptFor(f ImageFormat) string {
-	if f == "" {
-		return ""
-	}
-	return f.ContentType()
-}

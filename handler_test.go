@@ -590,7 +590,7 @@ func TestHandlerMemoryBudget(t *testing.T) {
 	data := samplePNG(t)
 	info, err := Inspect(data)
 	require.NoError(t, err)
-	plan, err := NewPlan(Params{Width: Px(10)}, info, nil)
+	plan, err := NewPlan(Params{Width: Px(10)}, info, "", nil)
 	require.NoError(t, err)
 	need := EstimateMemory(info, plan)
 	t.Logf("estimate for a 200x100 PNG → width=10: %d bytes", need)

@@ -8,8 +8,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/imageopto/imageopto/internal/icc"
-	"github.com/imageopto/imageopto/internal/imaging"
 )
 
 // ImageFormat names an encoded image format, with the tokens of the info
@@ -160,9 +158,15 @@ func (l Limits) Check(s SourceInfo) error {
 	return nil
 }
 
-// Step is one stage of a pipeline. Apply returns the transformed image (it
-// may modify img in place and return it). Steps must not keep img after
-// returning. String names the step and its resolved arguments.
+// Step is one operation of a plan on the RGB path. Apply returns the
+// transformed image (it may modify img in place and return it) and must
+// not keep img after returning; String names the step and its arguments.
+//
+// Step is the extension point for custom image work: a Step appended to
+// Plan.Steps, or given in TransformOptions.Steps, runs after the built-in
+// operations and before encoding. (A plan with a custom step always takes
+// the RGB path, never the JPEG fast path.) The built-in operations are
+// Steps too, resolved with concrete numbers by NewPlan.
 type Step interface {
 	Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error)
 	String() string
@@ -182,10 +186,15 @@ func (f StepFunc) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, er
 // String returns f.Name.
 func (f StepFunc) String() string { return f.Name }
 
-// Plan is the work a transformation will do, decided from the parameters and
-// the source header alone.
+// Plan is the work a transformation will do, decided once from the
+// parameters, the source header and the service options, before any pixel
+// is decoded. Every painter reads it and none changes it, so one plan may
+// run on many images at once.
 type Plan struct {
-	// Steps run in order on the decoded (first) frame.
+	// Steps are the operations, in order, resolved with concrete numbers
+	// for the source: a crop rectangle in pixels, a resize to W×H from a
+	// source window, a canvas and the image's place on it. Append custom
+	// steps after them; do not remove or reorder the built-in ones.
 	Steps []Step
 	// Format is the output format, and Quality its encoder quality (0 when
 	// the format has none).
@@ -198,13 +207,15 @@ type Plan struct {
 	// transformed and written (GIF to GIF); otherwise the first frame is.
 	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
-	// encoder quality to reach; Quality is then found per image.
+	// encoder quality to reach; the quality used is then found per image
+	// (Result.Plan.Quality reports it).
 	OptimizeTarget float64
 	// Negotiated is true when the format was chosen by content negotiation
 	// (auto=, format=auto) from the client's Accept header.
 	Negotiated bool
 	// Width and Height are the output size. Exact is false when a
-	// content-dependent step (trim-color) may change it.
+	// content-dependent step (trim-color) may change it; the steps after
+	// trim-color are then resolved again once its box is known.
 	Width, Height int
 	Exact         bool
 	// EncodeMemory is the output encoder's peak memory in bytes.
@@ -218,11 +229,18 @@ type Plan struct {
 	// Background is the colour transparent pixels are flattened onto when
 	// the output format has no alpha channel.
 	Background color.NRGBA
-	// Warnings are notes for the warning header (D3, D12).
+	// Warnings are notes for the warning header: parameters that were
+	// ignored or adjusted.
 	Warnings []string
+
+	// layout resolves the operations again once content-dependent ones
+	// have looked at the pixels; builtin is how many of Steps it made.
+	layout  *layout
+	builtin int
 }
 
-// String lists the steps, e.g. "orient(6) > crop(3000x3000+0+500) > resize(500x500 lanczos3) → jpeg q70 500x500".
+// String lists the steps, e.g.
+// "exif-orientation(6) > crop(3000x3000+0+500) > resize(500x500 lanczos3) → jpeg q85 500x500".
 func (p *Plan) String() string {
 	var b strings.Builder
 	for i, s := range p.Steps {
@@ -242,11 +260,37 @@ func (p *Plan) String() string {
 	return b.String()
 }
 
-// Run applies the steps to img in order, checking ctx between steps.
+// Run applies the steps to img in order, checking ctx between steps. img
+// must be the decoded source: at full size, or at 1/DecodeScale of it.
 func (p *Plan) Run(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	for _, s := range p.Steps {
+	var f facts
+	return p.run(ctx, img, &f)
+}
+
+// run is Run with the facts content-dependent steps found so far (an
+// animation's frames share those of the first). When it reaches such a
+// step it looks at the image, then resolves the plan's operations again
+// with what it found; the Plan itself is left as it is.
+func (p *Plan) run(ctx context.Context, img *image.NRGBA, f *facts) (*image.NRGBA, error) {
+	steps := p.Steps
+	for i := 0; i < len(steps); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		s := steps[i]
+		if c, ok := s.(contentOp); ok && p.layout != nil && i < p.builtin {
+			if err := c.analyze(ctx, img, f); err != nil {
+				return nil, err
+			}
+			r, err := p.layout.resolve(*f)
+			if err != nil {
+				return nil, err
+			}
+			if len(r.ops) <= i {
+				return nil, fmt.Errorf("%w: plan resolved again has %d steps, at step %d", ErrInternal, len(r.ops), i)
+			}
+			steps = append(r.ops, p.Steps[p.builtin:]...)
+			s = steps[i]
 		}
 		var err error
 		if img, err = s.Apply(ctx, img); err != nil {
@@ -278,10 +322,12 @@ func (o Optimize) Target() float64 {
 // EstimateMemory is how many bytes a transformation needs at its peak,
 // from the header and the plan alone: the decoder's own buffer, the working
 // copy (4 bytes per pixel), two working images of the largest size the
-// steps reach, the blur and sharpen buffers when present, and the output
-// encoder's buffers and output (Plan.EncodeMemory). Admission control uses
-// it to keep floods of large images within a memory budget, and to refuse
-// a job larger than one job may be (Options.MaxJobMemory).
+// steps reach, the scratch buffers of steps that need them (blur, sharpen),
+// and the output encoder's buffers and output (Plan.EncodeMemory). A plan
+// that stays in Y′CbCr planes (JPEG to JPEG, geometry only) is estimated
+// from its planes instead. Admission control uses it to keep floods of
+// large images within a memory budget, and to refuse a job larger than one
+// job may be (Options.MaxJobMemory).
 func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	if info.planes && planarEligible(info, plan) {
 		return estimatePlanar(info, plan)
@@ -290,14 +336,18 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	src := int64(info.Width) * int64(info.Height) / (scale * scale)
 	out := int64(plan.Width) * int64(plan.Height)
 	largest := max(src, out)
-	bpp := int64(max(info.BytesPerPixel, 4))
-	est := src*bpp + 4*src + 2*4*largest + max(plan.EncodeMemory, 3*out)
+	var scratch int64
 	for _, s := range plan.Steps {
-		switch s.(type) {
-		case *blurStep, *sharpenStep:
-			est += 12 * largest
+		if o, ok := s.(interface{ outSize() (int, int) }); ok {
+			w, h := o.outSize()
+			largest = max(largest, int64(w)*int64(h))
+		}
+		if o, ok := s.(scratchOp); ok {
+			scratch += o.scratchPerPixel()
 		}
 	}
+	bpp := int64(max(info.BytesPerPixel, 4))
+	est := src*bpp + 4*src + 2*4*largest + scratch*largest + max(plan.EncodeMemory, 3*out)
 	if plan.Animated { // every composed frame, in and out
 		est += int64(info.Frames) * 4 * (src + out)
 	}
@@ -324,7 +374,8 @@ func estimatePlanar(info SourceInfo, plan *Plan) int64 {
 	return est
 }
 
-// Default qualities (D17).
+// Default encoder qualities, used when neither the request nor
+// PlanOptions give one.
 const (
 	DefaultJPEGQuality = 85
 	DefaultWebPQuality = 85
@@ -332,8 +383,9 @@ const (
 	DefaultPNG8Quality = 85
 )
 
-// PlanOptions are the service-level defaults and capabilities planning uses.
-// The zero value is valid: upscaling off, lanczos3, quality 85, D29 limits.
+// PlanOptions are the service-level settings planning uses: the same for
+// every request. The zero value is valid: upscaling off, lanczos3, the
+// default qualities and DefaultLimits.
 type PlanOptions struct {
 	// Limits bound sources and outputs; zero fields take DefaultLimits.
 	Limits Limits
@@ -348,20 +400,18 @@ type PlanOptions struct {
 	WebPQuality int
 	// AVIFQuality is the default AVIF quality, 1–100 (default 60).
 	AVIFQuality int
-	// Codecs add formats beyond the built-in JPEG, PNG and GIF encoders and
-	// JPEG, PNG, GIF and WebP decoders (see Codec).
+	// Codecs add formats beyond the built-in ones (see Codec).
 	Codecs []Codec
-	// Accept is the client's Accept header, used only by content
-	// negotiation (auto=, format=auto; see Negotiate).
-	Accept string
 }
 
-// NewPlan turns parameters and a source header into a Plan (spec §3, D13).
-// It needs no pixels: every geometric error (crop out of bounds, trim or
-// canvas that does not fit) and every unsupported value is reported here,
-// except those that depend on content (trim-color). Errors are *ParamError
-// values joined with errors.Join, or ErrSourceTooLarge.
-func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
+// NewPlan turns parameters and a source header into a Plan. negotiated is
+// the output format content negotiation chose for this request (Negotiate;
+// "" when it chose none). NewPlan needs no pixels: every geometric error
+// (crop out of bounds, trim or canvas that does not fit) and every
+// unsupported value is reported here, except those that depend on content
+// (trim-color). Errors are *ParamError values joined with errors.Join,
+// ErrSourceTooLarge or ErrJobTooLarge.
+func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions) (*Plan, error) {
 	var o PlanOptions
 	if opts != nil {
 		o = *opts
@@ -373,11 +423,9 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 	if src.Width <= 0 || src.Height <= 0 {
 		return nil, fmt.Errorf("%w: image has no pixels", ErrCorrupt)
 	}
-	pl := &Plan{Exact: true, DecodeScale: 1}
-	warn := func(s string) { pl.Warnings = append(pl.Warnings, s) }
+	pl := &Plan{DecodeScale: 1}
 
-	target, _ := Negotiate(p, o.Accept, o.Codecs)
-	format, err := outputFormat(p, src, target, o.Codecs)
+	format, err := outputFormat(p, src, negotiated, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +433,7 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		return nil, err
 	}
 	pl.Format, pl.Lossless, pl.Palette = format.ImageFormat, format.lossless, format.palette
-	pl.Progressive, pl.Negotiated = format.progressive, target != "" && format.ImageFormat == target
+	pl.Progressive, pl.Negotiated = format.progressive, negotiated != "" && format.ImageFormat == negotiated
 	pl.Animated = src.Frames > 1 && p.Frame != 1 && format.ImageFormat == GIF
 	switch {
 	case format.palette:
@@ -405,143 +453,60 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		pl.OptimizeTarget = p.Optimize.Target()
 	}
 
-	w, h := src.Width, src.Height
-	add := func(s Step) { pl.Steps = append(pl.Steps, s) }
-
-	// 1. Colour profile to sRGB, then EXIF orientation.
+	// Fold the parameters and options into a layout, then resolve it.
+	l := &layout{
+		w: src.Width, h: src.Height,
+		exif:      src.Orientation,
+		trimColor: p.TrimColor,
+		precrop:   p.Precrop, trim: p.Trim, crop: p.Crop,
+		orient: p.Orient,
+		resize: resizeParams{Width: p.Width, Height: p.Height, DPR: p.DPR, Fit: p.Fit,
+			Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide},
+		filter:  p.ResizeFilter,
+		shrink:  src.Format == JPEG && !pl.Animated,
+		canvas:  p.Canvas,
+		pad:     p.Pad,
+		fill:    fillColor(p, src, format.ImageFormat),
+		maxSide: o.Limits.MaxOutputSide,
+		bright:  p.Brightness, contrast: p.Contrast, saturate: p.Saturation,
+		sharpen: p.Sharpen,
+		blur:    p.Blur,
+		bw:      p.BW,
+	}
 	if len(src.ICC) > 0 {
-		if step, err := newColorStep(src.ICC); err != nil {
-			warn("colour profile ignored, treated as sRGB: " + err.Error())
-		} else if step != nil {
-			add(step)
+		if op, err := newColorOp(src.ICC); err != nil {
+			pl.Warnings = append(pl.Warnings, "colour profile ignored, treated as sRGB: "+err.Error())
+		} else if op != nil {
+			l.color = op
 		}
 	}
-	if o := src.Orientation; o > 1 && o <= 8 {
-		add(&orientStep{o: o, exif: true})
-		if o.Swaps() {
-			w, h = h, w
-		}
+	if p.TrimColor.IsSet() && src.Format == GIF {
+		return nil, &ParamError{Param: "trim-color", Value: trimColorString(p.TrimColor), Reason: "not supported for GIF input"}
 	}
-	// 2. trim-color (size depends on content).
-	if p.TrimColor.IsSet() {
-		if src.Format == GIF {
-			return nil, &ParamError{Param: "trim-color", Value: trimColorString(p.TrimColor), Reason: "not supported for GIF input"}
-		}
-		add(&trimColorStep{t: p.TrimColor})
-		pl.Exact = false
-	}
-	// 3–5. precrop, trim, crop.
-	for _, c := range []struct {
-		param string
-		r     Region
-	}{{"precrop", p.Precrop}, {"trim", Region{}}, {"crop", p.Crop}} {
-		if c.param == "trim" {
-			if !p.Trim.IsSet() {
-				continue
-			}
-			rect, err := trimRect(w, h, p.Trim)
-			if err != nil && pl.Exact {
-				return nil, err
-			}
-			add(&trimStep{s: p.Trim})
-			w, h = rect.Dx(), rect.Dy()
-			continue
-		}
-		if !c.r.IsSet() {
-			continue
-		}
-		if c.r.Smart && !smartApplies(c.r) {
-			warn(c.param + ": smart needs a ratio size (w:h); ignored")
-		}
-		rect, err := regionRect(w, h, c.r, c.param, nil)
-		if err != nil && pl.Exact {
-			return nil, err
-		}
-		add(&cropStep{param: c.param, r: c.r})
-		w, h = rect.Dx(), rect.Dy()
-	}
-	// 6. orient.
-	if p.Orient > 1 {
-		add(&orientStep{o: p.Orient})
-		if p.Orient.Swaps() {
-			w, h = h, w
-		}
-	}
-	// 7. resize (always considered: the output limit applies without parameters too).
-	rp := resizeParams{Width: p.Width, Height: p.Height, DPR: p.DPR, Fit: p.Fit,
-		Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide}
 	if pl.Animated { // the output limit bounds the sum of all frames' areas
-		rp.MaxPixels = int64(o.Limits.MaxOutputSide) * int64(o.Limits.MaxOutputSide) / int64(src.Frames)
+		l.resize.MaxPixels = int64(o.Limits.MaxOutputSide) * int64(o.Limits.MaxOutputSide) / int64(src.Frames)
 	}
 	switch p.Upscale {
 	case UpscaleEnable:
-		rp.Upscale = true
+		l.resize.Upscale = true
 	case UpscaleDisable:
-		rp.Upscale = false
+		l.resize.Upscale = false
 	}
-	if g := resolveResize(w, h, rp, warn); !g.noResize(w, h) {
-		filter := p.ResizeFilter
-		if filter == "" {
-			filter = cmpFilter(o.ResizeFilter)
-		}
-		rs := &resizeStep{p: rp, filter: filter}
-		if shrinkOnLoad(src, pl) {
-			// Decode at the largest reduction that still leaves twice the
-			// output resolution in the region that is kept, so the resampler
-			// that finishes the exact size still has detail to filter (at
-			// exactly 1× the DCT reduction shows on fine textures: SSIM 0.976
-			// instead of ≥ 0.98 on the corpus's forest photo).
-			for _, sc := range []int{8, 4, 2} {
-				if g.Src.Dx()/sc >= 2*g.W && g.Src.Dy()/sc >= 2*g.H {
-					pl.DecodeScale = sc
-					rs.logicalW, rs.logicalH, rs.scale = w, h, sc
-					break
-				}
-			}
-		}
-		add(rs)
-		w, h = g.W, g.H
+	if l.filter == "" {
+		l.filter = cmpFilter(o.ResizeFilter)
 	}
-	// 8. pad or canvas (pad is ignored when canvas is given).
-	bg := fillColor(p, src, format.ImageFormat)
-	switch {
-	case p.Canvas.IsSet():
-		cw, ch, _, _, err := canvasLayout(w, h, p.Canvas)
-		if err != nil && pl.Exact {
-			return nil, err
-		}
-		add(&canvasStep{c: p.Canvas, bg: bg})
-		w, h = cw, ch
-	case p.Pad.IsSet():
-		cw, ch, _, _ := padLayout(w, h, p.Pad)
-		add(&padStep{s: p.Pad, bg: bg})
-		w, h = cw, ch
-	}
-	if max(w, h) > o.Limits.MaxOutputSide {
-		param := "pad"
-		if p.Canvas.IsSet() {
-			param = "canvas"
-		}
-		return nil, &ParamError{Param: param, Value: fmt.Sprintf("%dx%d", w, h),
-			Reason: fmt.Sprintf("output would exceed the %d px limit", o.Limits.MaxOutputSide)}
-	}
-	// 9. bg-color flattens transparency.
 	if p.BgColor.Set {
-		add(&flattenStep{bg: toNRGBA(p.BgColor)})
+		c := toNRGBA(p.BgColor)
+		l.flatten = &c
 	}
-	// 10–13. colour, sharpen, blur, bw.
-	if p.Brightness != 0 || p.Contrast != 0 || p.Saturation != 0 {
-		add(&adjustStep{b: p.Brightness, c: p.Contrast, s: p.Saturation})
+	r, err := l.resolve(facts{})
+	if err != nil {
+		return nil, err
 	}
-	if p.Sharpen.IsSet() && p.Sharpen.Amount > 0 {
-		add(&sharpenStep{s: p.Sharpen})
-	}
-	if p.Blur.IsSet() {
-		add(&blurStep{l: p.Blur})
-	}
-	if p.BW.Mode != "" {
-		add(&bwStep{bw: p.BW})
-	}
+	pl.Steps, pl.builtin, pl.layout = r.ops, len(r.ops), l
+	pl.Width, pl.Height, pl.Exact, pl.DecodeScale = r.w, r.h, r.exact, r.scale
+	pl.Warnings = append(pl.Warnings, r.warnings...)
+
 	// Output without alpha: flatten onto bg-color, or white.
 	pl.Background = color.NRGBA{255, 255, 255, 255}
 	if p.BgColor.Set {
@@ -549,8 +514,7 @@ func NewPlan(p Params, src SourceInfo, opts *PlanOptions) (*Plan, error) {
 		c.A = 255 // the output has no alpha: the background itself must be opaque
 		pl.Background = c
 	}
-	pl.Width, pl.Height = w, h
-	pl.Alpha = format.ImageFormat.HasAlpha() && (src.HasAlpha || transparentFill(p, bg))
+	pl.Alpha = format.ImageFormat.HasAlpha() && (src.HasAlpha || transparentFill(p, l.fill))
 	pl.EncodeMemory = encodeMemory(pl, o.Codecs)
 	if err := encoderLimit(pl, o.Limits); err != nil {
 		return nil, err
@@ -770,320 +734,9 @@ func fillColor(p Params, src SourceInfo, out ImageFormat) color.NRGBA {
 	return color.NRGBA{255, 255, 255, 255}
 }
 
-// colorStep converts pixels from an embedded ICC profile to sRGB.
-type colorStep struct {
-	t    *icc.Transform
-	desc string
-}
-
-// newColorStep prepares the conversion of a profile to sRGB; it returns nil
-// when the profile is sRGB already (nothing to do).
-func newColorStep(profile []byte) (*colorStep, error) {
-	p, err := icc.Parse(profile)
-	if err != nil {
-		return nil, err
-	}
-	if p.IsSRGB() {
-		return nil, nil
-	}
-	t, err := p.ToSRGB()
-	if err != nil {
-		return nil, err
-	}
-	return &colorStep{t: t, desc: p.String()}, nil
-}
-
-func (s *colorStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	if err := s.t.ApplyNRGBA(ctx, img); err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-func (s *colorStep) String() string { return "to-srgb(" + s.desc + ")" }
-
-// The built-in steps. Each resolves its geometry from the image it is given
-// with the same functions NewPlan used, and passes ctx down to the pixel
-// loops, which stop soon after it is done and return ctx.Err().
-
-type orientStep struct {
-	o    Orientation
-	exif bool
-}
-
-func (s *orientStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	return imaging.Orient(ctx, img, int(s.o))
-}
-
-func (s *orientStep) String() string {
-	if s.exif {
-		return fmt.Sprintf("exif-orientation(%d)", s.o)
-	}
-	return fmt.Sprintf("orient(%d)", s.o)
-}
-
-type trimColorStep struct{ t TrimColor }
-
-func (s *trimColorStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	c := toNRGBA(s.t.Color)
-	if s.t.Auto {
-		c = img.NRGBAAt(0, 0)
-	}
-	r, err := imaging.TrimBounds(ctx, img, c, s.t.Threshold)
-	if err != nil {
-		return nil, err
-	}
-	if r.Empty() {
-		return nil, &ParamError{Param: "trim-color", Value: trimColorString(s.t), Reason: "trims away the whole image (result 0x0)"}
-	}
-	if r == img.Bounds() {
-		return img, nil
-	}
-	return imaging.Crop(ctx, img, r)
-}
-
-func (s *trimColorStep) String() string {
-	return fmt.Sprintf("trim-color(%s,t%g)", trimColorString(s.t), s.t.Threshold)
-}
-
-type trimStep struct{ s Sides }
-
-func (s *trimStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	r, err := trimRect(b.Dx(), b.Dy(), s.s)
-	if err != nil {
-		return nil, err
-	}
-	return imaging.Crop(ctx, img, r)
-}
-
-func (s *trimStep) String() string { return "trim(" + sidesString(s.s) + ")" }
-
-type cropStep struct {
-	param string
-	r     Region
-	// at is the content-aware position, found on the first frame and kept
-	// for the others so that an animation's crop does not jitter.
-	at *image.Point
-}
-
-func (s *cropStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	if smartApplies(s.r) && s.at == nil {
-		cw, ch := regionSize(b.Dx(), b.Dy(), s.r.Size)
-		if cw <= b.Dx() && ch <= b.Dy() {
-			pt, err := imaging.SmartCrop(ctx, img, cw, ch)
-			if err != nil {
-				return nil, err
-			}
-			s.at = &pt
-		}
-	}
-	r, err := regionRect(b.Dx(), b.Dy(), s.r, s.param, s.at)
-	if err != nil {
-		return nil, err
-	}
-	if r == b {
-		return img, nil
-	}
-	return imaging.Crop(ctx, img, r)
-}
-
-func (s *cropStep) String() string {
-	mode := ""
-	if smartApplies(s.r) {
-		mode += ",smart"
-	}
-	if s.r.Safe {
-		mode += ",safe"
-	}
-	return fmt.Sprintf("%s(%s%s)", s.param, sizeString(s.r.Size), mode)
-}
-
 func sizeString(s Size) string {
 	if s.Kind == SizeRatio {
 		return fmt.Sprintf("%g:%g", s.RatioW, s.RatioH)
 	}
 	return lengthString(s.Width) + "," + lengthString(s.Height)
-}
-
-type resizeStep struct {
-	p      resizeParams
-	filter ResizeFilter
-	// With shrink-on-load the image arrives scale times smaller than the
-	// logical size the geometry refers to.
-	logicalW, logicalH, scale int
-}
-
-func (s *resizeStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	var err error
-	if s.scale > 1 && b.Dx() < s.logicalW {
-		g := resolveResize(s.logicalW, s.logicalH, s.p, func(string) {})
-		r := image.Rect(g.Src.Min.X/s.scale, g.Src.Min.Y/s.scale,
-			ceilDiv(g.Src.Max.X, s.scale), ceilDiv(g.Src.Max.Y, s.scale)).Intersect(b)
-		if r != b {
-			if img, err = imaging.Crop(ctx, img, r); err != nil {
-				return nil, err
-			}
-		}
-		return imaging.Resize(ctx, img, g.W, g.H, imagingFilter(s.filter))
-	}
-	g := resolveResize(b.Dx(), b.Dy(), s.p, func(string) {})
-	if g.noResize(b.Dx(), b.Dy()) {
-		return img, nil
-	}
-	if g.Src != b {
-		if img, err = imaging.Crop(ctx, img, g.Src); err != nil {
-			return nil, err
-		}
-	}
-	return imaging.Resize(ctx, img, g.W, g.H, imagingFilter(s.filter))
-}
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
-// shrinkOnLoad reports whether the plan so far allows decoding a reduced
-// image: a still JPEG whose steps before the resize do not depend on pixel
-// coordinates or on content (colour conversion and orientation only).
-func shrinkOnLoad(src SourceInfo, pl *Plan) bool {
-	if src.Format != JPEG || pl.Animated {
-		return false
-	}
-	for _, st := range pl.Steps {
-		switch st.(type) {
-		case *colorStep, *orientStep:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func (s *resizeStep) String() string {
-	var parts []string
-	if s.p.Width.IsSet() {
-		parts = append(parts, "w="+lengthString(s.p.Width))
-	}
-	if s.p.Height.IsSet() {
-		parts = append(parts, "h="+lengthString(s.p.Height))
-	}
-	if s.p.DPR != 0 {
-		parts = append(parts, fmt.Sprintf("dpr=%g", s.p.DPR))
-	}
-	if s.p.Fit != "" {
-		parts = append(parts, "fit="+string(s.p.Fit))
-	}
-	parts = append(parts, string(s.filter))
-	return "resize(" + strings.Join(parts, " ") + ")"
-}
-
-func imagingFilter(f ResizeFilter) imaging.Filter {
-	switch f {
-	case FilterNearest:
-		return imaging.Nearest
-	case FilterBilinear:
-		return imaging.Bilinear
-	case FilterBicubic:
-		return imaging.Bicubic
-	case FilterLanczos2:
-		return imaging.Lanczos2
-	}
-	return imaging.Lanczos3
-}
-
-type canvasStep struct {
-	c  Canvas
-	bg color.NRGBA
-}
-
-func (s *canvasStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	cw, ch, x, y, err := canvasLayout(b.Dx(), b.Dy(), s.c)
-	if err != nil {
-		return nil, err
-	}
-	return imaging.Place(ctx, cw, ch, s.bg, img, x, y)
-}
-
-func (s *canvasStep) String() string { return "canvas(" + sizeString(s.c.Size) + ")" }
-
-type padStep struct {
-	s  Sides
-	bg color.NRGBA
-}
-
-func (s *padStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	cw, ch, x, y := padLayout(b.Dx(), b.Dy(), s.s)
-	return imaging.Place(ctx, cw, ch, s.bg, img, x, y)
-}
-
-func (s *padStep) String() string { return "pad(" + sidesString(s.s) + ")" }
-
-type flattenStep struct{ bg color.NRGBA }
-
-func (s *flattenStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	if err := imaging.Flatten(ctx, img, s.bg); err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-func (s *flattenStep) String() string {
-	return fmt.Sprintf("bg-color(%d,%d,%d,%d)", s.bg.R, s.bg.G, s.bg.B, s.bg.A)
-}
-
-type adjustStep struct{ b, c, s float64 }
-
-func (s *adjustStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	if err := imaging.Adjust(ctx, img, s.b, s.c, s.s); err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-func (s *adjustStep) String() string {
-	return fmt.Sprintf("adjust(brightness=%g contrast=%g saturation=%g)", s.b, s.c, s.s)
-}
-
-type sharpenStep struct{ s Sharpen }
-
-func (s *sharpenStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	return imaging.Sharpen(ctx, img, s.s.Amount, s.s.Radius, s.s.Threshold)
-}
-
-func (s *sharpenStep) String() string {
-	return fmt.Sprintf("sharpen(a%g,r%g,t%d)", s.s.Amount, s.s.Radius, s.s.Threshold)
-}
-
-type blurStep struct{ l Length }
-
-func (s *blurStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	b := img.Bounds()
-	return imaging.Blur(ctx, img, blurSigma(b.Dx(), b.Dy(), s.l))
-}
-
-func (s *blurStep) String() string { return "blur(" + lengthString(s.l) + ")" }
-
-type bwStep struct{ bw BW }
-
-func (s *bwStep) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
-	var err error
-	if s.bw.Mode == BWAtkinson {
-		err = imaging.Atkinson(ctx, img)
-	} else {
-		err = imaging.Threshold(ctx, img, s.bw.Luminance)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return img, nil
-}
-
-func (s *bwStep) String() string {
-	if s.bw.Mode == BWAtkinson {
-		return "bw(atkinson)"
-	}
-	return fmt.Sprintf("bw(threshold,%g)", s.bw.Luminance)
 }

@@ -132,7 +132,7 @@ func TestPlanWorkedExamples(t *testing.T) {
 			t.Parallel()
 			p, err := ParseParams(c.query)
 			require.NoError(t, err)
-			pl, err := NewPlan(p, c.in, c.opts)
+			pl, err := NewPlan(p, c.in, "", c.opts)
 			require.NoError(t, err)
 			assert.Equal(t, [2]int{c.w, c.h}, [2]int{pl.Width, pl.Height}, "plan %s", pl)
 			assert.Equal(t, c.format, pl.Format)
@@ -175,7 +175,7 @@ func TestPlanErrors(t *testing.T) {
 			t.Parallel()
 			p, err := ParseParams(c.query)
 			require.NoError(t, err)
-			_, err = NewPlan(p, c.in, nil)
+			_, err = NewPlan(p, c.in, "", nil)
 			require.Error(t, err)
 			var pe *ParamError
 			require.True(t, errors.As(err, &pe), "%v", err)
@@ -192,7 +192,7 @@ func TestPlanOptimizeWithQuality(t *testing.T) {
 	t.Parallel()
 	p, err := ParseParams("optimize=high&quality=60&profile=main&level=4.1")
 	require.NoError(t, err)
-	pl, err := NewPlan(p, src(JPEG, 100, 100), nil)
+	pl, err := NewPlan(p, src(JPEG, 100, 100), "", nil)
 	require.NoError(t, err)
 	assert.Equal(t, 60, pl.Quality)
 }
@@ -219,7 +219,7 @@ func TestPlanLimits(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := NewPlan(Params{}, c.in, &PlanOptions{Limits: c.lim})
+			_, err := NewPlan(Params{}, c.in, "", &PlanOptions{Limits: c.lim})
 			if c.ok {
 				assert.NoError(t, err)
 				return
@@ -244,7 +244,7 @@ func TestPlanWarnings(t *testing.T) {
 	for _, c := range cases {
 		p, err := ParseParams(c.query)
 		require.NoError(t, err)
-		pl, err := NewPlan(p, c.in, nil)
+		pl, err := NewPlan(p, c.in, "", nil)
 		require.NoError(t, err)
 		assert.Contains(t, strings.Join(pl.Warnings, "; "), c.want)
 	}
@@ -256,7 +256,7 @@ func TestPlanSteps(t *testing.T) {
 	p, err := ParseParams("blur=2&sharpen=a1,r1,t0&saturation=10&bg-color=fff&pad=1&width=5&orient=r" +
 		"&crop=10,10&trim=1&precrop=90,90&trim-color=auto&bw=threshold")
 	require.NoError(t, err)
-	pl, err := NewPlan(p, SourceInfo{Format: JPEG, Width: 100, Height: 100, Frames: 1, Orientation: 8}, nil)
+	pl, err := NewPlan(p, SourceInfo{Format: JPEG, Width: 100, Height: 100, Frames: 1, Orientation: 8}, "", nil)
 	require.NoError(t, err)
 	var names []string
 	for _, s := range pl.Steps {
@@ -268,7 +268,7 @@ func TestPlanSteps(t *testing.T) {
 
 	p, err = ParseParams("quality=50&dpr=1&orient=1&brightness=0&fit=crop&width=100")
 	require.NoError(t, err)
-	pl, err = NewPlan(p, src(JPEG, 100, 100), nil)
+	pl, err = NewPlan(p, src(JPEG, 100, 100), "", nil)
 	require.NoError(t, err)
 	assert.Empty(t, pl.Steps, "%s", pl)
 }

@@ -43,7 +43,7 @@ func TestShrinkOnLoadPlan(t *testing.T) {
 	for _, c := range cases {
 		p, err := ParseParams(c.query)
 		require.NoError(t, err)
-		pl, err := NewPlan(p, c.in, nil)
+		pl, err := NewPlan(p, c.in, "", nil)
 		require.NoError(t, err)
 		assert.Equal(t, c.scale, pl.DecodeScale, c.query)
 	}
@@ -85,7 +85,7 @@ func TestShrinkOnLoadQuality(t *testing.T) {
 			p, _ := ParseParams(q)
 			info, err := Inspect(data)
 			require.NoError(t, err)
-			pl, err := NewPlan(p, info, nil)
+			pl, err := NewPlan(p, info, "", nil)
 			require.NoError(t, err)
 			// Reference: the same steps on a full-resolution decode.
 			full := &TransformOptions{Steps: nil}

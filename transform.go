@@ -22,6 +22,11 @@ import (
 // defaults of every field.
 type TransformOptions struct {
 	PlanOptions
+	// Accept is the client's Accept header, for content negotiation
+	// (auto=, format=auto): Transform negotiates once with it (Negotiate)
+	// and plans for the format chosen. The Handler does not read it: it
+	// negotiates from each request's own header.
+	Accept string
 	// Steps are custom steps run after the built-in ones and before encoding.
 	Steps []Step
 }
@@ -225,7 +230,8 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	job, err := prepare(data, p, o)
+	negotiated, _ := Negotiate(p, o.Accept, o.Codecs)
+	job, err := prepare(data, p, negotiated, o)
 	if err != nil {
 		return nil, err
 	}
@@ -246,16 +252,16 @@ type prepared struct {
 // prepare reads the header and plans, so that a caller (the Handler's
 // admission control) can look at the plan before running it, without doing
 // this work twice.
-func prepare(data []byte, p Params, o TransformOptions) (*prepared, error) {
+func prepare(data []byte, p Params, negotiated ImageFormat, o TransformOptions) (*prepared, error) {
 	info, dec, err := inspect(data, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := NewPlan(p, info, &o.PlanOptions)
+	plan, err := NewPlan(p, info, negotiated, &o.PlanOptions)
 	if err != nil {
 		return nil, err
 	}
-	plan.Steps = append(plan.Steps, o.Steps...)
+	plan.Steps = append(plan.Steps[:len(plan.Steps):len(plan.Steps)], o.Steps...)
 	return &prepared{data: data, p: p, o: o, info: info, dec: dec, plan: plan}, nil
 }
 
@@ -271,6 +277,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	var img *image.NRGBA
 	var out []byte
 	var bounds image.Rectangle
+	q := plan.Quality // optimize= finds it per image
 	planar := false
 	switch {
 	case plan.Animated && dec.frames != nil:
@@ -282,11 +289,11 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		out, bounds, img, err = j.runPlanar(ctx)
 		planar = err == nil && img == nil
 		if err == nil && img != nil {
-			img, out, err = runRGB(ctx, img, plan, o.Codecs)
+			img, out, q, err = runRGB(ctx, img, plan, o.Codecs)
 		}
 	default:
 		if img, err = dec.decode(ctx, plan.DecodeScale); err == nil {
-			img, out, err = runRGB(ctx, img, plan, o.Codecs)
+			img, out, q, err = runRGB(ctx, img, plan, o.Codecs)
 		}
 	}
 	if err != nil {
@@ -302,6 +309,11 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 				return nil, fmt.Errorf("%w: metadata: %v", ErrInternal, err)
 			}
 		}
+	}
+	if q != plan.Quality { // the plan is not changed: the result reports a copy
+		ran := *plan
+		ran.Quality = q
+		plan = &ran
 	}
 	res = &Result{
 		Data:        out,
@@ -323,13 +335,13 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 
 // runRGB runs the plan's steps on img and encodes the result. It returns
 // the image that was encoded (for its size) and the encoded bytes.
-func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (*image.NRGBA, []byte, error) {
+func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (*image.NRGBA, []byte, int, error) {
 	img, err := plan.Run(ctx, img)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	out, err := encode(ctx, img, plan, codecs)
-	return img, out, err
+	out, q, err := encode(ctx, img, plan, codecs)
+	return img, out, q, err
 }
 
 // onlyQuality reports whether p asks for nothing but a quality.
@@ -339,15 +351,17 @@ func onlyQuality(p Params) bool {
 }
 
 // encode writes img in the plan's output format. With optimize= it first
-// searches the quality (and records it in the plan).
-func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, error) {
+// searches the quality; it returns the quality used.
+func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, int, error) {
 	if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) {
 		if err := imaging.Flatten(ctx, img, plan.Background); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
+	q := plan.Quality
 	if plan.OptimizeTarget > 0 {
-		q, err := quality.Search(quality.Sample(img, optimizeSamplePixels), plan.OptimizeTarget,
+		var err error
+		q, err = quality.Search(quality.Sample(img, optimizeSamplePixels), plan.OptimizeTarget,
 			optimizeMinQuality, optimizeMaxQuality, func(m *image.NRGBA, q int) (*image.NRGBA, error) {
 				data, err := encodeAt(ctx, m, plan, codecs, q)
 				if err != nil {
@@ -360,14 +374,14 @@ func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (
 				return dec.first(ctx)
 			})
 		if ctxpoll.Stopped(err) {
-			return nil, err
+			return nil, 0, err
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
+			return nil, 0, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
 		}
-		plan.Quality = q
 	}
-	return encodeAt(ctx, img, plan, codecs, plan.Quality)
+	out, err := encodeAt(ctx, img, plan, codecs, q)
+	return out, q, err
 }
 
 // transformFrames runs the plan on every frame of an animation and writes
@@ -378,8 +392,9 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 	if err != nil {
 		return nil, nil, err
 	}
+	var f facts // found on the first frame, kept for the others
 	for i := range frames {
-		img, err := plan.Run(ctx, frames[i].Image)
+		img, err := plan.run(ctx, frames[i].Image, &f)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -25,9 +25,9 @@ import (
 //
 // The geometric steps are not applied one after the other: they are
 // composed into one affine map from output pixels to source pixels (a
-// flip/transpose, a translation and a scale per axis), resolved with the
-// same geometry functions the steps use, so sizes, crops and errors are the
-// RGB path's. Each output plane is then filtered once from the source
+// flip/transpose, a translation and a scale per axis): each of the plan's
+// resolved operations composes itself (planarOp in ops.go), so sizes and
+// crops are the RGB path's by construction. Each output plane is then filtered once from the source
 // plane, with flips folded into the filter weights and a transpose, when
 // the orientation swaps the axes, done on the small output plane. Crop
 // windows keep their sub-pixel position (fit=crop's centred window is not
@@ -37,19 +37,14 @@ import (
 // (trim-color, smart crop), pad, canvas, filters, custom steps, optimize=,
 // other output formats, CMYK or RGB-coded JPEG — takes the RGB path.
 
-// planarEligible reports whether the plan can run on Y′CbCr planes.
+// planarEligible reports whether the plan can run on Y′CbCr planes: JPEG
+// to JPEG, and every operation one the planar painter composes.
 func planarEligible(info SourceInfo, plan *Plan) bool {
 	if info.Format != JPEG || plan.Format != JPEG || plan.Animated || plan.OptimizeTarget > 0 {
 		return false
 	}
 	for _, s := range plan.Steps {
-		switch st := s.(type) {
-		case *orientStep, *trimStep, *resizeStep:
-		case *cropStep:
-			if smartApplies(st.r) {
-				return false
-			}
-		default: // colour conversion, content-dependent, filters, custom
+		if _, ok := s.(planarOp); !ok {
 			return false
 		}
 	}
@@ -107,56 +102,17 @@ type planarGeometry struct {
 	filter imaging.Filter
 }
 
-// resolvePlanarGeometry composes the plan's geometric steps on a w×h
-// source (as stored). It returns the steps' own errors (a crop out of
-// bounds, a trim that removes everything).
-func resolvePlanarGeometry(steps []Step, w, h int, filter imaging.Filter) (planarGeometry, error) {
+// planarGeometry composes the plan's operations (each a planarOp) on a
+// w×h source (as stored).
+func newPlanarGeometry(steps []Step, w, h int, filter imaging.Filter) (planarGeometry, error) {
 	g := planarGeometry{w: w, h: h, m: identityMap, filter: filter}
 	g.clip = rectF{0, 0, float64(w), float64(h)}
-	crop := func(r image.Rectangle) {
-		if r == image.Rect(0, 0, g.w, g.h) {
-			return
-		}
-		g.m = g.m.then(affine{a: 1, d: 1, tx: float64(r.Min.X), ty: float64(r.Min.Y)})
-		g.w, g.h = r.Dx(), r.Dy()
-		g.clip = g.extent()
-	}
 	for _, s := range steps {
-		switch st := s.(type) {
-		case *orientStep:
-			g.m = g.m.then(orientMap(st.o, g.w, g.h))
-			if st.o.Swaps() {
-				g.w, g.h = g.h, g.w
-			}
-		case *trimStep:
-			r, err := trimRect(g.w, g.h, st.s)
-			if err != nil {
-				return g, err
-			}
-			crop(r)
-		case *cropStep:
-			r, err := regionRect(g.w, g.h, st.r, st.param, nil)
-			if err != nil {
-				return g, err
-			}
-			crop(r)
-		case *resizeStep:
-			// With shrink-on-load the RGB path's step refers to the logical
-			// (full-resolution) size, which is the size here.
-			rg := resolveResize(g.w, g.h, st.p, func(string) {})
-			if rg.noResize(g.w, g.h) {
-				continue
-			}
-			f := rg.SrcF
-			g.m = g.m.then(affine{
-				a: (f.X1 - f.X0) / float64(rg.W), d: (f.Y1 - f.Y0) / float64(rg.H),
-				tx: f.X0, ty: f.Y0,
-			})
-			g.w, g.h = rg.W, rg.H
-			g.filter = imagingFilter(st.filter)
-		default:
+		op, ok := s.(planarOp)
+		if !ok {
 			return g, fmt.Errorf("%w: step %s on the planar path", ErrInternal, s)
 		}
+		op.compose(&g)
 	}
 	return g, nil
 }
@@ -218,7 +174,7 @@ func getPlanarBuf(n int) *[]byte {
 // after ctx is done, and runPlanar then returns ctx.Err().
 func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rectangle, rgb *image.NRGBA, err error) {
 	info, plan := j.info, j.plan
-	g, err := resolvePlanarGeometry(plan.Steps, info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
+	g, err := newPlanarGeometry(plan.Steps, info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
 	if err != nil {
 		return nil, image.Rectangle{}, nil, err
 	}

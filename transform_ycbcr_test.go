@@ -382,7 +382,7 @@ func TestPlanarErrors(t *testing.T) {
 	cancel()
 	p, err := ParseParams("width=50")
 	require.NoError(t, err)
-	job, err := prepare(jpg, p, TransformOptions{})
+	job, err := prepare(jpg, p, "", TransformOptions{})
 	require.NoError(t, err)
 	_, err = job.run(ctx)
 	assert.ErrorIs(t, err, context.Canceled)

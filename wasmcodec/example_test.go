@@ -25,10 +25,10 @@ func Example() {
 		panic(err)
 	}
 
-	opts := &imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{
-		Codecs: wasmcodec.Codecs(),
-		Accept: "image/avif,image/webp,*/*",
-	}}
+	opts := &imageopto.TransformOptions{
+		PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()},
+		Accept:      "image/avif,image/webp,*/*",
+	}
 	for _, query := range []string{"format=webp&width=160", "format=auto&width=160"} {
 		p, err := imageopto.ParseParams(query)
 		if err != nil {
