@@ -162,6 +162,20 @@ type Options struct {
 	// promobs exports them to Prometheus). Default: nil (nothing is
 	// measured, at no cost).
 	Observer Observer
+	// ClientHints, when set, sends Accept-CH: Sec-CH-DPR, Sec-CH-Width,
+	// Sec-CH-Viewport-Width on images, and uses those hints where the
+	// query (after the hook) leaves dpr or width out; the query always
+	// wins. Sec-CH-Width is in device pixels and becomes the width as it
+	// is (the DPR is not applied twice); else Sec-CH-DPR sets dpr and
+	// Sec-CH-Viewport-Width (CSS pixels) the width. The hints are rounded
+	// up — dpr to a multiple of 0.5 up to 3, widths to a multiple of 50 px
+	// up to 1000, 100 up to 2000, 200 up to 4000, 400 above, capped by the
+	// output limit — before the cache key is made, so a URL has a bounded
+	// number of variants, and malformed hints are ignored. A signature
+	// covers the query only: hints can choose among those variants, no
+	// more. Responses that depended on a hint name it in Vary. Default:
+	// false (hints are neither asked for nor read).
+	ClientHints bool
 }
 
 // Handler serves transformed images: GET /path?fastly-io-query. It is safe
@@ -401,6 +415,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 			return
 		}
 	}
+	hints := h.clientHints(r, &req.Params)
 	job := &job{path: req.Path, params: req.Params, query: req.OriginQuery}
 	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
 	job.key = h.key(job)
@@ -411,6 +426,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 		h.fail(w, r, st, err)
 		return
 	}
+	hints.setHeaders(w.Header())
 	h.respond(w, r, st, e, warnings, job.path)
 }
 
@@ -491,7 +507,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, 
 		}
 	}
 	if e.Vary {
-		hdr.Add("Vary", "Accept")
+		hdr.Set("Vary", joinVary("Accept", hdr.Get("Vary"))) // after any client hints' names
 	}
 	hdr.Set(h.headerInfo, e.Info)
 	warnings = append(warnings, e.Warnings...)

@@ -33,6 +33,8 @@
 //	                      admission: transformations at once, waiting work, wait before 503
 //	-surrogate-key-header NAME
 //	                      header naming the original for CDN purges (- for none)
+//	-client-hints         ask for Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width and use
+//	                      them where the query has no dpr or width (rounded; see -h)
 //	-metrics-addr HOST:PORT
 //	                      Prometheus /metrics on a separate listener; -pprof adds net/http/pprof
 //	-log-format text|json, -log-level LEVEL, -access-log=false
@@ -183,6 +185,7 @@ type config struct {
 	queueTime    time.Duration
 	allowHosts   stringList
 	surrogateKey string
+	clientHints  bool
 }
 
 // stringList is a repeatable string flag.
@@ -248,6 +251,8 @@ func parseConfig(args []string, stdout io.Writer, lookup func(string) (string, b
 	flags.DurationVar(&cfg.queueTime, "queue-timeout", 0, "how long work waits for a slot before the request gets 503 (0: 2s)")
 	flags.Var(&cfg.allowHosts, "allow-host", "fetch originals named /HOST/PATH from https://HOST/PATH when `HOST` is allowed (repeatable; *.example.com matches subdomains)")
 	flags.StringVar(&cfg.surrogateKey, "surrogate-key-header", "Surrogate-Key", "`NAME` of the header that carries the original's surrogate key, for CDN purges (- for none)")
+	flags.BoolVar(&cfg.clientHints, "client-hints", false, "send Accept-CH: Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width on images and use those hints where the query has no dpr or width (the query wins): "+
+		"Sec-CH-Width (device pixels) as the width, else Sec-CH-DPR as dpr (rounded up to 0.5, at most 3) and Sec-CH-Viewport-Width as the width, widths rounded up to 50 px steps (100 above 1000, 200 above 2000, 400 above 4000); responses name the hints they depended on in Vary")
 	for _, name := range []string{"sign-key", "allow-host"} {
 		flags.Lookup(name).Usage += " (a comma-separated list in the environment)"
 	}
@@ -383,6 +388,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		MaxQueue:             cfg.maxQueue,
 		QueueTimeout:         cfg.queueTime,
 		SurrogateKeyHeader:   cfg.surrogateKey,
+		ClientHints:          cfg.clientHints,
 		StaleWhileRevalidate: cfg.ttl.swr,
 	}
 	opts.Transform.Limits = cfg.limits
