@@ -7,7 +7,6 @@ import (
 	"image/color"
 	"math"
 	"strings"
-
 )
 
 // ImageFormat names an encoded image format, with the tokens of the info
