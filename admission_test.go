@@ -66,7 +66,7 @@ func TestJobCeiling(t *testing.T) {
 
 // fakeEncode is an encoder that writes nothing (for plans that are refused
 // before encoding).
-func fakeEncode(_ io.Writer, _ *image.NRGBA, _ EncodeOptions) error {
+func fakeEncode(_ context.Context, _ io.Writer, _ *image.NRGBA, _ EncodeOptions) error {
 	return errors.New("not expected to encode")
 }
 

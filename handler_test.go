@@ -528,7 +528,7 @@ func TestEntryRoundTrip(t *testing.T) {
 // fakeWebP is a stand-in WebP encoder for negotiation tests: it records the
 // options it was called with and writes a marker, not a real WebP file.
 func fakeWebP(seen *atomic.Value) Codec {
-	return Codec{Format: WebP, Encode: func(w io.Writer, img *image.NRGBA, o EncodeOptions) error {
+	return Codec{Format: WebP, Encode: func(_ context.Context, w io.Writer, img *image.NRGBA, o EncodeOptions) error {
 		seen.Store(o)
 		_, err := w.Write([]byte("RIFF fake webp"))
 		return err

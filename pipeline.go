@@ -3,6 +3,7 @@ package imageopto
 import (
 	"context"
 	"fmt"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"image/color"
 	"math"
@@ -10,33 +11,25 @@ import (
 )
 
 // ImageFormat names an encoded image format, with the tokens of the info
-// header's ifmt/ofmt fields.
-type ImageFormat string
+// header's ifmt and ofmt fields ("jpeg", "png", …). It is the one format
+// type of the module (defined in an internal package so that the codecs
+// share it). Its methods: ContentType returns the media type
+// ("image/jpeg"), HasAlpha whether the format can store transparency.
+type ImageFormat = format.Format
 
-// Image formats. Only JPEG, PNG, GIF and WebP sources are decoded, and only
-// JPEG, PNG and GIF are written by this build; the others are recognised by
-// their magic bytes so that they can be refused precisely.
+// Image formats that this module decodes or writes, with the built-in
+// codecs or a configured one (see Codec). Other formats (TIFF, BMP, SVG,
+// PDF, ICO, PSD) are recognised by their magic bytes so that they can be
+// refused precisely.
 const (
-	JPEG ImageFormat = "jpeg"
-	PNG  ImageFormat = "png"
-	GIF  ImageFormat = "gif"
-	WebP ImageFormat = "webp"
-	AVIF ImageFormat = "avif"
-	HEIC ImageFormat = "heic"
-	JXL  ImageFormat = "jxl"
+	JPEG = format.JPEG
+	PNG  = format.PNG
+	GIF  = format.GIF
+	WebP = format.WebP
+	AVIF = format.AVIF
+	HEIC = format.HEIC
+	JXL  = format.JXL
 )
-
-// ContentType returns the media type of the format.
-func (f ImageFormat) ContentType() string {
-	switch f {
-	case JPEG, PNG, GIF, WebP, AVIF, HEIC, JXL:
-		return "image/" + string(f)
-	}
-	return "application/octet-stream"
-}
-
-// HasAlpha reports whether the format can store transparency.
-func (f ImageFormat) HasAlpha() bool { return f != JPEG && f != "" }
 
 // SourceInfo is what is known about a source from its header alone, before
 // any pixel is decoded.
@@ -424,28 +417,28 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	}
 	pl := &Plan{DecodeScale: 1}
 
-	format, err := outputFormat(p, src, negotiated, o.Codecs)
+	out, err := outputFormat(p, src, negotiated, o.Codecs)
 	if err != nil {
 		return nil, err
 	}
 	if err := unsupported(p); err != nil {
 		return nil, err
 	}
-	pl.Format, pl.Lossless, pl.Palette = format.ImageFormat, format.lossless, format.palette
-	pl.Progressive, pl.Negotiated = format.progressive, negotiated != "" && format.ImageFormat == negotiated
-	pl.Animated = src.Frames > 1 && p.Frame != 1 && format.ImageFormat == GIF
+	pl.Format, pl.Lossless, pl.Palette = out.ImageFormat, out.lossless, out.palette
+	pl.Progressive, pl.Negotiated = out.progressive, negotiated != "" && out.ImageFormat == negotiated
+	pl.Animated = src.Frames > 1 && p.Frame != 1 && out.ImageFormat == GIF
 	switch {
-	case format.palette:
+	case out.palette:
 		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)
-	case format.ImageFormat == JPEG:
+	case out.ImageFormat == JPEG:
 		pl.Quality = cmp0(p.Quality, o.JPEGQuality, DefaultJPEGQuality)
-	case format.ImageFormat == WebP && !format.lossless:
+	case out.ImageFormat == WebP && !out.lossless:
 		if pl.Negotiated {
 			pl.Quality = cmp0(p.WebPQuality, p.Quality, o.WebPQuality, DefaultWebPQuality)
 		} else {
 			pl.Quality = cmp0(p.Quality, o.WebPQuality, DefaultWebPQuality)
 		}
-	case format.ImageFormat == AVIF:
+	case out.ImageFormat == AVIF:
 		pl.Quality = cmp0(p.Quality, o.AVIFQuality, DefaultAVIFQuality)
 	}
 	if pl.Quality > 0 && p.Quality == 0 && p.Optimize != "" {
@@ -465,7 +458,7 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 		shrink:  src.Format == JPEG && !pl.Animated,
 		canvas:  p.Canvas,
 		pad:     p.Pad,
-		fill:    fillColor(p, src, format.ImageFormat),
+		fill:    fillColor(p, src, out.ImageFormat),
 		maxSide: o.Limits.MaxOutputSide,
 		bright:  p.Brightness, contrast: p.Contrast, saturate: p.Saturation,
 		sharpen: p.Sharpen,
@@ -513,7 +506,7 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 		c.A = 255 // the output has no alpha: the background itself must be opaque
 		pl.Background = c
 	}
-	pl.Alpha = format.ImageFormat.HasAlpha() && (src.HasAlpha || transparentFill(p, l.fill))
+	pl.Alpha = out.ImageFormat.HasAlpha() && (src.HasAlpha || transparentFill(p, l.fill))
 	pl.EncodeMemory = encodeMemory(pl, o.Codecs)
 	if err := encoderLimit(pl, o.Limits); err != nil {
 		return nil, err
@@ -524,37 +517,6 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 // transparentFill reports whether pad or canvas add transparent pixels.
 func transparentFill(p Params, bg color.NRGBA) bool {
 	return (p.Canvas.IsSet() || p.Pad.IsSet()) && bg.A < 255
-}
-
-// encodeMemory is the output encoder's peak memory for the plan: for the
-// built-in encoders, their buffers and the encoded bytes (a bytes.Buffer
-// may hold twice what it was written: PNG of noise takes about 4 bytes a
-// pixel, so up to 8 with the buffer's slack); for configured codecs, what
-// the codec says (Codec.EncodeMemory, else Codec.EncodeBytesPerPixel).
-func encodeMemory(pl *Plan, codecs []Codec) int64 {
-	w, h := pl.Width, pl.Height
-	px := int64(w) * int64(h)
-	switch pl.Format {
-	case JPEG:
-		return 1<<20 + 4*px // planes, coefficients of a progressive file, output
-	case PNG:
-		if pl.Palette {
-			return 1<<20 + 14*px // error rows, the palette image, output
-		}
-		return 1<<20 + 9*px
-	case GIF:
-		return 1<<20 + 3*px
-	}
-	c := codecFor(codecs, pl.Format)
-	switch {
-	case c == nil:
-		return 3 * px
-	case c.EncodeMemory != nil:
-		return c.EncodeMemory(w, h, EncodeOptions{Quality: pl.Quality, Lossless: pl.Lossless, Progressive: pl.Progressive, Alpha: pl.Alpha})
-	case c.EncodeBytesPerPixel > 0:
-		return int64(c.EncodeBytesPerPixel) * px
-	}
-	return 3 * px
 }
 
 // encoderLimit refuses outputs over the limits of the costliest encoders

@@ -3,7 +3,6 @@ package imageopto
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -12,8 +11,6 @@ import (
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/imaging"
-	"github.com/imageopto/imageopto/internal/jpegdec"
-	"github.com/imageopto/imageopto/internal/jpegenc"
 	"github.com/imageopto/imageopto/internal/metadata"
 	"github.com/imageopto/imageopto/internal/quality"
 )
@@ -73,116 +70,6 @@ func (r *Result) Info() string {
 func Inspect(data []byte) (SourceInfo, error) {
 	info, _, err := inspect(data, nil)
 	return info, err
-}
-
-// decoder decodes a source whose header was read. The built-in decoders
-// stop soon after ctx is done and return ctx.Err(); a configured codec's
-// Decode cannot be stopped.
-type decoder struct {
-	first  func(ctx context.Context) (*image.NRGBA, error)
-	scaled func(ctx context.Context, scale int) (*image.NRGBA, error)      // nil: full size only
-	frames func(ctx context.Context, l Limits) ([]codec.Frame, int, error) // nil: still images only
-}
-
-// decode decodes the first frame at 1/scale of its size where the format
-// allows, else at full size (the resize step then does all the work).
-func (d decoder) decode(ctx context.Context, scale int) (*image.NRGBA, error) {
-	if d.scaled != nil {
-		img, err := d.scaled(ctx, scale)
-		if err == nil {
-			return img, nil
-		}
-		if ctxpoll.Stopped(err) {
-			return nil, err // stopped: neither corrupt nor worth a fallback
-		}
-		if scale > 1 {
-			// The memory was admitted for the reduced decode: a full-size
-			// fallback could overrun the budget.
-			return nil, fmt.Errorf("%w: cannot decode at 1/%d: %v", ErrCorrupt, scale, err)
-		}
-		// Our JPEG decoder refuses a few files image/jpeg tolerates: fall
-		// back to it at full size.
-	}
-	return d.first(ctx)
-}
-
-// inspect reads the header with the built-in decoders or, for formats they
-// do not decode, a configured codec, and returns the matching decoder.
-func inspect(data []byte, codecs []Codec) (SourceInfo, decoder, error) {
-	h, err := codec.ReadHeader(data)
-	if err == nil {
-		info := sourceInfo(h, len(data))
-		info.Lossless = info.Lossless || (h.Format == codec.WebP && webpLossless(data))
-		return info, decoder{
-			first: func(ctx context.Context) (*image.NRGBA, error) {
-				img, err := codec.Decode(ctx, data, h)
-				if err != nil {
-					return nil, codecError(err)
-				}
-				return img, nil
-			},
-			scaled: jpegScaled(data, h),
-			frames: func(ctx context.Context, l Limits) ([]codec.Frame, int, error) {
-				frames, loop, err := codec.DecodeFrames(ctx, data, h, l.MaxFrames, l.MaxTotalPixels)
-				if err != nil {
-					return nil, 0, codecError(err)
-				}
-				return frames, loop, nil
-			},
-		}, nil
-	}
-	if errors.Is(err, codec.ErrUnsupportedFormat) {
-		if c := codecFor(codecs, ImageFormat(codec.Sniff(data))); c != nil && c.DecodeHeader != nil && c.Decode != nil {
-			info, herr := c.DecodeHeader(data)
-			if herr != nil {
-				return SourceInfo{}, decoder{}, herr
-			}
-			info.Format, info.Bytes, info.Frames = c.Format, int64(len(data)), max(info.Frames, 1)
-			return info, decoder{first: func(context.Context) (*image.NRGBA, error) {
-				img, err := c.Decode(data)
-				if err != nil {
-					return nil, err
-				}
-				if b := img.Bounds(); b.Dx() != info.Width || b.Dy() != info.Height || b.Min != (image.Point{}) {
-					return nil, fmt.Errorf("%w: decoded %v, header said %dx%d", ErrCorrupt, b, info.Width, info.Height)
-				}
-				return img, nil
-			}}, nil
-		}
-	}
-	return SourceInfo{}, decoder{}, codecError(err)
-}
-
-func sourceInfo(h codec.Header, n int) SourceInfo {
-	s := SourceInfo{
-		Format:        ImageFormat(h.Format),
-		Width:         h.Width,
-		Height:        h.Height,
-		HasAlpha:      h.HasAlpha,
-		Frames:        max(h.Frames, 1),
-		Progressive:   h.Progressive,
-		Scans:         h.Scans,
-		Bytes:         int64(n),
-		BytesPerPixel: h.BytesPerPixel,
-	}
-	if h.Orientation > 1 && h.Orientation <= 8 {
-		s.Orientation = Orientation(h.Orientation)
-	}
-	s.Lossless = h.Format == codec.PNG || h.Format == codec.GIF
-	s.ICC = h.ICC
-	s.planes = h.Planar
-	return s
-}
-
-// codecError maps the codec package's sentinels onto ours.
-func codecError(err error) error {
-	switch {
-	case errors.Is(err, codec.ErrUnknownFormat), errors.Is(err, codec.ErrUnsupportedFormat):
-		return fmt.Errorf("%w (%v)", ErrUnsupportedFormat, err)
-	case errors.Is(err, codec.ErrCorrupt):
-		return fmt.Errorf("%w (%v)", ErrCorrupt, err)
-	}
-	return err
 }
 
 // Transform reads a source image from r, applies the parameters p and
@@ -410,46 +297,6 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 	return frames[0].Image, buf.Bytes(), nil
 }
 
-// jpegScaled decodes JPEG with our own decoder, which can decode at 1/2,
-// 1/4 or 1/8 of the size straight from the DCT coefficients; nil for other
-// formats.
-func jpegScaled(data []byte, h codec.Header) func(context.Context, int) (*image.NRGBA, error) {
-	if h.Format != codec.JPEG {
-		return nil
-	}
-	return func(ctx context.Context, scale int) (*image.NRGBA, error) {
-		m, err := jpegdec.Decode(ctx, data, &jpegdec.Options{Scale: max(scale, 1), MaxScans: max(h.Scans, 1)})
-		if err != nil {
-			return nil, err
-		}
-		w, ht := jpegdec.ScaledSize(h.Width, h.Height, max(scale, 1))
-		if b := m.Bounds(); b.Dx() != w || b.Dy() != ht {
-			return nil, fmt.Errorf("%w: decoded %v, want %dx%d", ErrCorrupt, b, w, ht)
-		}
-		return imaging.ToNRGBA(ctx, m)
-	}
-}
-
-// clearTransparent sets the colour of fully transparent pixels to zero: it
-// cannot be seen, and constant runs compress far better (a mostly
-// transparent PNG shrinks about 3×). It polls ctx every few rows, and
-// returns its error.
-func clearTransparent(ctx context.Context, img *image.NRGBA) error {
-	pl := ctxpoll.New(ctx)
-	for y := range img.Rect.Dy() {
-		if err := pl.Work(4 * img.Rect.Dx()); err != nil {
-			return err
-		}
-		row := img.Pix[y*img.Stride : y*img.Stride+4*img.Rect.Dx()]
-		for i := 0; i < len(row); i += 4 {
-			if row[i+3] == 0 {
-				row[i], row[i+1], row[i+2] = 0, 0, 0
-			}
-		}
-	}
-	return nil
-}
-
 // Bounds of the optimize= search: the qualities tried, and the size of the
 // sample it runs on.
 const (
@@ -457,63 +304,3 @@ const (
 	optimizeMaxQuality   = 95
 	optimizeSamplePixels = 512 * 512
 )
-
-// encodeAt writes img in the plan's output format at quality q. The
-// built-in encoders stop soon after ctx is done and return ctx.Err(); a
-// configured codec's Encode runs to completion.
-func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec, q int) ([]byte, error) {
-	var buf bytes.Buffer
-	var err error
-	switch plan.Format {
-	case JPEG:
-		err = jpegenc.Encode(ctx, &buf, img, jpegOptions(plan, q))
-	case PNG:
-		if plan.Palette {
-			err = codec.EncodePNG8(ctx, &buf, img, q)
-		} else if err = clearTransparent(ctx, img); err == nil {
-			err = codec.EncodePNG(ctx, &buf, img)
-		}
-	case GIF:
-		err = codec.EncodeGIF(ctx, &buf, img)
-	default:
-		c := codecFor(codecs, plan.Format)
-		if c == nil || c.Encode == nil {
-			return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
-		}
-		err = c.Encode(&buf, img, EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive})
-	}
-	if ctxpoll.Stopped(err) {
-		return nil, err
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
-	}
-	return buf.Bytes(), nil
-}
-
-// jpegOptions are the JPEG encoder's settings for the plan at quality q:
-// 4:2:0 chroma and optimised Huffman tables, progressive as planned.
-func jpegOptions(plan *Plan, q int) *jpegenc.Options {
-	return &jpegenc.Options{Quality: q, Progressive: plan.Progressive,
-		Subsampling: jpegenc.S420, OptimizeHuffman: true}
-}
-
-// webpLossless reports whether a WebP file's image is VP8L (lossless): its
-// first image chunk, after any VP8X/ICCP/ANIM/ALPH chunks, is "VP8L".
-func webpLossless(data []byte) bool {
-	for off := 12; off+8 <= len(data); {
-		id := string(data[off : off+4])
-		switch id {
-		case "VP8L":
-			return true
-		case "VP8 ":
-			return false
-		}
-		n := int(uint32(data[off+4]) | uint32(data[off+5])<<8 | uint32(data[off+6])<<16 | uint32(data[off+7])<<24)
-		if n < 0 || n > len(data) {
-			return false
-		}
-		off += 8 + n + n&1
-	}
-	return false
-}

@@ -263,7 +263,7 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 	}
 	pl.Release() // the decoded planes are done with: not held while encoding
 	var buf bytes.Buffer
-	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(plan, plan.Quality)); err != nil {
+	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(encodeOptions(plan, plan.Quality))); err != nil {
 		if ctxpoll.Stopped(err) {
 			return nil, image.Rectangle{}, nil, err
 		}

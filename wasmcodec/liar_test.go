@@ -257,7 +257,7 @@ func TestDecodeAVIFGrid(t *testing.T) {
 	info, err := c.DecodeHeader(data)
 	require.NoError(t, err)
 	assert.True(t, info.HasAlpha)
-	got, err := c.Decode(data)
+	got, err := c.Decode(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, 128, 128), got.Bounds())
 	want := image.NewNRGBA(image.Rect(0, 0, 128, 128))

@@ -2,6 +2,7 @@ package wasmcodec
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -46,11 +47,23 @@ const (
 // first use. Safe for concurrent use.
 func Codecs() []imageopto.Codec {
 	// The encoders' peak memory comes from the models in memory.go.
+	// A WebAssembly call cannot be interrupted: the context is not read.
 	return []imageopto.Codec{
-		{Format: imageopto.WebP, Encode: encodeWebP, EncodeMemory: webpEncodeMemory},
-		{Format: imageopto.AVIF, DecodeHeader: avifHeader, Decode: decodeAVIF, Encode: encodeAVIF, EncodeMemory: avifEncodeMemory},
-		{Format: imageopto.HEIC, DecodeHeader: heicHeader, Decode: decodeHEIC},
+		{Format: imageopto.WebP, Encode: ignoreContext(encodeWebP), EncodeMemory: webpEncodeMemory},
+		{Format: imageopto.AVIF, DecodeHeader: avifHeader, Decode: decodeOnly(decodeAVIF),
+			Encode: ignoreContext(encodeAVIF), EncodeMemory: avifEncodeMemory},
+		{Format: imageopto.HEIC, DecodeHeader: heicHeader, Decode: decodeOnly(decodeHEIC)},
 	}
+}
+
+func ignoreContext(enc func(io.Writer, *image.NRGBA, imageopto.EncodeOptions) error) func(context.Context, io.Writer, *image.NRGBA, imageopto.EncodeOptions) error {
+	return func(_ context.Context, w io.Writer, img *image.NRGBA, o imageopto.EncodeOptions) error {
+		return enc(w, img, o)
+	}
+}
+
+func decodeOnly(dec func([]byte) (*image.NRGBA, error)) func(context.Context, []byte) (*image.NRGBA, error) {
+	return func(_ context.Context, data []byte) (*image.NRGBA, error) { return dec(data) }
 }
 
 // Warm compiles every WebAssembly module now, instead of on first use, so

@@ -130,7 +130,7 @@ func TestEncodeWebP(t *testing.T) {
 				t.Parallel()
 				src := testImage(203, 117, alpha)
 				var buf bytes.Buffer
-				require.NoError(t, enc(&buf, src, imageopto.EncodeOptions{Quality: 85, Lossless: lossless}))
+				require.NoError(t, enc(context.Background(), &buf, src, imageopto.EncodeOptions{Quality: 85, Lossless: lossless}))
 				data := buf.Bytes()
 				require.Greater(t, len(data), 30)
 				assert.Equal(t, "RIFF", string(data[:4]))
@@ -196,7 +196,7 @@ func TestEncodeAVIF(t *testing.T) {
 			t.Parallel()
 			src := testImage(203, 117, alpha)
 			var buf bytes.Buffer
-			require.NoError(t, c.Encode(&buf, src, imageopto.EncodeOptions{Quality: 60}))
+			require.NoError(t, c.Encode(context.Background(), &buf, src, imageopto.EncodeOptions{Quality: 60}))
 			data := buf.Bytes()
 			assert.Equal(t, "ftypavif", string(data[4:12]))
 
@@ -207,7 +207,7 @@ func TestEncodeAVIF(t *testing.T) {
 			assert.Equal(t, alpha, info.HasAlpha)
 			assert.Zero(t, info.Orientation)
 
-			got, err := c.Decode(data)
+			got, err := c.Decode(context.Background(), data)
 			require.NoError(t, err)
 			require.Equal(t, image.Rect(0, 0, 203, 117), got.Bounds())
 			assert.GreaterOrEqual(t, ssimLuma(src, got), 0.9)
@@ -230,9 +230,9 @@ func TestEncodeAVIF(t *testing.T) {
 func TestEncodeRefuses(t *testing.T) {
 	t.Parallel()
 	webpEnc, avifEnc := codec(t, imageopto.WebP).Encode, codec(t, imageopto.AVIF).Encode
-	assert.Error(t, webpEnc(io.Discard, image.NewNRGBA(image.Rect(0, 0, 0, 5)), imageopto.EncodeOptions{Quality: 80}))
-	assert.Error(t, webpEnc(io.Discard, image.NewNRGBA(image.Rect(0, 0, 16384, 1)), imageopto.EncodeOptions{Quality: 80}))
-	assert.Error(t, avifEnc(io.Discard, image.NewNRGBA(image.Rect(0, 0, 5, 0)), imageopto.EncodeOptions{Quality: 60}))
+	assert.Error(t, webpEnc(context.Background(), io.Discard, image.NewNRGBA(image.Rect(0, 0, 0, 5)), imageopto.EncodeOptions{Quality: 80}))
+	assert.Error(t, webpEnc(context.Background(), io.Discard, image.NewNRGBA(image.Rect(0, 0, 16384, 1)), imageopto.EncodeOptions{Quality: 80}))
+	assert.Error(t, avifEnc(context.Background(), io.Discard, image.NewNRGBA(image.Rect(0, 0, 5, 0)), imageopto.EncodeOptions{Quality: 60}))
 }
 
 func TestEncodeSubImage(t *testing.T) {
@@ -241,7 +241,7 @@ func TestEncodeSubImage(t *testing.T) {
 	full := testImage(300, 200, false)
 	sub := full.SubImage(image.Rect(50, 40, 150, 140)).(*image.NRGBA)
 	var buf bytes.Buffer
-	require.NoError(t, codec(t, imageopto.WebP).Encode(&buf, sub, imageopto.EncodeOptions{Lossless: true}))
+	require.NoError(t, codec(t, imageopto.WebP).Encode(context.Background(), &buf, sub, imageopto.EncodeOptions{Lossless: true}))
 	got, err := xwebp.Decode(&buf)
 	require.NoError(t, err)
 	assertSameVisible(t, toNRGBA(sub), toNRGBA(got))
@@ -259,7 +259,7 @@ func TestDecodeHEIC(t *testing.T) {
 	assert.Equal(t, 101, info.Height)
 	assert.False(t, info.HasAlpha)
 
-	got, err := c.Decode(data)
+	got, err := c.Decode(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, 131, 101), got.Bounds())
 	assert.GreaterOrEqual(t, ssimLuma(readPNG(t, "tiny.png"), got), 0.9)
@@ -281,7 +281,7 @@ func TestHEICRefused(t *testing.T) {
 	} {
 		_, err := c.DecodeHeader(data)
 		assert.ErrorIs(t, err, imageopto.ErrUnsupportedFormat, name)
-		_, err = c.Decode(data)
+		_, err = c.Decode(context.Background(), data)
 		assert.ErrorIs(t, err, imageopto.ErrUnsupportedFormat, name)
 	}
 }
@@ -295,7 +295,7 @@ func TestDecodeAVIFFixture(t *testing.T) {
 	assert.Equal(t, 131, info.Width)
 	assert.Equal(t, 101, info.Height)
 	assert.False(t, info.HasAlpha)
-	got, err := c.Decode(data)
+	got, err := c.Decode(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, 131, 101), got.Bounds())
 	assert.GreaterOrEqual(t, ssimLuma(readPNG(t, "tiny.png"), got), 0.9)
@@ -309,7 +309,7 @@ func TestDecodeAVIFSequence(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 131, info.Width)
 	assert.Equal(t, 101, info.Height)
-	got, err := c.Decode(data)
+	got, err := c.Decode(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, 131, 101), got.Bounds())
 	assert.GreaterOrEqual(t, ssimLuma(readPNG(t, "tiny.png"), got), 0.9, "the first frame")
@@ -448,7 +448,7 @@ func TestHEICRotated(t *testing.T) {
 	assert.Equal(t, 101, info.Width, "libheif rotates, so the header reports the rotated size")
 	assert.Equal(t, 131, info.Height)
 	assert.Zero(t, info.Orientation)
-	got, err := c.Decode(data)
+	got, err := c.Decode(context.Background(), data)
 	require.NoError(t, err)
 	require.Equal(t, image.Rect(0, 0, 101, 131), got.Bounds())
 	// The red block, stored at the top left, is now at the bottom left.
@@ -564,7 +564,7 @@ func TestHEICCleanAperture(t *testing.T) {
 			data := withProperty(t, readFile(t, "tiny.heic"), clapBox(tc.wn, tc.wd, tc.hn, tc.hd))
 			info, err := c.DecodeHeader(data)
 			require.NoError(t, err)
-			img, err := c.Decode(data)
+			img, err := c.Decode(context.Background(), data)
 			require.NoError(t, err, "the decoded size agrees with the header")
 			assert.Equal(t, image.Rect(0, 0, info.Width, info.Height), img.Bounds())
 			assert.InDelta(t, float64(tc.wn)/float64(tc.wd), info.Width, 1)
@@ -679,7 +679,7 @@ func TestHostile(t *testing.T) {
 			_, err := c.DecodeHeader(tc.data)
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, imageopto.ErrCorrupt) || errors.Is(err, imageopto.ErrUnsupportedFormat), "%v", err)
-			_, err = c.Decode(tc.data)
+			_, err = c.Decode(context.Background(), tc.data)
 			assert.Error(t, err)
 			_, err = imageopto.TransformBytes(context.Background(), tc.data, imageopto.Params{}, transformOpts())
 			require.Error(t, err)
@@ -697,7 +697,7 @@ func TestHostile(t *testing.T) {
 			for n := 0; n < len(tc.data); n += 7 {
 				cut := tc.data[:n]
 				if _, err := c.DecodeHeader(cut); err == nil {
-					_, err = c.Decode(cut)
+					_, err = c.Decode(context.Background(), cut)
 					assert.Error(t, err, "decoding the first %d bytes", n)
 				}
 				_, err := imageopto.TransformBytes(context.Background(), cut, imageopto.Params{}, transformOpts())
@@ -724,7 +724,7 @@ func TestHostile(t *testing.T) {
 			for k := i + 8; k < len(data); k++ {
 				data[k] ^= 0x5A
 			}
-			_, err := codec(t, tc.f).Decode(data)
+			_, err := codec(t, tc.f).Decode(context.Background(), data)
 			assert.Error(t, err)
 		})
 		t.Run(tc.name+"/ispe smaller than the coded image", func(t *testing.T) {
@@ -872,7 +872,7 @@ func FuzzDecodeHeader(f *testing.F) {
 			if int64(info.Width)*int64(info.Height) > 256*256 {
 				continue // decoding is the limits' business
 			}
-			img, err := c.Decode(data)
+			img, err := c.Decode(context.Background(), data)
 			if err != nil {
 				continue
 			}

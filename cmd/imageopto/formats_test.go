@@ -42,7 +42,7 @@ func TestFormatsEndToEnd(t *testing.T) {
 	decodeAVIF := func(b []byte) (image.Image, error) {
 		for _, c := range wasmcodec.Codecs() {
 			if c.Format == "avif" {
-				return c.Decode(b)
+				return c.Decode(context.Background(), b)
 			}
 		}
 		t.Fatal("no AVIF codec")

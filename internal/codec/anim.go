@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"io"
 
@@ -83,13 +84,13 @@ func DecodeFrames(ctx context.Context, data []byte, h Header, maxFrames int, max
 	switch {
 	case h.Format == "":
 		return nil, 0, ErrUnknownFormat
-	case !h.Format.Decodable():
+	case !Decodable(h.Format):
 		return nil, 0, fmt.Errorf("%w: %s", ErrUnsupportedFormat, h.Format)
 	case h.Width <= 0 || h.Height <= 0:
 		return nil, 0, corruptf("%s: header has no dimensions", h.Format)
 	}
 	n := 1
-	if h.Format == GIF {
+	if h.Format == format.GIF {
 		n = h.Frames
 		if n < 1 {
 			return nil, 0, corruptf("gif: header counts no frames")
@@ -103,7 +104,7 @@ func DecodeFrames(ctx context.Context, data []byte, h Header, maxFrames int, max
 	if area := int64(h.Width) * int64(h.Height); maxTotalPixels <= 0 || area > maxTotalPixels/int64(n) {
 		return nil, 0, fmt.Errorf("%w: %d frames of %dx%d exceed %d pixels", ErrTooManyFrames, n, h.Width, h.Height, maxTotalPixels)
 	}
-	if h.Format != GIF {
+	if h.Format != format.GIF {
 		img, err := Decode(ctx, data, h)
 		if err != nil {
 			return nil, 0, err

@@ -5,6 +5,7 @@ import (
 	"compress/lzw"
 	"errors"
 	"fmt"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"image/color"
 	"image/gif"
@@ -517,7 +518,7 @@ func TestDecodeFramesBad(t *testing.T) {
 	if _, _, err := DecodeFrames(bgCtx, nil, Header{}, 1, 1); err != ErrUnknownFormat {
 		t.Errorf("empty header: %v", err)
 	}
-	if _, _, err := DecodeFrames(bgCtx, nil, Header{Format: TIFF, Width: 1, Height: 1}, 1, 1); !errors.Is(err, ErrUnsupportedFormat) {
+	if _, _, err := DecodeFrames(bgCtx, nil, Header{Format: format.TIFF, Width: 1, Height: 1}, 1, 1); !errors.Is(err, ErrUnsupportedFormat) {
 		t.Errorf("TIFF: %v", err)
 	}
 }

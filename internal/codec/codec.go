@@ -31,37 +31,18 @@ package codec
 import (
 	"errors"
 	"fmt"
+	"github.com/imageopto/imageopto/internal/format"
 	"math"
 	"math/bits"
 )
 
-// Format names an image file format as decided by its magic bytes. The
-// values spell the Fastly IO format token where one exists.
-type Format string
+// Format is the module's one format type; Sniff reports with it.
+type Format = format.Format
 
-// Formats that Sniff recognises. JPEG, PNG, GIF and WebP can be decoded; the
-// others are known so that they can be refused precisely.
-const (
-	JPEG Format = "jpeg"
-	PNG  Format = "png"
-	GIF  Format = "gif"
-	WebP Format = "webp"
-	AVIF Format = "avif"
-	HEIC Format = "heic"
-	JXL  Format = "jxl"
-	TIFF Format = "tiff"
-	BMP  Format = "bmp"
-	SVG  Format = "svg"
-	PDF  Format = "pdf"
-	ICO  Format = "ico"
-	PSD  Format = "psd"
-	MP4  Format = "mp4"
-)
-
-// Decodable reports whether Decode supports the format.
-func (f Format) Decodable() bool {
+// Decodable reports whether Decode supports f.
+func Decodable(f Format) bool {
 	switch f {
-	case JPEG, PNG, GIF, WebP:
+	case format.JPEG, format.PNG, format.GIF, format.WebP:
 		return true
 	}
 	return false
@@ -166,13 +147,13 @@ func ReadHeader(data []byte) (h Header, err error) {
 	switch f {
 	case "":
 		return Header{}, ErrUnknownFormat
-	case JPEG:
+	case format.JPEG:
 		h, err = readJPEGHeader(data)
-	case PNG:
+	case format.PNG:
 		h, err = readPNGHeader(data)
-	case GIF:
+	case format.GIF:
 		h, err = readGIFHeader(data)
-	case WebP:
+	case format.WebP:
 		h, err = readWebPHeader(data)
 	default:
 		return Header{Format: f}, fmt.Errorf("%w: %s", ErrUnsupportedFormat, f)

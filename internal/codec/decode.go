@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"image/color"
 	"image/gif"
@@ -35,7 +36,7 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 	switch {
 	case h.Format == "":
 		return nil, ErrUnknownFormat
-	case !h.Format.Decodable():
+	case !Decodable(h.Format):
 		return nil, fmt.Errorf("%w: %s", ErrUnsupportedFormat, h.Format)
 	case h.Width <= 0 || h.Height <= 0:
 		return nil, corruptf("%s: header has no dimensions", h.Format)
@@ -58,13 +59,13 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 	var m image.Image
 	r := ctxpoll.Reader(ctx, bytes.NewReader(data))
 	switch h.Format {
-	case JPEG:
+	case format.JPEG:
 		m, err = jpeg.Decode(r)
-	case PNG:
+	case format.PNG:
 		m, err = png.Decode(r)
-	case GIF:
+	case format.GIF:
 		m, err = gif.Decode(r)
-	case WebP:
+	case format.WebP:
 		m, err = webp.Decode(r)
 	}
 	if err != nil {
@@ -79,7 +80,7 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 
 	pl := ctxpoll.New(ctx)
 	screen := image.Rect(0, 0, h.Width, h.Height)
-	if p, ok := m.(*image.Paletted); ok && h.Format == GIF && p.Rect != screen {
+	if p, ok := m.(*image.Paletted); ok && h.Format == format.GIF && p.Rect != screen {
 		if !p.Rect.In(screen) {
 			return nil, corruptf("gif: frame %v lies outside the %v screen", p.Rect, screen)
 		}
@@ -88,7 +89,7 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 	if b := m.Bounds(); b != screen {
 		return nil, corruptf("%s: decoded bounds %v differ from the header's %v", h.Format, b, screen)
 	}
-	return toNRGBA(&pl, m, h.Format == WebP)
+	return toNRGBA(&pl, m, h.Format == format.WebP)
 }
 
 // decodeConfig reads the dimensions the data declares, with the decoder's
@@ -96,13 +97,13 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 func decodeConfig(f Format, data []byte) (image.Config, error) {
 	r := bytes.NewReader(data)
 	switch f {
-	case JPEG:
+	case format.JPEG:
 		return jpeg.DecodeConfig(r)
-	case PNG:
+	case format.PNG:
 		return png.DecodeConfig(r)
-	case GIF:
+	case format.GIF:
 		return gif.DecodeConfig(r)
-	case WebP:
+	case format.WebP:
 		return webp.DecodeConfig(r)
 	}
 	return image.Config{}, fmt.Errorf("%w: %s", ErrUnsupportedFormat, f)

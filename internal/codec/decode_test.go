@@ -2,6 +2,7 @@ package codec
 
 import (
 	"bytes"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -64,11 +65,11 @@ func TestDecodeMatchesStdlib(t *testing.T) {
 			var ref image.Image
 			var err error
 			switch Sniff(data) {
-			case JPEG:
+			case format.JPEG:
 				ref, err = jpeg.Decode(bytes.NewReader(data))
-			case PNG:
+			case format.PNG:
 				ref, err = png.Decode(bytes.NewReader(data))
-			case WebP:
+			case format.WebP:
 				ref, err = webp.Decode(bytes.NewReader(data))
 			}
 			if err != nil {
@@ -391,13 +392,13 @@ func TestDecodeBadInputs(t *testing.T) {
 		{"png no IEND", readFixture(t, "invalid-noend.png"), nil},
 		{"png truncated", readFixture(t, "invalid-trunc.png"), nil},
 		{"png bad zlib", readFixture(t, "invalid-zlib.png"), nil},
-		{"header larger than data", jpg, &Header{Format: JPEG, Width: 32, Height: 16}},
-		{"header smaller than data", jpg, &Header{Format: JPEG, Width: 1, Height: 1}},
-		{"wrong format", jpg, &Header{Format: PNG, Width: 16, Height: 16}},
-		{"zero header", jpg, &Header{Format: JPEG}},
-		{"negative header", jpg, &Header{Format: JPEG, Width: -16, Height: -16}},
+		{"header larger than data", jpg, &Header{Format: format.JPEG, Width: 32, Height: 16}},
+		{"header smaller than data", jpg, &Header{Format: format.JPEG, Width: 1, Height: 1}},
+		{"wrong format", jpg, &Header{Format: format.PNG, Width: 16, Height: 16}},
+		{"zero header", jpg, &Header{Format: format.JPEG}},
+		{"negative header", jpg, &Header{Format: format.JPEG, Width: -16, Height: -16}},
 		{"jpeg without tables", manyScansJPEG(3), nil},
-		{"two SOF with forged header", withSegments(jpg, jpegSegment(jpegSOF0, []byte{8, 0, 16, 0, 16, 1, 1, 0x11, 0})), &Header{Format: JPEG, Width: 16, Height: 16}},
+		{"two SOF with forged header", withSegments(jpg, jpegSegment(jpegSOF0, []byte{8, 0, 16, 0, 16, 1, 1, 0x11, 0})), &Header{Format: format.JPEG, Width: 16, Height: 16}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

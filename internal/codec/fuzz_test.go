@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/imageopto/imageopto/internal/format"
 	"image"
 	"image/color"
 	"os"
@@ -136,12 +137,12 @@ func FuzzDecodeJPEG(f *testing.F) {
 	addSeeds(f, ".jpeg")
 	f.Add(manyScansJPEG(3))
 	f.Add(withSegments(smallJPEG(f, 8, 8), exifAPP1(exifTIFF(binary.BigEndian, 3))))
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, JPEG) })
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, format.JPEG) })
 }
 
 func FuzzDecodePNG(f *testing.F) {
 	addSeeds(f, ".png")
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, PNG) })
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, format.PNG) })
 }
 
 func FuzzDecodeGIF(f *testing.F) {
@@ -154,7 +155,7 @@ func FuzzDecodeGIF(f *testing.F) {
 		gce(2, 5, 9).frame(1, 1, 1, 1, []byte{1, 2, 3, 4, 5, 6}, false, []byte{1}).
 		end())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzDecode(t, data, GIF)
+		fuzzDecode(t, data, format.GIF)
 		fuzzDecodeFrames(t, data)
 	})
 }
@@ -164,7 +165,7 @@ func FuzzDecodeGIF(f *testing.F) {
 // to Decode's whenever both succeed.
 func fuzzDecodeFrames(t *testing.T, data []byte) {
 	h, err := ReadHeader(data)
-	if err != nil || h.Format != GIF {
+	if err != nil || h.Format != format.GIF {
 		return
 	}
 	const maxFrames = 64
@@ -269,5 +270,5 @@ func FuzzEncodePNG8(f *testing.F) {
 
 func FuzzDecodeWebP(f *testing.F) {
 	addSeeds(f, ".webp")
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, WebP) })
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzDecode(t, data, format.WebP) })
 }

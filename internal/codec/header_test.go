@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"github.com/imageopto/imageopto/internal/format"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -23,34 +24,34 @@ func TestReadHeaderFixtures(t *testing.T) {
 		file string
 		want Header // ICC and Scans (when > 1) are checked separately
 	}{
-		{"video-001.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
-		{"video-001.q50.411.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
-		{"video-001.q50.420.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
-		{"video-001.q50.422.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
-		{"video-001.q50.444.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
-		{"video-001.restart2.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.q50.411.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.q50.420.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.q50.422.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.q50.444.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
+		{"video-001.restart2.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3, ColorComponents: 3}},
 		// 4:2:0 progressive: 3 bytes of planes + 4 × 1.5 of coefficients.
-		{"video-001.q50.420.progressive.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Progressive: true, BytesPerPixel: 9, ColorComponents: 3}},
-		{"video-001.cmyk.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 8, ColorComponents: 4}},
-		{"video-001.rgb.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 7, ColorComponents: 3}},
-		{"video-005.gray.q50.jpeg", Header{Format: JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1, ColorComponents: 1}},
-		{"gray-gradient.png", Header{Format: PNG, Width: 1, Height: 16, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
-		{"gray-gradient.interlaced.png", Header{Format: PNG, Width: 1, Height: 16, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 2}},
-		{"basn6a16.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 8}},
-		{"basn0g16.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 2}},
-		{"basn3p08.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
-		{"basn3p08-trns.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 1}},
-		{"ftbrn2c08.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"basn4a08.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"basn2c08.png", Header{Format: PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"video-001.gif", Header{Format: GIF, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
-		{"video-001.interlaced.gif", Header{Format: GIF, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
-		{"blue-purple-pink.lossy.webp", Header{Format: WebP, Width: 150, Height: 100, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3}},
-		{"blocks.lossy.webp", Header{Format: WebP, Width: 64, Height: 64, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3}},
-		{"blocks.lossy-alpha.webp", Header{Format: WebP, Width: 64, Height: 64, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"yellow_rose.lossy-with-alpha.webp", Header{Format: WebP, Width: 400, Height: 301, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"gopher-doc.8bpp.lossless.webp", Header{Format: WebP, Width: 75, Height: 100, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 4}},
-		{"gopher-doc.with-alpha.lossless.webp", Header{Format: WebP, Width: 75, Height: 100, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"video-001.q50.420.progressive.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Progressive: true, BytesPerPixel: 9, ColorComponents: 3}},
+		{"video-001.cmyk.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 8, ColorComponents: 4}},
+		{"video-001.rgb.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 7, ColorComponents: 3}},
+		{"video-005.gray.q50.jpeg", Header{Format: format.JPEG, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1, ColorComponents: 1}},
+		{"gray-gradient.png", Header{Format: format.PNG, Width: 1, Height: 16, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
+		{"gray-gradient.interlaced.png", Header{Format: format.PNG, Width: 1, Height: 16, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 2}},
+		{"basn6a16.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 8}},
+		{"basn0g16.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 2}},
+		{"basn3p08.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
+		{"basn3p08-trns.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 1}},
+		{"ftbrn2c08.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"basn4a08.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"basn2c08.png", Header{Format: format.PNG, Width: 32, Height: 32, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"video-001.gif", Header{Format: format.GIF, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
+		{"video-001.interlaced.gif", Header{Format: format.GIF, Width: 150, Height: 103, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 1}},
+		{"blue-purple-pink.lossy.webp", Header{Format: format.WebP, Width: 150, Height: 100, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3}},
+		{"blocks.lossy.webp", Header{Format: format.WebP, Width: 64, Height: 64, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 3}},
+		{"blocks.lossy-alpha.webp", Header{Format: format.WebP, Width: 64, Height: 64, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"yellow_rose.lossy-with-alpha.webp", Header{Format: format.WebP, Width: 400, Height: 301, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"gopher-doc.8bpp.lossless.webp", Header{Format: format.WebP, Width: 75, Height: 100, Orientation: 1, Frames: 1, Scans: 1, BytesPerPixel: 4}},
+		{"gopher-doc.with-alpha.lossless.webp", Header{Format: format.WebP, Width: 75, Height: 100, Orientation: 1, HasAlpha: true, Frames: 1, Scans: 1, BytesPerPixel: 4}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -121,16 +122,16 @@ func TestReadHeaderUnsupportedAndUnknown(t *testing.T) {
 		{"one byte", "\xff", "", ErrUnknownFormat},
 		{"html", "<!DOCTYPE html><html>Not Found</html>", "", ErrUnknownFormat},
 		{"junk", "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c", "", ErrUnknownFormat},
-		{"tiff", "II*\x00\x08\x00\x00\x00\xff\xff\xff\xff", TIFF, ErrUnsupportedFormat},
-		{"bmp", "BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00", BMP, ErrUnsupportedFormat},
-		{"svg", "<svg xmlns='http://www.w3.org/2000/svg'></svg>", SVG, ErrUnsupportedFormat},
-		{"pdf", "%PDF-1.4\n", PDF, ErrUnsupportedFormat},
-		{"heic", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", HEIC, ErrUnsupportedFormat},
-		{"avif", "\x00\x00\x00\x14ftypavif\x00\x00\x00\x00mif1", AVIF, ErrUnsupportedFormat},
-		{"jxl", "\xff\x0a\xff\x07", JXL, ErrUnsupportedFormat},
-		{"ico", "\x00\x00\x01\x00\x01\x00", ICO, ErrUnsupportedFormat},
-		{"psd", "8BPS\x00\x01\x00\x00", PSD, ErrUnsupportedFormat},
-		{"mp4", "\x00\x00\x00\x14ftypisom\x00\x00\x00\x00mp41", MP4, ErrUnsupportedFormat},
+		{"tiff", "II*\x00\x08\x00\x00\x00\xff\xff\xff\xff", format.TIFF, ErrUnsupportedFormat},
+		{"bmp", "BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00", format.BMP, ErrUnsupportedFormat},
+		{"svg", "<svg xmlns='http://www.w3.org/2000/svg'></svg>", format.SVG, ErrUnsupportedFormat},
+		{"pdf", "%PDF-1.4\n", format.PDF, ErrUnsupportedFormat},
+		{"heic", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", format.HEIC, ErrUnsupportedFormat},
+		{"avif", "\x00\x00\x00\x14ftypavif\x00\x00\x00\x00mif1", format.AVIF, ErrUnsupportedFormat},
+		{"jxl", "\xff\x0a\xff\x07", format.JXL, ErrUnsupportedFormat},
+		{"ico", "\x00\x00\x01\x00\x01\x00", format.ICO, ErrUnsupportedFormat},
+		{"psd", "8BPS\x00\x01\x00\x00", format.PSD, ErrUnsupportedFormat},
+		{"mp4", "\x00\x00\x00\x14ftypisom\x00\x00\x00\x00mp41", format.MP4, ErrUnsupportedFormat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -716,7 +717,7 @@ func TestGIFBad(t *testing.T) {
 			_, err := ReadHeader([]byte(tc.data))
 			requireIs(t, err, ErrCorrupt)
 			// Decode given a forged header must fail cleanly too.
-			_, err = Decode(bgCtx, []byte(tc.data), Header{Format: GIF, Width: 4, Height: 4})
+			_, err = Decode(bgCtx, []byte(tc.data), Header{Format: format.GIF, Width: 4, Height: 4})
 			requireIs(t, err, ErrCorrupt)
 		})
 	}

@@ -1,6 +1,10 @@
 package codec
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/imageopto/imageopto/internal/format"
+)
 
 // sniffSVGWindow is how far into a text file Sniff looks for "<svg".
 const sniffSVGWindow = 1024
@@ -10,31 +14,31 @@ const sniffSVGWindow = 1024
 func Sniff(data []byte) Format {
 	switch {
 	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
-		return JPEG
+		return format.JPEG
 	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		return PNG
+		return format.PNG
 	case bytes.HasPrefix(data, []byte("GIF87a")), bytes.HasPrefix(data, []byte("GIF89a")):
-		return GIF
+		return format.GIF
 	case len(data) >= 12 && string(data[0:4]) == "RIFF" && string(data[8:12]) == "WEBP":
-		return WebP
+		return format.WebP
 	case len(data) >= 12 && string(data[4:8]) == "ftyp":
 		return sniffFtyp(data)
 	case bytes.HasPrefix(data, []byte{0xFF, 0x0A}),
 		bytes.HasPrefix(data, []byte("\x00\x00\x00\x0cJXL \r\n\x87\n")):
-		return JXL
+		return format.JXL
 	case bytes.HasPrefix(data, []byte("II*\x00")), bytes.HasPrefix(data, []byte("MM\x00*")),
 		bytes.HasPrefix(data, []byte("II+\x00")), bytes.HasPrefix(data, []byte("MM\x00+")):
-		return TIFF
+		return format.TIFF
 	case bytes.HasPrefix(data, []byte("BM")):
-		return BMP
+		return format.BMP
 	case bytes.HasPrefix(data, []byte("%PDF-")):
-		return PDF
+		return format.PDF
 	case bytes.HasPrefix(data, []byte{0x00, 0x00, 0x01, 0x00}):
-		return ICO
+		return format.ICO
 	case bytes.HasPrefix(data, []byte("8BPS")):
-		return PSD
+		return format.PSD
 	case sniffSVG(data):
-		return SVG
+		return format.SVG
 	}
 	return ""
 }
@@ -57,20 +61,20 @@ func sniffFtyp(data []byte) Format {
 		}
 		switch string(box[i : i+4]) {
 		case "avif", "avis":
-			return AVIF
+			return format.AVIF
 		case "heic", "heix", "hevc", "hevx", "heim", "heis", "hevm", "hevs", "mif1", "msf1", "mif2":
 			heif = true
 		}
 	}
 	if heif {
-		return HEIC
+		return format.HEIC
 	}
 	switch major {
 	case "jxl ":
-		return JXL
+		return format.JXL
 	case "isom", "iso2", "iso3", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "M4A ",
 		"M4P ", "f4v ", "dash", "3gp4", "3gp5", "3gp6", "3g2a", "qt  ", "mmp4", "MSNV":
-		return MP4
+		return format.MP4
 	}
 	return ""
 }
