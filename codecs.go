@@ -68,7 +68,7 @@ type Codec struct {
 
 	// The built-in codecs' extra abilities.
 	decodeScaled func(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error) // shrink-on-load
-	decodeFrames func(ctx context.Context, data []byte, l Limits) ([]codec.Frame, int, error)            // every frame
+	decodeFrames func(ctx context.Context, data []byte, l Limits) ([]codec.Frame, int, error)             // every frame
 }
 
 // builtinCodecs are the formats this module reads and writes without any
