@@ -13,7 +13,7 @@ var (
 	// ErrInvalidParam is wrapped by every *ParamError that reports a bad value.
 	ErrInvalidParam = errors.New("imageopto: invalid parameter")
 	// ErrUnsupportedParam is wrapped by a *ParamError whose value is valid in
-	// the API but not implemented by this build (D24).
+	// the API but not implemented by this build.
 	ErrUnsupportedParam = errors.New("imageopto: unsupported parameter value")
 	// ErrUnsupportedFormat means the source's format (decided by magic
 	// bytes) is unknown or not allowed.

@@ -36,7 +36,7 @@ type job struct {
 
 // key hashes what determines the output: the pipeline version, the origin
 // path (and passed-through query), the canonical parameters and the
-// negotiated output format, never the raw Accept header (D16).
+// negotiated output format, never the raw Accept header.
 func (h *Handler) key(j *job) string {
 	sum := sha256.New()
 	fmt.Fprintf(sum, "v%s\x00%s\x00%s\x00%s\x00%s\x00", PipelineVersion, j.path, j.query, j.params.Encode(), j.format)

@@ -12,7 +12,7 @@ import (
 // sizes it predicts from the header; the steps call them again with the size
 // of the image they are given, so plan and pixels always agree.
 
-// round rounds half away from zero (D22) and keeps at least one pixel.
+// round rounds half away from zero and keeps at least one pixel.
 func roundPx(v float64) int {
 	n := int(math.Round(v))
 	if n < 1 {
@@ -80,7 +80,7 @@ func regionRect(w, h int, r Region, param string, smartAt *image.Point) (image.R
 		Reason: fmt.Sprintf("Invalid crop, region out of bounds of the %dx%d image", w, h)}
 }
 
-// smartApplies reports whether crop=…,smart has an effect (ratio sizes only, D12).
+// smartApplies reports whether crop=…,smart has an effect (ratio sizes only).
 func smartApplies(r Region) bool { return r.Smart && r.Size.Kind == SizeRatio }
 
 func describeRect(r image.Rectangle) string {
@@ -143,7 +143,8 @@ type resizeParams struct {
 }
 
 // resolveResize computes the resize of a w×h image (the image after orient)
-// following spec §2.10–2.12, §2.15, §2.30 and D1–D3, D22. warn receives
+// following the rules of width, height, dpr, fit and the upscale settings,
+// with the output side limit. warn receives
 // notes for the warning header.
 func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 	dpr := p.DPR
@@ -171,7 +172,7 @@ func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 			sx = math.Max(ax, ay)
 			sy = sx
 			crop = true
-		default: // D1: stretch
+		default: // both sides given without fit: stretch to exactly that size
 			sx, sy = ax, ay
 		}
 	case hasW:
@@ -183,7 +184,7 @@ func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 	default:
 		sx, sy = dpr, dpr
 	}
-	if !p.Upscale { // D2: clamp each factor to 1 (keeps the ratio where the factors are equal)
+	if !p.Upscale { // without upscaling: clamp each factor to 1 (keeps the ratio where the factors are equal)
 		sx, sy = math.Min(sx, 1), math.Min(sy, 1)
 	}
 	// The full resized size, and the output box cut from it (fit=crop).
@@ -192,7 +193,7 @@ func resolveResize(w, h int, p resizeParams, warn func(string)) resizeGeometry {
 	if crop {
 		ow, oh = min(rw, roundPx(reqW)), min(rh, roundPx(reqH))
 	}
-	// D3: keep every side of the output within the limit, proportionally.
+	// keep every side of the output within the limit, proportionally.
 	shrink := func(f float64) {
 		sx, sy = sx*f, sy*f
 		rw, rh = roundPx(fw*sx), roundPx(fh*sy)
@@ -246,7 +247,7 @@ func padLayout(w, h int, s Sides) (cw, ch, x, y int) {
 	return w + left + right, h + top + bottom, left, top
 }
 
-// canvasLayout resolves canvas on a w×h image (D9–D11).
+// canvasLayout resolves canvas on a w×h image .
 func canvasLayout(w, h int, c Canvas) (cw, ch, x, y int, err error) {
 	switch c.Size.Kind {
 	case SizeRatio:
@@ -275,7 +276,7 @@ func canvasLayout(w, h int, c Canvas) (cw, ch, x, y int, err error) {
 }
 
 // blurSigma returns the Gaussian standard deviation for blur on a w×h image:
-// the radius is blur pixels, or blur percent of the longer side (D9); the
+// the radius is blur pixels, or blur percent of the longer side; the
 // kernel reaches the radius at two standard deviations.
 func blurSigma(w, h int, l Length) float64 {
 	r := l.Value

@@ -77,7 +77,7 @@ type Options struct {
 	// still served at once while a background request revalidates it
 	// (RFC 5861). Default: 60 seconds.
 	StaleWhileRevalidate time.Duration
-	// NotFoundTTL is how long an origin 404/410 is remembered (D26).
+	// NotFoundTTL is how long an origin 404/410 is remembered.
 	// Default: 30 seconds.
 	NotFoundTTL time.Duration
 	// MaxConcurrent is how many transformations run at once. Default:
@@ -120,13 +120,13 @@ type Options struct {
 	// MaxQueryBytes refuses longer query strings with 414. Default: 4096.
 	MaxQueryBytes int
 	// Lenient drops bad parameters instead of answering 400, and lists them
-	// in the warning header (D4, D6). Default: false (strict).
+	// in the warning header. Default: false (strict).
 	Lenient bool
 	// PassQuery passes query parameters that are not Fastly IO parameters
-	// on to the origin (Fastly's qp=*, D5). They then become part of the
+	// on to the origin (Fastly's qp=*). They then become part of the
 	// cache key. Default: false (the origin request has no query).
 	PassQuery bool
-	// HeaderPrefix names the info, error and warning headers (D27):
+	// HeaderPrefix names the info, error and warning headers:
 	// PREFIX-Info, PREFIX-Error, PREFIX-Warning. Default: "Imageopto";
 	// "Fastly-IO" gives drop-in compatibility.
 	HeaderPrefix string
@@ -596,7 +596,7 @@ func headerSafe(s string) string {
 }
 
 // fail writes an error response: a short, safe text for 4xx, a generic one
-// for 5xx (the detail goes to the log), and the error header (D25–D27).
+// for 5xx (the detail goes to the log), and the error header.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, st *reqState, err error) {
 	status := StatusCode(err)
 	st.err = err
@@ -645,7 +645,7 @@ func clientMessage(err error) string {
 	return s
 }
 
-// fastlyReason gives the Fastly-IO-Error reason for source errors (D25).
+// fastlyReason gives the Fastly-IO-Error reason for source errors.
 func fastlyReason(err error) string {
 	switch {
 	case errors.Is(err, ErrSourceTooLarge):
@@ -664,5 +664,5 @@ func fastlyReason(err error) string {
 func (h *Handler) Transforms() int64 { return h.transforms.Load() }
 
 // IsParam reports whether name is a Fastly IO query parameter (names are
-// case-sensitive, D7).
+// case-sensitive).
 func IsParam(name string) bool { return paramIndex(name) >= 0 }

@@ -25,17 +25,23 @@
 //	// res.Info() the "ifsz=… idim=… ofmt=…" summary.
 //
 // The work is split in two halves. NewPlan is a pure function of the
-// parameters, the source's header (SourceInfo, from Inspect) and the limits:
-// it decides every step, the output size and format, and reports every
-// parameter and limit error before a single pixel is decoded. Plan.Run then
-// applies the steps to the decoded image. Custom steps (any Step) can be
-// appended to a plan or passed in TransformOptions.Steps.
+// parameters, the source's header (SourceInfo, from Inspect), the format
+// content negotiation chose (Negotiate) and the service options: it decides
+// the output format and every operation with concrete numbers (a crop
+// rectangle in pixels, a resize to W×H from an exact source window, a
+// canvas and the image's place on it), and reports every parameter and
+// limit error before a single pixel is decoded. The resulting Plan is read,
+// never changed, by whatever runs it: Plan.Run on a decoded RGB image, the
+// JPEG fast path that stays in Y′CbCr planes, and EstimateMemory. Custom
+// steps (any Step) can be appended to a plan or passed in
+// TransformOptions.Steps.
 //
 // # Parameters
 //
 // ParseParams accepts every parameter of the Fastly IO URL API. Parameter
-// names and keywords are lower case; unknown parameters are ignored (D5); a
-// repeated parameter is an error (D6). Every bad value is a *ParamError that
+// names and keywords are lower case; unknown parameters are ignored (they
+// may be meant for the origin, see Options.PassQuery); a repeated parameter
+// is an error, since its meaning would be ambiguous. Every bad value is a *ParamError that
 // names the parameter, the value and the reason, and all of a query's errors
 // are returned together (errors.Join). ParseParamsLenient drops bad
 // parameters instead and returns them as warnings. Params.Encode gives the
@@ -45,7 +51,9 @@
 // Status of each parameter in this build:
 //
 //	parameter      status
-//	auto           parsed; negotiates nothing until a WebP/AVIF encoder exists
+//	auto           supported with a configured WebP or AVIF encoder
+//	               (wasmcodec): the output format follows the Accept
+//	               header; without one, accepted and nothing negotiated
 //	bg-color       supported (pad/canvas fill, alpha flattening)
 //	blur           supported (Gaussian; radius = 2σ; Np = percent of the longer side)
 //	brightness     supported
@@ -74,7 +82,9 @@
 //	pad            supported (CSS shorthand, pixels and percentages)
 //	precrop        supported (as crop)
 //	profile        accepted, ignored (only meaningful for mp4)
-//	quality        supported for JPEG; the second value awaits WebP output
+//	quality        supported for every lossy output (JPEG, WebP, AVIF,
+//	               PNG8's palette); the second value of quality=85,75 is
+//	               used when WebP was chosen by negotiation
 //	resize-filter  supported (nearest, bilinear/linear, bicubic/cubic,
 //	               lanczos2, lanczos3/lanczos)
 //	saturation     supported
@@ -84,7 +94,8 @@
 //	viewbox        unsupported (400): SVG output is not built
 //	width          supported
 //
-// Steps run in the fixed order of D13: decode → ICC profile to sRGB → EXIF orientation →
+// Operations run in this fixed order, whatever the order of the query:
+// decode → ICC profile to sRGB → EXIF orientation →
 // trim-color → precrop → trim → crop → orient → resize (width, height, dpr,
 // fit, resize-filter, upscale rules) → pad or canvas → bg-color → brightness,
 // contrast, saturation → sharpen → blur → bw → encode.
@@ -103,6 +114,9 @@
 // GIF (exact palette, or median cut with dithering; animated). Without a
 // format parameter the output keeps the source format; WebP sources become
 // JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
+// The built-in formats are Codec values in one table that configured
+// codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP and
+// AVIF output and AVIF and HEIC input.
 // Animated GIFs stay animated when the output is GIF (every frame composed
 // with its disposal method and transformed alike; the smart-crop position is
 // found once); other outputs use the first frame, and content negotiation
@@ -119,10 +133,10 @@
 // # Limits
 //
 // Sources are refused from their header, before any pixel buffer exists,
-// when they are over DefaultLimits (D29): 50 MiB, 12,000 px per side, 50 MP
+// when they are over DefaultLimits: 50 MiB, 12,000 px per side, 50 MP
 // per frame, 1,000 frames, 100 MP over all frames, 100 progressive JPEG
-// scans. Outputs larger than 8,192 px per side are scaled down to fit (D3)
-// with a warning; pad or canvas that would exceed it are a 400.
+// scans. Outputs larger than 8,192 px per side are scaled down to fit,
+// keeping their proportions, with a warning; pad or canvas that would exceed it are a 400.
 //
 // # Errors
 //
@@ -143,7 +157,7 @@
 // reading it.
 // Client headers such as cookies and credentials are never forwarded; query
 // parameters that are not Fastly IO parameters reach the origin only with
-// Options.PassQuery (D5).
+// Options.PassQuery.
 //
 // # Caching
 //
@@ -162,8 +176,8 @@
 //
 // Responses carry Content-Type from our encoder, Content-Length, a strong
 // ETag, Last-Modified when the origin gave one, Cache-Control, Vary: Accept
-// exactly when content negotiation took part (D16), X-Content-Type-Options:
-// nosniff, and the info header (D27: Imageopto-Info by default,
+// exactly when content negotiation took part, X-Content-Type-Options:
+// nosniff, and the info header (Imageopto-Info by default,
 // Fastly-IO-Info with HeaderPrefix "Fastly-IO"). If-None-Match gives 304
 // when it matches; without it, If-Modified-Since gives 304 when the image
 // was not modified after the date (a malformed date is ignored).
@@ -174,6 +188,13 @@
 // the handler does; and a Surrogate-Key header (Options.SurrogateKeyHeader)
 // names the original (SurrogateKey), so that purging that key at the CDN
 // removes every size and format made from it.
+//
+// Client hints are opt-in (Options.ClientHints): the handler then asks
+// browsers for Sec-CH-DPR, Sec-CH-Width and Sec-CH-Viewport-Width and uses
+// them where the query has no dpr or width (the query always wins), rounded
+// up to a short ladder of values before the cache key is made, so that
+// the number of variants stays bounded; responses name the hints they
+// depended on in Vary.
 //
 // Caches compose: NewLayeredCache puts a MemoryCache in front of slower,
 // shared or durable ones, such as those of the subpackages diskcache (a
@@ -285,4 +306,30 @@
 //
 // Parameter errors repeat at most 64 bytes of a value; 5xx bodies never
 // carry details, which go to Options.Logger instead.
+//
+// # Extending imageopto
+//
+// Each kind of extension is one entry in one place.
+//
+// A codec (a new output or input format) is one Codec value: a format, and
+// any of DecodeHeader with Decode, Encode, and EncodeMemory for admission
+// control. Pass it in PlanOptions.Codecs (Options.Transform.PlanOptions for
+// a Handler); the lookup that serves the built-in codecs finds it for every
+// decode, encode, negotiation and memory estimate. The wasmcodec package is
+// the worked example:
+//
+//	opts := &imageopto.Options{}
+//	opts.Transform.Codecs = wasmcodec.Codecs() // WebP, AVIF out; AVIF, HEIC in
+//
+// Inside this module, a new image operation is one type in ops.go (a Step,
+// plus the optional methods that tell the Y′CbCr fast path and the memory
+// estimate about it) and one line where layout.resolve (layout.go) decides
+// the operations in order. A new URL parameter is one entry in the table of
+// params_table.go: its name, its parser, its canonical encoding and its
+// usage text; parsing, repeat detection, Params.Encode and the list of
+// parameters all read that table.
+//
+// Outside the module, custom pixel work is a Step (StepFunc adapts a
+// function) passed in TransformOptions.Steps: it runs on the decoded RGBA
+// image after the built-in operations and before encoding.
 package imageopto

@@ -10,7 +10,7 @@ type acceptSet struct{ webp, avif, jxl bool }
 
 // parseAccept reads the formats an Accept header lists explicitly with a
 // non-zero q. Wildcards (*/* and image/*) never count as support for a
-// modern format (spec §2.1, D14): browsers without WebP send them too.
+// modern format: browsers without WebP send them too.
 func parseAccept(h string) acceptSet {
 	var s acceptSet
 	for _, part := range strings.Split(h, ",") {
@@ -56,11 +56,14 @@ func (s acceptSet) has(f ImageFormat) bool {
 }
 
 // Negotiate decides the output format that content negotiation picks for
-// parameters p and a client's Accept header, given the configured codecs
-// (D14, D16, spec §4.3). It returns "" when negotiation picks nothing (the
-// normal output rules apply), and varies = true when the answer depends on
-// Accept at all — exactly when a response must carry Vary: Accept. It needs
-// no source, so a handler can key its cache on the result.
+// parameters p and a client's Accept header, given the configured codecs.
+// It is the one place where negotiation happens: the Handler calls it once
+// per request and plans for its answer (NewPlan's negotiated argument), and
+// so does Transform with TransformOptions.Accept. It returns "" when
+// negotiation picks nothing (the normal output rules apply), and varies =
+// true when the answer depends on Accept at all — exactly when a response
+// must carry Vary: Accept. It needs no source, so a handler can key its
+// cache on the result.
 //
 // format=auto prefers AVIF, then WebP; auto=avif and auto=webp offer one
 // format each; format=auto takes precedence over auto=. Only formats with a

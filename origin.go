@@ -32,7 +32,7 @@ type FetchRequest struct {
 	// valid UTF-8 (see CleanPath).
 	Path string
 	// RawQuery holds the query parameters that are not Fastly IO parameters,
-	// when the handler is configured to pass them on (D5); empty otherwise.
+	// when the handler is configured to pass them on; empty otherwise.
 	RawQuery string
 	// IfNoneMatch and IfModifiedSince, when set, ask the origin to answer
 	// NotModified if the original has not changed.

@@ -102,7 +102,7 @@ func ParseParamsLenient(query string) (Params, error) {
 	return p, errors.Join(errs...)
 }
 
-// The two parameters that contradict each other (D23).
+// The two parameters that contradict each other.
 var (
 	paramEnable  = paramIndex("enable")
 	paramDisable = paramIndex("disable")
@@ -155,7 +155,7 @@ func parseQuery(query string, lenient bool) (Params, []error) {
 		valid[idx] = true
 		given[idx] = value
 
-		// enable=upscale and disable=upscale contradict each other (D23).
+		// enable=upscale and disable=upscale contradict each other.
 		if idx == paramEnable || idx == paramDisable {
 			other := paramEnable + paramDisable - idx
 			if !valid[other] {
@@ -288,7 +288,7 @@ func parseLength(s string, zeroOK bool, maxPx float64) (Length, bool) {
 	switch {
 	case !ok:
 		return Length{}, false
-	case nonZero(intPart): // ≥ 1: pixels, rounded half away from zero (D8)
+	case nonZero(intPart): // ≥ 1: pixels, rounded half away from zero
 		// Round on the text, so that 8192.4999999999999999 (which is
 		// 8192.5 as a float64) still rounds down.
 		f, err := strconv.ParseFloat(intPart, 64)
@@ -579,7 +579,7 @@ func parseQuality(s string) (q, w int, ok bool) {
 	return q, w, true
 }
 
-// parseSharpen parses aA,rR,tT; all three are required, in that order (D20).
+// parseSharpen parses aA,rR,tT; all three are required, in that order.
 func parseSharpen(s string) (Sharpen, bool) {
 	a, rest, ok1 := strings.Cut(s, ",")
 	r, t, ok2 := strings.Cut(rest, ",")
@@ -605,7 +605,7 @@ func parseSharpen(s string) (Sharpen, bool) {
 
 // parseRegion parses the value of crop and precrop (modes true: smart and
 // safe allowed) or canvas (modes false): a size first, then position and
-// mode tokens in any order, each at most once (D12).
+// mode tokens in any order, each at most once.
 func parseRegion(s string, modes bool) (Region, string) {
 	var r Region
 	tok, rest, more := strings.Cut(s, ",")

@@ -6,7 +6,7 @@ import "sync"
 // parser, the canonical encoder, the error messages, the duplicate check
 // and IsParam all read paramTable; adding a parameter is adding one entry.
 type paramSpec struct {
-	// name is the parameter's name in the query string (case-sensitive, D7).
+	// name is the parameter's name in the query string (case-sensitive).
 	name string
 	// about says in a few words what the parameter does.
 	about string
@@ -437,7 +437,7 @@ var paramTable = [...]paramSpec{
 const numParams = len(paramTable)
 
 // paramIndex returns the index in paramTable of a parameter name, or -1 for
-// a name this package does not know. Names are case-sensitive (D7).
+// a name this package does not know. Names are case-sensitive.
 func paramIndex(name string) int {
 	if name == "" {
 		return -1

@@ -59,7 +59,7 @@ func (s SourceInfo) Upright() (w, h int) {
 	return s.Width, s.Height
 }
 
-// Limits bound what a transformation may read and produce (D29). A zero field
+// Limits bound what a transformation may read and produce . A zero field
 // takes the default shown.
 type Limits struct {
 	MaxSourceBytes  int64 // 50 MiB
@@ -79,7 +79,7 @@ type Limits struct {
 	MaxLosslessWebPPixels int64 // lossless WebP output: 4 MP
 }
 
-// DefaultLimits returns the limits of D29.
+// DefaultLimits returns the default limits (see the package documentation).
 func DefaultLimits() Limits {
 	return Limits{
 		MaxSourceBytes:  50 << 20,
@@ -561,7 +561,8 @@ type outputChoice struct {
 	lossless, progressive, palette bool
 }
 
-// outputFormat decides the output format (§2.1, §2.13, D14, D15, D24):
+// outputFormat decides the output format, the one place where it is
+// chosen:
 // target is what negotiation picked ("" for nothing).
 func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) (outputChoice, error) {
 	fail := func(reason string) (outputChoice, error) {
@@ -591,7 +592,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		return outputChoice{ImageFormat: f, lossless: lossless}, nil
 	}
 	switch p.Format {
-	case "": // D15: keep the source format where it can be written
+	case "": // keep the source format where it can be written
 		switch src.Format {
 		case JPEG:
 			return outputChoice{ImageFormat: JPEG, progressive: src.Progressive}, nil
@@ -606,7 +607,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 			return outputChoice{ImageFormat: PNG}, nil
 		}
 		return outputChoice{ImageFormat: JPEG}, nil
-	case FormatAuto: // D14, when negotiation found no modern format
+	case FormatAuto: // when negotiation found no modern format
 		switch {
 		case animated:
 			return outputChoice{ImageFormat: GIF}, nil
@@ -645,7 +646,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 }
 
 // unsupported reports parameters whose values are valid but not implemented
-// by this build (D24).
+// by this build.
 func unsupported(p Params) error {
 	switch {
 	case p.Viewbox != 0:
@@ -678,8 +679,8 @@ func toNRGBA(c Color) color.NRGBA {
 	return color.NRGBA{c.R, c.G, c.B, uint8(math.Round(c.A * 255))}
 }
 
-// fillColor is the colour of areas added by pad and canvas (spec §2.2,
-// §2.6, §2.20): bg-color when given; else transparent when the output keeps
+// fillColor is the colour of areas added by pad and canvas (pad, canvas):
+// bg-color when given; else transparent when the output keeps
 // alpha (for pad: only when the source has alpha too); else white.
 func fillColor(p Params, src SourceInfo, out ImageFormat) color.NRGBA {
 	if p.BgColor.Set {

@@ -43,12 +43,12 @@ type Result struct {
 	ContentType string
 	// Input describes the source as stored; Output the image in Data.
 	Input, Output ImageInfo
-	// Original is true when Data is the unchanged source (D18: a request for
+	// Original is true when Data is the unchanged source (a request for
 	// quality alone whose result would have been larger than the source).
 	Original bool
 	// Plan is the plan that was run.
 	Plan *Plan
-	// Warnings are non-fatal notes (D3, D12) for the warning header.
+	// Warnings are non-fatal notes for the warning header.
 	Warnings []string
 
 	// planar is true when the pixels never left Y′CbCr planes (the JPEG
@@ -56,7 +56,7 @@ type Result struct {
 	planar bool
 }
 
-// Info returns the Fastly-IO-Info style summary of r (D27), e.g.
+// Info returns the Fastly-IO-Info style summary of r, e.g.
 // "ifsz=108501 idim=827x788 ifmt=jpeg ofsz=13066 odim=300x286 ofmt=jpeg".
 func (r *Result) Info() string {
 	return fmt.Sprintf("ifsz=%d idim=%dx%d ifmt=%s ofsz=%d odim=%dx%d ofmt=%s",
@@ -64,7 +64,7 @@ func (r *Result) Info() string {
 		r.Output.Bytes, r.Output.Width, r.Output.Height, r.Output.Format)
 }
 
-// Inspect reads a source's header (magic bytes decide the format, D25) without
+// Inspect reads a source's header (magic bytes decide the format) without
 // decoding pixels. It returns ErrUnsupportedFormat for unknown or disallowed
 // formats and ErrCorrupt for malformed headers.
 func Inspect(data []byte) (SourceInfo, error) {
@@ -189,7 +189,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	if !planar {
 		bounds = img.Bounds()
 	}
-	// metadata=copyright keeps the copyright fields, JPEG to JPEG only (§2.17).
+	// metadata=copyright keeps the copyright fields, JPEG to JPEG only.
 	if p.Metadata.Copyright && info.Format == JPEG && plan.Format == JPEG {
 		if c := metadata.ExtractJPEG(data); c != nil {
 			if out, err = metadata.InsertJPEG(out, c); err != nil {
@@ -211,7 +211,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		Warnings:    plan.Warnings,
 		planar:      planar,
 	}
-	// D18: a request for quality alone never makes the image larger.
+	// A request for quality alone never makes the image larger.
 	if onlyQuality(p) && plan.Format == info.Format && info.Orientation <= 1 && len(out) > len(data) {
 		res.Data, res.Original = data, true
 		res.ContentType = info.Format.ContentType()

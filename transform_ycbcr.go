@@ -15,7 +15,7 @@ import (
 	"github.com/imageopto/imageopto/internal/jpegenc"
 )
 
-// The Y′CbCr fast path (design §1.7). A JPEG written as JPEG whose plan only
+// The Y′CbCr fast path. A JPEG written as JPEG whose plan only
 // moves pixels around — EXIF orientation, orient, precrop, trim, crop,
 // resize — never needs RGB: the decoder's Y′CbCr planes (at the plan's
 // shrink-on-load scale) are resampled one by one, luma at the output size

@@ -37,7 +37,7 @@ var sampleExamples = []example{
 	{"/portrait.jpg?height=400&fit=bounds&canvas=400,400&bg-color=111827", "letterboxed on a dark 400×400 canvas"},
 	{"/badge.png?width=300&canvas=400,400&bg-color=ffd54f", "PNG with soft alpha on a yellow canvas"},
 	{"/badge.png?width=200&format=jpg&bg-color=1e293b", "alpha flattened onto a background, as JPEG"},
-	{"/spinner.gif?width=100", "animated GIF in; its first frame out (animation is not kept yet)"},
+	{"/spinner.gif?width=100", "animated GIF in, animated GIF out: every frame resized alike"},
 }
 
 // imageExts are the extensions dirExamples looks for.

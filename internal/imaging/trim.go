@@ -9,7 +9,7 @@ import (
 )
 
 // TrimBounds returns the part of img that remains after removing a uniform
-// border of colour c from all four edges (decision D21). A row or column
+// border of colour c from all four edges. A row or column
 // belongs to the border when every pixel in it lies within threshold of c,
 // where the distance between two colours is the Euclidean distance of their
 // straight-alpha RGBA values with each channel scaled to 0–1, divided by 2:

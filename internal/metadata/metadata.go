@@ -1,5 +1,5 @@
 // Package metadata carries the copyright fields of a JPEG from the source
-// image to the re-encoded output, for metadata=copyright (spec §2.17).
+// image to the re-encoded output, for metadata=copyright.
 //
 // Every other piece of metadata is stripped by the pipeline; this package
 // reads only the fields listed in [Copyright] and writes them back into a
