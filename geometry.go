@@ -8,9 +8,9 @@ import (
 )
 
 // This file holds the pure geometry of the pipeline: how each parameter turns
-// an image size into a new size and a placement. NewPlan calls these with the
-// sizes it predicts from the header; the steps call them again with the size
-// of the image they are given, so plan and pixels always agree.
+// an image size into a new size and a placement. Only layout.resolve
+// (layout.go) calls these functions; the operations it emits carry their
+// answers as concrete numbers.
 
 // round rounds half away from zero and keeps at least one pixel.
 func roundPx(v float64) int {
