@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"time"
 
 	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/ctxpoll"
@@ -65,10 +66,25 @@ type Codec struct {
 	// written with o (measured, with a margin), for admission control
 	// (EstimateMemory). Nil means 3 bytes per pixel.
 	EncodeMemory func(w, h int, o EncodeOptions) int64
+	// DecodeFrames decodes every frame of an animation, each composed onto
+	// the whole canvas (the header's size), and returns the loop count (0:
+	// forever). It must refuse more than l.MaxFrames frames or
+	// l.MaxTotalPixels pixels summed over frames with an error wrapping
+	// ErrSourceTooLarge or ErrCorrupt, before decoding them.
+	DecodeFrames func(ctx context.Context, data []byte, l Limits) (frames []Frame, loop int, err error)
+	// EncodeFrames writes an animation. Outputs keep an animated source's
+	// frames only when the output format's codec has EncodeFrames.
+	EncodeFrames func(ctx context.Context, w io.Writer, frames []Frame, loop int, o EncodeOptions) error
 
-	// The built-in codecs' extra abilities.
-	decodeScaled func(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error) // shrink-on-load
-	decodeFrames func(ctx context.Context, data []byte, l Limits) ([]codec.Frame, int, error)             // every frame
+	// The built-in JPEG decoder's shrink-on-load.
+	decodeScaled func(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error)
+}
+
+// Frame is one frame of an animation: the whole canvas, and how long it is
+// shown.
+type Frame struct {
+	Image *image.NRGBA
+	Delay time.Duration
 }
 
 // builtinCodecs are the formats this module reads and writes without any
@@ -92,7 +108,7 @@ var builtinCodecs = [...]Codec{
 		}},
 	{Format: GIF, DecodeHeader: builtinHeader, Decode: builtinDecode, Encode: writeGIF,
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
-		decodeFrames: decodeGIFFrames},
+		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
 	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode},
 }
 
@@ -112,8 +128,14 @@ func findCodec(configured []Codec, f ImageFormat, able func(*Codec) bool) *Codec
 	return nil
 }
 
-func canDecodeWith(c *Codec) bool { return c.DecodeHeader != nil && c.Decode != nil }
-func canEncodeWith(c *Codec) bool { return c.Encode != nil }
+func canDecodeWith(c *Codec) bool  { return c.DecodeHeader != nil && c.Decode != nil }
+func canEncodeWith(c *Codec) bool  { return c.Encode != nil }
+func canAnimateWith(c *Codec) bool { return c.EncodeFrames != nil }
+
+// canAnimate reports whether f can be written as an animation.
+func canAnimate(configured []Codec, f ImageFormat) bool {
+	return findCodec(configured, f, canAnimateWith) != nil
+}
 
 // canEncode reports whether f can be written.
 func canEncode(configured []Codec, f ImageFormat) bool {
@@ -124,8 +146,8 @@ func canEncode(configured []Codec, f ImageFormat) bool {
 // stop soon after ctx is done and return ctx.Err().
 type decoder struct {
 	first  func(ctx context.Context) (*image.NRGBA, error)
-	scaled func(ctx context.Context, scale int) (*image.NRGBA, error)      // nil: full size only
-	frames func(ctx context.Context, l Limits) ([]codec.Frame, int, error) // nil: still images only
+	scaled func(ctx context.Context, scale int) (*image.NRGBA, error) // nil: full size only
+	frames func(ctx context.Context, l Limits) ([]Frame, int, error)  // nil: still images only
 }
 
 // decode decodes the first frame at 1/scale of its size where the format
@@ -181,9 +203,9 @@ func inspect(data []byte, configured []Codec) (SourceInfo, decoder, error) {
 			return c.decodeScaled(ctx, data, info, scale)
 		}
 	}
-	if c.decodeFrames != nil {
-		d.frames = func(ctx context.Context, l Limits) ([]codec.Frame, int, error) {
-			return c.decodeFrames(ctx, data, l)
+	if fc := findCodec(configured, f, func(c *Codec) bool { return c.DecodeFrames != nil }); fc != nil {
+		d.frames = func(ctx context.Context, l Limits) ([]Frame, int, error) {
+			return fc.DecodeFrames(ctx, data, l)
 		}
 	}
 	return info, d, nil
@@ -228,16 +250,31 @@ func builtinDecode(ctx context.Context, data []byte) (*image.NRGBA, error) {
 }
 
 // decodeGIFFrames decodes and composes every frame of an animation.
-func decodeGIFFrames(ctx context.Context, data []byte, l Limits) ([]codec.Frame, int, error) {
+func decodeGIFFrames(ctx context.Context, data []byte, l Limits) ([]Frame, int, error) {
 	h, err := codec.ReadHeader(data)
 	if err != nil {
 		return nil, 0, codecError(err)
 	}
+	l = l.withDefaults()
 	frames, loop, err := codec.DecodeFrames(ctx, data, h, l.MaxFrames, l.MaxTotalPixels)
 	if err != nil {
 		return nil, 0, codecError(err)
 	}
-	return frames, loop, nil
+	out := make([]Frame, len(frames))
+	for i, f := range frames {
+		out[i] = Frame{Image: f.Image, Delay: time.Duration(f.Delay) * 10 * time.Millisecond}
+	}
+	return out, loop, nil
+}
+
+// writeGIFFrames writes an animated GIF. Delays are kept in hundredths of
+// a second, GIF's unit (rounded to the nearest).
+func writeGIFFrames(ctx context.Context, w io.Writer, frames []Frame, loop int, _ EncodeOptions) error {
+	gf := make([]codec.Frame, len(frames))
+	for i, f := range frames {
+		gf[i] = codec.Frame{Image: f.Image, Delay: int((f.Delay + 5*time.Millisecond) / (10 * time.Millisecond))}
+	}
+	return codec.EncodeGIFFrames(ctx, w, gf, loop)
 }
 
 // decodeJPEGScaled decodes JPEG with our own decoder, which can decode at

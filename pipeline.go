@@ -196,7 +196,9 @@ type Plan struct {
 	// have several (lossless WebP, progressive JPEG, palette PNG).
 	Lossless, Progressive, Palette bool
 	// Animated is true when every frame of an animated source is
-	// transformed and written (GIF to GIF); otherwise the first frame is.
+	// transformed and written: the output format's codec writes
+	// animations (Codec.EncodeFrames; built in: GIF) and frame=1 was not
+	// asked. Otherwise the first frame is.
 	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
 	// encoder quality to reach; the quality used is then found per image
@@ -426,7 +428,7 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	}
 	pl.Format, pl.Lossless, pl.Palette = out.ImageFormat, out.lossless, out.palette
 	pl.Progressive, pl.Negotiated = out.progressive, negotiated != "" && out.ImageFormat == negotiated
-	pl.Animated = src.Frames > 1 && p.Frame != 1 && out.ImageFormat == GIF
+	pl.Animated = src.Frames > 1 && p.Frame != 1 && canAnimate(o.Codecs, out.ImageFormat)
 	switch {
 	case out.palette:
 		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)

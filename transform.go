@@ -8,7 +8,6 @@ import (
 	"io"
 	"runtime/debug"
 
-	"github.com/imageopto/imageopto/internal/codec"
 	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/imaging"
 	"github.com/imageopto/imageopto/internal/metadata"
@@ -168,7 +167,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	planar := false
 	switch {
 	case plan.Animated && dec.frames != nil:
-		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults())
+		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults(), o.Codecs)
 	case planarEligible(info, plan):
 		// JPEG to JPEG with geometry only: stay in Y′CbCr planes
 		// (transform_ycbcr.go). img is set when the decoded image turns out
@@ -272,9 +271,9 @@ func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (
 }
 
 // transformFrames runs the plan on every frame of an animation and writes
-// an animated GIF. It returns the first output frame (for the result's size)
-// and the encoded bytes.
-func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*image.NRGBA, []byte, error) {
+// an animation in the plan's format. It returns the first output frame
+// (for the result's size) and the encoded bytes.
+func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits, codecs []Codec) (*image.NRGBA, []byte, error) {
 	frames, loop, err := dec.frames(ctx, l)
 	if err != nil {
 		return nil, nil, err
@@ -287,8 +286,12 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits) (*i
 		}
 		frames[i].Image = img
 	}
+	c := findCodec(codecs, plan.Format, canAnimateWith)
+	if c == nil {
+		return nil, nil, fmt.Errorf("%w: no animation encoder for %s", ErrInternal, plan.Format)
+	}
 	var buf bytes.Buffer
-	if err := codec.EncodeGIFFrames(ctx, &buf, frames, loop); err != nil {
+	if err := c.EncodeFrames(ctx, &buf, frames, loop, encodeOptions(plan, plan.Quality)); err != nil {
 		if ctxpoll.Stopped(err) {
 			return nil, nil, err
 		}
