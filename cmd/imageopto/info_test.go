@@ -297,3 +297,17 @@ func TestICCDescriptionColord(t *testing.T) {
 		assert.Contains(t, iccDescription(data), want, file)
 	}
 }
+
+// TestIdimIsStoredSize pins what README.md and docs/url-api.md say: the
+// info header's idim is the source as stored, before its EXIF orientation,
+// as imageopto info's width and height are; odim is the upright output.
+func TestIdimIsStoredSize(t *testing.T) {
+	t.Parallel()
+	src := withEXIFAndICC(cliJPEG(t, 120, 80), 6, testICC(t))
+	p, err := imageopto.ParseParams("width=40")
+	require.NoError(t, err)
+	res, err := imageopto.TransformBytes(context.Background(), src, p, nil)
+	require.NoError(t, err)
+	assert.Contains(t, res.Info(), " idim=120x80 ")
+	assert.Contains(t, res.Info(), " odim=40x60 ")
+}
