@@ -9,12 +9,13 @@ import (
 // subcommandHelp is the part of the server's -h text that lists the other
 // commands of the binary.
 const subcommandHelp = `
-commands (each takes -h):
+commands (imageopto COMMAND -h for the first three):
   sign         sign URLs for a server started with -sign-key
   convert      transform files and folders with a query, without a server
   info         print what image headers say: format, size, frames, EXIF
                orientation, ICC profile, alpha, progressive
-  healthcheck  ask a running server's /healthz (the container's HEALTHCHECK)
+  healthcheck  [URL] ask a running server's /healthz (the container's
+               HEALTHCHECK)
 `
 
 // errorLine is the line main prints for an error that ends the command.

@@ -263,7 +263,6 @@ Serves GET /PATH?QUERY: the original at PATH transformed by QUERY, a Fastly
 Image Optimizer query such as width=400&height=400&fit=crop. Without -dir or
 -origin it serves embedded sample images and prints example URLs.
 `+subcommandHelp+`
-
 Every flag can also be set by the environment variable shown in brackets
 after it (IMAGEOPTO_ and the name in upper case, dashes as underscores;
 IMAGEOPTO_LENIENT=true); a flag on the command line wins.
