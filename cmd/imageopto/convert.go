@@ -25,12 +25,13 @@ import (
 
 const convertUsage = `usage: imageopto convert -q QUERY -o OUTDIR [-j N] [-skip-existing] FILE|DIR...
 
-Transforms every FILE, and every image under each DIR (by extension, hidden
-files and folders left out), with a Fastly Image Optimizer QUERY, and writes
-the results under OUTDIR: a FILE by its name, an image under a DIR by its
-path relative to that DIR. Each output takes the extension of its format
-(photo.png with format=webp becomes photo.webp). Inputs are never
-overwritten, and a folder named by -o inside a DIR is not read.
+Transforms every FILE, and every image under each DIR (chosen by extension;
+hidden files and folders and symbolic links are left out), with a Fastly
+Image Optimizer QUERY (see docs/url-api.md), and writes the results under
+OUTDIR: a FILE by its name, an image under a DIR by its path relative to
+that DIR. Each output takes the extension of its format (photo.png with
+format=webp becomes photo.webp). Inputs are never overwritten, and a folder
+named by -o inside a DIR is not read.
 
 On a terminal, a progress bar with the rate and the time left; otherwise one
 line per file. Then a summary (files, failures with their reasons, bytes in
@@ -91,7 +92,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	flags.SetOutput(io.Discard)
 	query := flags.String("q", "", "Fastly Image Optimizer `QUERY`, e.g. 'width=800&format=webp'")
 	outDir := flags.String("o", "", "output folder `OUTDIR` (created when missing)")
-	jobs := flags.Int("j", runtime.NumCPU(), "files converted at once")
+	jobs := flags.Int("j", 0, "convert `N` files at once (0: the number of CPUs)")
 	skipExisting := flags.Bool("skip-existing", false, "leave a file alone when its output exists and is not older than it (the query is not compared)")
 	args, err := parseInterspersed(flags, args)
 	if err != nil {
@@ -108,8 +109,10 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return &usageError{errors.New("convert needs -o OUTDIR")}
 	case len(args) == 0:
 		return &usageError{errors.New("convert needs at least one FILE or DIR")}
-	case *jobs < 1:
-		return &usageError{errors.New("-j must be at least 1")}
+	case *jobs < 0:
+		return &usageError{errors.New("-j must not be negative")}
+	case *jobs == 0:
+		*jobs = runtime.NumCPU()
 	}
 	p, err := imageopto.ParseParams(strings.TrimPrefix(*query, "?"))
 	if err != nil {

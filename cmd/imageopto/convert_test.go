@@ -322,7 +322,7 @@ func TestConvertCommandLine(t *testing.T) {
 		{[]string{"-q", "width=10", dir}, 2, ""},
 		{[]string{"-q", "width=10", "-o", t.TempDir()}, 2, ""},
 		{[]string{"-q", "width=abc", "-o", t.TempDir(), dir}, 2, ""},
-		{[]string{"-q", "width=10", "-o", t.TempDir(), "-j", "0", dir}, 2, ""},
+		{[]string{"-q", "width=10", "-o", t.TempDir(), "-j", "-1", dir}, 2, ""},
 		{[]string{"-nope", "-o", t.TempDir(), dir}, 2, ""},
 		{[]string{"-q", "width=10", "-o", t.TempDir(), t.TempDir()}, 1, ""}, // an empty folder: nothing to do
 	}
