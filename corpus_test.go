@@ -13,13 +13,13 @@ import (
 	"github.com/imageopto/imageopto/internal/quality"
 )
 
-// corpusDir returns the photo corpus built by ../shared/corpus/build.sh
+// corpusDir returns the photo corpus built by scripts/corpus.sh
 // (IMAGEOPTO_CORPUS), or skips the test.
 func corpusDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("IMAGEOPTO_CORPUS")
 	if dir == "" {
-		t.Skip("IMAGEOPTO_CORPUS not set (build it with ../shared/corpus/build.sh DIR)")
+		t.Skip("IMAGEOPTO_CORPUS not set (build it with scripts/corpus.sh DIR)")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ladybird.jpg")); err != nil {
 		t.Skipf("corpus incomplete: %v", err)

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestRootImports keeps the root package light (design.md §1.6): besides the
+// TestRootImports keeps the root package light (docs/architecture.md): besides the
 // standard library and this module, it may only depend on x/image, x/sync
 // and nfnt/resize.
 func TestRootImports(t *testing.T) {

@@ -1,10 +1,10 @@
 package wasmcodec
 
 // The measurements behind the encoder choices in README.md. They run on the
-// photo corpus (../shared/corpus/build.sh) and are skipped unless
+// photo corpus (scripts/corpus.sh) and are skipped unless
 // IMAGEOPTO_CORPUS names it:
 //
-//	bash ../shared/corpus/build.sh /tmp/corpus
+//	scripts/corpus.sh /tmp/corpus
 //	IMAGEOPTO_CORPUS=/tmp/corpus go test -count=1 -run 'Table|TestFirstCall$' -v -timeout 60m ./wasmcodec
 //	IMAGEOPTO_CORPUS=/tmp/corpus go test -run '^$' -bench . ./wasmcodec
 //
@@ -51,7 +51,7 @@ func corpus(tb testing.TB) string {
 	tb.Helper()
 	dir := os.Getenv("IMAGEOPTO_CORPUS")
 	if dir == "" {
-		tb.Skip("IMAGEOPTO_CORPUS is not set (build it with ../shared/corpus/build.sh)")
+		tb.Skip("IMAGEOPTO_CORPUS is not set (build it with scripts/corpus.sh)")
 	}
 	return dir
 }

@@ -318,7 +318,7 @@ func (h *heifInfo) parseMeta(meta, file []byte) error {
 						if len(props) >= maxItems {
 							return errors.New("too many properties")
 						}
-						props = append(props, property{prop.typ, prop.body})
+						props = append(props, property(prop))
 						return nil
 					})
 				case "ipma":

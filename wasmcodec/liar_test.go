@@ -76,17 +76,6 @@ func setAV1Width(t testing.TB, data []byte, w int) {
 	putBits(o.payload, s.widthAt, s.widthBits, uint32(w-1))
 }
 
-// itemOfType returns the IDs of the items of a type, in ID order.
-func itemsOfType(h *heifInfo, typ string) []uint32 {
-	var ids []uint32
-	for id := range uint32(1 << 10) {
-		if h.meta.itemTypes[id] == typ {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
 // wasmCalls is the number of WebAssembly calls made so far.
 func wasmCalls() int64 { return memory.calls.Load() }
 

@@ -50,7 +50,7 @@ func (b *backendFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&b.s3Endpoint, "s3-endpoint", "", "`URL` of an S3-compatible store, used with path-style addressing (default $AWS_ENDPOINT_URL_S3, else AWS)")
 	flags.StringVar(&b.s3Cache, "s3-cache", "", "keep results durably in S3 at `BUCKET/PREFIX`, written in the background")
 	flags.StringVar(&b.diskCache, "disk-cache", "", "keep results in `DIR` across restarts")
-	flags.Var(&b.diskCacheSize, "disk-cache-size", "bound of -disk-cache, a `SIZE` (default 1GiB)")
+	flags.Var(&b.diskCacheSize, "disk-cache-size", "bound of -disk-cache, a `SIZE`")
 }
 
 func (b *backendFlags) validate(cfg *config) error {

@@ -60,6 +60,11 @@
 //
 //	imageopto sign -key KEY [-expires 24h] [-prefix /img] URL...
 //
+// Without a server: "imageopto convert -q QUERY -o OUTDIR FILE|DIR..."
+// transforms files and folders on all CPUs, and "imageopto info [-json]
+// FILE..." prints what image headers say (format, size, frames, EXIF
+// orientation, ICC profile, alpha, progressive).
+//
 // WebP and AVIF output and AVIF and HEIC input come from the wasmcodec
 // package (WebAssembly builds of libwebp, libavif and libheif): build with
 // -tags nodynamic to keep them pure Go, without the libraries' attempt to
@@ -140,11 +145,8 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "imageopto:", err)
-	if errors.As(err, new(*usageError)) {
-		os.Exit(2)
-	}
-	os.Exit(1)
+	fmt.Fprintln(os.Stderr, errorLine(err))
+	os.Exit(exitCode(err))
 }
 
 // usageError is a bad command line.
@@ -260,11 +262,12 @@ func parseConfig(args []string, stdout io.Writer, lookup func(string) (string, b
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, `usage: imageopto [flags]
+       imageopto COMMAND [flags] ARGS...
 
 Serves GET /PATH?QUERY: the original at PATH transformed by QUERY, a Fastly
 Image Optimizer query such as width=400&height=400&fit=crop. Without -dir or
 -origin it serves embedded sample images and prints example URLs.
-
+`+subcommandHelp+`
 Every flag can also be set by the environment variable shown in brackets
 after it (IMAGEOPTO_ and the name in upper case, dashes as underscores;
 IMAGEOPTO_LENIENT=true); a flag on the command line wins.
@@ -354,6 +357,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runHealthcheck(ctx, args[1:], stdout)
+	}
+	if len(args) > 0 && args[0] == "convert" {
+		return runConvert(ctx, args[1:], stdout, os.Stderr)
+	}
+	if len(args) > 0 && args[0] == "info" {
+		return runInfo(args[1:], stdout)
 	}
 	cfg, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {

@@ -590,7 +590,7 @@ func corpusFile(t testing.TB, name string) string {
 	t.Helper()
 	dir := os.Getenv("IMAGEOPTO_CORPUS")
 	if dir == "" {
-		t.Skip("IMAGEOPTO_CORPUS not set (build it with ../shared/corpus/build.sh DIR)")
+		t.Skip("IMAGEOPTO_CORPUS not set (build it with scripts/corpus.sh DIR)")
 	}
 	p := filepath.Join(dir, name)
 	if _, err := os.Stat(p); err != nil {

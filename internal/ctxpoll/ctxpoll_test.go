@@ -76,6 +76,7 @@ func TestPollerStopsAndStays(t *testing.T) {
 func TestPollerNilContext(t *testing.T) {
 	t.Parallel()
 	var zero ctxpoll.Poller
+	//lint:ignore SA1012 a nil context is what this test checks
 	fromNil := ctxpoll.New(nil)
 	for range 3 {
 		if err := zero.Work(ctxpoll.Interval); err != nil {

@@ -16,8 +16,8 @@ import (
 	"testing"
 )
 
-// Corpus tests: the photos of ../shared/corpus that embed colour profiles,
-// built with `bash ../shared/corpus/build.sh DIR` and named by the
+// Corpus tests: the photos of the corpus that embed colour profiles,
+// built with `scripts/corpus.sh DIR` and named by the
 // IMAGEOPTO_CORPUS environment variable. They need ImageMagick and colord-data
 // for the reference conversions and skip without them.
 
@@ -26,7 +26,7 @@ func corpusDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("IMAGEOPTO_CORPUS")
 	if dir == "" {
-		t.Skip("IMAGEOPTO_CORPUS not set (build it with ../shared/corpus/build.sh)")
+		t.Skip("IMAGEOPTO_CORPUS not set (build it with scripts/corpus.sh)")
 	}
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("corpus: %v", err)

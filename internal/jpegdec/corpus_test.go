@@ -13,7 +13,7 @@ import (
 // TestCorpus runs the full-size comparison with image/jpeg (±1) and the
 // reduced-size checks (box downscale ≥ 30 dB, djpeg ≥ 35 dB) on every JPEG
 // of the photo corpus in $IMAGEOPTO_CORPUS (built by
-// /work/shared/corpus/build.sh); it skips when the variable is not set.
+// scripts/corpus.sh); it skips when the variable is not set.
 func TestCorpus(t *testing.T) {
 	dir := os.Getenv("IMAGEOPTO_CORPUS")
 	if dir == "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/jpeg"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -281,16 +280,6 @@ func parsePNM(t testing.TB, b []byte) ([]byte, int, int) {
 	return nil, 0, 0
 }
 
-// stdDecode decodes with image/jpeg.
-func stdDecode(t testing.TB, data []byte) image.Image {
-	t.Helper()
-	m, err := jpeg.Decode(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("image/jpeg: %v", err)
-	}
-	return m
-}
-
 // photoLike returns a deterministic w×h image with smooth gradients, hard
 // and soft edges, texture and noise, for generated test and benchmark
 // inputs.
@@ -327,12 +316,6 @@ func photoLike(w, h int, seed uint64) *image.RGBA {
 		}
 	}
 	return m
-}
-
-// isProgressive reports whether a file name or data marks a progressive
-// JPEG (an SOF2 marker).
-func isProgressive(data []byte) bool {
-	return bytes.Contains(data, []byte{0xFF, mSOF2})
 }
 
 // baseName is the file name without directories.

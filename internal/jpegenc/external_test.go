@@ -104,7 +104,7 @@ func TestDjpeg(t *testing.T) {
 }
 
 // TestCorpus re-encodes every JPEG of the photo corpus (built by
-// ../shared/corpus/build.sh into the folder named by IMAGEOPTO_CORPUS) at
+// scripts/corpus.sh into the folder named by IMAGEOPTO_CORPUS) at
 // quality 85 with image/jpeg and with ours (optimised baseline and
 // progressive, 4:2:0): ours must be no larger, with a PSNR against the
 // decoded original within 0.3 dB of image/jpeg's. It logs a table of the

@@ -181,13 +181,6 @@ func psnr(a, b image.Image) float64 {
 	return p
 }
 
-func abs(v int) int {
-	if v < 0 {
-		return -v
-	}
-	return v
-}
-
 // encode encodes m with o and fails the test on error.
 func encode(t testing.TB, m image.Image, o *Options) []byte {
 	t.Helper()

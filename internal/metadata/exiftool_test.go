@@ -59,9 +59,6 @@ func withoutSegments(t *testing.T, data []byte, drop func(s segInfo) bool) []byt
 func isXMP(s segInfo) bool {
 	return s.marker == 0xE1 && bytes.HasPrefix(s.payload, []byte("http://ns.adobe.com/xap/1.0/\x00"))
 }
-func isEXIF(s segInfo) bool {
-	return s.marker == 0xE1 && bytes.HasPrefix(s.payload, []byte("Exif\x00"))
-}
 func isIRB(s segInfo) bool { return s.marker == 0xED }
 
 func TestFixture(t *testing.T) {
