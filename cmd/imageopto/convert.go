@@ -286,7 +286,7 @@ func (c *converter) convert(ctx context.Context, i int, in convertInput) convert
 		o.err = err
 		return o
 	}
-	plan, err := imageopto.NewPlan(c.params, info, &c.opts.PlanOptions)
+	plan, err := imageopto.NewPlan(c.params, info, "", &c.opts.PlanOptions)
 	if err != nil {
 		o.err = err
 		return o
