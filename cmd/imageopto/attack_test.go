@@ -163,24 +163,25 @@ func status(t *testing.T, url string) (int, string) {
 }
 
 // cheapLoop requests new cheap URLs one after another until stop is
-// closed, and returns their statuses.
+// closed, and returns their statuses. It makes at least one request even
+// when stop comes first (an attack refused in a millisecond can end before
+// the loop's goroutine has run at all on a loaded machine).
 func cheapLoop(t *testing.T, base string, stop <-chan struct{}) <-chan map[int]int {
 	out := make(chan map[int]int, 1)
 	go func() {
 		got := map[int]int{}
 		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				out <- got
-				return
-			default:
-			}
 			code, body := status(t, fmt.Sprintf("%s/cheap%d.jpg?width=%d", base, i%8, 50+i))
 			if code != http.StatusOK {
 				t.Logf("cheap request: %d %s", code, body)
 			}
 			got[code]++
-			time.Sleep(20 * time.Millisecond)
+			select {
+			case <-stop:
+				out <- got
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
 	}()
 	return out
