@@ -79,10 +79,11 @@ func printBanner(w io.Writer, base string, src *source, cfg *config) {
 		fmt.Fprintf(tw, "  %s%s\t%s\n", base, e.Path, e.What)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\nor open %s/ for all of them. Ctrl-C stops.\n\n", base)
+	fmt.Fprintf(w, "\nor open %s/ for the playground, %s/examples for all of them. Ctrl-C stops.\n\n", base, base)
 }
 
-// indexTemplate is the page at "/": every example as a link and a picture.
+// indexTemplate is the page at /examples: every example as a link and a
+// picture.
 var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>imageopto</title>
 <style>
@@ -92,7 +93,8 @@ img { max-width: 320px; max-height: 320px; background: repeating-conic-gradient(
 code { font-size: 12px; word-break: break-all }
 </style>
 <h1>imageopto</h1>
-<p>Serving {{.Describe}}. Each picture below is a live request: change the query in the address bar to try others.</p>
+<p>Serving {{.Describe}}. Each picture below is a live request: change the query in the address bar to try others,
+or try every parameter in the <a href="/">playground</a>.</p>
 {{range .Examples}}{{if .IsPattern}}<p><code>{{.Path}}</code>: {{.What}}</p>
 {{else}}<figure><a href="{{.Path}}"><img src="{{.Path}}" alt="" loading="lazy"></a>
 <figcaption><code>{{.Path}}</code><br>{{.What}}</figcaption></figure>

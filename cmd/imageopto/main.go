@@ -3,7 +3,9 @@
 // Image Optimizer query (width=400&height=400&fit=crop, …).
 //
 // With no flags it serves a few embedded sample images on localhost:8080
-// and prints example URLs to open:
+// and prints example URLs to open; http://localhost:8080/ is a playground
+// (a control for every parameter, the result beside the original) and
+// /examples a gallery of the examples:
 //
 //	go run ./cmd/imageopto
 //	curl -s 'http://localhost:8080/landscape.jpg?width=300' -o thumb.jpg
@@ -51,6 +53,11 @@
 // or 503 with the reason. They are reserved only for requests without a
 // query string: an original named healthz is served at /healthz?width=300,
 // or as it is at /healthz?.
+//
+// GET / is the playground, a page served with a strict
+// Content-Security-Policy; /examples (the gallery) and its script and style
+// sheet under /_imageopto/playground/ are reserved in the same way as
+// /healthz, only for requests without a query string.
 //
 // "imageopto healthcheck [URL]" asks /healthz (by default on loopback at the
 // port of $IMAGEOPTO_ADDR) and fails unless it answers 200: the container
@@ -471,7 +478,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	if err := back.mount(ctx, mux, h, cfg.backend.peerAddr, logger); err != nil {
 		return err
 	}
-	mux.Handle("GET /{$}", indexHandler(src))
+	mountPlayground(mux, h, src, cfg)
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.addr)

@@ -120,7 +120,7 @@ func TestSamples(t *testing.T) {
 	resp, _ = get(t, s.base+"/missing.jpg?width=300")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 
-	resp, body = get(t, s.base+"/")
+	resp, body = get(t, s.base+"/examples") // the gallery; "/" is the playground (playground_test.go)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Contains(t, string(body), `src="/landscape.jpg?width=300"`)
