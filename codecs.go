@@ -67,14 +67,21 @@ type Codec struct {
 	// (EstimateMemory). Nil means 3 bytes per pixel.
 	EncodeMemory func(w, h int, o EncodeOptions) int64
 	// DecodeFrames decodes every frame of an animation, each composed onto
-	// the whole canvas (the header's size), and returns the loop count (0:
-	// forever). It must refuse more than l.MaxFrames frames or
-	// l.MaxTotalPixels pixels summed over frames with an error wrapping
-	// ErrSourceTooLarge or ErrCorrupt, before decoding them.
+	// the whole canvas (the header's size), and returns the loop count as
+	// image/gif.GIF.LoopCount counts it (−1: play once, 0: forever, n:
+	// n+1 times), which EncodeFrames receives. It must refuse more than
+	// l.MaxFrames frames or l.MaxTotalPixels pixels summed over frames
+	// with an error wrapping ErrSourceTooLarge or ErrCorrupt, before
+	// decoding them.
 	DecodeFrames func(ctx context.Context, data []byte, l Limits) (frames []Frame, loop int, err error)
 	// EncodeFrames writes an animation. Outputs keep an animated source's
 	// frames only when the output format's codec has EncodeFrames.
 	EncodeFrames func(ctx context.Context, w io.Writer, frames []Frame, loop int, o EncodeOptions) error
+	// EncodeFramesMemory is EncodeFrames' peak memory in bytes for n
+	// frames of w×h written with o, beyond the frames themselves (which
+	// the plan's estimate counts), for admission control. Nil means
+	// EncodeMemory of one frame.
+	EncodeFramesMemory func(w, h, n int, o EncodeOptions) int64
 
 	// The built-in JPEG decoder's shrink-on-load.
 	decodeScaled func(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error)
@@ -109,7 +116,7 @@ var builtinCodecs = [...]Codec{
 	{Format: GIF, DecodeHeader: builtinHeader, Decode: builtinDecode, Encode: writeGIF,
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
-	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode},
+	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode, DecodeFrames: decodeWebPFrames},
 }
 
 // findCodec returns the first codec for f, built-in then configured, that
@@ -386,7 +393,8 @@ func clearTransparent(ctx context.Context, img *image.NRGBA) error {
 }
 
 // webpLossless reports whether a WebP file's image is VP8L (lossless): its
-// first image chunk, after any VP8X/ICCP/ANIM/ALPH chunks, is "VP8L".
+// first image chunk, after any VP8X/ICCP/ANIM/ALPH chunks and inside the
+// first frame of an animation, is "VP8L".
 func webpLossless(data []byte) bool {
 	for off := 12; off+8 <= len(data); {
 		id := string(data[off : off+4])
@@ -395,6 +403,9 @@ func webpLossless(data []byte) bool {
 			return true
 		case "VP8 ":
 			return false
+		case "ANMF": // the frame's chunks follow its 16-byte header
+			off += 8 + 16
+			continue
 		}
 		n := int(uint32(data[off+4]) | uint32(data[off+5])<<8 | uint32(data[off+6])<<16 | uint32(data[off+7])<<24)
 		if n < 0 || n > len(data) {

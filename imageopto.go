@@ -66,11 +66,14 @@
 //	enable         supported (upscale)
 //	fit            supported (bounds, cover, crop)
 //	format         jpg, bjpg, pjpg, png, gif, auto supported; webp, webpll,
-//	               webply, avif with a configured codec (wasmcodec), else 400;
+//	               webply, avif with a configured codec (wasmcodec), else 400
+//	               (animations stay animated in gif, and in webp with
+//	               wasmcodec);
 //	               png8 supported (quantised palette with alpha; quality
 //	               steers colours and dithering); jxl, pjxl, mp4, svg:
 //	               unsupported (400)
-//	frame          supported (frame=1: the first frame of an animation)
+//	frame          supported (frame=1: the first frame of an animated GIF
+//	               or WebP)
 //	height         supported
 //	level          accepted, ignored (only meaningful for mp4)
 //	metadata       copyright supported (JPEG to JPEG: IPTC, XMP and EXIF
@@ -106,7 +109,8 @@
 // Decoded: JPEG (baseline, progressive, grey, YCbCr, CMYK/YCCK with an Adobe
 // marker; EXIF orientation applied), PNG (all bit depths, palette,
 // interlaced), GIF (all frames), WebP (lossy with the correct limited-range
-// colour conversion, lossless, alpha). Recognised and refused with
+// colour conversion, lossless, alpha; animated: every frame, composed with
+// its blending and disposal methods). Recognised and refused with
 // ErrUnsupportedFormat (415) unless a codec for them is configured: AVIF,
 // HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
 // encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
@@ -115,12 +119,25 @@
 // format parameter the output keeps the source format; WebP sources become
 // JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
 // The built-in formats are Codec values in one table that configured
-// codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP and
-// AVIF output and AVIF and HEIC input.
-// Animated GIFs stay animated when the output is GIF (every frame composed
-// with its disposal method and transformed alike; the smart-crop position is
-// found once); other outputs use the first frame, and content negotiation
-// never turns an animation into a still image.
+// codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP
+// (still and animated) and AVIF output and AVIF and HEIC input.
+// Animations (animated GIF and WebP) stay animated when the output format's
+// codec writes animations — GIF always, WebP with wasmcodec — every frame
+// composed and transformed alike (the smart-crop position is found once),
+// with each frame's delay and the loop count kept (WebP keeps
+// milliseconds, GIF hundredths); other outputs, and frame=1, use the first
+// frame. Content negotiation never turns an animation into a still image:
+// format=auto and auto=webp give an animated WebP when WebP can be written
+// as one (format=auto picks WebP over AVIF for an animation, since AVIF
+// output cannot be animated and every client that accepts AVIF accepts
+// WebP), else the animation stays GIF. Without a format parameter an
+// animated WebP stays WebP, or becomes an animated GIF when WebP cannot be
+// written as an animation. The frame and total-pixel limits are checked
+// from the header, before any frame is decoded; the output size limit
+// bounds the sum of the frames' areas, the encoder limits
+// (Limits.MaxLosslessWebPPixels) apply to each frame, and an animated WebP
+// is encoded frame by frame, stopping between frames once the request is
+// over.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
@@ -313,7 +330,8 @@
 //
 // A codec (a new output or input format) is one Codec value: a format, and
 // any of DecodeHeader with Decode, Encode, and EncodeMemory for admission
-// control. Pass it in PlanOptions.Codecs (Options.Transform.PlanOptions for
+// control; DecodeFrames, EncodeFrames and EncodeFramesMemory for
+// animations. Pass it in PlanOptions.Codecs (Options.Transform.PlanOptions for
 // a Handler); the lookup that serves the built-in codecs finds it for every
 // decode, encode, negotiation and memory estimate. The wasmcodec package is
 // the worked example:

@@ -197,8 +197,8 @@ type Plan struct {
 	Lossless, Progressive, Palette bool
 	// Animated is true when every frame of an animated source is
 	// transformed and written: the output format's codec writes
-	// animations (Codec.EncodeFrames; built in: GIF) and frame=1 was not
-	// asked. Otherwise the first frame is.
+	// animations (Codec.EncodeFrames; built in: GIF; wasmcodec: WebP)
+	// and frame=1 was not asked. Otherwise the first frame is.
 	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
 	// encoder quality to reach; the quality used is then found per image
@@ -428,6 +428,9 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	}
 	pl.Format, pl.Lossless, pl.Palette = out.ImageFormat, out.lossless, out.palette
 	pl.Progressive, pl.Negotiated = out.progressive, negotiated != "" && out.ImageFormat == negotiated
+	if negotiated == AVIF && out.ImageFormat == WebP && p.Format == FormatAuto {
+		pl.Negotiated = true // an animation, which AVIF cannot hold here (outputFormat)
+	}
 	pl.Animated = src.Frames > 1 && p.Frame != 1 && canAnimate(o.Codecs, out.ImageFormat)
 	switch {
 	case out.palette:
@@ -510,6 +513,9 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	}
 	pl.Alpha = out.ImageFormat.HasAlpha() && (src.HasAlpha || transparentFill(p, l.fill))
 	pl.EncodeMemory = encodeMemory(pl, o.Codecs)
+	if pl.Animated {
+		pl.EncodeMemory = framesEncodeMemory(pl, src.Frames, o.Codecs)
+	}
 	if err := encoderLimit(pl, o.Limits); err != nil {
 		return nil, err
 	}
@@ -570,10 +576,13 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	fail := func(reason string) (outputChoice, error) {
 		return outputChoice{}, &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
 	}
-	animated := src.Format == GIF && src.Frames > 1 && p.Frame != 1
+	animated := src.Frames > 1 && p.Frame != 1
 	srcLossless := src.Lossless || src.Format == PNG || src.Format == GIF
+	if animated && target == AVIF && p.Format == FormatAuto && !canAnimate(codecs, AVIF) && canAnimate(codecs, WebP) {
+		target = WebP // format=auto: every client that accepts AVIF accepts WebP
+	}
 	// Negotiation never turns an animation into a still image.
-	if target != "" && !(animated && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF)) {
+	if target != "" && !(animated && !canAnimate(codecs, target) && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF)) {
 		// Lossy or lossless follows the format asked for, else the source.
 		lossless := srcLossless || p.BW.Mode != ""
 		switch p.Format {
@@ -601,9 +610,12 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		case PNG, GIF:
 			return outputChoice{ImageFormat: src.Format}, nil
 		case WebP, AVIF:
-			if canEncode(codecs, src.Format) {
+			if canEncode(codecs, src.Format) && (!animated || canAnimate(codecs, src.Format)) {
 				return outputChoice{ImageFormat: src.Format, lossless: srcLossless && src.Format == WebP}, nil
 			}
+		}
+		if animated {
+			return outputChoice{ImageFormat: GIF}, nil
 		}
 		if src.HasAlpha {
 			return outputChoice{ImageFormat: PNG}, nil

@@ -42,8 +42,22 @@
 // with EncodeOptions.Lossless (format=webpll, or webp from a lossless
 // source), lossless with cwebp's preset -z 3. Alpha is kept (losslessly,
 // also in lossy files); the colour of fully transparent pixels is not.
-// Images up to 16383 px per side. The root package decodes WebP itself, so
-// there is no WebP decoder here.
+// Images up to 16383 px per side. The root package decodes WebP itself
+// (animated WebP too), so there is no WebP decoder here.
+//
+// Animated WebP output (Codec.EncodeFrames): the WebAssembly build of
+// libwebp exports the single-image encoder only, not WebPAnimEncoder, so
+// the animation container (VP8X, ANIM, one ANMF chunk per frame) is
+// written in Go around the image chunks of still WebP files the module
+// encodes, one call per frame, lossy or lossless as for a still image.
+// The first frame covers the canvas; each later one codes only the
+// rectangle of the pixels that changed since the previous frame, blended
+// with the unchanged pixels made transparent when every changed pixel is
+// opaque, replacing the rectangle otherwise, and never disposed, so a
+// player's canvas always equals the frame; a frame identical to the last
+// becomes one transparent pixel, so frame count and timing are kept.
+// Delays are kept to the millisecond; the loop count as given. The context
+// is read between frames.
 //
 // AVIF output: 8-bit 4:2:0 at EncodeOptions.Quality (libavif's 0–100
 // scale, where 100 codes the 4:2:0 planes losslessly: large, and still not
@@ -123,7 +137,12 @@
 // through imageopto.Codec.EncodeMemory, the decoders through
 // SourceInfo.BytesPerPixel, for the handler's admission control. The worst
 // cases per pixel: lossy WebP 168 B (25 for an opaque photo), lossless
-// WebP 196, AVIF encode 126, AVIF decode 162, HEIC decode 39.
+// WebP 196, AVIF encode 126, AVIF decode 162, HEIC decode 39. An animated
+// WebP (Codec.EncodeFramesMemory) needs one frame's encode at the canvas's
+// size, 8 bytes per canvas pixel for the changed rectangle and its copy,
+// and twice the encoded frames, which are held until the RIFF header can
+// be written: modelled at 128 bytes plus 5 bytes per pixel per frame
+// (noise, the worst case, measured at most 4.0), whatever the content.
 //
 // After a call whose model is 256 MiB or more, and after compiling a
 // module, the package hands the freed memory back to the operating system
@@ -144,7 +163,8 @@
 //
 // # Cancellation
 //
-// A call cannot be cancelled. wazero can stop a running module when a
+// A call cannot be cancelled (an animated WebP is encoded one call per
+// frame, and stops between frames). wazero can stop a running module when a
 // context ends, but only for a runtime built with
 // RuntimeConfig.WithCloseOnContextDone and for calls made with that
 // context; gen2brain's packages build their runtimes and make their calls

@@ -41,15 +41,16 @@ const (
 	avifMaxSide = 32768
 )
 
-// Codecs returns the WebP encoder, the AVIF decoder and encoder and the HEIC
-// decoder, for PlanOptions.Codecs. Each call returns a new slice; the codecs
+// Codecs returns the WebP encoder (still and animated), the AVIF decoder
+// and encoder and the HEIC decoder, for PlanOptions.Codecs. Each call returns a new slice; the codecs
 // share the process-wide compiled WebAssembly modules, which are compiled on
 // first use. Safe for concurrent use.
 func Codecs() []imageopto.Codec {
 	// The encoders' peak memory comes from the models in memory.go.
 	// A WebAssembly call cannot be interrupted: the context is not read.
 	return []imageopto.Codec{
-		{Format: imageopto.WebP, Encode: ignoreContext(encodeWebP), EncodeMemory: webpEncodeMemory},
+		{Format: imageopto.WebP, Encode: ignoreContext(encodeWebP), EncodeMemory: webpEncodeMemory,
+			EncodeFrames: encodeWebPFrames, EncodeFramesMemory: webpEncodeFramesMemory},
 		{Format: imageopto.AVIF, DecodeHeader: avifHeader, Decode: decodeOnly(decodeAVIF),
 			Encode: ignoreContext(encodeAVIF), EncodeMemory: avifEncodeMemory},
 		{Format: imageopto.HEIC, DecodeHeader: heicHeader, Decode: decodeOnly(decodeHEIC)},

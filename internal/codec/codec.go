@@ -11,8 +11,9 @@
 //     progressive-JPEG scan bomb or an animation bomb before any pixel exists.
 //  3. Decode decodes the first frame into the project's working pixel type,
 //     *image.NRGBA (8-bit straight alpha, Rect.Min == (0, 0)); DecodeFrames
-//     decodes every frame of an animated GIF, composed as browsers show
-//     it, within frame-count and summed-area limits.
+//     decodes every frame of an animated GIF, and DecodeWebPFrames every
+//     frame of an animated WebP, composed as browsers show them, within
+//     frame-count and summed-area limits.
 //  4. EncodePNG, EncodePNG8 (palette PNG with alpha), EncodeGIF and
 //     EncodeGIFFrames (animated GIF) write the result; JPEG output is
 //     internal/jpegenc's.
@@ -62,7 +63,7 @@ var (
 	ErrUnsupportedFormat = errors.New("codec: unsupported image format")
 	// ErrCorrupt means the data is malformed, truncated, or uses a variant of
 	// a decodable format that the decoders cannot handle (12-bit or
-	// arithmetic-coded JPEG, animated WebP, ...).
+	// arithmetic-coded JPEG, ...).
 	ErrCorrupt = errors.New("codec: corrupt image")
 )
 
@@ -85,8 +86,12 @@ type Header struct {
 	// or whose first frame does not cover the logical screen, a WebP with
 	// an alpha flag, ALPH chunk or VP8L alpha hint.
 	HasAlpha bool
-	// Frames is the number of GIF image descriptors; 1 for other formats.
+	// Frames is the number of GIF image descriptors, or of complete ANMF
+	// frames of an animated WebP; 1 for other formats.
 	Frames int
+	// Animated reports a WebP with the VP8X animation flag: its frames are
+	// ANMF chunks (DecodeWebPFrames), and Decode composes the first one.
+	Animated bool
 	// Progressive reports a progressive JPEG (SOF2).
 	Progressive bool
 	// Scans is the number of JPEG SOS markers (0 when the data ends before
@@ -100,7 +105,8 @@ type Header struct {
 	// plus 4 bytes per sample of coefficients when progressive (9 for
 	// 4:2:0). PNG: the image/png result type (paletted and grey 1, grey16 2,
 	// RGBA/NRGBA 4, 16-bit 8), doubled when Adam7-interlaced. GIF 1 (the
-	// paletted frame). WebP: lossy 3 (4 with alpha), lossless 4.
+	// paletted frame). WebP: lossy 3 (4 with alpha), lossless 4, animated 4
+	// (one frame's decoder buffers; the composed canvases are the caller's).
 	BytesPerPixel int
 	// ColorComponents is the number of JPEG colour components (1, 3 or 4);
 	// 0 for other formats.

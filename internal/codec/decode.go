@@ -19,7 +19,8 @@ import (
 // Decode decodes the first frame of data, whose header h was returned by
 // ReadHeader, into an *image.NRGBA of h.Width × h.Height with Rect.Min at
 // the origin. EXIF orientation is not applied; a GIF frame smaller than the
-// logical screen is placed on a transparent screen.
+// logical screen is placed on a transparent screen, and the first frame of
+// an animated WebP (h.Animated) is composed onto its transparent canvas.
 //
 // Decode enforces no limits: it allocates about EstimateBytes(h) plus 4
 // bytes per pixel, and callers gate on that before calling it. Before
@@ -47,6 +48,13 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 		}
 	}()
 
+	if h.Format == format.WebP && h.Animated {
+		frames, _, err := decodeWebPAnimation(ctx, data, h, 1)
+		if err != nil {
+			return nil, err
+		}
+		return frames[0].Image, nil
+	}
 	cfg, err := decodeConfig(h.Format, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, h.Format, err)

@@ -3,6 +3,8 @@ package codec
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
+	"image"
 )
 
 // VP8X feature flags (WebP container spec).
@@ -15,6 +17,21 @@ const (
 // the canvas size is authoritative and the image chunk, when present, must
 // match it (golang.org/x/image/webp checks the same before allocating).
 func readWebPHeader(data []byte) (Header, error) {
+	h, _, err := readWebPHeaderFrames(data, nil)
+	return h, err
+}
+
+// readWebPHeaderFrames is readWebPHeader that also returns an animation's
+// loop count and, when frames is not nil, appends its parsed frames to it.
+//
+// An animation (the VP8X animation flag) must have an ANIM chunk before its
+// ANMF chunks and no image chunk outside them; every complete ANMF chunk is
+// parsed (parseANMF: inside the canvas, a bitstream of the frame's size) and
+// counted in Frames, and one cut off by the end of the data ends the
+// animation (a truncated download keeps the frames before it). HasAlpha is
+// set when the VP8X alpha flag is, when a frame has alpha, or when a frame
+// leaves part of the canvas uncovered (the canvas starts transparent).
+func readWebPHeaderFrames(data []byte, frames *[]anmf) (Header, int, error) {
 	end := len(data)
 	if riff := uint64(binary.LittleEndian.Uint32(data[4:])) + 8; riff < uint64(end) {
 		end = int(riff) // bytes after the RIFF form are not part of the image
@@ -24,6 +41,9 @@ func readWebPHeader(data []byte) (Header, error) {
 		vp8x      bool
 		haveImage bool
 		exifSeen  bool
+		haveANIM  bool
+		loopCount int
+		nFrames   int
 	)
 	for p := 12; p+8 <= end; {
 		fourcc := string(data[p : p+4])
@@ -34,22 +54,51 @@ func readWebPHeader(data []byte) (Header, error) {
 		switch fourcc {
 		case "VP8X":
 			if p != 12 {
-				return Header{}, corruptf("webp: VP8X is not the first chunk")
+				return Header{}, 0, corruptf("webp: VP8X is not the first chunk")
 			}
 			if n != 10 || !complete {
-				return Header{}, corruptf("webp: VP8X chunk has length %d, want 10", n)
+				return Header{}, 0, corruptf("webp: VP8X chunk has length %d, want 10", n)
 			}
 			vp8x = true
 			flags := body[0]
-			if flags&webpFlagAnimation != 0 {
-				return Header{}, corruptf("webp: animated WebP is not supported")
-			}
+			h.Animated = flags&webpFlagAnimation != 0
 			h.HasAlpha = flags&webpFlagAlpha != 0
 			h.Width = 1 + (int(body[4]) | int(body[5])<<8 | int(body[6])<<16)
 			h.Height = 1 + (int(body[7]) | int(body[8])<<8 | int(body[9])<<16)
-		case "ANIM", "ANMF":
-			return Header{}, corruptf("webp: animated WebP is not supported")
+		case "ANIM":
+			if !h.Animated {
+				return Header{}, 0, corruptf("webp: ANIM chunk without the VP8X animation flag")
+			}
+			if n != 6 || !complete {
+				return Header{}, 0, corruptf("webp: ANIM chunk has length %d, want 6", n)
+			}
+			if !haveANIM {
+				haveANIM = true
+				loopCount = int(binary.LittleEndian.Uint16(body[4:]))
+			}
+		case "ANMF":
+			if !h.Animated {
+				return Header{}, 0, corruptf("webp: ANMF chunk without the VP8X animation flag")
+			}
+			if !complete {
+				break // a truncated download: the frames before it
+			}
+			if !haveANIM {
+				return Header{}, 0, corruptf("webp: ANMF chunk before the ANIM chunk")
+			}
+			f, err := parseANMF(body, h.Width, h.Height)
+			if err != nil {
+				return Header{}, 0, fmt.Errorf("%w (frame %d)", err, nFrames)
+			}
+			nFrames++
+			h.HasAlpha = h.HasAlpha || f.alpha || f.rect != image.Rect(0, 0, h.Width, h.Height)
+			if frames != nil {
+				*frames = append(*frames, f)
+			}
 		case "ALPH":
+			if h.Animated {
+				return Header{}, 0, corruptf("webp: ALPH chunk outside the frames of an animation")
+			}
 			h.HasAlpha = true
 		case "ICCP":
 			if vp8x && h.ICC == nil && complete && n > 0 && n <= maxICCSize {
@@ -61,17 +110,20 @@ func readWebPHeader(data []byte) (Header, error) {
 				h.Orientation = exifOrientation(exifPayload(body))
 			}
 		case "VP8 ", "VP8L":
+			if h.Animated {
+				return Header{}, 0, corruptf("webp: %q chunk outside the frames of an animation", fourcc)
+			}
 			if haveImage {
 				break // a second image chunk is ignored by the decoder
 			}
 			w, hgt, alpha, err := webpImageSize(fourcc, body)
 			if err != nil {
-				return Header{}, err
+				return Header{}, 0, err
 			}
 			haveImage = true
 			if vp8x {
 				if w != h.Width || hgt != h.Height {
-					return Header{}, corruptf("webp: image chunk is %dx%d but the canvas is %dx%d", w, hgt, h.Width, h.Height)
+					return Header{}, 0, corruptf("webp: image chunk is %dx%d but the canvas is %dx%d", w, hgt, h.Width, h.Height)
 				}
 			} else {
 				h.Width, h.Height = w, hgt
@@ -86,8 +138,17 @@ func readWebPHeader(data []byte) (Header, error) {
 		}
 		p += 8 + int(n) + int(n&1) // chunks are padded to an even size
 	}
+	if h.Animated {
+		if nFrames == 0 {
+			return Header{}, 0, corruptf("webp: animation without a complete frame")
+		}
+		// One frame is decoded at a time, into buffers of at most the
+		// canvas's size: lossless frames decode to NRGBA.
+		h.Frames, h.BytesPerPixel = nFrames, 4
+		return h, loopCount, nil
+	}
 	if !vp8x && !haveImage {
-		return Header{}, corruptf("webp: no VP8, VP8L or VP8X chunk")
+		return Header{}, 0, corruptf("webp: no VP8, VP8L or VP8X chunk")
 	}
 	if h.BytesPerPixel == 0 {
 		h.BytesPerPixel = 3 // *image.YCbCr (4:2:0 planes, counted like JPEG)
@@ -95,7 +156,7 @@ func readWebPHeader(data []byte) (Header, error) {
 			h.BytesPerPixel = 4 // *image.NYCbCrA
 		}
 	}
-	return h, nil
+	return h, 0, nil
 }
 
 // webpImageSize reads the dimensions from the start of a VP8 key frame or a
