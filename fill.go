@@ -32,6 +32,9 @@ type job struct {
 	// leader is set by the flight this job started, if it started one:
 	// the other requests that received its result were collapsed into it.
 	leader bool
+	// overlay, when set, is composited over the result: its canonical
+	// spec, its image and the image's hash (overlay_handler.go).
+	overlay *jobOverlay
 }
 
 // key hashes what determines the output: the pipeline version, the origin
@@ -40,6 +43,9 @@ type job struct {
 func (h *Handler) key(j *job) string {
 	sum := sha256.New()
 	fmt.Fprintf(sum, "v%s\x00%s\x00%s\x00%s\x00%s\x00", PipelineVersion, j.path, j.query, j.params.Encode(), j.format)
+	if o := j.overlay; o != nil {
+		fmt.Fprintf(sum, "overlay\x00%s\x00%s\x00", o.spec.Encode(), o.hash)
+	}
 	return "r/" + hex.EncodeToString(sum.Sum(nil))
 }
 
@@ -145,7 +151,7 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 // fill makes the entry for a job: revalidate a stale entry, or fetch and
 // transform.
 func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
-	if h.opts.Tier != nil {
+	if h.opts.Tier != nil && j.overlay == nil { // a tier's result keys have no overlay
 		return h.fillTier(ctx, j)
 	}
 	return h.fillLocal(ctx, j)
@@ -229,13 +235,20 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 	// Plan from the header first, for the format negotiated with the
 	// request: refuse bad requests and bombs before queueing, and learn how
 	// much memory the job needs.
-	prep, err := prepare(data, j.params, j.format, h.opts.Transform)
+	o := h.opts.Transform
+	held := int64(len(data))
+	if j.overlay != nil {
+		o.Overlay, o.OverlayImage = &j.overlay.spec, j.overlay.data
+		held += int64(len(j.overlay.data))
+	}
+	prep, err := prepare(data, j.params, j.format, o)
 	if err != nil {
 		return nil, err
 	}
-	// The original is held through the job, and while it waits: it counts
-	// toward the ceiling and is taken from the budget before the wait.
-	need, held := EstimateMemory(prep.info, prep.plan), int64(len(data))
+	// The original (and overlay image) is held through the job, and while
+	// it waits: it counts toward the ceiling and is taken from the budget
+	// before the wait.
+	need := EstimateMemory(prep.info, prep.plan)
 	if err := h.admit.fits(need + held); err != nil {
 		return nil, err
 	}

@@ -49,6 +49,13 @@ type Request struct {
 	RawQuery string
 	// Header is a copy of the client's request headers.
 	Header http.Header
+	// Overlay is the overlay composited over this response (rewritable):
+	// nil for none, or the overlay header's when Options.TrustOverlayHeader
+	// is set and the request has one. A hook sets it to watermark
+	// responses (ParseOverlay reads Fastly's overlay grammar); the handler
+	// checks it like the header's. Its image is fetched from the origin
+	// through the source cache.
+	Overlay *Overlay
 }
 
 // Options configure a Handler. A nil *Options means every default below.
@@ -162,6 +169,17 @@ type Options struct {
 	// promobs exports them to Prometheus). Default: nil (nothing is
 	// measured, at no cost).
 	Observer Observer
+	// TrustOverlayHeader makes the handler read overlays from the
+	// X-Fastly-Imageopto-Overlay request header (OverlayHeader), for
+	// deployments behind a CDN or proxy that sets it (as Fastly's VCL
+	// does) and removes any copy sent by clients: whoever can send that
+	// header can make the handler fetch any original as an overlay and
+	// paint it over any image. Responses then carry Vary on the header.
+	// A bad header value is a 400 naming the key (Lenient does not drop
+	// overlay keys: a watermark is never half applied). Default: false (the
+	// header is ignored; overlays come only from Hook, via
+	// Request.Overlay).
+	TrustOverlayHeader bool
 	// ClientHints, when set, sends Accept-CH: Sec-CH-DPR, Sec-CH-Width,
 	// Sec-CH-Viewport-Width on images, and uses those hints where the
 	// query (after the hook) leaves dpr or width out; the query always
@@ -267,6 +285,9 @@ func validateOptions(o *Options) error {
 	case "", FilterNearest, FilterBilinear, FilterBicubic, FilterLanczos2, FilterLanczos3:
 	default:
 		errs = append(errs, fmt.Errorf("imageopto: Options.Transform.ResizeFilter %q is unknown", tr.ResizeFilter))
+	}
+	if tr.Overlay != nil || tr.OverlayImage != nil {
+		errs = append(errs, errors.New("imageopto: Options.Transform.Overlay is for Transform: a Handler takes overlays from Request.Overlay (Hook) or the overlay header (TrustOverlayHeader)"))
 	}
 	if o.Signer != nil && o.PassQuery {
 		errs = append(errs, errors.New("imageopto: Options.PassQuery cannot be combined with Signer: unsigned parameters would reach the origin and the cache key"))
@@ -397,6 +418,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 		}
 	}
 	req := &Request{Path: path, Params: p, RawQuery: r.URL.RawQuery}
+	if h.opts.TrustOverlayHeader {
+		if req.Overlay, err = overlayFromHeader(r.Header); err != nil {
+			h.fail(w, r, st, err)
+			return
+		}
+	}
 	if h.opts.PassQuery {
 		req.OriginQuery = foreignQuery(r.URL.RawQuery)
 	}
@@ -417,6 +444,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, st *reqState) {
 	}
 	hints := h.clientHints(r, &req.Params)
 	job := &job{path: req.Path, params: req.Params, query: req.OriginQuery}
+	if req.Overlay != nil {
+		if err := h.overlay(r.Context(), job, *req.Overlay); err != nil {
+			h.fail(w, r, st, err)
+			return
+		}
+	}
+	if h.opts.TrustOverlayHeader {
+		w.Header().Set("Vary", joinVary(w.Header().Get("Vary"), OverlayHeader))
+	}
 	job.format, job.vary = Negotiate(job.params, r.Header.Get("Accept"), h.opts.Transform.Codecs)
 	job.key = h.key(job)
 

@@ -97,11 +97,72 @@
 //	viewbox        unsupported (400): SVG output is not built
 //	width          supported
 //
+// Overlays are not URL parameters: Fastly takes them from the
+// X-Fastly-Imageopto-Overlay request header, and so does this package
+// (see Overlays):
+//
+//	overlay        supported: root-relative path of the overlay image
+//	overlay-base64 supported: the same, base64 (standard or URL-safe)
+//	overlay-width  supported (pixels or percentages of the output)
+//	overlay-height supported (pixels or percentages of the output)
+//	overlay-align  supported (top, middle, bottom × left, center, right)
+//	overlay-pad    supported (CSS shorthand, as pad)
+//	overlay-repeat supported (x, y, both)
+//
 // Operations run in this fixed order, whatever the order of the query:
 // decode → ICC profile to sRGB → EXIF orientation →
 // trim-color → precrop → trim → crop → orient → resize (width, height, dpr,
 // fit, resize-filter, upscale rules) → pad or canvas → bg-color → brightness,
-// contrast, saturation → sharpen → blur → bw → encode.
+// contrast, saturation → sharpen → blur → bw → overlay → encode.
+//
+// # Overlays
+//
+// An overlay (a watermark) is an image composited over the output after
+// every other operation and before encoding, in the grammar of Fastly's
+// X-Fastly-Imageopto-Overlay header, a query-string-like list:
+//
+//	overlay=/img/wm.png&overlay-width=20p&overlay-align=bottom,right&overlay-pad=10
+//
+// ParseOverlay reads it strictly, like ParseParams: every unknown, repeated,
+// empty or bad key is a *ParamError naming the key and the reason. Exactly
+// one of overlay (a root-relative path: one leading slash, no query or
+// fragment, no . or .. elements) and overlay-base64 (the same path in
+// base64) names the image. overlay-width and overlay-height size it, in
+// pixels or in percentages of the output image (after resize, pad and
+// canvas); with one of them the other keeps the overlay's aspect ratio,
+// with both it is stretched, with neither it keeps its own size (at most
+// Limits.MaxOutputSide per side). overlay-align places it, with its
+// padding, at the top, middle or bottom and left, center or right of the
+// output (default middle,center; one keyword centres the other axis);
+// overlay-pad is space around it, in pad's CSS shorthand, with percentages
+// of the overlay's own size; overlay-repeat=x, y or both tiles it from
+// there across a row, a column or the whole image, the padding spacing the
+// copies. Copies are clipped at the edges. Compositing is source-over in
+// premultiplied alpha (50 %-opaque red over blue gives (128, 0, 127)); the
+// overlay's EXIF orientation and colour profile are applied, its first
+// frame used, and it is resized with the request's resize-filter. An
+// animation gets the overlay on every frame.
+//
+// Overlays come from the operator, never from the public. A Handler takes
+// them from Request.Overlay, which a Hook sets (a watermark on every image,
+// or per path), and from the header only when Options.TrustOverlayHeader
+// is set — for a deployment behind a CDN or proxy that sets the header (as
+// Fastly's VCL does) and removes any copy a client sends; responses then
+// carry Vary on it. Otherwise the header is ignored, not even parsed. The
+// overlay image is an original like any other: fetched from the Handler's
+// origin through the source cache and its request collapsing (N requests
+// with one watermark cost one origin fetch per freshness period), held to
+// the same Limits (its header is checked before it is decoded, and its
+// decoded and resized pixels are part of EstimateMemory), revalidated when
+// stale, and used stale while the origin fails (for Options.StaleTTL). A
+// missing overlay image fails the request with 502: an image is never
+// served without its overlay. The result's cache key holds the
+// overlay's canonical form (Overlay.Encode) and the hash of its image's
+// bytes, so a changed watermark makes new results once the overlay's own
+// copy is revalidated, and old ones are never served for it.
+//
+// Without a Handler, TransformOptions.Overlay and OverlayImage (the
+// overlay's encoded bytes) composite an overlay in Transform.
 //
 // # Formats
 //
@@ -180,7 +241,8 @@
 //
 // The handler keeps two caches: results, keyed by a hash of
 // PipelineVersion, the origin path, the canonical parameters (Params.Encode)
-// and the negotiated output format — never the raw Accept header — and
+// and the negotiated output format — never the raw Accept header — and,
+// with an overlay, its canonical form and the hash of its image; and
 // originals, so that N sizes of one image cost one origin fetch. Both are
 // MemoryCaches bounded by bytes unless Options supply other Cache
 // implementations; a failing cache is logged and treated as a miss.
@@ -239,7 +301,9 @@
 // (its validators and the hash of its bytes) is the only mutable value; it
 // is re-read from its owner every Options.TierRecheck, and results are
 // keyed by the hash of the original's bytes, so they never change. When a
-// machine dies the others make its keys themselves.
+// machine dies the others make its keys themselves. Results with an overlay
+// are made by the machine that received the request (the tier's keys have
+// no overlay); their originals still come through its source cache.
 //
 // # Concurrency
 //
@@ -316,6 +380,9 @@
 //     failures and timeouts; HTTP error answers (5xx, 429) count only when
 //     spread over several distinct paths (BreakerFailures of them), so that
 //     requests for one failing original cannot cut every other original off.
+//   - Set Options.TrustOverlayHeader only behind a proxy that sets the
+//     overlay header and strips clients' copies: whoever can send it can
+//     paint any original over any image.
 //   - Give the host http.Server timeouts — ReadHeaderTimeout at least —
 //     since the handler does not own the connection; the server command
 //     uses 5 s read-header, 15 s read, 60 s write, 120 s idle and 64 KiB of

@@ -49,6 +49,7 @@ type layout struct {
 	sharpen   Sharpen
 	blur      Length
 	bw        BW
+	overlay   *overlaySource // nil: none
 }
 
 // facts are what content-dependent operations found in the pixels.
@@ -225,6 +226,14 @@ func (l *layout) resolve(f facts) (resolved, error) {
 	}
 	if l.bw.Mode != "" {
 		add(&bwOp{bw: l.bw})
+	}
+	// 14. overlay.
+	if l.overlay != nil {
+		if op, err := newOverlayOp(l.overlay, w, h, l.filter, l.maxSide); err == nil {
+			add(op)
+		} else if err = fail(err); err != nil {
+			return r, err
+		}
 	}
 	r.w, r.h = w, h
 	return r, nil

@@ -21,7 +21,8 @@ import (
 //   - contentOp: the operation depends on the pixels (trim-color, smart
 //     crop); a run asks it to look, then resolves the plan again;
 //   - scratchOp: working memory beyond the two images EstimateMemory
-//     counts for every plan.
+//     counts for every plan (per pixel of the largest image, or in bytes
+//     with scratchBytes for memory that does not scale with the image).
 //
 // Adding an operation is one type here and one line in layout.resolve.
 // Custom steps (any Step) run on the RGB path after the built-in ones.
@@ -41,6 +42,12 @@ type contentOp interface {
 // the largest image the plan makes.
 type scratchOp interface {
 	scratchPerPixel() int64
+}
+
+// scratchBytesOp is an operation that needs a fixed amount of scratch
+// memory, in bytes, whatever the size of the image (an overlay's pixels).
+type scratchBytesOp interface {
+	scratchBytes() int64
 }
 
 // colorOp converts pixels from an embedded ICC profile to sRGB.
@@ -360,6 +367,45 @@ func (s *bwOp) String() string {
 		return "bw(atkinson)"
 	}
 	return fmt.Sprintf("bw(threshold,%g)", s.bw.Luminance)
+}
+
+// overlayOp composites an overlay image over a w×h image, in
+// premultiplied alpha: resized to g.tw×g.th and placed (and tiled) as g
+// says. It is not a planarOp: a JPEG with an overlay takes the RGB path.
+type overlayOp struct {
+	src    *overlaySource
+	g      overlayGeometry
+	w, h   int
+	filter ResizeFilter
+}
+
+func (s *overlayOp) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
+	b := img.Bounds()
+	if b.Dx() != s.w || b.Dy() != s.h {
+		return nil, fmt.Errorf("%w: overlay planned on a %dx%d image, given %dx%d", ErrInternal, s.w, s.h, b.Dx(), b.Dy())
+	}
+	if s.g.nx == 0 || s.g.ny == 0 {
+		return img, nil // entirely outside the image
+	}
+	tile, err := s.src.pixels(ctx, s.g.tw, s.g.th, s.filter)
+	if err != nil {
+		return nil, err
+	}
+	err = imaging.OverGrid(ctx, img, tile, image.Pt(s.g.x0, s.g.y0), image.Pt(s.g.sx, s.g.sy), s.g.nx, s.g.ny)
+	if err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+func (s *overlayOp) scratchBytes() int64 { return s.src.memory(s.g.tw, s.g.th) }
+
+func (s *overlayOp) String() string {
+	tiles := ""
+	if s.g.nx != 1 || s.g.ny != 1 {
+		tiles = fmt.Sprintf(", %dx%d copies every %d,%d", s.g.nx, s.g.ny, s.g.sx, s.g.sy)
+	}
+	return fmt.Sprintf("overlay(%s: %dx%d at %d,%d%s)", s.src.spec.Path, s.g.tw, s.g.th, s.g.x0, s.g.y0, tiles)
 }
 
 func (s *cropOp) outSize() (int, int)   { return s.r.Dx(), s.r.Dy() }

@@ -316,8 +316,9 @@ func (o Optimize) Target() float64 {
 // EstimateMemory is how many bytes a transformation needs at its peak,
 // from the header and the plan alone: the decoder's own buffer, the working
 // copy (4 bytes per pixel), two working images of the largest size the
-// steps reach, the scratch buffers of steps that need them (blur, sharpen),
-// and the output encoder's buffers and output (Plan.EncodeMemory). A plan
+// steps reach, the scratch buffers of steps that need them (blur, sharpen,
+// an overlay's decoded and resized pixels), and the output encoder's
+// buffers and output (Plan.EncodeMemory). A plan
 // that stays in Y′CbCr planes (JPEG to JPEG, geometry only) is estimated
 // from its planes instead. Admission control uses it to keep floods of
 // large images within a memory budget, and to refuse a job larger than one
@@ -330,7 +331,7 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 	src := int64(info.Width) * int64(info.Height) / (scale * scale)
 	out := int64(plan.Width) * int64(plan.Height)
 	largest := max(src, out)
-	var scratch int64
+	var scratch, fixed int64
 	for _, s := range plan.Steps {
 		if o, ok := s.(interface{ outSize() (int, int) }); ok {
 			w, h := o.outSize()
@@ -339,9 +340,12 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 		if o, ok := s.(scratchOp); ok {
 			scratch += o.scratchPerPixel()
 		}
+		if o, ok := s.(scratchBytesOp); ok {
+			fixed += o.scratchBytes()
+		}
 	}
 	bpp := int64(max(info.BytesPerPixel, 4))
-	est := src*bpp + 4*src + 2*4*largest + scratch*largest + max(plan.EncodeMemory, 3*out)
+	est := src*bpp + 4*src + 2*4*largest + scratch*largest + fixed + max(plan.EncodeMemory, 3*out)
 	if plan.Animated { // every composed frame, in and out
 		est += int64(info.Frames) * 4 * (src + out)
 	}
@@ -406,6 +410,12 @@ type PlanOptions struct {
 // (trim-color). Errors are *ParamError values joined with errors.Join,
 // ErrSourceTooLarge or ErrJobTooLarge.
 func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions) (*Plan, error) {
+	return newPlan(p, src, negotiated, opts, nil)
+}
+
+// newPlan is NewPlan with an overlay (nil: none), whose image header has
+// been read (prepare).
+func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions, overlay *overlaySource) (*Plan, error) {
 	var o PlanOptions
 	if opts != nil {
 		o = *opts
@@ -469,6 +479,7 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 		sharpen: p.Sharpen,
 		blur:    p.Blur,
 		bw:      p.BW,
+		overlay: overlay,
 	}
 	if len(src.ICC) > 0 {
 		if op, err := newColorOp(src.ICC); err != nil {

@@ -25,6 +25,18 @@ type TransformOptions struct {
 	Accept string
 	// Steps are custom steps run after the built-in ones and before encoding.
 	Steps []Step
+	// Overlay, when set, is composited over the output after every
+	// built-in operation (blur and bw included) and before the custom
+	// Steps and encoding (see Overlay and the package documentation).
+	// Transform does not read Overlay.Path. A Handler refuses this field:
+	// it takes overlays from Request.Overlay (set by Options.Hook) or the
+	// overlay header (Options.TrustOverlayHeader), and fetches the image
+	// itself.
+	Overlay *Overlay
+	// OverlayImage is the overlay's encoded image (any format a source may
+	// have), required with Overlay. It is held to the same Limits as a
+	// source; its first frame is used.
+	OverlayImage []byte
 }
 
 // ImageInfo describes one side of a transformation.
@@ -127,12 +139,13 @@ func TransformBytes(ctx context.Context, data []byte, p Params, opts *TransformO
 // prepared is a source whose header has been read and whose plan is made:
 // everything known before a pixel is decoded.
 type prepared struct {
-	data []byte
-	p    Params
-	o    TransformOptions
-	info SourceInfo
-	dec  decoder
-	plan *Plan
+	data    []byte
+	p       Params
+	o       TransformOptions
+	info    SourceInfo
+	dec     decoder
+	plan    *Plan
+	overlay *overlaySource // nil: none
 }
 
 // prepare reads the header and plans, so that a caller (the Handler's
@@ -143,12 +156,16 @@ func prepare(data []byte, p Params, negotiated ImageFormat, o TransformOptions) 
 	if err != nil {
 		return nil, err
 	}
-	plan, err := NewPlan(p, info, negotiated, &o.PlanOptions)
+	overlay, err := newOverlaySource(&o)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := newPlan(p, info, negotiated, &o.PlanOptions, overlay)
 	if err != nil {
 		return nil, err
 	}
 	plan.Steps = append(plan.Steps[:len(plan.Steps):len(plan.Steps)], o.Steps...)
-	return &prepared{data: data, p: p, o: o, info: info, dec: dec, plan: plan}, nil
+	return &prepared{data: data, p: p, o: o, info: info, dec: dec, plan: plan, overlay: overlay}, nil
 }
 
 // run decodes, runs the steps and encodes. It recovers panics into
@@ -160,6 +177,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		}
 	}()
 	data, p, o, info, dec, plan := j.data, j.p, j.o, j.info, j.dec, j.plan
+	defer j.overlay.release()
 	var img *image.NRGBA
 	var out []byte
 	var bounds image.Rectangle
@@ -210,8 +228,9 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		Warnings:    plan.Warnings,
 		planar:      planar,
 	}
-	// A request for quality alone never makes the image larger.
-	if onlyQuality(p) && plan.Format == info.Format && info.Orientation <= 1 && len(out) > len(data) {
+	// A request for quality alone never makes the image larger (unless
+	// an overlay must be on it).
+	if onlyQuality(p) && j.overlay == nil && plan.Format == info.Format && info.Orientation <= 1 && len(out) > len(data) {
 		res.Data, res.Original = data, true
 		res.ContentType = info.Format.ContentType()
 		res.Output = ImageInfo{Format: info.Format, Width: info.Width, Height: info.Height, Bytes: info.Bytes}

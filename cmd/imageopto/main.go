@@ -37,6 +37,10 @@
 //	                      header naming the original for CDN purges (- for none)
 //	-client-hints         ask for Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width and use
 //	                      them where the query has no dpr or width (rounded; see -h)
+//	-overlay QUERY        composite an overlay over every response, in the grammar of
+//	                      Fastly's X-Fastly-Imageopto-Overlay (overlay=/wm.png&overlay-align=bottom,right)
+//	-trust-overlay-header read overlays from X-Fastly-Imageopto-Overlay request headers
+//	                      (only behind a proxy that sets it and strips clients' copies)
 //	-metrics-addr HOST:PORT
 //	                      Prometheus /metrics on a separate listener; -pprof adds net/http/pprof
 //	-log-format text|json, -log-level LEVEL, -access-log=false
@@ -195,6 +199,8 @@ type config struct {
 	allowHosts   stringList
 	surrogateKey string
 	clientHints  bool
+	overlay      overlayFlag
+	trustOverlay bool
 }
 
 // stringList is a repeatable string flag.
@@ -262,6 +268,8 @@ func parseConfig(args []string, stdout io.Writer, lookup func(string) (string, b
 	flags.StringVar(&cfg.surrogateKey, "surrogate-key-header", "Surrogate-Key", "`NAME` of the header that carries the original's surrogate key, for CDN purges (- for none)")
 	flags.BoolVar(&cfg.clientHints, "client-hints", false, "send Accept-CH: Sec-CH-DPR, Sec-CH-Width, Sec-CH-Viewport-Width on images and use those hints where the query has no dpr or width (the query wins): "+
 		"Sec-CH-Width (device pixels) as the width, else Sec-CH-DPR as dpr (rounded up to 0.5, at most 3) and Sec-CH-Viewport-Width as the width, widths rounded up to 50 px steps (100 above 1000, 200 above 2000, 400 above 4000); responses name the hints they depended on in Vary")
+	flags.Var(&cfg.overlay, "overlay", "composite an overlay over every response: a `QUERY` in the grammar of Fastly's X-Fastly-Imageopto-Overlay header, e.g. overlay=/img/wm.png&overlay-width=20p&overlay-align=bottom,right (the image is fetched from the origin; a trusted header's overlay wins)")
+	flags.BoolVar(&cfg.trustOverlay, "trust-overlay-header", false, "read overlays from the X-Fastly-Imageopto-Overlay request header; only behind a CDN or proxy that sets it and removes clients' copies (anyone who can send it can watermark any image with any original)")
 	for _, name := range []string{"sign-key", "allow-host"} {
 		flags.Lookup(name).Usage += " (a comma-separated list in the environment)"
 	}
@@ -405,6 +413,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		QueueTimeout:         cfg.queueTime,
 		SurrogateKeyHeader:   cfg.surrogateKey,
 		ClientHints:          cfg.clientHints,
+		TrustOverlayHeader:   cfg.trustOverlay,
+		Hook:                 cfg.overlay.hook(),
 		StaleWhileRevalidate: cfg.ttl.swr,
 	}
 	opts.Transform.Limits = cfg.limits

@@ -54,6 +54,9 @@ func TestCancel(t *testing.T) {
 		{"Orient 3", func(ctx context.Context) error { _, err := Orient(ctx, src, 3); return err }},
 		{"Crop", func(ctx context.Context) error { _, err := Crop(ctx, src, image.Rect(10, 10, 1000, 700)); return err }},
 		{"Crop whole rows", func(ctx context.Context) error { _, err := Crop(ctx, src, image.Rect(0, 5, w, 760)); return err }},
+		{"OverGrid", func(ctx context.Context) error {
+			return OverGrid(ctx, clone(opaque), src, image.Point{}, image.Pt(w, h), 1, 1)
+		}},
 		{"Place", func(ctx context.Context) error {
 			_, err := Place(ctx, 1500, 1000, color.NRGBA{1, 2, 3, 4}, src, 100, 50)
 			return err
