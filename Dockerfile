@@ -6,6 +6,9 @@
 #
 # Configure it with IMAGEOPTO_* environment variables (one per flag; see
 # `docker run --rm imageopto -h`) or with flags after the image name.
+#
+# Without access to a registry (this file's build stage pulls golang:1.26),
+# deploy/Containerfile.local packages a binary built locally the same way.
 
 FROM golang:1.26 AS build
 WORKDIR /src

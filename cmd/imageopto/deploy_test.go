@@ -157,3 +157,49 @@ func TestHealthcheckCommand(t *testing.T) {
 		assert.Equal(t, want, healthPort(addr), addr)
 	}
 }
+
+// finalStage returns the instructions of a Dockerfile's last stage, one a
+// line (continuations joined, spaces collapsed, comments dropped), with
+// each COPY's sources reduced to their base names: a COPY --from=build
+// /out/imageopto /imageopto reads as COPY imageopto /imageopto.
+func finalStage(text string) []string {
+	var stage []string
+	for line := range strings.Lines(strings.ReplaceAll(text, "\\\n", " ")) {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch f[0] {
+		case "FROM":
+			stage = nil
+		case "COPY":
+			args := f[1:]
+			for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+				args = args[1:]
+			}
+			for i := range len(args) - 1 {
+				args[i] = filepath.Base(args[i])
+			}
+			f = append([]string{"COPY"}, args...)
+		}
+		stage = append(stage, strings.Join(f, " "))
+	}
+	return stage
+}
+
+// TestContainerFilesAgree: deploy/Containerfile.local (the image built from
+// a local binary, which TestContainerImage builds and runs) is the
+// Dockerfile's final stage, so that testing one tests the other.
+func TestContainerFilesAgree(t *testing.T) {
+	t.Parallel()
+	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
+	require.NoError(t, err)
+	local, err := os.ReadFile(filepath.Join("..", "..", "deploy", "Containerfile.local"))
+	require.NoError(t, err)
+	want := finalStage(string(dockerfile))
+	require.Equal(t, "FROM scratch", want[0])
+	require.Len(t, want, 8, "FROM, 2 COPY, USER, ENV, EXPOSE, HEALTHCHECK, ENTRYPOINT: %q", want)
+	assert.Equal(t, want, finalStage(string(local)))
+	assert.Equal(t, []string{"FROM x AS final", "COPY a b"},
+		finalStage("FROM y\nRUN z\nFROM x \\\n  AS final\n# c\nCOPY --from=build --chmod=0755 /o/a b\n"))
+}
