@@ -2,6 +2,8 @@ package imageopto
 
 import (
 	"context"
+	"image"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 
@@ -69,6 +71,12 @@ func estimateRGBForTest(info SourceInfo, plan *Plan) int64 {
 func TestEstimateCoversRGBJobs(t *testing.T) {
 	photo := encodePNG(t, texturedPhoto(1600, 1200))
 	jpeg := encodeOwnJPEG(t, texturedPhoto(1600, 1200), jpegenc.S420, false)
+	noisy := image.NewNRGBA(image.Rect(0, 0, 1600, 1200)) // noise with alpha: PNG's worst case
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range noisy.Pix {
+		noisy.Pix[i] = uint8(rng.Uint32())
+	}
+	alphaNoise := encodePNG(t, noisy)
 	for _, tc := range []struct {
 		name  string
 		data  []byte
@@ -84,6 +92,9 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		{"PNG on a canvas", photo, "canvas=3000,2000&format=png"},
 		{"JPEG sharpened to PNG", jpeg, "sharpen=a2,r2,t1&format=png"},
 		{"JPEG padded", jpeg, "pad=300"},
+		{"PNG to SVG", photo, "format=svg"},
+		{"JPEG to SVG", jpeg, "format=svg&viewbox=1"},
+		{"noise with alpha to SVG", alphaNoise, "format=svg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)

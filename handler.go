@@ -518,7 +518,7 @@ func (h *Handler) Stats() HandlerStats {
 // is the origin path, which names the surrogate key.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, e *entry, warnings []string, path string) {
 	st.size = int64(len(e.Body))
-	st.format = ImageFormat(strings.TrimPrefix(e.ContentType, "image/"))
+	st.format = ImageFormat(strings.TrimSuffix(strings.TrimPrefix(e.ContentType, "image/"), "+xml"))
 	hdr := w.Header()
 	hdr.Set("Content-Type", e.ContentType)
 	hdr.Set("X-Content-Type-Options", "nosniff")

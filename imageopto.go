@@ -53,11 +53,14 @@
 //	parameter      status
 //	auto           supported with a configured WebP or AVIF encoder
 //	               (wasmcodec): the output format follows the Accept
-//	               header; without one, accepted and nothing negotiated
+//	               header; without one, accepted and nothing negotiated;
+//	               lossless where it belongs (see Formats)
 //	bg-color       supported (pad/canvas fill, alpha flattening)
 //	blur           supported (Gaussian; radius = 2σ; Np = percent of the longer side)
 //	brightness     supported
-//	bw             supported (threshold with luminance, atkinson)
+//	bw             supported (threshold with luminance, atkinson); the
+//	               result is encoded losslessly when the format is
+//	               negotiated or format=webp (see Formats)
 //	canvas         supported (sizes, ratios, x/y/offset positions)
 //	contrast       supported
 //	crop           supported (sizes, ratios, positions, safe, smart = content-aware)
@@ -70,8 +73,9 @@
 //	               (animations stay animated in gif, and in webp with
 //	               wasmcodec);
 //	               png8 supported (quantised palette with alpha; quality
-//	               steers colours and dithering); jxl, pjxl, mp4, svg:
-//	               unsupported (400)
+//	               steers colours and dithering); svg supported (the
+//	               raster in an SVG document, see Formats); jxl, pjxl,
+//	               mp4: unsupported (400)
 //	frame          supported (frame=1: the first frame of an animated GIF
 //	               or WebP)
 //	height         supported
@@ -94,7 +98,8 @@
 //	sharpen        supported (unsharp mask: amount, radius = 2σ, threshold)
 //	trim           supported (CSS shorthand, pixels and percentages)
 //	trim-color     supported (colour or auto, threshold; not for GIF input)
-//	viewbox        unsupported (400): SVG output is not built
+//	viewbox        supported with format=svg (a viewBox, no width and
+//	               height); ignored with a warning otherwise
 //	width          supported
 //
 // Overlays are not URL parameters: Fastly takes them from the
@@ -176,9 +181,30 @@
 // HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
 // encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
 // (truecolour, grey or exact palette), PNG8 (quantised palette with alpha),
-// GIF (exact palette, or median cut with dithering; animated). Without a
-// format parameter the output keeps the source format; WebP sources become
+// GIF (exact palette, or median cut with dithering; animated), SVG. Without
+// a format parameter the output keeps the source format; WebP sources become
 // JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
+//
+// SVG output (format=svg) wraps the transformed raster in an SVG document:
+// an <svg> element with width, height and viewBox equal to the output size
+// (viewbox=1: the viewBox alone, so the image scales to its container)
+// holding one <image> whose href is a data: URI of the embedded PNG or
+// JPEG, whichever is smaller for the content (JPEG, at the JPEG quality,
+// only for an opaque image). The document is made from numbers and base64
+// alone: no script, no event attribute, no external reference; its
+// Content-Type is image/svg+xml. SVG sources are not rasterised: they are
+// refused with ErrUnsupportedFormat. Animations become their first frame.
+//
+// Lossless where it belongs: a bilevel result (bw) is never encoded lossy
+// when the output format is negotiated (format=auto, auto=webp, auto=avif)
+// or is format=webp, and format=auto never makes a lossless source (PNG,
+// GIF, lossless WebP) lossy. WebP is then lossless WebP. No configured
+// codec writes AVIF losslessly (wasmcodec's AVIF is Y′CbCr 4:2:0 even at
+// quality 100), so where AVIF was negotiated such a result is PNG, with an
+// exact palette when it has at most 256 colours; without a modern format
+// format=auto gives PNG for them too. auto=avif on a lossless source that
+// is not bilevel gives lossy AVIF, as Fastly documents, and the lossy
+// formats asked by name (jpg, pjpg, bjpg, png8, webply, avif) are kept.
 // The built-in formats are Codec values in one table that configured
 // codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP
 // (still and animated) and AVIF output and AVIF and HEIC input.

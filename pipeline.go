@@ -18,8 +18,9 @@ import (
 type ImageFormat = format.Format
 
 // Image formats that this module decodes or writes, with the built-in
-// codecs or a configured one (see Codec). Other formats (TIFF, BMP, SVG,
-// PDF, ICO, PSD) are recognised by their magic bytes so that they can be
+// codecs or a configured one (see Codec). SVG is written (a raster in an
+// SVG document), never read. Other formats (TIFF, BMP, PDF, ICO, PSD), and
+// SVG sources, are recognised by their magic bytes so that they can be
 // refused precisely.
 const (
 	JPEG = format.JPEG
@@ -29,6 +30,7 @@ const (
 	AVIF = format.AVIF
 	HEIC = format.HEIC
 	JXL  = format.JXL
+	SVG  = format.SVG
 )
 
 // SourceInfo is what is known about a source from its header alone, before
@@ -195,6 +197,9 @@ type Plan struct {
 	// Lossless, Progressive and Palette select the variant of formats that
 	// have several (lossless WebP, progressive JPEG, palette PNG).
 	Lossless, Progressive, Palette bool
+	// ViewBox is viewbox=1 for SVG output: a viewBox without width and
+	// height, so that the document scales to its container.
+	ViewBox bool
 	// Animated is true when every frame of an animated source is
 	// transformed and written: the output format's codec writes
 	// animations (Codec.EncodeFrames; built in: GIF; wasmcodec: WebP)
@@ -437,6 +442,10 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 		return nil, err
 	}
 	pl.Format, pl.Lossless, pl.Palette = out.ImageFormat, out.lossless, out.palette
+	pl.ViewBox = p.Viewbox == 1 && out.ImageFormat == SVG
+	if p.Viewbox != 0 && out.ImageFormat != SVG {
+		pl.Warnings = append(pl.Warnings, "viewbox ignored: it applies to format=svg only")
+	}
 	pl.Progressive, pl.Negotiated = out.progressive, negotiated != "" && out.ImageFormat == negotiated
 	if negotiated == AVIF && out.ImageFormat == WebP && p.Format == FormatAuto {
 		pl.Negotiated = true // an animation, which AVIF cannot hold here (outputFormat)
@@ -445,7 +454,7 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	switch {
 	case out.palette:
 		pl.Quality = cmp0(p.Quality, DefaultPNG8Quality)
-	case out.ImageFormat == JPEG:
+	case out.ImageFormat == JPEG, out.ImageFormat == SVG: // SVG may embed a JPEG
 		pl.Quality = cmp0(p.Quality, o.JPEGQuality, DefaultJPEGQuality)
 	case out.ImageFormat == WebP && !out.lossless:
 		if pl.Negotiated {
@@ -457,7 +466,12 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 		pl.Quality = cmp0(p.Quality, o.AVIFQuality, DefaultAVIFQuality)
 	}
 	if pl.Quality > 0 && p.Quality == 0 && p.Optimize != "" {
-		pl.OptimizeTarget = p.Optimize.Target()
+		// The search decodes what it encodes: the output format needs a decoder.
+		if findCodec(o.Codecs, out.ImageFormat, canDecodeWith) != nil {
+			pl.OptimizeTarget = p.Optimize.Target()
+		} else {
+			pl.Warnings = append(pl.Warnings, "optimize ignored: "+string(out.ImageFormat)+" output cannot be measured; the default quality is used")
+		}
 	}
 
 	// Fold the parameters and options into a layout, then resolve it.
@@ -583,29 +597,43 @@ type outputChoice struct {
 // outputFormat decides the output format, the one place where it is
 // chosen:
 // target is what negotiation picked ("" for nothing).
+//
+// Lossless where it belongs: a bilevel result (bw) is never written lossy
+// when the format was negotiated, and format=auto never makes a lossless
+// source (PNG, GIF, lossless WebP) lossy. In WebP that is lossless WebP.
+// No codec here writes AVIF losslessly (wasmcodec's AVIF is YUV 4:2:0 even
+// at quality 100), so where AVIF was negotiated such a result is PNG
+// instead (an exact palette when it has at most 256 colours). auto=avif on
+// a lossless source that is not bilevel gives lossy AVIF, as Fastly
+// documents; format=avif is always lossy AVIF.
 func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) (outputChoice, error) {
 	fail := func(reason string) (outputChoice, error) {
 		return outputChoice{}, &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
 	}
 	animated := src.Frames > 1 && p.Frame != 1
 	srcLossless := src.Lossless || src.Format == PNG || src.Format == GIF
+	bilevel := p.BW.Mode != ""
 	if animated && target == AVIF && p.Format == FormatAuto && !canAnimate(codecs, AVIF) && canAnimate(codecs, WebP) {
 		target = WebP // format=auto: every client that accepts AVIF accepts WebP
 	}
 	// Negotiation never turns an animation into a still image.
 	if target != "" && !(animated && !canAnimate(codecs, target) && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF)) {
-		// Lossy or lossless follows the format asked for, else the source.
-		lossless := srcLossless || p.BW.Mode != ""
+		// Lossy or lossless follows the format asked for, else the source;
+		// a bilevel result is lossless whatever was asked.
+		lossless := srcLossless
 		switch p.Format {
 		case FormatPNG, FormatGIF, FormatWebPLL:
 			lossless = true
-		case FormatJPG, FormatBJPG, FormatPJPG, FormatPNG8, FormatWebPLY, FormatAVIF, FormatWebP:
+		case FormatJPG, FormatBJPG, FormatPJPG, FormatPNG8, FormatWebPLY, FormatAVIF:
 			lossless = false
 		}
 		if target == AVIF {
-			lossless = false
+			if bilevel || (p.Format == FormatAuto && srcLossless) {
+				return outputChoice{ImageFormat: PNG}, nil
+			}
+			return outputChoice{ImageFormat: AVIF}, nil
 		}
-		return outputChoice{ImageFormat: target, lossless: lossless}, nil
+		return outputChoice{ImageFormat: target, lossless: lossless || bilevel}, nil
 	}
 	need := func(f ImageFormat, lossless bool, what string) (outputChoice, error) {
 		if !canEncode(codecs, f) {
@@ -636,8 +664,8 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		switch {
 		case animated:
 			return outputChoice{ImageFormat: GIF}, nil
-		case src.HasAlpha || p.BW.Mode != "":
-			return outputChoice{ImageFormat: PNG}, nil // transparency and 1-bit content want a lossless format
+		case src.HasAlpha || bilevel || srcLossless:
+			return outputChoice{ImageFormat: PNG}, nil // transparency, 1-bit content and lossless sources stay lossless
 		}
 		return outputChoice{ImageFormat: JPEG}, nil
 	case FormatJPG:
@@ -653,7 +681,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatPNG8:
 		return outputChoice{ImageFormat: PNG, palette: true}, nil
 	case FormatWebP:
-		return need(WebP, srcLossless, "WebP")
+		return need(WebP, srcLossless || bilevel, "WebP")
 	case FormatWebPLL:
 		return need(WebP, true, "WebP")
 	case FormatWebPLY:
@@ -665,7 +693,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatMP4:
 		return fail("MP4 output is not supported")
 	case FormatSVG:
-		return fail("SVG output is not supported")
+		return outputChoice{ImageFormat: SVG}, nil
 	}
 	return fail("unknown format")
 }
@@ -674,8 +702,6 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 // by this build.
 func unsupported(p Params) error {
 	switch {
-	case p.Viewbox != 0:
-		return &ParamError{Param: "viewbox", Value: "1", Reason: "SVG output is not supported", Unsupported: true}
 	case p.Metadata.C2PA:
 		return &ParamError{Param: "metadata", Value: metadataString(p.Metadata), Reason: "C2PA manifests are not supported", Unsupported: true}
 	}

@@ -119,13 +119,15 @@ func TestPlanWorkedExamples(t *testing.T) {
 		{"D15", src(GIF, 10, 10), "", nil, 10, 10, GIF},
 		{"D15", SourceInfo{Format: WebP, Width: 10, Height: 10, Frames: 1, HasAlpha: true}, "", nil, 10, 10, PNG},
 		{"D15", src(WebP, 10, 10), "", nil, 10, 10, JPEG},
-		{"D14", src(PNG, 10, 10), "format=auto", nil, 10, 10, JPEG},
+		{"D14", src(PNG, 10, 10), "format=auto", nil, 10, 10, PNG}, // issue 14: a lossless source stays lossless
+		{"D14", src(JPEG, 10, 10), "format=auto", nil, 10, 10, JPEG},
 		{"D14", SourceInfo{Format: PNG, Width: 10, Height: 10, Frames: 1, HasAlpha: true}, "format=auto", nil, 10, 10, PNG},
 		{"D14", SourceInfo{Format: GIF, Width: 10, Height: 10, Frames: 5}, "format=auto", nil, 10, 10, GIF},
 		{"2.5", src(JPEG, 10, 10), "bw=atkinson&format=auto", nil, 10, 10, PNG},
 		{"2.13", src(PNG, 10, 10), "format=jpeg", nil, 10, 10, JPEG},
 		{"2.13", src(JPEG, 10, 10), "format=bjpg", nil, 10, 10, JPEG},
 		{"2.13", src(JPEG, 10, 10), "format=gif", nil, 10, 10, GIF},
+		{"2.13", src(JPEG, 1200, 800), "format=svg&width=1000&viewbox=1", nil, 1000, 667, SVG},
 	}
 	for _, c := range cases {
 		t.Run(c.spec+" "+c.query, func(t *testing.T) {
@@ -164,8 +166,6 @@ func TestPlanErrors(t *testing.T) {
 		{"2.28 trim-color gif", src(GIF, 40, 30), "trim-color=auto", "trim-color", false},
 		{"D24 mp4", src(GIF, 40, 30), "format=mp4", "format", true},
 		{"D24 jxl", src(JPEG, 40, 30), "format=jxl", "format", true},
-		{"D24 svg", src(JPEG, 40, 30), "format=svg", "format", true},
-		{"D24 viewbox", src(JPEG, 40, 30), "viewbox=1", "viewbox", true},
 		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},
 		{"c2pa", src(JPEG, 40, 30), "metadata=copyright,c2pa", "metadata", true},
@@ -240,6 +240,9 @@ func TestPlanWarnings(t *testing.T) {
 	}{
 		{src(JPEG, 12000, 4000), "", "exceeds the 8192 px limit"},
 		{src(JPEG, 2000, 1000), "crop=100,100,smart", "smart needs a ratio"},
+		{src(JPEG, 20, 10), "viewbox=1", "viewbox ignored"},
+		{src(JPEG, 20, 10), "format=png&viewbox=1", "viewbox ignored"},
+		{src(JPEG, 20, 10), "format=svg&optimize=low", "optimize ignored"},
 	}
 	for _, c := range cases {
 		p, err := ParseParams(c.query)

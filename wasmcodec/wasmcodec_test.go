@@ -586,6 +586,9 @@ func TestTransformEndToEnd(t *testing.T) {
 	var pngBuf bytes.Buffer
 	require.NoError(t, png.Encode(&pngBuf, testImage(320, 200, false)))
 	pngBytes := pngBuf.Bytes()
+	var jpegBuf bytes.Buffer
+	require.NoError(t, jpeg.Encode(&jpegBuf, testImage(320, 200, false), &jpeg.Options{Quality: 90}))
+	jpegBytes := jpegBuf.Bytes()
 	for _, tc := range []struct {
 		name, query, accept string
 		src                 []byte
@@ -600,7 +603,11 @@ func TestTransformEndToEnd(t *testing.T) {
 		{"auto=webp", "auto=webp&width=100", "image/webp,*/*", pngBytes, imageopto.WebP, "RIFF", 100, 63, nil},
 		{"auto=webp without Accept", "auto=webp&width=100", "*/*", pngBytes, imageopto.PNG, "\x89PNG", 100, 63, nil},
 		{"format=avif", "format=avif&width=160", "", pngBytes, imageopto.AVIF, "ftypavif", 160, 100, nil},
-		{"format=auto with AVIF", "format=auto&width=160", "image/avif,image/webp,*/*", pngBytes, imageopto.AVIF, "ftypavif", 160, 100, nil},
+		// format=auto keeps a lossless source lossless: PNG where AVIF, which
+		// is never lossless here, was negotiated; auto=avif is lossy AVIF.
+		{"format=auto with AVIF", "format=auto&width=160", "image/avif,image/webp,*/*", pngBytes, imageopto.PNG, "\x89PNG", 160, 100, nil},
+		{"auto=avif", "auto=avif&width=160", "image/avif,image/webp,*/*", pngBytes, imageopto.AVIF, "ftypavif", 160, 100, nil},
+		{"format=auto with AVIF, JPEG source", "format=auto&width=160", "image/avif,image/webp,*/*", jpegBytes, imageopto.AVIF, "ftypavif", 160, 100, nil},
 		{"format=auto with WebP", "format=auto&width=160", "image/webp,*/*", pngBytes, imageopto.WebP, "RIFF", 160, 100, nil},
 		{"AVIF to JPEG", "format=jpg&width=30", "", readFile(t, "tiny.avif"), imageopto.JPEG, "\xff\xd8\xff", 30, 23, nil},
 		{"HEIC to JPEG", "format=jpg", "", readFile(t, "tiny.heic"), imageopto.JPEG, "\xff\xd8\xff", 131, 101, nil},
