@@ -85,7 +85,7 @@ func TestAnimatedNegotiation(t *testing.T) {
 		{"GIF, format=webp", "format=webp", "", gifData, true, WebP, 4, false},
 		{"GIF, format=gif&auto=webp", "format=gif&auto=webp", "image/webp", gifData, true, WebP, 4, true},
 		{"GIF, auto=avif", "auto=avif", chromiumAccept, gifData, true, GIF, 4, false},
-		{"GIF, format=auto&frame=1", "format=auto&frame=1", chromiumAccept, gifData, true, AVIF, 0, true},
+		{"GIF, format=auto&frame=1", "format=auto&frame=1", chromiumAccept, gifData, true, PNG, 0, false}, // a lossless source stays lossless where AVIF is negotiated
 		{"WebP, default", "", "", webpData, true, WebP, 6, false},
 		{"WebP, default, no WebP animation encoder", "", "", webpData, false, GIF, 6, false},
 		{"WebP, format=auto, no modern format", "format=auto", "*/*", webpData, true, GIF, 6, false},
