@@ -37,6 +37,9 @@ type EncodeOptions struct {
 	// (an opaque source and no transparent fill). Memory models use it
 	// (Codec.EncodeMemory); an encoder must look at the pixels instead.
 	Alpha bool
+	// Level is the H.264 level asked for MP4 output (level=); "" lets the
+	// encoder choose the lowest that fits.
+	Level Level
 }
 
 // Codec decodes, encodes, or both, one image format. The built-in formats
@@ -110,6 +113,7 @@ var builtinCodecs = [...]Codec{
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
 	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode},
+	{Format: MP4, Encode: writeMP4, EncodeMemory: mp4EncodeMemory, EncodeFrames: writeMP4Frames},
 }
 
 // findCodec returns the first codec for f, built-in then configured, that
@@ -332,7 +336,7 @@ func writeGIF(ctx context.Context, w io.Writer, img *image.NRGBA, _ EncodeOption
 
 // encodeOptions are the plan's encoder settings at quality q.
 func encodeOptions(plan *Plan, q int) EncodeOptions {
-	return EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive, Palette: plan.Palette}
+	return EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive, Palette: plan.Palette, Level: plan.Level}
 }
 
 // encodeAt writes img in the plan's output format at quality q. The

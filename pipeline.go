@@ -29,6 +29,7 @@ const (
 	AVIF = format.AVIF
 	HEIC = format.HEIC
 	JXL  = format.JXL
+	MP4  = format.MP4
 )
 
 // SourceInfo is what is known about a source from its header alone, before
@@ -77,6 +78,7 @@ type Limits struct {
 	// noisy alpha; lossless WebP about 1 s per MP).
 	MaxAVIFPixels         int64 // AVIF output: 2.1 MP (1920×1080 fits)
 	MaxLosslessWebPPixels int64 // lossless WebP output: 4 MP
+	MaxVideoPixels        int64 // MP4 output: 50 MP summed over frames
 }
 
 // DefaultLimits returns the default limits (see the package documentation).
@@ -92,6 +94,7 @@ func DefaultLimits() Limits {
 
 		MaxAVIFPixels:         2_100_000,
 		MaxLosslessWebPPixels: 4_000_000,
+		MaxVideoPixels:        50_000_000,
 	}
 }
 
@@ -124,6 +127,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxLosslessWebPPixels <= 0 {
 		l.MaxLosslessWebPPixels = d.MaxLosslessWebPPixels
+	}
+	if l.MaxVideoPixels <= 0 {
+		l.MaxVideoPixels = d.MaxVideoPixels
 	}
 	return l
 }
@@ -204,6 +210,9 @@ type Plan struct {
 	// encoder quality to reach; the quality used is then found per image
 	// (Result.Plan.Quality reports it).
 	OptimizeTarget float64
+	// Level is the H.264 level asked for MP4 output (level=); "" lets the
+	// encoder choose the lowest that fits.
+	Level Level
 	// Negotiated is true when the format was chosen by content negotiation
 	// (auto=, format=auto) from the client's Accept header.
 	Negotiated bool
@@ -513,6 +522,9 @@ func NewPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	if err := encoderLimit(pl, o.Limits); err != nil {
 		return nil, err
 	}
+	if err := planMP4(pl, p, src, o.Limits); err != nil {
+		return nil, err
+	}
 	return pl, nil
 }
 
@@ -640,7 +652,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatJXL, FormatPJXL:
 		return fail("JPEG XL output is not supported")
 	case FormatMP4:
-		return fail("MP4 output is not supported")
+		return need(MP4, false, "MP4")
 	case FormatSVG:
 		return fail("SVG output is not supported")
 	}
