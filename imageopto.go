@@ -68,11 +68,13 @@
 //	format         jpg, bjpg, pjpg, png, gif, auto supported; webp, webpll,
 //	               webply, avif with a configured codec (wasmcodec), else 400;
 //	               png8 supported (quantised palette with alpha; quality
-//	               steers colours and dithering); jxl, pjxl, mp4, svg:
-//	               unsupported (400)
+//	               steers colours and dithering); mp4 supported (H.264
+//	               video of every frame, see Formats; quality sets the
+//	               quantiser); jxl, pjxl, svg: unsupported (400)
 //	frame          supported (frame=1: the first frame of an animation)
 //	height         supported
-//	level          accepted, ignored (only meaningful for mp4)
+//	level          supported for mp4 (written in the stream; a frame size
+//	               or frame rate over the level is a 400); ignored otherwise
 //	metadata       copyright supported (JPEG to JPEG: IPTC, XMP and EXIF
 //	               copyright notice, creator, credit, licensor, web
 //	               statement); c2pa unsupported (400)
@@ -81,9 +83,11 @@
 //	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
 //	pad            supported (CSS shorthand, pixels and percentages)
 //	precrop        supported (as crop)
-//	profile        accepted, ignored (only meaningful for mp4)
+//	profile        mp4 is always Constrained Baseline, signalled as such:
+//	               baseline exact; main and high get that stream (their
+//	               decoders play it) with a warning; ignored otherwise
 //	quality        supported for every lossy output (JPEG, WebP, AVIF,
-//	               PNG8's palette); the second value of quality=85,75 is
+//	               MP4, PNG8's palette); the second value of quality=85,75 is
 //	               used when WebP was chosen by negotiation
 //	resize-filter  supported (nearest, bilinear/linear, bicubic/cubic,
 //	               lanczos2, lanczos3/lanczos)
@@ -111,16 +115,37 @@
 // HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
 // encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
 // (truecolour, grey or exact palette), PNG8 (quantised palette with alpha),
-// GIF (exact palette, or median cut with dithering; animated). Without a
+// GIF (exact palette, or median cut with dithering; animated), MP4
+// (format=mp4; see below). Without a
 // format parameter the output keeps the source format; WebP sources become
 // JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
 // The built-in formats are Codec values in one table that configured
 // codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP and
 // AVIF output and AVIF and HEIC input.
-// Animated GIFs stay animated when the output is GIF (every frame composed
-// with its disposal method and transformed alike; the smart-crop position is
-// found once); other outputs use the first frame, and content negotiation
-// never turns an animation into a still image.
+// Animated GIFs stay animated when the output is GIF or MP4 (every frame
+// composed with its disposal method and transformed alike; the smart-crop
+// position is found once); other outputs use the first frame, and content
+// negotiation never turns an animation into a still image.
+//
+// MP4 output is H.264 video written by our own encoder (pure Go, no cgo):
+// Constrained Baseline profile, so that every browser's <video> plays it,
+// 4:2:0 BT.709, the moov box first so that playback starts while the file
+// downloads. Each frame keeps its delay (in milliseconds; delays of 10 ms
+// or less become 100 ms, as browsers show such GIF frames); a still source
+// becomes one frame of one second. MP4 has no loop count: use
+// <video autoplay loop muted playsinline>. Sides are even: an odd width or
+// height gains one pixel, a copy of the last column or row (the info
+// header's odim reports the frames before that). Transparent pixels are
+// composed onto bg-color, or white. level= is written in the stream and
+// checked: a frame size (macroblocks per frame, per side) or a frame rate
+// (macroblocks per second, from the shortest frame) over it is a 400 naming
+// level; without it the lowest level that fits is written. Bit rates are
+// not constrained. profile=main and profile=high are answered with the
+// Constrained Baseline stream, signalled as such. optimize= does not apply.
+// The encoder codes intra macroblocks with 16×16 prediction, and the
+// others as skipped or motion-compensated (whole-sample vectors) from the
+// previous frame, choosing by rate and distortion, with an IDR frame every
+// 120 frames.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
@@ -137,6 +162,9 @@
 // per frame, 1,000 frames, 100 MP over all frames, 100 progressive JPEG
 // scans. Outputs larger than 8,192 px per side are scaled down to fit,
 // keeping their proportions, with a warning; pad or canvas that would exceed it are a 400.
+// MP4 output is refused (422) over 50 MP summed over its frames
+// (Limits.MaxVideoPixels): at most about 10 CPU-seconds for frames of
+// noise, a few for typical animations.
 //
 // # Errors
 //
@@ -252,7 +280,8 @@
 //   - a job estimated above Options.MaxJobMemory (half the budget) is
 //     refused with 422 (ErrJobTooLarge) before any work, and so is an
 //     output over the limits of the costliest encoders
-//     (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels);
+//     (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels,
+//     Limits.MaxVideoPixels);
 //   - heavy jobs (over a quarter of that ceiling) use at most half the
 //     transformation slots, so cheap requests are served while they run;
 //   - originals count against the budget while they are fetched (at most

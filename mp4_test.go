@@ -14,7 +14,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -415,5 +417,48 @@ func TestCorpusMP4(t *testing.T) {
 				assert.GreaterOrEqual(t, worst, 0.95)
 			}
 		}
+	}
+}
+
+// chromiumPage loads a video in headless Chromium, seeks to its last frame
+// and reports what the <video> element says.
+const chromiumPage = `<!doctype html><html><body><video id=v src="v.mp4" muted playsinline preload=auto></video><pre id=o>pending</pre>
+<script>
+const v = document.getElementById('v'), o = document.getElementById('o');
+let first = '';
+v.addEventListener('loadeddata', () => { first = v.duration + ' ' + v.videoWidth + 'x' + v.videoHeight; v.currentTime = v.duration - 0.001; });
+v.addEventListener('seeked', () => { o.textContent = 'ok ' + first + ' ' + v.readyState; });
+v.addEventListener('error', () => { o.textContent = 'error ' + (v.error && v.error.message); });
+</script></body></html>`
+
+// TestMP4Chromium: a browser plays our files: Chromium's <video> reports
+// the duration and size, and decodes the last frame after a seek; a broken
+// file is reported as an error (the test can fail).
+func TestMP4Chromium(t *testing.T) {
+	t.Parallel()
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (apt-get install chromium)")
+	}
+	res, _ := runMP4(t, graphicsGIF(t, 160, 120, 6, 4), "format=mp4&width=101", nil)
+	for _, c := range []struct {
+		data []byte
+		want string
+	}{
+		{res.Data, "ok 0.24 102x76 4"},
+		{res.Data[:len(res.Data)/3], "error"},
+	} {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "v.mp4"), c.data, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "t.html"), []byte(chromiumPage), 0o644))
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+			"--user-data-dir="+filepath.Join(dir, "profile"), "--allow-file-access-from-files",
+			"--virtual-time-budget=20000", "--dump-dom", "file://"+filepath.Join(dir, "t.html")).Output()
+		cancel()
+		require.NoError(t, err)
+		_, after, _ := strings.Cut(string(out), `<pre id="o">`)
+		got, _, _ := strings.Cut(after, "<")
+		assert.True(t, strings.HasPrefix(got, c.want), "chromium says %q, want %q", got, c.want)
 	}
 }

@@ -8,10 +8,18 @@ type bitWriter struct {
 	buf []byte
 	acc uint64 // pending bits, the last n of them significant
 	n   uint
+	// counting makes the writer count bits (in count) instead of writing
+	// them: how rate-distortion decisions measure a candidate.
+	counting bool
+	count    int
 }
 
 // u writes the low n bits of v (n ≤ 32).
 func (w *bitWriter) u(n int, v uint32) {
+	if w.counting {
+		w.count += n
+		return
+	}
 	if n == 0 {
 		return
 	}
@@ -62,6 +70,10 @@ func (w *bitWriter) code(c vlc) { w.u(int(c.len), uint32(c.bits)) }
 
 // align writes zero bits up to the next byte boundary.
 func (w *bitWriter) align() {
+	if w.counting {
+		w.count += 7 // at most
+		return
+	}
 	if w.n > 0 {
 		w.u(int(8-w.n), 0)
 	}
@@ -74,8 +86,13 @@ func (w *bitWriter) trailing() {
 	w.align()
 }
 
-// len is the number of bits written.
-func (w *bitWriter) len() int { return 8*len(w.buf) + int(w.n) }
+// len is the number of bits written, or counted.
+func (w *bitWriter) len() int {
+	if w.counting {
+		return w.count
+	}
+	return 8*len(w.buf) + int(w.n)
+}
 
 // ueLen and seLen are the sizes in bits of ue(v) and se(v).
 func ueLen(v uint32) int { return 2*bits.Len64(uint64(v)+1) - 1 }

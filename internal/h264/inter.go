@@ -112,6 +112,10 @@ func chromaBlock(pl []uint8, s, h, mbx, mby int, mv [2]int32, out *[64]uint8) {
 // maxMotion bounds motion vectors, in whole samples.
 const maxMotion = 64
 
+// searchGoodEnough ends a motion search: a match within about half a level
+// per sample cannot be improved in any way that matters.
+const searchGoodEnough = 128
+
 // sadAt is the sum of absolute differences between the source macroblock
 // and the reference block at (x, y), stopping early above limit.
 func (e *Encoder) sadAt(x, y int, limit int32) int32 {
@@ -171,11 +175,19 @@ func (e *Encoder) search(mbx, mby int, mvp [2]int32, cands ...[2]int32) [2]int32
 		try(int(c[0]>>2), int(c[1]>>2))
 	}
 	try(int(mvp[0]>>2), int(mvp[1]>>2))
-	for step := 16; step >= 1 && best > 0; step /= 2 {
-		for range 8 {
+	// A diamond of shrinking steps, then the eight neighbours.
+	for _, step := range [...]int{8, 4, 2, 1} {
+		dirs := [][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}}
+		if step == 1 {
+			dirs = append(dirs, [2]int{-1, -1}, [2]int{1, -1}, [2]int{-1, 1}, [2]int{1, 1})
+		}
+		for range 4 {
+			if best <= searchGoodEnough {
+				return [2]int32{int32(4 * bx), int32(4 * by)}
+			}
 			cx, cy := bx, by
 			moved := false
-			for _, d := range [8][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, -1}, {-1, 1}, {1, 1}} {
+			for _, d := range dirs {
 				if try(cx+d[0]*step, cy+d[1]*step) {
 					moved = true
 				}

@@ -58,11 +58,14 @@ func (e *Encoder) codeMB(mbx, mby int, intraOnly bool) *mbCand {
 		best = inter
 	}
 
-	intra := &e.cands[2]
-	e.codeIntra16(intra, mbx, mby)
-	e.measure(intra, mbx, mby, true)
-	if e.cost(intra) < e.cost(best) {
-		best = intra
+	// Intra prediction is tried where inter prediction leaves a residual.
+	if best.kind == kindSkip || best.cbpL != 0 || best.cbpC != 0 {
+		intra := &e.cands[2]
+		e.codeIntra16(intra, mbx, mby)
+		e.measure(intra, mbx, mby, true)
+		if e.cost(intra) < e.cost(best) {
+			best = intra
+		}
 	}
 	e.pcmFallback(best, mbx, mby)
 	return best
@@ -75,9 +78,9 @@ func (e *Encoder) measure(c *mbCand, mbx, mby int, pslice bool) {
 	s := &e.scratch
 	c.ssd = ssd(s.sy[:], c.y[:]) + ssd(s.scb[:], c.cb[:]) + ssd(s.scr[:], c.cr[:])
 	t := &e.tmp
-	t.buf, t.acc, t.n = t.buf[:0], 0, 0
+	t.counting, t.count = true, 0
 	e.writeMB(t, mbx, mby, c, pslice)
-	c.bits = t.len()
+	c.bits = t.count
 }
 
 // pcmBits is the size of an I_PCM macroblock's samples.
