@@ -241,6 +241,7 @@ func TestMP4FFmpeg(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			res, frames := runMP4(t, c.data, c.query, nil)
+			t.Logf("%s: source %d bytes, MP4 %d bytes", c.query, len(c.data), len(res.Data))
 			file := filepath.Join(t.TempDir(), "out.mp4")
 			require.NoError(t, os.WriteFile(file, res.Data, 0o644))
 			pr := probeMP4(t, file)

@@ -63,6 +63,7 @@ type Encoder struct {
 	bw, tmp  bitWriter
 	cands    [3]mbCand
 	scratch  mbScratch
+	kinds    [4]int // macroblocks coded of each kind, for tests
 }
 
 // mbInfo is what later macroblocks need to know of a coded one.
@@ -297,6 +298,7 @@ func (e *Encoder) commit(mbx, mby int, c *mbCand) {
 		copy(p.cb[(mby*8+y)*p.cs+mbx*8:][:8], c.cb[8*y:8*y+8])
 		copy(p.cr[(mby*8+y)*p.cs+mbx*8:][:8], c.cr[8*y:8*y+8])
 	}
+	e.kinds[c.kind]++
 	m := &e.mbs[mby*e.mbw+mbx]
 	m.nzY, m.nzC = c.nzY, c.nzC
 	m.inter = c.kind == kindSkip || c.kind == kindInter

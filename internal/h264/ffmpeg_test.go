@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -62,18 +63,30 @@ func TestDecoderMatchesReconstruction(t *testing.T) {
 	}
 	cases := []struct {
 		w, h, n, qp, key int
+		noise            bool // frames of random samples: large levels, I_PCM
 	}{
-		{64, 48, 4, 26, 0},
-		{100, 70, 6, 20, 3},
-		{33, 17, 3, 40, 0},
-		{176, 144, 5, 10, 0},
-		{48, 32, 3, 51, 0},
-		{1, 1, 2, 26, 0},
-		{2, 34, 3, 30, 1},
-		{35, 1, 3, 30, 0},
+		{64, 48, 4, 26, 0, false},
+		{100, 70, 6, 20, 3, false},
+		{33, 17, 3, 40, 0, false},
+		{176, 144, 5, 10, 0, false},
+		{48, 32, 3, 51, 0, false},
+		{1, 1, 2, 26, 0, false},
+		{2, 34, 3, 30, 1, false},
+		{35, 1, 3, 30, 0, false},
+		{64, 48, 3, 10, 0, true},
+		{64, 48, 3, 24, 2, true},
 	}
+	var kinds [4]int
 	for _, c := range cases {
 		frames := testFrames(c.w, c.h, c.n, uint64(c.w))
+		if c.noise {
+			r := rand.New(rand.NewPCG(uint64(c.qp), 7))
+			for _, f := range frames {
+				for i := range f.Pix {
+					f.Pix[i] = uint8(r.IntN(256))
+				}
+			}
+		}
 		lvl, _ := LevelByName("5.1")
 		e, err := NewEncoder(Config{Width: c.w, Height: c.h, QP: c.qp, Level: lvl, KeyInterval: c.key})
 		require.NoError(t, err)
@@ -84,6 +97,9 @@ func TestDecoderMatchesReconstruction(t *testing.T) {
 			require.NoError(t, err)
 			nals = append(nals, nal)
 			recon = append(recon, cropped(e.ref, e.w, e.h)...)
+		}
+		for k, n := range e.kinds {
+			kinds[k] += n
 		}
 		dir := t.TempDir()
 		in := filepath.Join(dir, "in.h264")
@@ -98,6 +114,10 @@ func TestDecoderMatchesReconstruction(t *testing.T) {
 				}
 			}
 		}
+	}
+	t.Logf("macroblocks coded: %d skipped, %d inter, %d intra 16x16, %d PCM", kinds[kindSkip], kinds[kindInter], kinds[kindI16], kinds[kindPCM])
+	for k, n := range kinds {
+		assert.NotZero(t, n, "macroblocks of kind %d", k)
 	}
 }
 
