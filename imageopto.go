@@ -142,10 +142,10 @@
 // level; without it the lowest level that fits is written. Bit rates are
 // not constrained. profile=main and profile=high are answered with the
 // Constrained Baseline stream, signalled as such. optimize= does not apply.
-// The encoder codes intra macroblocks with 16×16 prediction, and the
-// others as skipped or motion-compensated (whole-sample vectors) from the
-// previous frame, choosing by rate and distortion, with an IDR frame every
-// 120 frames.
+// The encoder predicts macroblocks within the frame (16×16 or 4×4
+// blocks), or skips them, or compensates motion from the previous frame
+// (whole-sample vectors), choosing by rate and distortion, with an IDR
+// frame every 120 frames; the deblocking filter is off.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
@@ -162,9 +162,9 @@
 // per frame, 1,000 frames, 100 MP over all frames, 100 progressive JPEG
 // scans. Outputs larger than 8,192 px per side are scaled down to fit,
 // keeping their proportions, with a warning; pad or canvas that would exceed it are a 400.
-// MP4 output is refused (422) over 50 MP summed over its frames
-// (Limits.MaxVideoPixels): at most about 10 CPU-seconds for frames of
-// noise, a few for typical animations.
+// MP4 output is refused (422) over 25 MP summed over its frames
+// (Limits.MaxVideoPixels, 640×400 × 97 frames): at most about 10
+// CPU-seconds for frames of noise, a few for typical animations.
 //
 // # Errors
 //

@@ -400,7 +400,7 @@ func TestCorpusMP4(t *testing.T) {
 		if info.Frames < 2 {
 			continue
 		}
-		for _, q := range []string{"format=mp4", "format=mp4&quality=90", "format=mp4&quality=60"} {
+		for _, q := range []string{"format=mp4", "format=mp4&quality=90", "format=mp4&quality=70", "format=mp4&quality=60"} {
 			res, frames := runMP4(t, data, q, nil)
 			file := filepath.Join(t.TempDir(), "out.mp4")
 			require.NoError(t, os.WriteFile(file, res.Data, 0o644))

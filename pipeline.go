@@ -79,9 +79,10 @@ type Limits struct {
 	MaxAVIFPixels         int64 // AVIF output: 2.1 MP (1920×1080 fits)
 	MaxLosslessWebPPixels int64 // lossless WebP output: 4 MP
 	// MP4 output is bounded by the pixels encoded, summed over frames:
-	// our H.264 encoder codes 5 MP a second of noise, 10–20 of typical
-	// animations, and stops at the context's deadline.
-	MaxVideoPixels int64 // MP4 output: 50 MP summed over frames
+	// frames of noise, the worst case, take about 0.4 CPU-seconds per MP
+	// from GIF to MP4, typical animations a fraction of that; the encoder
+	// also stops at the context's deadline.
+	MaxVideoPixels int64 // MP4 output: 25 MP summed over frames
 }
 
 // DefaultLimits returns the default limits (see the package documentation).
@@ -97,7 +98,7 @@ func DefaultLimits() Limits {
 
 		MaxAVIFPixels:         2_100_000,
 		MaxLosslessWebPPixels: 4_000_000,
-		MaxVideoPixels:        50_000_000,
+		MaxVideoPixels:        25_000_000,
 	}
 }
 

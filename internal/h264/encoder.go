@@ -4,9 +4,10 @@
 //
 // Frames are coded as IDR pictures (every KeyInterval frames) or P
 // pictures predicting from the previous frame. Macroblocks are Intra 16×16
-// (vertical, horizontal, DC or plane prediction, chroma likewise), P_Skip,
-// or P_L0_16x16 with a full-sample motion vector found by a small search;
-// the residual goes through the 4×4 integer transform, the Hadamard
+// (vertical, horizontal, DC or plane prediction, chroma likewise), Intra
+// 4×4 (nine directions per 4×4 block), P_Skip, or P_L0_16x16 with a
+// full-sample motion vector found by a small search; the residual goes
+// through the 4×4 integer transform, the Hadamard
 // transforms of the DC coefficients and quantisation at one QP. Each
 // macroblock's mode is chosen by rate and distortion (SSD + λ·bits); a
 // macroblock that would cost more bits than its samples is sent as I_PCM.
@@ -61,9 +62,9 @@ type Encoder struct {
 
 	sps, pps []byte
 	bw, tmp  bitWriter
-	cands    [3]mbCand
+	cands    [4]mbCand
 	scratch  mbScratch
-	kinds    [4]int // macroblocks coded of each kind, for tests
+	kinds    [5]int // macroblocks coded of each kind, for tests
 }
 
 // mbInfo is what later macroblocks need to know of a coded one.
@@ -72,6 +73,8 @@ type mbInfo struct {
 	nzC   [2][4]uint8
 	mv    [2]int32 // quarter samples
 	inter bool     // P_Skip or P_L0_16x16 (reference index 0)
+	i4    bool     // Intra 4×4, with these modes (raster order)
+	modes [16]uint8
 }
 
 // Macroblock kinds.
@@ -80,13 +83,16 @@ const (
 	kindInter
 	kindI16
 	kindPCM
+	kindI4
 )
 
 // mbCand is one way to code a macroblock: its syntax elements, levels and
 // reconstruction.
 type mbCand struct {
 	kind       int
-	i16, cmode int      // Intra 16×16 luma and chroma modes
+	i16, cmode int       // Intra 16×16 luma and chroma modes
+	modes      [16]uint8 // Intra 4×4 modes (raster order) and their predictions
+	predModes  [16]uint8
 	mv, mvd    [2]int32 // P_L0_16x16 motion vector and its difference from the prediction
 	cbpL, cbpC int
 	dc         [16]int32     // Intra 16×16 luma DC levels, scan order
@@ -302,6 +308,7 @@ func (e *Encoder) commit(mbx, mby int, c *mbCand) {
 	m := &e.mbs[mby*e.mbw+mbx]
 	m.nzY, m.nzC = c.nzY, c.nzC
 	m.inter = c.kind == kindSkip || c.kind == kindInter
+	m.i4, m.modes = c.kind == kindI4, c.modes
 	m.mv = [2]int32{}
 	if m.inter {
 		m.mv = c.mv

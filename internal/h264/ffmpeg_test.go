@@ -76,7 +76,7 @@ func TestDecoderMatchesReconstruction(t *testing.T) {
 		{64, 48, 3, 10, 0, true},
 		{64, 48, 3, 24, 2, true},
 	}
-	var kinds [4]int
+	var kinds [5]int
 	for _, c := range cases {
 		frames := testFrames(c.w, c.h, c.n, uint64(c.w))
 		if c.noise {
@@ -115,7 +115,7 @@ func TestDecoderMatchesReconstruction(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("macroblocks coded: %d skipped, %d inter, %d intra 16x16, %d PCM", kinds[kindSkip], kinds[kindInter], kinds[kindI16], kinds[kindPCM])
+	t.Logf("macroblocks coded: %d skipped, %d inter, %d intra 16x16, %d intra 4x4, %d PCM", kinds[kindSkip], kinds[kindInter], kinds[kindI16], kinds[kindI4], kinds[kindPCM])
 	for k, n := range kinds {
 		assert.NotZero(t, n, "macroblocks of kind %d", k)
 	}

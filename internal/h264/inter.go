@@ -116,6 +116,10 @@ const maxMotion = 64
 // per sample cannot be improved in any way that matters.
 const searchGoodEnough = 128
 
+// searchBudget bounds the positions a search tries (where nothing matches,
+// as in noise, it would try them all).
+const searchBudget = 64
+
 // sadAt is the sum of absolute differences between the source macroblock
 // and the reference block at (x, y), stopping early above limit.
 func (e *Encoder) sadAt(x, y int, limit int32) int32 {
@@ -161,10 +165,12 @@ func (e *Encoder) search(mbx, mby int, mvp [2]int32, cands ...[2]int32) [2]int32
 	}
 	bx, by := 0, 0
 	best := cost(0, 0, 1<<30)
+	budget := searchBudget
 	try := func(dx, dy int) bool {
-		if dx < loX || dx > hiX || dy < loY || dy > hiY {
+		if dx < loX || dx > hiX || dy < loY || dy > hiY || budget == 0 {
 			return false
 		}
+		budget--
 		if c := cost(dx, dy, best); c < best {
 			best, bx, by = c, dx, dy
 			return true
@@ -175,19 +181,16 @@ func (e *Encoder) search(mbx, mby int, mvp [2]int32, cands ...[2]int32) [2]int32
 		try(int(c[0]>>2), int(c[1]>>2))
 	}
 	try(int(mvp[0]>>2), int(mvp[1]>>2))
-	// A diamond of shrinking steps, then the eight neighbours.
-	for _, step := range [...]int{8, 4, 2, 1} {
-		dirs := [][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}}
-		if step == 1 {
-			dirs = append(dirs, [2]int{-1, -1}, [2]int{1, -1}, [2]int{-1, 1}, [2]int{1, 1})
-		}
-		for range 4 {
+	// The eight neighbours at shrinking steps: large steps find the pans
+	// and jumps of animations that no neighbour predicts.
+	for _, step := range [...]int{16, 8, 4, 2, 1} {
+		for range 8 {
 			if best <= searchGoodEnough {
 				return [2]int32{int32(4 * bx), int32(4 * by)}
 			}
 			cx, cy := bx, by
 			moved := false
-			for _, d := range dirs {
+			for _, d := range [8][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, -1}, {-1, 1}, {1, 1}} {
 				if try(cx+d[0]*step, cy+d[1]*step) {
 					moved = true
 				}

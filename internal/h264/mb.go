@@ -29,9 +29,7 @@ func (e *Encoder) codeMB(mbx, mby int, intraOnly bool) *mbCand {
 	s := &e.scratch
 	e.loadSrc(mbx, mby, &s.sy, &s.scb, &s.scr)
 	if intraOnly {
-		c := &e.cands[2]
-		e.codeIntra16(c, mbx, mby)
-		e.measure(c, mbx, mby, false)
+		c := e.codeIntra(mbx, mby, false)
 		e.pcmFallback(c, mbx, mby)
 		return c
 	}
@@ -51,7 +49,20 @@ func (e *Encoder) codeMB(mbx, mby int, intraOnly bool) *mbCand {
 	best := skip
 
 	inter := &e.cands[1]
-	mv := e.search(mbx, mby, mvp, skip.mv, a.mv, b.mv, cn.mv)
+	// Candidates: the neighbours' vectors, and those the previous picture
+	// had here and just right of and below here (not coded yet in this
+	// one): an animation's motion often lasts.
+	cands := [8][2]int32{skip.mv, a.mv, b.mv, cn.mv}
+	n := 4
+	for _, d := range [3][2]int{{0, 0}, {1, 0}, {0, 1}} {
+		if x, y := mbx+d[0], mby+d[1]; x < e.mbw && y < e.mbh {
+			if m := &e.mbs[y*e.mbw+x]; m.inter {
+				cands[n] = m.mv
+				n++
+			}
+		}
+	}
+	mv := e.search(mbx, mby, mvp, cands[:n]...)
 	e.codeInter(inter, mbx, mby, mv, mvp)
 	e.measure(inter, mbx, mby, true)
 	if e.cost(inter) < e.cost(best) {
@@ -60,15 +71,31 @@ func (e *Encoder) codeMB(mbx, mby int, intraOnly bool) *mbCand {
 
 	// Intra prediction is tried where inter prediction leaves a residual.
 	if best.kind == kindSkip || best.cbpL != 0 || best.cbpC != 0 {
-		intra := &e.cands[2]
-		e.codeIntra16(intra, mbx, mby)
-		e.measure(intra, mbx, mby, true)
-		if e.cost(intra) < e.cost(best) {
+		if intra := e.codeIntra(mbx, mby, true); e.cost(intra) < e.cost(best) {
 			best = intra
 		}
 	}
 	e.pcmFallback(best, mbx, mby)
 	return best
+}
+
+// codeIntra codes the macroblock as Intra 16×16 and as Intra 4×4, and
+// returns the cheaper.
+func (e *Encoder) codeIntra(mbx, mby int, pslice bool) *mbCand {
+	i16, i4 := &e.cands[2], &e.cands[3]
+	e.codeIntra16(i16, mbx, mby)
+	e.measure(i16, mbx, mby, pslice)
+	// Intra 4×4 cannot do much better where the 16×16 prediction leaves
+	// no luma residual, nor where the samples are noise (I_PCM then).
+	if i16.cbpL == 0 || i16.bits > pcmBits {
+		return i16
+	}
+	e.codeIntra4(i4, mbx, mby, i16)
+	e.measure(i4, mbx, mby, pslice)
+	if e.cost(i4) < e.cost(i16) {
+		return i4
+	}
+	return i16
 }
 
 func (e *Encoder) cost(c *mbCand) float64 { return float64(c.ssd) + e.lambda*float64(c.bits) }
@@ -473,12 +500,29 @@ func (e *Encoder) writeMB(w *bitWriter, mbx, mby int, c *mbCand, pslice bool) {
 				writeBlock(w, c.ac[4*by+bx][1:], e.lumaNC(mbx, mby, c, bx, by))
 			}
 		}
-	case kindInter:
-		w.ue(0) // P_L0_16x16
-		w.se(c.mvd[0])
-		w.se(c.mvd[1])
+	case kindInter, kindI4:
 		cbp := c.cbpL | c.cbpC<<4
-		w.ue(uint32(interCBPCode[cbp]))
+		if c.kind == kindInter {
+			w.ue(0) // P_L0_16x16
+			w.se(c.mvd[0])
+			w.se(c.mvd[1])
+			w.ue(uint32(interCBPCode[cbp]))
+		} else {
+			w.ue(off) // I_NxN
+			for _, xy := range blockXY {
+				i := 4*int(xy[1]) + int(xy[0])
+				switch m, pm := c.modes[i], c.predModes[i]; {
+				case m == pm:
+					w.u(1, 1) // prev_intra4x4_pred_mode_flag
+				case m < pm:
+					w.u(4, uint32(m)) // flag 0, rem_intra4x4_pred_mode
+				default:
+					w.u(4, uint32(m-1))
+				}
+			}
+			w.ue(uint32(c.cmode))
+			w.ue(uint32(intraCBPCode[cbp]))
+		}
 		if cbp == 0 {
 			return
 		}
