@@ -84,6 +84,9 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		{"PNG on a canvas", photo, "canvas=3000,2000&format=png"},
 		{"JPEG sharpened to PNG", jpeg, "sharpen=a2,r2,t1&format=png"},
 		{"JPEG padded", jpeg, "pad=300"},
+		{"PNG to MP4 (one frame)", photo, "format=mp4"},
+		{"noise GIF to MP4 (I_PCM everywhere)", noiseGIF(t, 320, 240, 20), "format=mp4&quality=100"},
+		{"GIF to MP4", graphicsGIF(t, 480, 360, 20, 4), "format=mp4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)

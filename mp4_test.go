@@ -10,6 +10,7 @@ import (
 	"image/color/palette"
 	"image/gif"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -462,4 +463,23 @@ func TestMP4Chromium(t *testing.T) {
 		got, _, _ := strings.Cut(after, "<")
 		assert.True(t, strings.HasPrefix(got, c.want), "chromium says %q, want %q", got, c.want)
 	}
+}
+
+// noiseGIF is an n-frame w×h animation of random pixels: the worst case
+// for a video encoder.
+func noiseGIF(t testing.TB, w, h, n int) []byte {
+	t.Helper()
+	r := rand.New(rand.NewPCG(uint64(w), uint64(n)))
+	anim := &gif.GIF{}
+	for range n {
+		f := image.NewPaletted(image.Rect(0, 0, w, h), palette.Plan9)
+		for i := range f.Pix {
+			f.Pix[i] = uint8(r.IntN(len(palette.Plan9)))
+		}
+		anim.Image = append(anim.Image, f)
+		anim.Delay = append(anim.Delay, 4)
+	}
+	var b bytes.Buffer
+	require.NoError(t, gif.EncodeAll(&b, anim))
+	return b.Bytes()
 }

@@ -116,6 +116,9 @@ func Read(data []byte) (*Info, error) {
 	if err := walk(data, 0); err != nil {
 		return nil, err
 	}
+	if info.SPS == nil || len(sizes) == 0 || info.Timescale == 0 {
+		return nil, errors.New("mp4: no H.264 track with samples")
+	}
 	if len(sizes) != len(info.Durations) {
 		return nil, fmt.Errorf("mp4: %d sizes, %d durations", len(sizes), len(info.Durations))
 	}
