@@ -482,7 +482,7 @@ func (h *Handler) Stats() HandlerStats {
 // is the origin path, which names the surrogate key.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, e *entry, warnings []string, path string) {
 	st.size = int64(len(e.Body))
-	st.format = ImageFormat(strings.TrimPrefix(e.ContentType, "image/"))
+	st.format = ImageFormat(e.ContentType[strings.LastIndexByte(e.ContentType, '/')+1:]) // image/png, video/mp4
 	hdr := w.Header()
 	hdr.Set("Content-Type", e.ContentType)
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -523,6 +523,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, 
 	if notModified(r.Header, e) {
 		st.status = http.StatusNotModified
 		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Accept-Ranges", "bytes")
+	if sendRange(w, r, st, e) {
 		return
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))

@@ -208,7 +208,11 @@
 // nosniff, and the info header (Imageopto-Info by default,
 // Fastly-IO-Info with HeaderPrefix "Fastly-IO"). If-None-Match gives 304
 // when it matches; without it, If-Modified-Since gives 304 when the image
-// was not modified after the date (a malformed date is ignored).
+// was not modified after the date (a malformed date is ignored). A single
+// byte range (Range: bytes=…, with If-Range equal to the ETag when sent)
+// is answered with 206 Partial Content, or 416 past the end, as video
+// players ask (Safari plays no MP4 served whole); other Range requests get
+// the whole result, and every response says Accept-Ranges: bytes.
 //
 // For a CDN in front: Cache-Control carries, besides max-age,
 // stale-while-revalidate and stale-if-error (Options.StaleWhileRevalidate
