@@ -17,8 +17,8 @@ import (
 )
 
 // This file owns the codec table: the built-in codecs (JPEG, PNG and GIF
-// both ways, WebP decoding) are Codec values like those a user configures,
-// and every decode, encode and encoder-memory question goes through one
+// both ways, WebP decoding, MP4 writing) are Codec values like those a user
+// configures, and every decode, encode and encoder-memory question goes through one
 // lookup, findCodec. Adding a format is one Codec value: the wasmcodec
 // package adds WebP and AVIF output and AVIF and HEIC input that way.
 

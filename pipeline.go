@@ -207,7 +207,7 @@ type Plan struct {
 	Lossless, Progressive, Palette bool
 	// Animated is true when every frame of an animated source is
 	// transformed and written: the output format's codec writes
-	// animations (Codec.EncodeFrames; built in: GIF) and frame=1 was not
+	// animations (Codec.EncodeFrames; built in: GIF, MP4) and frame=1 was not
 	// asked. Otherwise the first frame is.
 	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
