@@ -145,6 +145,8 @@ func TestTransformCancelEverywhere(t *testing.T) {
 		{"png8", "format=png8&quality=80", png},
 		{"gif", "format=gif&width=400", png},
 		{"animation", "width=200", anim},
+		{"mp4", "width=200&format=mp4", anim},
+		{"mp4 from a still", "width=300&format=mp4", jpg},
 		{"optimize", "optimize=medium&format=jpeg", jpg},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -17,9 +17,10 @@ import (
 )
 
 // This file owns the codec table: the built-in codecs (JPEG, PNG and GIF
-// both ways, WebP decoding, SVG output) are Codec values like those a user
-// configures, and every decode, encode and encoder-memory question goes
-// through one lookup, findCodec. Adding a format is one Codec value: the wasmcodec
+// both ways, WebP decoding, SVG and MP4 writing) are Codec values like
+// those a user configures, and every decode, encode and encoder-memory
+// question goes through one lookup, findCodec. Adding a format is one
+// Codec value: the wasmcodec
 // package adds WebP and AVIF output and AVIF and HEIC input that way.
 
 // EncodeOptions tell an encoder how to write an image.
@@ -40,6 +41,9 @@ type EncodeOptions struct {
 	// ViewBox asks SVG output for a viewBox without width and height
 	// (viewbox=1), so that the document scales to its container.
 	ViewBox bool
+	// Level is the H.264 level asked for MP4 output (level=); "" lets the
+	// encoder choose the lowest that fits.
+	Level Level
 }
 
 // Codec decodes, encodes, or both, one image format. The built-in formats
@@ -120,7 +124,8 @@ var builtinCodecs = [...]Codec{
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
 	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode, DecodeFrames: decodeWebPFrames},
-	{Format: SVG, Encode: writeSVG, EncodeMemory: svgEncodeMemory}, // codec_svg.go
+	{Format: SVG, Encode: writeSVG, EncodeMemory: svgEncodeMemory},                               // codec_svg.go
+	{Format: MP4, Encode: writeMP4, EncodeMemory: mp4EncodeMemory, EncodeFrames: writeMP4Frames}, // codec_mp4.go
 }
 
 // findCodec returns the first codec for f, built-in then configured, that
@@ -344,7 +349,7 @@ func writeGIF(ctx context.Context, w io.Writer, img *image.NRGBA, _ EncodeOption
 // encodeOptions are the plan's encoder settings at quality q.
 func encodeOptions(plan *Plan, q int) EncodeOptions {
 	return EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive, Palette: plan.Palette,
-		ViewBox: plan.ViewBox}
+		ViewBox: plan.ViewBox, Level: plan.Level}
 }
 
 // encodeAt writes img in the plan's output format at quality q. The

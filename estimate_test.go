@@ -95,6 +95,9 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		{"PNG to SVG", photo, "format=svg"},
 		{"JPEG to SVG", jpeg, "format=svg&viewbox=1"},
 		{"noise with alpha to SVG", alphaNoise, "format=svg"},
+		{"PNG to MP4 (one frame)", photo, "format=mp4"},
+		{"noise GIF to MP4 (I_PCM everywhere)", noiseGIF(t, 320, 240, 20), "format=mp4&quality=100"},
+		{"GIF to MP4", graphicsGIF(t, 480, 360, 20, 4), "format=mp4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)

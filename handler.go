@@ -518,7 +518,7 @@ func (h *Handler) Stats() HandlerStats {
 // is the origin path, which names the surrogate key.
 func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, e *entry, warnings []string, path string) {
 	st.size = int64(len(e.Body))
-	st.format = ImageFormat(strings.TrimSuffix(strings.TrimPrefix(e.ContentType, "image/"), "+xml"))
+	st.format = ImageFormat(strings.TrimSuffix(e.ContentType[strings.LastIndexByte(e.ContentType, '/')+1:], "+xml")) // image/png, image/svg+xml, video/mp4
 	hdr := w.Header()
 	hdr.Set("Content-Type", e.ContentType)
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -559,6 +559,10 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, 
 	if notModified(r.Header, e) {
 		st.status = http.StatusNotModified
 		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Accept-Ranges", "bytes")
+	if sendRange(w, r, st, e) {
 		return
 	}
 	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))

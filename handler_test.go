@@ -342,7 +342,7 @@ func TestHandlerErrors(t *testing.T) {
 		{"bad param", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?width=0&fit=stretch", 400, "width=0", ""},
 		{"all bad params listed", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?width=0&fit=stretch", 400, "fit=stretch", ""},
 		{"duplicate", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?width=1&width=2", 400, "width", ""},
-		{"unsupported format", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?format=mp4", 400, "format=mp4", ""},
+		{"unsupported format", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?format=jxl", 400, "format=jxl", ""},
 		{"crop out of bounds", newFakeOrigin(map[string][]byte{"a.png": good}), "/a.png?crop=300,50,x0,y0", 400, "Invalid crop, region out of bounds", ""},
 		{"not found", newFakeOrigin(nil), "/nope.png", 404, "", "Invalid status"},
 		{"gone", OriginFunc(func(context.Context, FetchRequest) (*Source, error) { return nil, ErrGone }), "/x.png", 410, "", "Invalid status"},

@@ -74,12 +74,13 @@
 //	               wasmcodec);
 //	               png8 supported (quantised palette with alpha; quality
 //	               steers colours and dithering); svg supported (the
-//	               raster in an SVG document, see Formats); jxl, pjxl,
-//	               mp4: unsupported (400)
-//	frame          supported (frame=1: the first frame of an animated GIF
-//	               or WebP)
+//	               raster in an SVG document, see Formats); mp4 supported
+//	               (H.264 video of every frame, see Formats; quality sets
+//	               the quantiser); jxl, pjxl: unsupported (400)
+//	frame          supported (frame=1: the first frame of an animation)
 //	height         supported
-//	level          accepted, ignored (only meaningful for mp4)
+//	level          supported for mp4 (written in the stream; a frame size
+//	               or frame rate over the level is a 400); ignored otherwise
 //	metadata       copyright supported (JPEG to JPEG: IPTC, XMP and EXIF
 //	               copyright notice, creator, credit, licensor, web
 //	               statement); c2pa unsupported (400)
@@ -88,9 +89,11 @@
 //	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
 //	pad            supported (CSS shorthand, pixels and percentages)
 //	precrop        supported (as crop)
-//	profile        accepted, ignored (only meaningful for mp4)
+//	profile        mp4 is always Constrained Baseline, signalled as such:
+//	               baseline exact; main and high get that stream (their
+//	               decoders play it) with a warning; ignored otherwise
 //	quality        supported for every lossy output (JPEG, WebP, AVIF,
-//	               PNG8's palette); the second value of quality=85,75 is
+//	               MP4, PNG8's palette); the second value of quality=85,75 is
 //	               used when WebP was chosen by negotiation
 //	resize-filter  supported (nearest, bilinear/linear, bicubic/cubic,
 //	               lanczos2, lanczos3/lanczos)
@@ -181,8 +184,9 @@
 // HEIC, JPEG XL, TIFF, BMP, SVG, PDF, ICO, PSD. Written: JPEG (our own
 // encoder: baseline or progressive, optimised Huffman tables, 4:2:0), PNG
 // (truecolour, grey or exact palette), PNG8 (quantised palette with alpha),
-// GIF (exact palette, or median cut with dithering; animated), SVG. Without
-// a format parameter the output keeps the source format; WebP sources become
+// GIF (exact palette, or median cut with dithering; animated), SVG, MP4
+// (format=mp4; see below). Without a
+// format parameter the output keeps the source format; WebP sources become
 // JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
 //
 // SVG output (format=svg) wraps the transformed raster in an SVG document:
@@ -209,22 +213,42 @@
 // codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP
 // (still and animated) and AVIF output and AVIF and HEIC input.
 // Animations (animated GIF and WebP) stay animated when the output format's
-// codec writes animations — GIF always, WebP with wasmcodec — every frame
-// composed and transformed alike (the smart-crop position is found once),
-// with each frame's delay and the loop count kept (WebP keeps
-// milliseconds, GIF hundredths); other outputs, and frame=1, use the first
-// frame. Content negotiation never turns an animation into a still image:
-// format=auto and auto=webp give an animated WebP when WebP can be written
-// as one (format=auto picks WebP over AVIF for an animation, since AVIF
-// output cannot be animated and every client that accepts AVIF accepts
-// WebP), else the animation stays GIF. Without a format parameter an
-// animated WebP stays WebP, or becomes an animated GIF when WebP cannot be
-// written as an animation. The frame and total-pixel limits are checked
-// from the header, before any frame is decoded; the output size limit
-// bounds the sum of the frames' areas, the encoder limits
+// codec writes animations — GIF and MP4 always, WebP with wasmcodec — every
+// frame composed and transformed alike (the smart-crop position is found
+// once), with each frame's delay and the loop count kept (WebP keeps
+// milliseconds, GIF hundredths; MP4 has no loop count); other outputs, and
+// frame=1, use the first frame. Content negotiation never turns an
+// animation into a still image: format=auto and auto=webp give an animated
+// WebP when WebP can be written as one (format=auto picks WebP over AVIF for
+// an animation, since AVIF output cannot be animated and every client that
+// accepts AVIF accepts WebP), else the animation stays GIF. Without a format
+// parameter an animated WebP stays WebP, or becomes an animated GIF when
+// WebP cannot be written as an animation. The frame and total-pixel limits
+// are checked from the header, before any frame is decoded; the output size
+// limit bounds the sum of the frames' areas, the encoder limits
 // (Limits.MaxLosslessWebPPixels) apply to each frame, and an animated WebP
 // is encoded frame by frame, stopping between frames once the request is
 // over.
+//
+// MP4 output is H.264 video written by our own encoder (pure Go, no cgo):
+// Constrained Baseline profile, so that every browser's <video> plays it,
+// 4:2:0 BT.709, the moov box first so that playback starts while the file
+// downloads. Each frame keeps its delay (in milliseconds; delays of 10 ms
+// or less become 100 ms, as browsers show such GIF frames); a still source
+// becomes one frame of one second. MP4 has no loop count: use
+// <video autoplay loop muted playsinline>. Sides are even: an odd width or
+// height gains one pixel, a copy of the last column or row (the info
+// header's odim reports the frames before that). Transparent pixels are
+// composed onto bg-color, or white. level= is written in the stream and
+// checked: a frame size (macroblocks per frame, per side) or a frame rate
+// (macroblocks per second, from the shortest frame) over it is a 400 naming
+// level; without it the lowest level that fits is written. Bit rates are
+// not constrained. profile=main and profile=high are answered with the
+// Constrained Baseline stream, signalled as such. optimize= does not apply.
+// The encoder predicts macroblocks within the frame (16×16 or 4×4
+// blocks), or skips them, or compensates motion from the previous frame
+// (whole-sample vectors), choosing by rate and distortion, with an IDR
+// frame every 120 frames; the deblocking filter is off.
 //
 // Colour: an embedded ICC profile (JPEG APP2, PNG iCCP, WebP ICCP) is
 // applied first, converting the pixels to sRGB — matrix/TRC, grey and
@@ -241,6 +265,9 @@
 // per frame, 1,000 frames, 100 MP over all frames, 100 progressive JPEG
 // scans. Outputs larger than 8,192 px per side are scaled down to fit,
 // keeping their proportions, with a warning; pad or canvas that would exceed it are a 400.
+// MP4 output is refused (422) over 25 MP summed over its frames
+// (Limits.MaxVideoPixels, 640×400 × 97 frames): at most about 10
+// CPU-seconds for frames of noise, a few for typical animations.
 //
 // # Errors
 //
@@ -285,7 +312,11 @@
 // nosniff, and the info header (Imageopto-Info by default,
 // Fastly-IO-Info with HeaderPrefix "Fastly-IO"). If-None-Match gives 304
 // when it matches; without it, If-Modified-Since gives 304 when the image
-// was not modified after the date (a malformed date is ignored).
+// was not modified after the date (a malformed date is ignored). A single
+// byte range (Range: bytes=…, with If-Range equal to the ETag when sent)
+// is answered with 206 Partial Content, or 416 past the end, as video
+// players ask (Safari plays no MP4 served whole); other Range requests get
+// the whole result, and every response says Accept-Ranges: bytes.
 //
 // For a CDN in front: Cache-Control carries, besides max-age,
 // stale-while-revalidate and stale-if-error (Options.StaleWhileRevalidate
@@ -359,7 +390,8 @@
 //   - a job estimated above Options.MaxJobMemory (half the budget) is
 //     refused with 422 (ErrJobTooLarge) before any work, and so is an
 //     output over the limits of the costliest encoders
-//     (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels);
+//     (Limits.MaxAVIFPixels, Limits.MaxLosslessWebPPixels,
+//     Limits.MaxVideoPixels);
 //   - heavy jobs (over a quarter of that ceiling) use at most half the
 //     transformation slots, so cheap requests are served while they run;
 //   - originals count against the budget while they are fetched (at most

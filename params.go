@@ -20,7 +20,7 @@ type Params struct {
 	Format       Format       // format= (aliases normalised)
 	Frame        int          // frame=1
 	Height       Length       // height=
-	Level        Level        // level= (H.264 level, accepted and ignored unless mp4)
+	Level        Level        // level= (H.264 level of mp4 output; ignored for other formats)
 	Metadata     Metadata     // metadata=copyright,c2pa
 	Optimize     Optimize     // optimize=low|medium|high
 	Orient       Orientation  // orient= (letters normalised to 1–8; 1 is normalised to 0)

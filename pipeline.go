@@ -31,6 +31,7 @@ const (
 	HEIC = format.HEIC
 	JXL  = format.JXL
 	SVG  = format.SVG
+	MP4  = format.MP4
 )
 
 // SourceInfo is what is known about a source from its header alone, before
@@ -79,6 +80,11 @@ type Limits struct {
 	// noisy alpha; lossless WebP about 1 s per MP).
 	MaxAVIFPixels         int64 // AVIF output: 2.1 MP (1920×1080 fits)
 	MaxLosslessWebPPixels int64 // lossless WebP output: 4 MP
+	// MP4 output is bounded by the pixels encoded, summed over frames:
+	// frames of noise, the worst case, take about 0.4 CPU-seconds per MP
+	// from GIF to MP4, typical animations a fraction of that; the encoder
+	// also stops at the context's deadline.
+	MaxVideoPixels int64 // MP4 output: 25 MP summed over frames
 }
 
 // DefaultLimits returns the default limits (see the package documentation).
@@ -94,6 +100,7 @@ func DefaultLimits() Limits {
 
 		MaxAVIFPixels:         2_100_000,
 		MaxLosslessWebPPixels: 4_000_000,
+		MaxVideoPixels:        25_000_000,
 	}
 }
 
@@ -126,6 +133,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxLosslessWebPPixels <= 0 {
 		l.MaxLosslessWebPPixels = d.MaxLosslessWebPPixels
+	}
+	if l.MaxVideoPixels <= 0 {
+		l.MaxVideoPixels = d.MaxVideoPixels
 	}
 	return l
 }
@@ -202,13 +212,16 @@ type Plan struct {
 	ViewBox bool
 	// Animated is true when every frame of an animated source is
 	// transformed and written: the output format's codec writes
-	// animations (Codec.EncodeFrames; built in: GIF; wasmcodec: WebP)
-	// and frame=1 was not asked. Otherwise the first frame is.
+	// animations (Codec.EncodeFrames; built in: GIF, MP4; wasmcodec:
+	// WebP) and frame=1 was not asked. Otherwise the first frame is.
 	Animated bool
 	// OptimizeTarget, when not 0, is the SSIM that optimize= asks the
 	// encoder quality to reach; the quality used is then found per image
 	// (Result.Plan.Quality reports it).
 	OptimizeTarget float64
+	// Level is the H.264 level asked for MP4 output (level=); "" lets the
+	// encoder choose the lowest that fits.
+	Level Level
 	// Negotiated is true when the format was chosen by content negotiation
 	// (auto=, format=auto) from the client's Accept header.
 	Negotiated bool
@@ -544,6 +557,9 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 	if err := encoderLimit(pl, o.Limits); err != nil {
 		return nil, err
 	}
+	if err := planMP4(pl, p, src, o.Limits); err != nil {
+		return nil, err
+	}
 	return pl, nil
 }
 
@@ -617,7 +633,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		target = WebP // format=auto: every client that accepts AVIF accepts WebP
 	}
 	// Negotiation never turns an animation into a still image.
-	if target != "" && !(animated && !canAnimate(codecs, target) && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF)) {
+	if target != "" && !(animated && !canAnimate(codecs, target) && (p.Format == "" || p.Format == FormatAuto || p.Format == FormatGIF || p.Format == FormatMP4)) {
 		// Lossy or lossless follows the format asked for, else the source;
 		// a bilevel result is lossless whatever was asked.
 		lossless := srcLossless
@@ -691,7 +707,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	case FormatJXL, FormatPJXL:
 		return fail("JPEG XL output is not supported")
 	case FormatMP4:
-		return fail("MP4 output is not supported")
+		return need(MP4, false, "MP4")
 	case FormatSVG:
 		return outputChoice{ImageFormat: SVG}, nil
 	}

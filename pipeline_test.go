@@ -164,7 +164,7 @@ func TestPlanErrors(t *testing.T) {
 		{"canvas over output limit", src(JPEG, 400, 300), "canvas=9000,400", "canvas", false},
 		{"pad over output limit", src(JPEG, 8000, 300), "pad=200", "pad", false},
 		{"2.28 trim-color gif", src(GIF, 40, 30), "trim-color=auto", "trim-color", false},
-		{"D24 mp4", src(GIF, 40, 30), "format=mp4", "format", true},
+		{"mp4 level", src(GIF, 640, 400), "format=mp4&level=1.0", "level", false},
 		{"D24 jxl", src(JPEG, 40, 30), "format=jxl", "format", true},
 		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},

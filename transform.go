@@ -3,6 +3,7 @@ package imageopto
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -303,6 +304,11 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits, cod
 		if err != nil {
 			return nil, nil, err
 		}
+		if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) { // as encode does
+			if err := imaging.Flatten(ctx, img, plan.Background); err != nil {
+				return nil, nil, err
+			}
+		}
 		frames[i].Image = img
 	}
 	c := findCodec(codecs, plan.Format, canAnimateWith)
@@ -311,8 +317,9 @@ func transformFrames(ctx context.Context, dec decoder, plan *Plan, l Limits, cod
 	}
 	var buf bytes.Buffer
 	if err := c.EncodeFrames(ctx, &buf, frames, loop, encodeOptions(plan, plan.Quality)); err != nil {
-		if ctxpoll.Stopped(err) {
-			return nil, nil, err
+		var pe *ParamError
+		if ctxpoll.Stopped(err) || errors.As(err, &pe) || errors.Is(err, ErrJobTooLarge) {
+			return nil, nil, err // stopped, or refused (an MP4 level the frame rate exceeds)
 		}
 		return nil, nil, fmt.Errorf("%w: encoding animation: %v", ErrInternal, err)
 	}

@@ -19,6 +19,10 @@ type example struct {
 	What string
 }
 
+// IsVideo reports whether the example's result is a video (format=mp4),
+// which the page shows in a <video> element.
+func (e example) IsVideo() bool { return strings.Contains(e.Path, "format=mp4") }
+
 // IsPattern reports whether the path is a pattern for the user to fill in
 // ("/PATH?…") rather than a request that works as it is.
 func (e example) IsPattern() bool { return strings.HasPrefix(e.Path, "/PATH?") }
@@ -38,6 +42,7 @@ var sampleExamples = []example{
 	{"/badge.png?width=300&canvas=400,400&bg-color=ffd54f", "PNG with soft alpha on a yellow canvas"},
 	{"/badge.png?width=200&format=jpg&bg-color=1e293b", "alpha flattened onto a background, as JPEG"},
 	{"/spinner.gif?width=100", "animated GIF in, animated GIF out: every frame resized alike"},
+	{"/spinner.gif?width=100&format=mp4", "the animated GIF as an H.264 video (a fraction of the bytes)"},
 }
 
 // imageExts are the extensions dirExamples looks for.
@@ -89,13 +94,15 @@ var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
 <style>
 body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem; color: #1f2937 }
 figure { display: inline-block; vertical-align: top; margin: 0 1.5rem 1.5rem 0; max-width: 320px }
-img { max-width: 320px; max-height: 320px; background: repeating-conic-gradient(#e5e7eb 0 25%, #fff 0 50%) 0 0 / 16px 16px }
+img, video { max-width: 320px; max-height: 320px; background: repeating-conic-gradient(#e5e7eb 0 25%, #fff 0 50%) 0 0 / 16px 16px }
 code { font-size: 12px; word-break: break-all }
 </style>
 <h1>imageopto</h1>
 <p>Serving {{.Describe}}. Each picture below is a live request: change the query in the address bar to try others,
 or try every parameter in the <a href="/">playground</a>.</p>
 {{range .Examples}}{{if .IsPattern}}<p><code>{{.Path}}</code>: {{.What}}</p>
+{{else if .IsVideo}}<figure><a href="{{.Path}}"><video src="{{.Path}}" autoplay loop muted playsinline></video></a>
+<figcaption><code>{{.Path}}</code><br>{{.What}}</figcaption></figure>
 {{else}}<figure><a href="{{.Path}}"><img src="{{.Path}}" alt="" loading="lazy"></a>
 <figcaption><code>{{.Path}}</code><br>{{.What}}</figcaption></figure>
 {{end}}{{end}}</html>

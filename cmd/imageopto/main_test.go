@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/internal/mp4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -148,6 +149,8 @@ func TestSamples(t *testing.T) {
 			_, err = png.DecodeConfig(bytes.NewReader(body))
 		case "image/gif":
 			_, err = gif.DecodeConfig(bytes.NewReader(body))
+		case "video/mp4":
+			_, err = mp4.Read(body)
 		default:
 			t.Errorf("%s: Content-Type %q", u, ct)
 		}
