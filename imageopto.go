@@ -70,8 +70,8 @@
 //	fit            supported (bounds, cover, crop)
 //	format         jpg, bjpg, pjpg, png, gif, auto supported; webp, webpll,
 //	               webply, avif with a configured codec (wasmcodec), else 400
-//	               (animations stay animated in gif, and in webp with
-//	               wasmcodec);
+//	               (animations stay animated in gif and mp4, and in webp
+//	               with wasmcodec);
 //	               png8 supported (quantised palette with alpha; quality
 //	               steers colours and dithering); svg supported (the
 //	               raster in an SVG document, see Formats); mp4 supported
@@ -85,7 +85,9 @@
 //	               copyright notice, creator, credit, licensor, web
 //	               statement); c2pa unsupported (400)
 //	optimize       supported: per-image quality from an SSIM target
-//	               (see Optimize.Target); quality overrides it
+//	               (see Optimize.Target); quality overrides it; ignored
+//	               with a warning for outputs that cannot be decoded back
+//	               to measure them (svg, mp4)
 //	orient         supported (1–8, r, l, h, v, hv, vh, rv, vr, lv, vl)
 //	pad            supported (CSS shorthand, pixels and percentages)
 //	precrop        supported (as crop)
@@ -93,8 +95,9 @@
 //	               baseline exact; main and high get that stream (their
 //	               decoders play it) with a warning; ignored otherwise
 //	quality        supported for every lossy output (JPEG, WebP, AVIF,
-//	               MP4, PNG8's palette); the second value of quality=85,75 is
-//	               used when WebP was chosen by negotiation
+//	               MP4 — default 80 —, PNG8's palette, SVG's embedded JPEG);
+//	               the second value of quality=85,75 is used when WebP was
+//	               chosen by negotiation
 //	resize-filter  supported (nearest, bilinear/linear, bicubic/cubic,
 //	               lanczos2, lanczos3/lanczos)
 //	saturation     supported
@@ -207,8 +210,10 @@
 // quality 100), so where AVIF was negotiated such a result is PNG, with an
 // exact palette when it has at most 256 colours; without a modern format
 // format=auto gives PNG for them too. auto=avif on a lossless source that
-// is not bilevel gives lossy AVIF, as Fastly documents, and the lossy
-// formats asked by name (jpg, pjpg, bjpg, png8, webply, avif) are kept.
+// is not bilevel gives lossy AVIF, as Fastly documents, and a lossy format
+// asked by name (jpg, pjpg, bjpg, png8, webply, avif) is kept whenever it
+// is the format written: a bilevel result is made lossless only in a
+// format that negotiation chose in place of the one named.
 // The built-in formats are Codec values in one table that configured
 // codecs join (PlanOptions.Codecs); the wasmcodec subpackage adds WebP
 // (still and animated) and AVIF output and AVIF and HEIC input.
@@ -327,7 +332,8 @@
 //
 // Client hints are opt-in (Options.ClientHints): the handler then asks
 // browsers for Sec-CH-DPR, Sec-CH-Width and Sec-CH-Viewport-Width and uses
-// them where the query has no dpr or width (the query always wins), rounded
+// them where the query has no dpr, or no width nor height (the query always
+// wins), rounded
 // up to a short ladder of values before the cache key is made, so that
 // the number of variants stays bounded; responses name the hints they
 // depended on in Vary.

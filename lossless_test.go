@@ -35,6 +35,8 @@ func TestPlanLossless(t *testing.T) {
 		{"bw, nothing negotiated", src(JPEG, 10, 10), "bw=atkinson&format=auto", "", PNG, false},
 		{"bw, auto=avif", src(JPEG, 10, 10), "bw=atkinson&auto=avif", AVIF, PNG, false},
 		{"bw over a lossy base format", src(JPEG, 10, 10), "bw=threshold&format=pjpg&auto=webp", WebP, WebP, true},
+		{"bw, webply named and negotiated", src(JPEG, 10, 10), "bw=threshold&format=webply&auto=webp", WebP, WebP, false},
+		{"bw, avif named and negotiated", src(JPEG, 10, 10), "bw=threshold&format=avif&auto=avif", AVIF, AVIF, false},
 		{"bw, format=webp", src(JPEG, 10, 10), "bw=threshold&format=webp", "", WebP, true},
 		{"bw, format=webply asked", src(JPEG, 10, 10), "bw=threshold&format=webply", "", WebP, false},
 		{"bw, format=avif asked", src(JPEG, 10, 10), "bw=threshold&format=avif", "", AVIF, false},

@@ -621,7 +621,8 @@ type outputChoice struct {
 // at quality 100), so where AVIF was negotiated such a result is PNG
 // instead (an exact palette when it has at most 256 colours). auto=avif on
 // a lossless source that is not bilevel gives lossy AVIF, as Fastly
-// documents; format=avif is always lossy AVIF.
+// documents; a lossy format named in the query stays lossy when it is the
+// format output (format=webply with WebP negotiated, format=avif with AVIF).
 func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) (outputChoice, error) {
 	fail := func(reason string) (outputChoice, error) {
 		return outputChoice{}, &ParamError{Param: "format", Value: string(p.Format), Reason: reason, Unsupported: true}
@@ -643,13 +644,18 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		case FormatJPG, FormatBJPG, FormatPJPG, FormatPNG8, FormatWebPLY, FormatAVIF:
 			lossless = false
 		}
+		// A bilevel result is lossless, unless the query named the very
+		// lossy format that negotiation chose (webply for WebP, avif for
+		// AVIF): that stays as asked.
+		namedLossy := (p.Format == FormatWebPLY && target == WebP) || (p.Format == FormatAVIF && target == AVIF)
+		bilevelLossless := bilevel && !namedLossy
 		if target == AVIF {
-			if bilevel || (p.Format == FormatAuto && srcLossless) {
+			if bilevelLossless || (p.Format == FormatAuto && srcLossless) {
 				return outputChoice{ImageFormat: PNG}, nil
 			}
 			return outputChoice{ImageFormat: AVIF}, nil
 		}
-		return outputChoice{ImageFormat: target, lossless: lossless || bilevel}, nil
+		return outputChoice{ImageFormat: target, lossless: lossless || bilevelLossless}, nil
 	}
 	need := func(f ImageFormat, lossless bool, what string) (outputChoice, error) {
 		if !canEncode(codecs, f) {
