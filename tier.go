@@ -78,10 +78,12 @@ func tierShard(path, query string) string {
 	return "v" + PipelineVersion + "\x00" + path + "\x00" + query
 }
 
-// tierMetaKey names an original's record in one re-check epoch.
-func (h *Handler) tierMetaKey(path, query string, now time.Time) string {
+// tierMetaKey names an original's record in one re-check epoch and purge
+// state: after a purge the key is new, so no member can find a record made
+// before it, and the owner learns the purge from the key.
+func (h *Handler) tierMetaKey(path, query string, now time.Time, ps purgeState) string {
 	epoch := now.UnixNano() / int64(h.opts.TierRecheck)
-	return tierShard(path, query) + tierShardSep + "e" + strconv.FormatInt(epoch, 10)
+	return tierShard(path, query) + tierShardSep + "e" + strconv.FormatInt(epoch, 10) + ps.suffix()
 }
 
 // tierSourceKey names an original's bytes by their hash: the value never
@@ -159,23 +161,30 @@ func (h *Handler) tierGet(ctx context.Context, group TierGroup, key string) ([]b
 func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]byte, error) {
 	switch group {
 	case TierMeta:
-		path, query, _, err := parseTierKey(key)
+		path, query, rest, err := parseTierKey(key)
 		if err != nil {
 			return nil, err
 		}
 		if err := h.checkPeerQuery(query); err != nil {
 			return nil, err
 		}
+		if _, suffix, ok := strings.Cut(rest, "p"); ok {
+			// The machine that asked knows of a purge: so does this one now.
+			if ps, ok := parsePurgeSuffix("p" + suffix); ok {
+				_, _ = h.purges.Merge(ctx, []PurgeRecord{{Path: path, Hard: ps.hard, Soft: ps.soft}})
+			}
+		}
+		ps := h.purges.state(path)
 		now := h.now()
 		f, err := h.source(ctx, &job{path: path, query: query}, nil)
 		switch {
 		case err == nil:
 			meta := &entry{ETag: f.ETag, LastModified: f.LastModified, Expires: f.Expires,
-				NoStore: f.NoStore, SourceHash: f.hash()}
+				NoStore: f.NoStore, SourceHash: f.hash(), PurgeHard: ps.hard, PurgeSoft: ps.soft}
 			return meta.encode(), nil
 		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone):
 			// A value, not an error: a tier retries errors elsewhere.
-			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
+			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL), PurgeHard: ps.hard, PurgeSoft: ps.soft}
 			return neg.encode(), nil
 		case ctx.Err() == nil && (errors.Is(err, ErrOriginFailed) || errors.Is(err, context.DeadlineExceeded)):
 			// The origin failed: kept for this epoch, so that the machine
@@ -238,12 +247,12 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 // record from its owner, then the result from its owner.
 func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.cached(ctx, h.opts.Cache, "result", j.key)
+	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
 	}
-	mb, err := h.tierGet(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
+	mb, err := h.tierGet(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now, j.purge))
 	var meta *entry
 	if err == nil {
 		meta, err = decodeEntry(mb)
@@ -251,6 +260,13 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if err != nil {
 		return h.staleOr(j, stale, err)
 	}
+	if meta.PurgeHard > j.purge.hard || meta.PurgeSoft > j.purge.soft {
+		// The owner knows of a purge this machine missed. What this fill
+		// makes carries the older generation and is made again on the next
+		// request, under the new one.
+		_, _ = h.purges.Merge(ctx, []PurgeRecord{{Path: j.path, Hard: meta.PurgeHard, Soft: meta.PurgeSoft}})
+	}
+	meta.Gen = j.purge.gen()
 	switch {
 	case meta.Kind != "":
 		return h.staleOr(j, stale, meta.err()) // the origin failed
@@ -269,6 +285,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if stale != nil && stale.Status == 0 && stale.SourceHash == meta.SourceHash {
 		e := *stale
 		e.Expires, e.SourceETag, e.LastModified = expires, meta.ETag, meta.LastModified
+		e.Gen = j.purge.gen()
 		e.fill = CacheRevalidated
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
@@ -286,6 +303,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		// here too, as briefly as a 404.
 		neg := *res
 		neg.Expires = now.Add(h.opts.NotFoundTTL)
+		neg.Gen = j.purge.gen()
 		h.store(ctx, h.opts.Cache, j.key, &neg)
 		return nil, res.err()
 	}
@@ -300,6 +318,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		Warnings:     res.Warnings,
 		SourceETag:   meta.ETag,
 		SourceHash:   meta.SourceHash,
+		Gen:          j.purge.gen(),
 		Body:         res.Body,
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)
