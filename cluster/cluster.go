@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,9 +37,13 @@ type Options struct {
 	// Peers tells who the members are: Static for a fixed list, DNS for
 	// names that resolve to the members' addresses, or your own PeerSource.
 	Peers PeerSource
-	// Secret authenticates peer requests: a request without it is refused
-	// with 403. Every member must use the same secret.
+	// Secret authenticates peer requests: this member sends it, and a
+	// request without it (or one of AcceptSecrets) is refused with 403.
 	Secret string
+	// AcceptSecrets are further secrets accepted from other members, for
+	// rotation: give every member the new secret here, then make it
+	// Secret everywhere, then drop the old one. Default: none.
+	AcceptSecrets []string
 	// BasePath is where the peer handler is mounted on every member.
 	// Default: "/_imageopto/peer/".
 	BasePath string
@@ -63,8 +69,14 @@ type Options struct {
 	FailuresToOpen int
 	// MaxValueBytes bounds a value read from a peer. Default: 256 MiB.
 	MaxValueBytes int64
-	// Transport carries peer requests. Default: a transport with keep-alive
-	// connections and no proxy.
+	// StallTimeout abandons a peer's answer whose body stops arriving for
+	// this long once its headers came (an owner sends a value all at
+	// once, so a pause means a broken path); the value is then made
+	// locally. Default: 2 seconds.
+	StallTimeout time.Duration
+	// Transport carries peer requests. Default: NewTransport(nil), keep-alive
+	// connections and no proxy; NewTransport with a tls.Config for https
+	// peer URLs with client certificates.
 	Transport http.RoundTripper
 	// Logger receives membership changes and peer failures. Default:
 	// slog.Default().
@@ -95,7 +107,7 @@ type Cluster struct {
 	self   string
 	log    *slog.Logger
 	client *http.Client
-	secret [32]byte
+	secrets [][32]byte // Secret, then AcceptSecrets
 	groups atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
 	id     string // this process's identity, answered by the health check
 
@@ -108,8 +120,10 @@ type Cluster struct {
 	done      sync.WaitGroup
 	closeOnce sync.Once
 
+	purges atomic.Pointer[imageopto.PurgeLog]
+
 	// Counters for tests and monitoring.
-	forwarded, forwardErrors, served, localOnly atomic.Int64
+	forwarded, forwardErrors, served, localOnly, purgeSyncs atomic.Int64
 }
 
 // New makes a Cluster from opts: it reads the member list once, and starts
@@ -130,7 +144,7 @@ func New(opts Options) (*Cluster, error) {
 		self:   o.Self,
 		log:    o.Logger,
 		client: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		secret: sha256.Sum256([]byte(o.Secret)),
+		secrets: hashSecrets(o),
 		peers:  map[string]*peer{},
 		id:     newID(),
 	}
@@ -155,13 +169,19 @@ func withDefaults(o Options) (Options, error) {
 	if len(o.Secret) < minSecret {
 		errs = append(errs, fmt.Errorf("cluster: Options.Secret is required, at least %d bytes", minSecret))
 	}
+	for _, s := range o.AcceptSecrets {
+		if len(s) < minSecret {
+			errs = append(errs, fmt.Errorf("cluster: Options.AcceptSecrets: each at least %d bytes", minSecret))
+			break
+		}
+	}
 	self, err := normalizePeer(o.Self)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster: Options.Self: %w", err))
 	}
 	o.Self = self
 	for name, d := range map[string]time.Duration{"PeerTimeout": o.PeerTimeout, "LoadTimeout": o.LoadTimeout,
-		"ProbeInterval": o.ProbeInterval, "ProbeTimeout": o.ProbeTimeout} {
+		"ProbeInterval": o.ProbeInterval, "ProbeTimeout": o.ProbeTimeout, "StallTimeout": o.StallTimeout} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("cluster: Options.%s is negative", name))
 		}
@@ -196,22 +216,42 @@ func withDefaults(o Options) (Options, error) {
 	defd(&o.LoadTimeout, 30*time.Second)
 	defd(&o.ProbeInterval, 500*time.Millisecond)
 	defd(&o.ProbeTimeout, 300*time.Millisecond)
+	defd(&o.StallTimeout, 2*time.Second)
 	if o.FailuresToOpen == 0 {
 		o.FailuresToOpen = 2
 	}
 	if o.Transport == nil {
-		o.Transport = &http.Transport{
-			Proxy:               nil,
-			MaxIdleConnsPerHost: 64,
-			MaxConnsPerHost:     256,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}
+		o.Transport = NewTransport(nil)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	return o, nil
+}
+
+// NewTransport returns the transport a Cluster uses by default: keep-alive
+// connections (64 idle, at most 256 per member), no proxy, no compression;
+// with tlsConf, https peer URLs are verified with it (its RootCAs) and it
+// presents its Certificates to members that ask for a client certificate.
+func NewTransport(tlsConf *tls.Config) *http.Transport {
+	t := &http.Transport{
+		Proxy:               nil,
+		MaxIdleConnsPerHost: 64,
+		MaxConnsPerHost:     256,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		TLSHandshakeTimeout: 5 * time.Second,
+	}
+	if tlsConf != nil {
+		t.TLSClientConfig = tlsConf.Clone()
+		t.ForceAttemptHTTP2 = false
+	}
+	return t
+}
+
+// hashSecrets hashes the secrets this member accepts.
+func hashSecrets(o Options) [][32]byte {
+	return HashSecrets(append([]string{o.Secret}, o.AcceptSecrets...)...)
 }
 
 // normalizePeer checks a peer URL and reduces it to scheme://host:port.
@@ -303,14 +343,26 @@ type Stats struct {
 	// LocalOnly counts keys made locally because fewer than half of the
 	// members answered.
 	LocalOnly int64
+	// PurgeRecords and PurgeDigest describe this member's purge log;
+	// members that agree on their purges have the same digest.
+	// PurgeSyncs counts the pulls of a peer's log that taught this member
+	// purges it had missed.
+	PurgeRecords int
+	PurgeDigest  string
+	PurgeSyncs   int64
 }
 
 // Stats returns the counters.
 func (c *Cluster) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Stats{Members: len(c.members), Healthy: c.healthyLocked(), Forwarded: c.forwarded.Load(),
-		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load()}
+	st := Stats{Members: len(c.members), Healthy: c.healthyLocked(), Forwarded: c.forwarded.Load(),
+		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load(),
+		PurgeSyncs: c.purgeSyncs.Load()}
+	if l := c.purges.Load(); l != nil {
+		st.PurgeRecords, st.PurgeDigest = l.Len(), l.Digest()
+	}
+	return st
 }
 
 // healthyLocked counts the members that answer, this one included. c.mu
@@ -456,23 +508,54 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
-	if r.Method != http.MethodGet {
+	want := http.MethodGet
+	if r.URL.Path == c.opts.BasePath+"purge" {
+		want = http.MethodPost
+	}
+	if r.Method != want {
+		w.Header().Set("Allow", want)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	switch r.URL.Path {
 	case c.opts.BasePath + "health":
-		_, _ = io.WriteString(w, c.id)
+		// The process's identity, and the digest of its purge log: a
+		// member whose digest differs pulls the log.
+		_, _ = io.WriteString(w, c.id+"\n"+c.purgeDigest())
 	case c.opts.BasePath + "get":
 		c.serveGet(w, r)
+	case c.opts.BasePath + "purge":
+		c.servePurge(w, r)
+	case c.opts.BasePath + "purges":
+		c.servePurges(w, r)
 	default:
 		http.NotFound(w, r)
 	}
 }
 
 func (c *Cluster) authorized(r *http.Request) bool {
+	return Authorized(r, c.secrets)
+}
+
+// Authorized reports whether r carries one of the secrets (hashed with
+// SHA-256) in the peer secret header. Every hash is compared, in constant
+// time.
+func Authorized(r *http.Request, secrets [][32]byte) bool {
 	got := sha256.Sum256([]byte(r.Header.Get(headerSecret)))
-	return subtle.ConstantTimeCompare(got[:], c.secret[:]) == 1
+	ok := 0
+	for _, s := range secrets {
+		ok |= subtle.ConstantTimeCompare(got[:], s[:])
+	}
+	return ok == 1
+}
+
+// HashSecrets returns the SHA-256 of each secret, for Authorized.
+func HashSecrets(secrets ...string) [][32]byte {
+	out := make([][32]byte, len(secrets))
+	for i, s := range secrets {
+		out[i] = sha256.Sum256([]byte(s))
+	}
+	return out
 }
 
 func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
@@ -537,6 +620,7 @@ type peer struct {
 	mu       sync.Mutex
 	up       bool
 	alias    bool // this process under another URL: never forwarded to
+	syncing  atomic.Bool
 	failures int
 	downCtx  context.Context // cancelled when the peer is marked down
 	cancel   context.CancelFunc
@@ -610,13 +694,18 @@ func (p *peer) probe(ctx context.Context) {
 		p.failed(err)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	_ = resp.Body.Close()
+	if err != nil {
+		p.failed(err)
+		return
+	}
 	if resp.StatusCode != http.StatusOK {
 		p.failed(fmt.Errorf("health: %s", resp.Status))
 		return
 	}
-	if string(body) == p.c.id {
+	id, digest, _ := strings.Cut(string(body), "\n")
+	if id == p.c.id {
 		p.mu.Lock()
 		first := !p.alias
 		p.alias = true
@@ -628,6 +717,9 @@ func (p *peer) probe(ctx context.Context) {
 		return
 	}
 	p.healthy()
+	if digest != "" && digest != p.c.purgeDigest() {
+		p.syncPurges(ctx)
+	}
 }
 
 // Get implements groupcache.ProtoGetter: one request to the owner, bounded
@@ -644,7 +736,9 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 	c.forwarded.Add(1)
 	timeout := c.opts.PeerTimeout
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
+		// Half the time left at most: when the owner does not answer, the
+		// other half makes the value here.
+		timeout = min(timeout, time.Until(dl)/2)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -663,7 +757,9 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	c := p.c
 	group = group[len(groupPrefix):]
 	u := p.url + c.opts.BasePath + "get?" + url.Values{"g": {group}, "k": {key}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	rctx, cancel := context.WithCancel(ctx) // also cancelled by a stalled body
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -686,9 +782,9 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	if resp.ContentLength > c.opts.MaxValueBytes {
 		return nil, fmt.Errorf("cluster: peer %s: value of %d bytes is over the limit", p.url, resp.ContentLength)
 	}
-	v, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxValueBytes+1))
+	v, err := readWatched(resp.Body, c.opts.MaxValueBytes+1, c.opts.StallTimeout, cancel)
 	if err != nil {
-		if ctx.Err() == nil {
+		if ctx.Err() == nil || errors.Is(err, errStalled) {
 			p.failed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
