@@ -103,13 +103,13 @@ var errPeerDown = errors.New("cluster: peer is down")
 // A Cluster is an imageopto.Tier on groupcache: it shares originals and
 // results among the machines of a cluster. See the package documentation.
 type Cluster struct {
-	opts   Options
-	self   string
-	log    *slog.Logger
-	client *http.Client
+	opts    Options
+	self    string
+	log     *slog.Logger
+	client  *http.Client
 	secrets [][32]byte // Secret, then AcceptSecrets
-	groups atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
-	id     string // this process's identity, answered by the health check
+	groups  atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
+	id      string // this process's identity, answered by the health check
 
 	mu      sync.RWMutex
 	members []string // sorted, includes self
@@ -140,13 +140,13 @@ func New(opts Options) (*Cluster, error) {
 		return nil, errors.New("cluster: a Cluster already exists in this process (groupcache's registry is process-wide)")
 	}
 	c := &Cluster{
-		opts:   o,
-		self:   o.Self,
-		log:    o.Logger,
-		client: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		opts:    o,
+		self:    o.Self,
+		log:     o.Logger,
+		client:  &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		secrets: hashSecrets(o),
-		peers:  map[string]*peer{},
-		id:     newID(),
+		peers:   map[string]*peer{},
+		id:      newID(),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
