@@ -41,6 +41,10 @@ func TestMain(m *testing.M) {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
+		if err := installPeerRoutes(os.Getenv("IMAGEOPTO_TEST_PEER_ROUTES")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 		if err := run(ctx, list, io.Discard, nil); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -62,10 +66,16 @@ func freePort(t *testing.T) string {
 // until it answers on addr.
 func startServer(t *testing.T, addr string, args ...string) *exec.Cmd {
 	t.Helper()
+	return startServerEnv(t, addr, nil, args...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t *testing.T, addr string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
 	b, err := json.Marshal(append([]string{"-addr", addr}, args...))
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "IMAGEOPTO_SERVER_ARGS="+string(b))
+	cmd.Env = append(append(os.Environ(), env...), "IMAGEOPTO_SERVER_ARGS="+string(b))
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
