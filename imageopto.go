@@ -224,6 +224,21 @@
 // keyed by the hash of the original's bytes, so they never change. When a
 // machine dies the others make its keys themselves.
 //
+// # Purging
+//
+// Handler.Purge(ctx, paths...) invalidates originals and every result made
+// from them, whatever the parameters, format or origin query; SoftPurge
+// marks them stale instead (revalidated before use, still served while the
+// origin fails). Nothing is deleted: each original has a purge generation
+// that the purge raises, every cache entry carries the generation it was
+// made under, and an older one is treated as absent (hard) or expired
+// (soft) in every layer — memory, disk, Redis, S3. The generation is part
+// of the key of the record a Tier shares, so no member can find a record
+// made before the purge; a Tier that implements TierPurger (package
+// cluster) sends the purge to every member, and members that missed it
+// catch up from the others (PurgeLog's digest). Options.PurgeStore keeps
+// purge records across restarts, for caches that outlive the process.
+//
 // # Concurrency
 //
 // Everything in this package is safe for concurrent use and keeps no global

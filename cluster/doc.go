@@ -35,9 +35,13 @@
 //
 // # Failures
 //
-// Peer requests carry a deadline: the request's remaining time, capped by
-// Options.PeerTimeout (10 s by default, because a result request includes
-// the owner's transform, which can take seconds for a large image). The
+// Peer requests carry a deadline: half the request's remaining time (the
+// other half is left to make the value locally when the owner does not
+// answer), capped by Options.PeerTimeout (10 s by default, because a result
+// request includes the owner's transform, which can take seconds for a
+// large image). An answer whose body stops arriving for
+// Options.StallTimeout (2 s) is dropped and counts as a failure of the
+// peer. The
 // owner's load runs to LoadTimeout even when the asking peer gives up,
 // because others may wait for it. Each member probes the others' health
 // every ProbeInterval; FailuresToOpen failed probes or refused connections
@@ -54,6 +58,20 @@
 // never wait on each other; and a member URL that reaches this very process
 // (a second spelling of Self) is found by the health check's per-process
 // identity and never forwarded to.
+//
+// # Purges
+//
+// A Cluster implements imageopto.TierPurger: Handler.Purge posts the purge
+// records to every member that is up (POST BasePath+"purge") and reports
+// the others (imageopto.ErrPurgeIncomplete). Each member's health answer
+// carries the digest of its purge log; a member that sees a digest unlike
+// its own pulls that member's log (GET BasePath+"purges") and merges it.
+// Records merge by taking the larger generation, in any order, so a member
+// that was cut off, stopped or restarted catches up within a probe
+// interval of being reachable again. The purge generation is also part of
+// the key of an original's record, so the owner learns a purge from the
+// first request that carries it, and no record made before it is found
+// again. Stats reports each member's purge digest.
 //
 // # Membership
 //
@@ -75,11 +93,14 @@
 //
 // Peer traffic is plain HTTP requests to BasePath carrying the shared
 // secret (at least 16 bytes) in a header. Whoever holds the secret can read
-// originals and results and make a member fetch and transform (though not
-// fetch an origin query unless Options.PassQuery allows it): mount the peer
-// handler on a private listener where you can (the server command's
-// -peer-addr), and use https URLs (Options.Transport) when the network
-// between members is not trusted.
+// originals and results, make a member fetch and transform (though not
+// fetch an origin query unless Options.PassQuery allows it) and purge:
+// mount the peer handler on a private listener where you can (the server
+// command's -peer-addr), and use https URLs when the network between
+// members is not trusted: NewTransport(tlsConfig) as Options.Transport,
+// with client certificates for mutual TLS (the server command's
+// -peer-tls-cert, -peer-tls-key and -peer-tls-ca). Options.AcceptSecrets
+// lets secrets rotate without a moment where members refuse each other.
 //
 // # Limits
 //
