@@ -677,8 +677,8 @@ func (p *peer) done() context.Context {
 	return p.downCtx
 }
 
-func (p *peer) probe(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, p.c.opts.ProbeTimeout)
+func (p *peer) probe(loop context.Context) {
+	ctx, cancel := context.WithTimeout(loop, p.c.opts.ProbeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+p.c.opts.BasePath+"health", nil)
 	if err != nil {
@@ -717,8 +717,13 @@ func (p *peer) probe(ctx context.Context) {
 		return
 	}
 	p.healthy()
-	if digest != "" && digest != p.c.purgeDigest() {
-		p.syncPurges(ctx)
+	if digest != "" && digest != p.c.purgeDigest() && !p.syncing.Load() {
+		// In the background: a slow pull must not hold up the probes.
+		p.c.done.Add(1) // (the probe loop's own count keeps it above 0)
+		go func() {
+			defer p.c.done.Done()
+			p.syncPurges(loop)
+		}()
 	}
 }
 
