@@ -21,7 +21,11 @@ import (
 // record "path → identity of the original's bytes" (small, re-checked every
 // Options.TierRecheck), the original's bytes, and results. Result keys hold
 // the identity of the original's bytes, so a result value never changes and
-// needs no invalidation.
+// needs no invalidation — and not its path: two URLs that name the same
+// bytes (a path alias, another origin query) share one result. The path
+// the result can be made from travels beside the key, in the context of a
+// TierResult Get (TierOrigin): a tier that forwards the Get to the key's
+// owner must carry it there and give it to the loader (WithTierOrigin).
 //
 // The tier chooses a key's owner from TierShard(key), so the record and the
 // bytes of one original live on one machine. When this machine owns a key,
@@ -109,24 +113,42 @@ func parseTierKey(key string) (path, query, rest string, err error) {
 	return parts[1], parts[2], rest, nil
 }
 
-// tierResultKey names a result by what determines its bytes: the pipeline
-// version, the hash of the original's bytes, the negotiated format and the
-// canonical parameters — and the original's path and query, which tell the
-// owner where to fetch it (so one image behind two URLs makes two results).
+// tierResultKey names a result by what determines its bytes, and nothing
+// else: the pipeline version, the hash of the original's bytes, the
+// negotiated format and the canonical parameters. Where the original can
+// be fetched from travels beside it (WithTierOrigin).
 func tierResultKey(hash string, j *job) string {
-	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode(), j.path, j.query}, "\x00")
+	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode()}, "\x00")
 }
 
 func parseTierResultKey(key string) (hash string, j *job, err error) {
 	parts := strings.Split(key, "\x00")
-	if len(parts) != 6 || parts[0] != "v"+PipelineVersion {
+	if len(parts) != 4 || parts[0] != "v"+PipelineVersion {
 		return "", nil, fmt.Errorf("%w: bad tier result key", ErrInternal)
 	}
 	p, err := ParseParams(parts[3])
 	if err != nil {
 		return "", nil, err
 	}
-	return parts[1], &job{path: parts[4], query: parts[5], params: p, format: ImageFormat(parts[2])}, nil
+	return parts[1], &job{params: p, format: ImageFormat(parts[2])}, nil
+}
+
+type tierOriginKey struct{}
+
+type tierOrigin struct{ path, query string }
+
+// WithTierOrigin returns ctx carrying the origin path and query that the
+// result of a TierResult Get can be made from. The handler sets it on its
+// Gets; a tier that forwards a Get sets it again on the owner's side, from
+// what it carried (TierOrigin), before the owner's loader runs.
+func WithTierOrigin(ctx context.Context, path, query string) context.Context {
+	return context.WithValue(ctx, tierOriginKey{}, tierOrigin{path, query})
+}
+
+// TierOrigin returns what WithTierOrigin put into ctx.
+func TierOrigin(ctx context.Context) (path, query string, ok bool) {
+	o, ok := ctx.Value(tierOriginKey{}).(tierOrigin)
+	return o.path, o.query, ok
 }
 
 // errSourceChanged means the original's bytes changed between reading its
@@ -219,6 +241,13 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 		if err != nil {
 			return nil, err
 		}
+		var ok bool
+		if j.path, j.query, ok = TierOrigin(ctx); !ok {
+			return nil, fmt.Errorf("%w: no origin path came with the tier result key", ErrInternal)
+		}
+		if _, err := CleanPath(j.path); err != nil {
+			return nil, err
+		}
 		if err := h.checkPeerQuery(j.query); err != nil {
 			return nil, err
 		}
@@ -290,7 +319,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
 	}
-	rb, err := h.tierGet(ctx, TierResult, tierResultKey(meta.SourceHash, j))
+	rb, err := h.tierGet(WithTierOrigin(ctx, j.path, j.query), TierResult, tierResultKey(meta.SourceHash, j))
 	var res *entry
 	if err == nil {
 		res, err = decodeEntry(rb)

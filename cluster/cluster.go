@@ -578,6 +578,9 @@ func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
 	// others (this machine's own clients among them) may wait for it.
 	ctx, cancel := context.WithTimeout(fromPeer(context.WithoutCancel(r.Context()), g.Name(), key), c.opts.LoadTimeout)
 	defer cancel()
+	if q.Has("o") {
+		ctx = imageopto.WithTierOrigin(ctx, q.Get("o"), q.Get("oq"))
+	}
 	var v []byte
 	if err := g.Get(ctx, key, groupcache.AllocatingByteSliceSink(&v)); err != nil {
 		// The asking peer makes the value itself; the detail stays here.
@@ -749,7 +752,7 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 	defer cancel()
 	stop := context.AfterFunc(p.done(), cancel)
 	defer stop()
-	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey())
+	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey()) // (the result's origin rides in rctx)
 	if err != nil {
 		c.forwardErrors.Add(1)
 		return err
@@ -761,7 +764,14 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	c := p.c
 	group = group[len(groupPrefix):]
-	u := p.url + c.opts.BasePath + "get?" + url.Values{"g": {group}, "k": {key}}.Encode()
+	q := url.Values{"g": {group}, "k": {key}}
+	if path, query, ok := imageopto.TierOrigin(ctx); ok && group == string(imageopto.TierResult) {
+		// Result keys name bytes, not where to find them: the owner needs
+		// the path to make the value.
+		q.Set("o", path)
+		q.Set("oq", query)
+	}
+	u := p.url + c.opts.BasePath + "get?" + q.Encode()
 	rctx, cancel := context.WithCancel(ctx) // also cancelled by a stalled body
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)

@@ -20,10 +20,12 @@
 //     sizes of one image cost one origin fetch cluster-wide.
 //   - result: a transformed image, keyed by the pipeline version, the hash
 //     of the original's bytes, the negotiated format and the canonical
-//     parameters, and the original's path (which tells the owner where to
-//     fetch it; one image behind two URLs makes two results). Such values
-//     never change and need no invalidation, which is groupcache's model
-//     (no TTL, no delete).
+//     parameters — not by the original's path, so two URLs naming the same
+//     bytes (an alias, another origin query) share one result. The path the
+//     owner can fetch the original from rides beside the key (a query
+//     parameter of the peer request, imageopto.TierOrigin on the owner).
+//     Such values never change and need no invalidation, which is
+//     groupcache's model (no TTL, no delete).
 //
 // A failure that depends only on the bytes and the parameters (a corrupt
 // image, an invalid parameter) is kept as the value of its key, like a

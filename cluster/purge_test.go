@@ -168,3 +168,28 @@ func TestReadWatched(t *testing.T) {
 	assert.ErrorIs(t, err, errStalled)
 	assert.Less(t, time.Since(start), 10*time.Second)
 }
+
+// TestClusterSpellings: two paths serving the same bytes share one result
+// across member processes: the path rides beside the content key to the
+// owner, which fetches through it.
+func TestClusterSpellings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three member processes")
+	}
+	o, srv := newOrigin(t, 1)
+	o.set("/alias/same.jpg", o.files["/img0.jpg"])
+	nodes := startNodes(t, 3, srv.URL)
+	c := newClient(nodes)
+	defer c.http.CloseIdleConnections()
+	var bodies [][]byte
+	for i, u := range []string{"/img0.jpg?width=70", "/alias/same.jpg?width=70", "/alias/same.jpg?width=70"} {
+		code, b, err := c.get(nodes[i], u)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, code, string(b))
+		bodies = append(bodies, b)
+	}
+	assert.Equal(t, bodies[0], bodies[1])
+	assert.Equal(t, bodies[0], bodies[2])
+	assert.EqualValues(t, 1, transforms(t, nodes), "one transform for both spellings")
+	assert.Equal(t, 1, o.count("/alias/same.jpg"), "the alias's record read once")
+}
