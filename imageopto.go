@@ -221,7 +221,8 @@
 // origin once and is transformed once, cluster-wide. The original's record
 // (its validators and the hash of its bytes) is the only mutable value; it
 // is re-read from its owner every Options.TierRecheck, and results are
-// keyed by the hash of the original's bytes, so they never change. When a
+// keyed by the hash of the original's bytes, so they never change (and two
+// URLs naming the same bytes share them). When a
 // machine dies the others make its keys themselves.
 //
 // # Purging
