@@ -31,60 +31,76 @@ func TestPurgeAlone(t *testing.T) {
 		wantNew          bool   // the body is made from the new original
 		wantWarning      string // in the warning header
 		wantFetches      int64  // origin fetches caused by the purge
+		tierFetches      int64  // … through a tier, when different
 	}{
 		{name: "hard purge refetches", wantCode: http.StatusOK, wantNew: true, wantFetches: 1},
 		{name: "hard purge with the origin down fails", originDown: true, wantCode: http.StatusBadGateway, wantFetches: 1},
 		{name: "soft purge revalidates", soft: true, wantCode: http.StatusOK, wantNew: true, wantFetches: 1},
 		// With a stale copy in hand, a failure is not remembered: each size
 		// asks the origin.
+		// (Through a tier, the owner keeps the failure in the record.)
 		{name: "soft purge with the origin down serves stale", soft: true, originDown: true, wantCode: http.StatusOK,
-			wantWarning: "stale", wantFetches: 2},
+			wantWarning: "stale", wantFetches: 2, tierFetches: 1},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			o := newFakeOrigin(map[string][]byte{"cat.png": oldPNG, "dog.png": oldPNG})
-			o.maxAge = time.Hour
-			h := newTestHandler(t, o, &Options{StaleWhileRevalidate: time.Nanosecond})
-			sizes := []string{"/cat.png?width=40", "/cat.png?width=60&format=png"}
-			before := map[string][]byte{}
-			for _, u := range sizes {
-				w := get(h, u)
-				require.Equal(t, http.StatusOK, w.Code)
-				before[u] = w.Body.Bytes()
+		for _, tier := range []bool{false, true} {
+			name := tc.name
+			if tier {
+				name += " through a tier"
 			}
-			require.Equal(t, http.StatusOK, get(h, "/dog.png?width=40").Code)
-			o.set("cat.png", newPNG)
-			o.set("dog.png", newPNG)
-			for _, u := range sizes {
-				assert.Equal(t, before[u], get(h, u).Body.Bytes(), "fresh in the cache before the purge")
-			}
-			fetches := o.fetches.Load()
-			purge := h.Purge
-			if tc.soft {
-				purge = h.SoftPurge
-			}
-			require.NoError(t, purge(context.Background(), "/cat.png"))
-			if tc.originDown {
-				o.mu.Lock()
-				o.err = ErrOriginFailed
-				o.mu.Unlock()
-			}
-			for _, u := range sizes {
-				w := get(h, u)
-				require.Equal(t, tc.wantCode, w.Code, u)
-				if w.Code == http.StatusOK {
-					assert.Equal(t, !tc.wantNew, bytes.Equal(before[u], w.Body.Bytes()), "%s: made from the new original", u)
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				o := newFakeOrigin(map[string][]byte{"cat.png": oldPNG, "dog.png": oldPNG})
+				o.maxAge = time.Hour
+				opts := &Options{StaleWhileRevalidate: time.Nanosecond}
+				wantFetches := tc.wantFetches
+				if tier {
+					opts.Tier = newFakeCluster(1).nodes[0]
+					if tc.tierFetches != 0 {
+						wantFetches = tc.tierFetches
+					}
 				}
-				assert.Contains(t, w.Header().Get("Imageopto-Warning"), tc.wantWarning)
-			}
-			assert.Equal(t, tc.wantFetches, o.fetches.Load()-fetches, "origin fetches after the purge (sizes share one)")
-			// Another original is untouched.
-			if !tc.originDown {
-				w := get(h, "/dog.png?width=40")
-				assert.Equal(t, http.StatusOK, w.Code)
-				assert.Equal(t, tc.wantFetches, o.fetches.Load()-fetches, "dog.png is still served from the cache")
-			}
-		})
+				h := newTestHandler(t, o, opts)
+				sizes := []string{"/cat.png?width=40", "/cat.png?width=60&format=png"}
+				before := map[string][]byte{}
+				for _, u := range sizes {
+					w := get(h, u)
+					require.Equal(t, http.StatusOK, w.Code)
+					before[u] = w.Body.Bytes()
+				}
+				require.Equal(t, http.StatusOK, get(h, "/dog.png?width=40").Code)
+				o.set("cat.png", newPNG)
+				o.set("dog.png", newPNG)
+				for _, u := range sizes {
+					assert.Equal(t, before[u], get(h, u).Body.Bytes(), "fresh in the cache before the purge")
+				}
+				fetches := o.fetches.Load()
+				purge := h.Purge
+				if tc.soft {
+					purge = h.SoftPurge
+				}
+				require.NoError(t, purge(context.Background(), "/cat.png"))
+				if tc.originDown {
+					o.mu.Lock()
+					o.err = ErrOriginFailed
+					o.mu.Unlock()
+				}
+				for _, u := range sizes {
+					w := get(h, u)
+					require.Equal(t, tc.wantCode, w.Code, u)
+					if w.Code == http.StatusOK {
+						assert.Equal(t, !tc.wantNew, bytes.Equal(before[u], w.Body.Bytes()), "%s: made from the new original", u)
+					}
+					assert.Contains(t, w.Header().Get("Imageopto-Warning"), tc.wantWarning)
+				}
+				assert.Equal(t, wantFetches, o.fetches.Load()-fetches, "origin fetches after the purge (sizes share one)")
+				// Another original is untouched.
+				if !tc.originDown {
+					w := get(h, "/dog.png?width=40")
+					assert.Equal(t, http.StatusOK, w.Code)
+					assert.Equal(t, wantFetches, o.fetches.Load()-fetches, "dog.png is still served from the cache")
+				}
+			})
+		}
 	}
 }
 
