@@ -40,6 +40,7 @@ type backendFlags struct {
 	s3Cache       string
 	diskCache     string
 	diskCacheSize sizeFlag
+	purgeLog      string
 }
 
 func (b *backendFlags) register(flags *flag.FlagSet) {
@@ -57,6 +58,7 @@ func (b *backendFlags) register(flags *flag.FlagSet) {
 	flags.StringVar(&b.s3Cache, "s3-cache", "", "keep results durably in S3 at `BUCKET/PREFIX`, written in the background")
 	flags.StringVar(&b.diskCache, "disk-cache", "", "keep results in `DIR` across restarts")
 	flags.Var(&b.diskCacheSize, "disk-cache-size", "bound of -disk-cache, a `SIZE` (default 1GiB)")
+	flags.StringVar(&b.purgeLog, "purge-log", "", "keep purge records in `FILE` across restarts (default: purges.jsonl in -disk-cache; they are also kept in -redis)")
 }
 
 func (b *backendFlags) validate(cfg *config) error {
@@ -210,7 +212,9 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		}
 		out.closers = append(out.closers, func() { _ = d.Close() })
 		results = append(results, namedCache{"disk", d})
-		purgeStores = append(purgeStores, imageopto.NewFilePurgeStore(filepath.Join(b.diskCache, "purges.jsonl")))
+		if b.purgeLog == "" {
+			b.purgeLog = filepath.Join(b.diskCache, "purges.jsonl")
+		}
 	}
 	if b.redis != "" {
 		r, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:r:"})
@@ -267,6 +271,9 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		return imageopto.NewLayeredCache(time.Hour, caches...)
 	}
 	opts.Cache, opts.SourceCache = layered("result", results), layered("source", sources)
+	if b.purgeLog != "" {
+		purgeStores = append(purgeStores, imageopto.NewFilePurgeStore(b.purgeLog))
+	}
 	switch len(purgeStores) {
 	case 0:
 	case 1:

@@ -288,3 +288,61 @@ func TestPurgeEndpointAlone(t *testing.T) {
 	}
 	assert.NotEqual(t, before, get(), "purged")
 }
+
+// TestPurgeSurvivesRestart: with -disk-cache, a purge is kept next to the
+// cache, so the result purged before a restart is not served from disk
+// after it.
+func TestPurgeSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	data := gradientJPEG(t, 64, 48, 10)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Cache-Control", "max-age=3600")
+		_, _ = w.Write(data)
+	}))
+	defer origin.Close()
+	const secret = "a-purge-secret-0123456789"
+	serve := func() (string, func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-origin", origin.URL, "-peer-secret", secret,
+				"-disk-cache", dir, "-disk-cache-size", "16MiB"}, io.Discard, func(a string) { ready <- a })
+		}()
+		select {
+		case a := <-ready:
+			return a, func() { cancel(); require.NoError(t, <-done) }
+		case err := <-done:
+			t.Fatal(err)
+		}
+		return "", nil
+	}
+	get := func(addr string) []byte {
+		resp, err := http.Get("http://" + addr + "/r.jpg?width=32&format=png")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		b, _ := io.ReadAll(resp.Body)
+		return b
+	}
+	addr, stop := serve()
+	before := get(addr)
+	mu.Lock()
+	data = gradientJPEG(t, 64, 48, 240)
+	mu.Unlock()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/_imageopto/purge?path=r.jpg", nil)
+	req.Header.Set("Imageopto-Peer-Secret", secret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	stop()
+	addr, stop = serve()
+	defer stop()
+	assert.NotEqual(t, before, get(addr), "the purged result must not come back from disk")
+	_, err = os.Stat(filepath.Join(dir, "purges.jsonl"))
+	assert.NoError(t, err)
+}
