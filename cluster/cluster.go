@@ -62,10 +62,13 @@ type Options struct {
 	// ProbeInterval and ProbeTimeout pace the health checks of every peer.
 	// Defaults: 500 ms and 300 ms.
 	ProbeInterval, ProbeTimeout time.Duration
-	// FailuresToOpen is how many failed probes or requests in a row mark a
-	// peer down. While a peer is down its keys are made locally, requests
-	// in flight to it are abandoned, and probes continue; one good probe
-	// brings it back. Default: 2.
+	// FailuresToOpen is how many failed probes in a row, or failed requests
+	// in a row, mark a peer down. While a peer is down its keys are made
+	// locally, requests in flight to it are abandoned, and probes continue;
+	// one good probe brings it back — after a hold when requests failed
+	// (four probe intervals, doubling while it recurs, at most 30 s), so
+	// that a peer that answers probes but not values is not tried again at
+	// every probe. Default: 2.
 	FailuresToOpen int
 	// MaxValueBytes bounds a value read from a peer. Default: 256 MiB.
 	MaxValueBytes int64
@@ -624,10 +627,23 @@ type peer struct {
 	up       bool
 	alias    bool // this process under another URL: never forwarded to
 	syncing  atomic.Bool
-	failures int
-	downCtx  context.Context // cancelled when the peer is marked down
-	cancel   context.CancelFunc
+	// Failed probes in a row, and failed requests in a row: either
+	// reaching FailuresToOpen marks the peer down.
+	probeFailures, dataFailures int
+	// A peer marked down by failed requests while its probes pass (a gray
+	// failure: it answers health checks but not values) stays down until
+	// holdUntil, whatever the probes say; hold doubles each time, from
+	// four probe intervals up to maxHold, and is forgotten after a
+	// request succeeds.
+	hold      time.Duration
+	holdUntil time.Time
+	downCtx   context.Context // cancelled when the peer is marked down
+	cancel    context.CancelFunc
 }
+
+// maxHold bounds how long failed requests keep a peer down against its
+// probes.
+const maxHold = 30 * time.Second
 
 // newPeer returns a peer that is down until its first good health check,
 // so that nothing is forwarded to a member that is not ready.
@@ -644,24 +660,55 @@ func (p *peer) isUp() bool {
 	return p.up
 }
 
+// healthy records a good probe: it brings the peer back, unless failed
+// requests hold it down.
 func (p *peer) healthy() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.failures = 0
+	p.probeFailures = 0
 	if !p.up && !p.alias {
+		if time.Now().Before(p.holdUntil) {
+			return
+		}
+		p.dataFailures = 0 // half-open: requests get another chance
 		p.up = true
 		p.downCtx, p.cancel = context.WithCancel(context.Background())
 		p.c.log.Info("cluster: peer is back", "peer", p.url)
 	}
 }
 
+// answered records a request that succeeded.
+func (p *peer) answered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dataFailures, p.probeFailures, p.hold = 0, 0, 0
+}
+
+// failed records a failed probe.
 func (p *peer) failed(err error) {
 	p.mu.Lock()
-	p.failures++
-	open := p.up && p.failures >= p.c.opts.FailuresToOpen
+	p.probeFailures++
+	open := p.up && p.probeFailures >= p.c.opts.FailuresToOpen
 	p.mu.Unlock()
 	if open {
 		p.c.log.Warn("cluster: peer marked down", "peer", p.url, "err", err)
+		p.markDown()
+	}
+}
+
+// requestFailed records a failed request (refused, reset, stalled).
+func (p *peer) requestFailed(err error) {
+	p.mu.Lock()
+	p.dataFailures++
+	open := p.up && p.dataFailures >= p.c.opts.FailuresToOpen
+	if open {
+		p.hold = min(max(2*p.hold, 4*p.c.opts.ProbeInterval), maxHold)
+		p.holdUntil = time.Now().Add(p.hold)
+	}
+	hold := p.hold
+	p.mu.Unlock()
+	if open {
+		p.c.log.Warn("cluster: peer marked down after failed requests", "peer", p.url, "for at least", hold, "err", err)
 		p.markDown()
 	}
 }
@@ -785,7 +832,7 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 			// Refused or reset: the peer's fault. A request that ran out of
 			// time is not: the owner may be busy with a slow transform, and
 			// a hung peer is found by the health probes.
-			p.failed(err)
+			p.requestFailed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
@@ -800,7 +847,7 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	v, err := readWatched(resp.Body, c.opts.MaxValueBytes+1, c.opts.StallTimeout, cancel)
 	if err != nil {
 		if ctx.Err() == nil || errors.Is(err, errStalled) {
-			p.failed(err)
+			p.requestFailed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
@@ -810,6 +857,6 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	if resp.ContentLength >= 0 && int64(len(v)) != resp.ContentLength {
 		return nil, fmt.Errorf("cluster: peer %s: short value", p.url)
 	}
-	p.healthy()
+	p.answered()
 	return v, nil
 }

@@ -46,13 +46,15 @@
 // peer. The
 // owner's load runs to LoadTimeout even when the asking peer gives up,
 // because others may wait for it. Each member probes the others' health
-// every ProbeInterval; FailuresToOpen failed probes or refused connections
+// every ProbeInterval; FailuresToOpen failed probes, or failed requests,
 // in a row mark a peer down, which abandons requests in flight to it — a
 // hung member is bypassed in about two probe intervals (≈ 1 s). While a
 // peer is down, its keys are made locally (still one fill per key on each
-// machine), and one good probe brings it back. A new member is down until
-// its first good probe, so nothing is forwarded to a process that is not
-// ready. When fewer than half of the members answer, a machine stops
+// machine), and one good probe brings it back — after a hold when requests
+// to it failed (a peer that answers probes but resets or stalls values:
+// four probe intervals, doubling while it recurs, at most 30 s). A new
+// member is down until its first good probe, so nothing is forwarded to a
+// process that is not ready. When fewer than half of the members answer, a machine stops
 // forwarding altogether (it may be the one cut off).
 //
 // A member answers "not the owner" at once to a request for a key it thinks

@@ -17,6 +17,7 @@ import (
 	"image/jpeg"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -125,6 +126,25 @@ func gradientJPEGSeed(seed uint32, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// stablePort returns a loopback port that was free a moment ago, below
+// the usual ephemeral range (32768–60999 on Linux): the proxies' and the
+// members' own connections take their local ports from that range, so they
+// cannot take this one before the member that is told to listen on it
+// does.
+func stablePort(t *testing.T) string {
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			addr := ln.Addr().String()
+			_ = ln.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port below the ephemeral range")
+	return ""
+}
+
 // faultCluster is n member processes and a proxy per directed link.
 type faultCluster struct {
 	t         *testing.T
@@ -146,8 +166,8 @@ func startFaultCluster(t *testing.T, n int) *faultCluster {
 	t.Cleanup(originSrv.Close)
 	var peers []string
 	for range n {
-		fc.addrs = append(fc.addrs, freePort(t))
-		fc.peerAddrs = append(fc.peerAddrs, freePort(t))
+		fc.addrs = append(fc.addrs, stablePort(t))
+		fc.peerAddrs = append(fc.peerAddrs, stablePort(t))
 		peers = append(peers, "http://"+fc.peerAddrs[len(fc.peerAddrs)-1])
 	}
 	fc.links = make([][]*link, n)

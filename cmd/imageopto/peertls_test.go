@@ -134,8 +134,8 @@ func TestPeersOverTLS(t *testing.T) {
 	defer origin.Close()
 
 	const oldSecret, newSecret = "the-old-peer-secret-0123", "the-new-peer-secret-4567"
-	addrs := []string{freePort(t), freePort(t), freePort(t)}
-	peerAddrs := []string{freePort(t), freePort(t), freePort(t)}
+	addrs := []string{stablePort(t), stablePort(t), stablePort(t)}
+	peerAddrs := []string{stablePort(t), stablePort(t), stablePort(t)}
 	var peers []string
 	for _, a := range peerAddrs {
 		peers = append(peers, "https://"+a)
