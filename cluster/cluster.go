@@ -623,10 +623,10 @@ type peer struct {
 	c   *Cluster
 	url string
 
-	mu       sync.Mutex
-	up       bool
-	alias    bool // this process under another URL: never forwarded to
-	syncing  atomic.Bool
+	mu      sync.Mutex
+	up      bool
+	alias   bool // this process under another URL: never forwarded to
+	syncing atomic.Bool
 	// Failed probes in a row, and failed requests in a row: either
 	// reaching FailuresToOpen marks the peer down.
 	probeFailures, dataFailures int
