@@ -28,9 +28,15 @@ type entry struct {
 	SourceHash   string    `json:"sh,omitempty"` // identity of the original's bytes
 	Kind         string    `json:"k,omitempty"`  // a kept failure's sentinel (see kindErrors)
 	Error        string    `json:"er,omitempty"` // … and its text
-	Body         []byte    `json:"-"`
-	Stale        bool      `json:"-"` // served past its freshness
-	Revalidating bool      `json:"-"` // … while a background request revalidates it
+	// Gen is the purge generation of the original when the entry was made
+	// (see purge.go); PurgeHard and PurgeSoft, in a tier's record of an
+	// original, are the purge generations its owner knew.
+	Gen          int64  `json:"g,omitempty"`
+	PurgeHard    int64  `json:"ph,omitempty"`
+	PurgeSoft    int64  `json:"ps,omitempty"`
+	Body         []byte `json:"-"`
+	Stale        bool   `json:"-"` // served past its freshness
+	Revalidating bool   `json:"-"` // … while a background request revalidates it
 	// fill is how the flight that made this entry found it, when not by
 	// fetching and transforming: CacheHit (filled meanwhile) or
 	// CacheRevalidated.

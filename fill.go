@@ -35,6 +35,9 @@ type job struct {
 	// overlay, when set, is composited over the result: its canonical
 	// spec, its image and the image's hash (overlay_handler.go).
 	overlay *jobOverlay
+	// purge is the original's purge state when the request arrived: what
+	// the job's entries are made under (purge.go).
+	purge purgeState
 }
 
 // key hashes what determines the output: the pipeline version, the origin
@@ -56,7 +59,8 @@ func (h *Handler) sourceKey(j *job) string {
 // lookup returns the entry for a job: from the cache when fresh, else from
 // one shared flight per key. The outcome says which.
 func (h *Handler) lookup(ctx context.Context, j *job) (*entry, CacheOutcome, error) {
-	if e := h.cached(ctx, h.opts.Cache, "result", j.key); e != nil {
+	j.purge = h.purges.state(j.path)
+	if e := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge); e != nil {
 		now := h.now()
 		if now.Before(e.Expires) {
 			return e, CacheHit, e.err()
@@ -94,7 +98,9 @@ func (h *Handler) lookup(ctx context.Context, j *job) (*entry, CacheOutcome, err
 // flight starts (or joins) the one fill of a key. It runs detached from
 // the caller, with its own deadline, and turns panics into errors.
 func (h *Handler) flight(ctx context.Context, j *job) <-chan singleflight.Result {
-	return h.results.DoChan(j.key, func() (v any, err error) {
+	// A purge starts new flights: one begun before it may bring back what
+	// it purged.
+	return h.results.DoChan(j.key+j.purge.suffix(), func() (v any, err error) {
 		j.leader = true // read by lookup after the result arrives
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.opts.FlightTimeout)
 		defer cancel()
@@ -160,7 +166,7 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 // fillLocal makes the entry for a job on this machine alone.
 func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.cached(ctx, h.opts.Cache, "result", j.key)
+	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
@@ -168,7 +174,7 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 	src, err := h.source(ctx, j, stale)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone) {
-			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
+			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL), Gen: j.purge.gen()}
 			h.store(ctx, h.opts.Cache, j.key, neg)
 		}
 		return h.staleOr(j, stale, err)
@@ -190,6 +196,7 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 		e := *stale
 		e.Expires = src.Expires
 		e.SourceETag = src.ETag
+		e.Gen = j.purge.gen()
 		e.fill = CacheRevalidated
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
@@ -209,6 +216,7 @@ func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
 		Warnings:     res.Warnings,
 		SourceETag:   src.ETag,
 		SourceHash:   src.hash(),
+		Gen:          j.purge.gen(),
 		Body:         res.Data,
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)
@@ -327,9 +335,10 @@ func (f *fetched) confirms(e *entry) bool {
 // the source cache no longer holds the bytes.
 func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, error) {
 	skey := h.sourceKey(j)
-	v, err, _ := h.sources.Do(skey, func() (any, error) {
+	ps := h.purges.state(j.path)
+	v, err, _ := h.sources.Do(skey+ps.suffix(), func() (any, error) {
 		now := h.now()
-		have := h.cached(ctx, h.opts.SourceCache, "source", skey)
+		have := h.unpurged(h.cached(ctx, h.opts.SourceCache, "source", skey), ps)
 		if have != nil && (have.Status != 0 || have.Kind != "") {
 			// A remembered refusal of this original.
 			if now.Before(have.Expires) {
@@ -362,7 +371,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 		}
 		if err != nil {
 			if have == nil {
-				h.keepRefusal(ctx, skey, err)
+				h.keepRefusal(ctx, skey, err, ps)
 			}
 			return nil, err
 		}
@@ -395,7 +404,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 			f.sum = have.SourceHash
 		}
 		h.store(ctx, h.opts.SourceCache, skey, &entry{ETag: f.ETag, LastModified: f.LastModified,
-			Expires: f.Expires, NoStore: f.NoStore, SourceHash: f.hash(), Body: f.Data})
+			Expires: f.Expires, NoStore: f.NoStore, SourceHash: f.hash(), Gen: ps.gen(), Body: f.Data})
 		return f, nil
 	})
 	if err != nil {
@@ -414,7 +423,7 @@ func (h *Handler) source(ctx context.Context, j *job, stale *entry) (*fetched, e
 // large or empty (for NotFoundTTL), an origin failure (for FailureTTL).
 // 404 and 410 are remembered per result (fillLocal); a caller's own end is
 // not the origin's answer and is never kept.
-func (h *Handler) keepRefusal(ctx context.Context, skey string, err error) {
+func (h *Handler) keepRefusal(ctx context.Context, skey string, err error, ps purgeState) {
 	if h.opts.SourceCache == nil || ctx.Err() != nil || errors.Is(err, errCircuitOpen) {
 		return
 	}
@@ -432,7 +441,7 @@ func (h *Handler) keepRefusal(ctx context.Context, skey string, err error) {
 	default:
 		return
 	}
-	e := &entry{Status: StatusCode(err), Kind: kind, Error: keptErrorText(err), Expires: h.now().Add(ttl)}
+	e := &entry{Status: StatusCode(err), Kind: kind, Error: keptErrorText(err), Expires: h.now().Add(ttl), Gen: ps.gen()}
 	h.store(ctx, h.opts.SourceCache, skey, e)
 }
 

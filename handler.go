@@ -194,6 +194,16 @@ type Options struct {
 	// more. Responses that depended on a hint name it in Vary. Default:
 	// false (hints are neither asked for nor read).
 	ClientHints bool
+	// PurgeStore, when set, keeps the records of Purge and SoftPurge
+	// across restarts (NewFilePurgeStore; rediscache's Cache.PurgeStore):
+	// set it whenever a cache outlives the process. Default: nil (purges
+	// are kept in memory, and learnt again from the other members of a
+	// Tier).
+	PurgeStore PurgeStore
+	// MaxPurgeRecords bounds the purge log: one record per purged original
+	// (about 100 bytes) for MaxTTL + StaleTTL. Past it, the oldest tenth is
+	// folded into a purge of every original. Default: 100000.
+	MaxPurgeRecords int
 }
 
 // Handler serves transformed images: GET /path?fastly-io-query. It is safe
@@ -208,6 +218,7 @@ type Handler struct {
 	admit   *admission
 	now     func() time.Time
 	obs     Observer // Options.Observer
+	purges  *PurgeLog
 
 	headerInfo, headerError, headerWarning string
 	// transforms counts transformations run (for tests and stats).
@@ -248,10 +259,15 @@ func New(origin Origin, opts *Options) (*Handler, error) {
 		headerInfo:    o.HeaderPrefix + "-Info",
 		headerError:   o.HeaderPrefix + "-Error",
 		headerWarning: o.HeaderPrefix + "-Warning",
+		purges:        newPurgeLog(&o),
 	}
+	h.purges.load()
 	if o.Tier != nil {
 		if err := o.Tier.Start(h.tierLoad); err != nil {
 			return nil, fmt.Errorf("imageopto: Options.Tier: %w", err)
+		}
+		if tp, ok := o.Tier.(TierPurger); ok {
+			tp.StartPurges(h.purges)
 		}
 	}
 	return h, nil
@@ -274,8 +290,8 @@ func validateOptions(o *Options) error {
 	neg("QueueTimeout", o.QueueTimeout)
 	neg("FlightTimeout", o.FlightTimeout)
 	neg("FailureTTL", o.FailureTTL)
-	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 || o.MaxJobMemory < 0 || o.MaxFetches < 0 {
-		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue, MaxQueryBytes, MemoryBudget, MaxJobMemory and MaxFetches must not be negative"))
+	if o.MaxConcurrent < 0 || o.MaxQueue < 0 || o.MaxQueryBytes < 0 || o.MemoryBudget < 0 || o.MaxJobMemory < 0 || o.MaxFetches < 0 || o.MaxPurgeRecords < 0 {
+		errs = append(errs, errors.New("imageopto: Options.MaxConcurrent, MaxQueue, MaxQueryBytes, MemoryBudget, MaxJobMemory, MaxFetches and MaxPurgeRecords must not be negative"))
 	}
 	tr := o.Transform
 	if q := tr.JPEGQuality; q < 0 || q > 100 {
@@ -336,6 +352,9 @@ func validateOptions(o *Options) error {
 	}
 	if o.MaxQueryBytes == 0 {
 		o.MaxQueryBytes = 4096
+	}
+	if o.MaxPurgeRecords == 0 {
+		o.MaxPurgeRecords = 100000
 	}
 	if o.HeaderPrefix == "" {
 		o.HeaderPrefix = "Imageopto"

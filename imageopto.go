@@ -363,10 +363,26 @@
 // origin once and is transformed once, cluster-wide. The original's record
 // (its validators and the hash of its bytes) is the only mutable value; it
 // is re-read from its owner every Options.TierRecheck, and results are
-// keyed by the hash of the original's bytes, so they never change. When a
-// machine dies the others make its keys themselves. Results with an overlay
-// are made by the machine that received the request (the tier's keys have
-// no overlay); their originals still come through its source cache.
+// keyed by the hash of the original's bytes, so they never change (and two
+// URLs naming the same bytes share them). When a machine dies the others
+// make its keys themselves. Results with an overlay are made by the machine
+// that received the request (the tier's keys have no overlay); their
+// originals still come through its source cache.
+//
+// # Purging
+//
+// Handler.Purge(ctx, paths...) invalidates originals and every result made
+// from them, whatever the parameters, format or origin query; SoftPurge
+// marks them stale instead (revalidated before use, still served while the
+// origin fails). Nothing is deleted: each original has a purge generation
+// that the purge raises, every cache entry carries the generation it was
+// made under, and an older one is treated as absent (hard) or expired
+// (soft) in every layer — memory, disk, Redis, S3. The generation is part
+// of the key of the record a Tier shares, so no member can find a record
+// made before the purge; a Tier that implements TierPurger (package
+// cluster) sends the purge to every member, and members that missed it
+// catch up from the others (PurgeLog's digest). Options.PurgeStore keeps
+// purge records across restarts, for caches that outlive the process.
 //
 // # Concurrency
 //

@@ -21,7 +21,11 @@ import (
 // record "path → identity of the original's bytes" (small, re-checked every
 // Options.TierRecheck), the original's bytes, and results. Result keys hold
 // the identity of the original's bytes, so a result value never changes and
-// needs no invalidation.
+// needs no invalidation — and not its path: two URLs that name the same
+// bytes (a path alias, another origin query) share one result. The path
+// the result can be made from travels beside the key, in the context of a
+// TierResult Get (TierOrigin): a tier that forwards the Get to the key's
+// owner must carry it there and give it to the loader (WithTierOrigin).
 //
 // The tier chooses a key's owner from TierShard(key), so the record and the
 // bytes of one original live on one machine. When this machine owns a key,
@@ -78,10 +82,12 @@ func tierShard(path, query string) string {
 	return "v" + PipelineVersion + "\x00" + path + "\x00" + query
 }
 
-// tierMetaKey names an original's record in one re-check epoch.
-func (h *Handler) tierMetaKey(path, query string, now time.Time) string {
+// tierMetaKey names an original's record in one re-check epoch and purge
+// state: after a purge the key is new, so no member can find a record made
+// before it, and the owner learns the purge from the key.
+func (h *Handler) tierMetaKey(path, query string, now time.Time, ps purgeState) string {
 	epoch := now.UnixNano() / int64(h.opts.TierRecheck)
-	return tierShard(path, query) + tierShardSep + "e" + strconv.FormatInt(epoch, 10)
+	return tierShard(path, query) + tierShardSep + "e" + strconv.FormatInt(epoch, 10) + ps.suffix()
 }
 
 // tierSourceKey names an original's bytes by their hash: the value never
@@ -107,24 +113,42 @@ func parseTierKey(key string) (path, query, rest string, err error) {
 	return parts[1], parts[2], rest, nil
 }
 
-// tierResultKey names a result by what determines its bytes: the pipeline
-// version, the hash of the original's bytes, the negotiated format and the
-// canonical parameters — and the original's path and query, which tell the
-// owner where to fetch it (so one image behind two URLs makes two results).
+// tierResultKey names a result by what determines its bytes, and nothing
+// else: the pipeline version, the hash of the original's bytes, the
+// negotiated format and the canonical parameters. Where the original can
+// be fetched from travels beside it (WithTierOrigin).
 func tierResultKey(hash string, j *job) string {
-	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode(), j.path, j.query}, "\x00")
+	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode()}, "\x00")
 }
 
 func parseTierResultKey(key string) (hash string, j *job, err error) {
 	parts := strings.Split(key, "\x00")
-	if len(parts) != 6 || parts[0] != "v"+PipelineVersion {
+	if len(parts) != 4 || parts[0] != "v"+PipelineVersion {
 		return "", nil, fmt.Errorf("%w: bad tier result key", ErrInternal)
 	}
 	p, err := ParseParams(parts[3])
 	if err != nil {
 		return "", nil, err
 	}
-	return parts[1], &job{path: parts[4], query: parts[5], params: p, format: ImageFormat(parts[2])}, nil
+	return parts[1], &job{params: p, format: ImageFormat(parts[2])}, nil
+}
+
+type tierOriginKey struct{}
+
+type tierOrigin struct{ path, query string }
+
+// WithTierOrigin returns ctx carrying the origin path and query that the
+// result of a TierResult Get can be made from. The handler sets it on its
+// Gets; a tier that forwards a Get sets it again on the owner's side, from
+// what it carried (TierOrigin), before the owner's loader runs.
+func WithTierOrigin(ctx context.Context, path, query string) context.Context {
+	return context.WithValue(ctx, tierOriginKey{}, tierOrigin{path, query})
+}
+
+// TierOrigin returns what WithTierOrigin put into ctx.
+func TierOrigin(ctx context.Context) (path, query string, ok bool) {
+	o, ok := ctx.Value(tierOriginKey{}).(tierOrigin)
+	return o.path, o.query, ok
 }
 
 // errSourceChanged means the original's bytes changed between reading its
@@ -159,23 +183,30 @@ func (h *Handler) tierGet(ctx context.Context, group TierGroup, key string) ([]b
 func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]byte, error) {
 	switch group {
 	case TierMeta:
-		path, query, _, err := parseTierKey(key)
+		path, query, rest, err := parseTierKey(key)
 		if err != nil {
 			return nil, err
 		}
 		if err := h.checkPeerQuery(query); err != nil {
 			return nil, err
 		}
+		if _, suffix, ok := strings.Cut(rest, "p"); ok {
+			// The machine that asked knows of a purge: so does this one now.
+			if ps, ok := parsePurgeSuffix("p" + suffix); ok {
+				_, _ = h.purges.Merge(ctx, []PurgeRecord{{Path: path, Hard: ps.hard, Soft: ps.soft}})
+			}
+		}
+		ps := h.purges.state(path)
 		now := h.now()
 		f, err := h.source(ctx, &job{path: path, query: query}, nil)
 		switch {
 		case err == nil:
 			meta := &entry{ETag: f.ETag, LastModified: f.LastModified, Expires: f.Expires,
-				NoStore: f.NoStore, SourceHash: f.hash()}
+				NoStore: f.NoStore, SourceHash: f.hash(), PurgeHard: ps.hard, PurgeSoft: ps.soft}
 			return meta.encode(), nil
 		case errors.Is(err, ErrNotFound) || errors.Is(err, ErrGone):
 			// A value, not an error: a tier retries errors elsewhere.
-			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL)}
+			neg := &entry{Status: StatusCode(err), Expires: now.Add(h.opts.NotFoundTTL), PurgeHard: ps.hard, PurgeSoft: ps.soft}
 			return neg.encode(), nil
 		case ctx.Err() == nil && (errors.Is(err, ErrOriginFailed) || errors.Is(err, context.DeadlineExceeded)):
 			// The origin failed: kept for this epoch, so that the machine
@@ -210,6 +241,13 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 		if err != nil {
 			return nil, err
 		}
+		var ok bool
+		if j.path, j.query, ok = TierOrigin(ctx); !ok {
+			return nil, fmt.Errorf("%w: no origin path came with the tier result key", ErrInternal)
+		}
+		if _, err := CleanPath(j.path); err != nil {
+			return nil, err
+		}
 		if err := h.checkPeerQuery(j.query); err != nil {
 			return nil, err
 		}
@@ -238,12 +276,12 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 // record from its owner, then the result from its owner.
 func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.cached(ctx, h.opts.Cache, "result", j.key)
+	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
 	}
-	mb, err := h.tierGet(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now))
+	mb, err := h.tierGet(ctx, TierMeta, h.tierMetaKey(j.path, j.query, now, j.purge))
 	var meta *entry
 	if err == nil {
 		meta, err = decodeEntry(mb)
@@ -251,6 +289,13 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if err != nil {
 		return h.staleOr(j, stale, err)
 	}
+	if meta.PurgeHard > j.purge.hard || meta.PurgeSoft > j.purge.soft {
+		// The owner knows of a purge this machine missed. What this fill
+		// makes carries the older generation and is made again on the next
+		// request, under the new one.
+		_, _ = h.purges.Merge(ctx, []PurgeRecord{{Path: j.path, Hard: meta.PurgeHard, Soft: meta.PurgeSoft}})
+	}
+	meta.Gen = j.purge.gen()
 	switch {
 	case meta.Kind != "":
 		return h.staleOr(j, stale, meta.err()) // the origin failed
@@ -269,11 +314,12 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	if stale != nil && stale.Status == 0 && stale.SourceHash == meta.SourceHash {
 		e := *stale
 		e.Expires, e.SourceETag, e.LastModified = expires, meta.ETag, meta.LastModified
+		e.Gen = j.purge.gen()
 		e.fill = CacheRevalidated
 		h.store(ctx, h.opts.Cache, j.key, &e)
 		return &e, nil
 	}
-	rb, err := h.tierGet(ctx, TierResult, tierResultKey(meta.SourceHash, j))
+	rb, err := h.tierGet(WithTierOrigin(ctx, j.path, j.query), TierResult, tierResultKey(meta.SourceHash, j))
 	var res *entry
 	if err == nil {
 		res, err = decodeEntry(rb)
@@ -286,6 +332,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		// here too, as briefly as a 404.
 		neg := *res
 		neg.Expires = now.Add(h.opts.NotFoundTTL)
+		neg.Gen = j.purge.gen()
 		h.store(ctx, h.opts.Cache, j.key, &neg)
 		return nil, res.err()
 	}
@@ -300,6 +347,7 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 		Warnings:     res.Warnings,
 		SourceETag:   meta.ETag,
 		SourceHash:   meta.SourceHash,
+		Gen:          j.purge.gen(),
 		Body:         res.Body,
 	}
 	h.store(ctx, h.opts.Cache, j.key, e)

@@ -238,8 +238,8 @@ func TestTierKeys(t *testing.T) {
 	t.Parallel()
 	h := newTestHandler(t, newFakeOrigin(nil), &Options{TierRecheck: 10 * time.Second})
 	now := time.Date(2026, 5, 1, 0, 0, 3, 0, time.UTC)
-	k1 := h.tierMetaKey("a/b.jpg", "x=1", now)
-	k2 := h.tierMetaKey("a/b.jpg", "x=1", now.Add(10*time.Second))
+	k1 := h.tierMetaKey("a/b.jpg", "x=1", now, purgeState{})
+	k2 := h.tierMetaKey("a/b.jpg", "x=1", now.Add(10*time.Second), purgeState{})
 	ks := tierSourceKey("a/b.jpg", "x=1", `"abc"`)
 	assert.NotEqual(t, k1, k2, "a new epoch is a new key")
 	assert.Equal(t, TierShard(k1), TierShard(k2), "… with the same owner")
@@ -261,8 +261,9 @@ func TestTierKeys(t *testing.T) {
 	assert.Equal(t, `"abc"`, hash)
 	assert.Equal(t, j.params, back.params)
 	assert.Equal(t, j.format, back.format)
-	assert.Equal(t, j.path, back.path)
-	for _, bad := range []string{"", "v0\x00a\x00b", "v" + PipelineVersion + "\x00h\x00webp\x00width=-1\x00p\x00"} {
+	alias := &job{path: "elsewhere/c.jpg", query: "v=2", params: p, format: WebP}
+	assert.Equal(t, tierResultKey(`"abc"`, j), tierResultKey(`"abc"`, alias), "the path is not part of a result key")
+	for _, bad := range []string{"", "v0\x00a\x00b", "v" + PipelineVersion + "\x00h\x00webp\x00width=-1"} {
 		_, _, err := parseTierResultKey(bad)
 		assert.Error(t, err, "%q", bad)
 	}
@@ -294,7 +295,7 @@ func TestTierPeerKeysChecked(t *testing.T) {
 	h := newTestHandler(t, newFakeOrigin(map[string][]byte{"a.png": samplePNG(t)}), &Options{Tier: c.nodes[0]})
 	ctx := context.Background()
 	// A peer cannot make a handler without PassQuery send an origin query.
-	_, err := h.tierLoad(ctx, TierMeta, h.tierMetaKey("a.png", "secret=1", time.Now()))
+	_, err := h.tierLoad(ctx, TierMeta, h.tierMetaKey("a.png", "secret=1", time.Now(), purgeState{}))
 	assert.ErrorIs(t, err, ErrForbidden)
 	_, err = h.tierLoad(ctx, TierSource, tierSourceKey("a.png", "x=1", `"h"`))
 	assert.ErrorIs(t, err, ErrForbidden)
@@ -377,4 +378,56 @@ func FuzzDecodeEntry(f *testing.F) {
 			t.Fatalf("round trip changed the entry")
 		}
 	})
+}
+
+// TestTierSpellingsShareResults: URLs that name the same original bytes —
+// an alias path, another origin query — share one result cluster-wide;
+// each spelling's record is still read from the origin.
+func TestTierSpellingsShareResults(t *testing.T) {
+	t.Parallel()
+	data := samplePNG(t)
+	o := newFakeOrigin(map[string][]byte{"a.png": data, "alias/b.png": data, "other.png": encodePNG(t, quadrants(50, 50))})
+	c := newFakeCluster(3)
+	var hs []*Handler
+	for _, node := range c.nodes {
+		hs = append(hs, newTestHandler(t, o, &Options{Tier: node, PassQuery: true}))
+	}
+	var bodies [][]byte
+	for i, u := range []string{"/a.png?width=40", "/alias/b.png?width=40", "/a.png?width=40&v=2", "/alias/b.png?v=9&width=40"} {
+		w := get(hs[i%3], u)
+		require.Equal(t, http.StatusOK, w.Code, u)
+		bodies = append(bodies, w.Body.Bytes())
+	}
+	for _, b := range bodies {
+		assert.Equal(t, bodies[0], b)
+	}
+	var transforms int64
+	for _, h := range hs {
+		transforms += h.Transforms()
+	}
+	assert.EqualValues(t, 1, transforms, "one result for four spellings of the same bytes")
+	assert.EqualValues(t, 4, o.fetches.Load(), "each spelling's record is read from the origin")
+	// Other bytes are another result.
+	require.Equal(t, http.StatusOK, get(hs[0], "/other.png?width=40").Code)
+	transforms = 0
+	for _, h := range hs {
+		transforms += h.Transforms()
+	}
+	assert.EqualValues(t, 2, transforms)
+
+	// A result key loaded without an origin, or with one whose bytes are
+	// not those of the key, fails.
+	p, _ := ParseParams("width=41")
+	key := tierResultKey(contentETag(data), &job{params: p, format: PNG})
+	_, err := hs[0].tierLoad(context.Background(), TierResult, key)
+	assert.ErrorIs(t, err, ErrInternal)
+	_, err = hs[0].tierLoad(WithTierOrigin(context.Background(), "other.png", ""), TierResult, key)
+	assert.Error(t, err)
+	_, err = hs[0].tierLoad(WithTierOrigin(context.Background(), "../x", ""), TierResult, key)
+	assert.ErrorIs(t, err, ErrBadPath)
+	v, err := hs[0].tierLoad(WithTierOrigin(context.Background(), "alias/b.png", ""), TierResult, key)
+	require.NoError(t, err)
+	e, err := decodeEntry(v)
+	require.NoError(t, err)
+	assert.Zero(t, e.Status)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,9 +37,13 @@ type Options struct {
 	// Peers tells who the members are: Static for a fixed list, DNS for
 	// names that resolve to the members' addresses, or your own PeerSource.
 	Peers PeerSource
-	// Secret authenticates peer requests: a request without it is refused
-	// with 403. Every member must use the same secret.
+	// Secret authenticates peer requests: this member sends it, and a
+	// request without it (or one of AcceptSecrets) is refused with 403.
 	Secret string
+	// AcceptSecrets are further secrets accepted from other members, for
+	// rotation: give every member the new secret here, then make it
+	// Secret everywhere, then drop the old one. Default: none.
+	AcceptSecrets []string
 	// BasePath is where the peer handler is mounted on every member.
 	// Default: "/_imageopto/peer/".
 	BasePath string
@@ -56,15 +62,24 @@ type Options struct {
 	// ProbeInterval and ProbeTimeout pace the health checks of every peer.
 	// Defaults: 500 ms and 300 ms.
 	ProbeInterval, ProbeTimeout time.Duration
-	// FailuresToOpen is how many failed probes or requests in a row mark a
-	// peer down. While a peer is down its keys are made locally, requests
-	// in flight to it are abandoned, and probes continue; one good probe
-	// brings it back. Default: 2.
+	// FailuresToOpen is how many failed probes in a row, or failed requests
+	// in a row, mark a peer down. While a peer is down its keys are made
+	// locally, requests in flight to it are abandoned, and probes continue;
+	// one good probe brings it back — after a hold when requests failed
+	// (four probe intervals, doubling while it recurs, at most 30 s), so
+	// that a peer that answers probes but not values is not tried again at
+	// every probe. Default: 2.
 	FailuresToOpen int
 	// MaxValueBytes bounds a value read from a peer. Default: 256 MiB.
 	MaxValueBytes int64
-	// Transport carries peer requests. Default: a transport with keep-alive
-	// connections and no proxy.
+	// StallTimeout abandons a peer's answer whose body stops arriving for
+	// this long once its headers came (an owner sends a value all at
+	// once, so a pause means a broken path); the value is then made
+	// locally. Default: 2 seconds.
+	StallTimeout time.Duration
+	// Transport carries peer requests. Default: NewTransport(nil), keep-alive
+	// connections and no proxy; NewTransport with a tls.Config for https
+	// peer URLs with client certificates.
 	Transport http.RoundTripper
 	// Logger receives membership changes and peer failures. Default:
 	// slog.Default().
@@ -91,13 +106,13 @@ var errPeerDown = errors.New("cluster: peer is down")
 // A Cluster is an imageopto.Tier on groupcache: it shares originals and
 // results among the machines of a cluster. See the package documentation.
 type Cluster struct {
-	opts   Options
-	self   string
-	log    *slog.Logger
-	client *http.Client
-	secret [32]byte
-	groups atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
-	id     string // this process's identity, answered by the health check
+	opts    Options
+	self    string
+	log     *slog.Logger
+	client  *http.Client
+	secrets [][32]byte // Secret, then AcceptSecrets
+	groups  atomic.Pointer[map[imageopto.TierGroup]*groupcache.Group]
+	id      string // this process's identity, answered by the health check
 
 	mu      sync.RWMutex
 	members []string // sorted, includes self
@@ -108,8 +123,10 @@ type Cluster struct {
 	done      sync.WaitGroup
 	closeOnce sync.Once
 
+	purges atomic.Pointer[imageopto.PurgeLog]
+
 	// Counters for tests and monitoring.
-	forwarded, forwardErrors, served, localOnly atomic.Int64
+	forwarded, forwardErrors, served, localOnly, purgeSyncs atomic.Int64
 }
 
 // New makes a Cluster from opts: it reads the member list once, and starts
@@ -126,13 +143,13 @@ func New(opts Options) (*Cluster, error) {
 		return nil, errors.New("cluster: a Cluster already exists in this process (groupcache's registry is process-wide)")
 	}
 	c := &Cluster{
-		opts:   o,
-		self:   o.Self,
-		log:    o.Logger,
-		client: &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		secret: sha256.Sum256([]byte(o.Secret)),
-		peers:  map[string]*peer{},
-		id:     newID(),
+		opts:    o,
+		self:    o.Self,
+		log:     o.Logger,
+		client:  &http.Client{Transport: o.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		secrets: hashSecrets(o),
+		peers:   map[string]*peer{},
+		id:      newID(),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
@@ -155,13 +172,19 @@ func withDefaults(o Options) (Options, error) {
 	if len(o.Secret) < minSecret {
 		errs = append(errs, fmt.Errorf("cluster: Options.Secret is required, at least %d bytes", minSecret))
 	}
+	for _, s := range o.AcceptSecrets {
+		if len(s) < minSecret {
+			errs = append(errs, fmt.Errorf("cluster: Options.AcceptSecrets: each at least %d bytes", minSecret))
+			break
+		}
+	}
 	self, err := normalizePeer(o.Self)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("cluster: Options.Self: %w", err))
 	}
 	o.Self = self
 	for name, d := range map[string]time.Duration{"PeerTimeout": o.PeerTimeout, "LoadTimeout": o.LoadTimeout,
-		"ProbeInterval": o.ProbeInterval, "ProbeTimeout": o.ProbeTimeout} {
+		"ProbeInterval": o.ProbeInterval, "ProbeTimeout": o.ProbeTimeout, "StallTimeout": o.StallTimeout} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("cluster: Options.%s is negative", name))
 		}
@@ -196,22 +219,42 @@ func withDefaults(o Options) (Options, error) {
 	defd(&o.LoadTimeout, 30*time.Second)
 	defd(&o.ProbeInterval, 500*time.Millisecond)
 	defd(&o.ProbeTimeout, 300*time.Millisecond)
+	defd(&o.StallTimeout, 2*time.Second)
 	if o.FailuresToOpen == 0 {
 		o.FailuresToOpen = 2
 	}
 	if o.Transport == nil {
-		o.Transport = &http.Transport{
-			Proxy:               nil,
-			MaxIdleConnsPerHost: 64,
-			MaxConnsPerHost:     256,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  true,
-		}
+		o.Transport = NewTransport(nil)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	return o, nil
+}
+
+// NewTransport returns the transport a Cluster uses by default: keep-alive
+// connections (64 idle, at most 256 per member), no proxy, no compression;
+// with tlsConf, https peer URLs are verified with it (its RootCAs) and it
+// presents its Certificates to members that ask for a client certificate.
+func NewTransport(tlsConf *tls.Config) *http.Transport {
+	t := &http.Transport{
+		Proxy:               nil,
+		MaxIdleConnsPerHost: 64,
+		MaxConnsPerHost:     256,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		TLSHandshakeTimeout: 5 * time.Second,
+	}
+	if tlsConf != nil {
+		t.TLSClientConfig = tlsConf.Clone()
+		t.ForceAttemptHTTP2 = false
+	}
+	return t
+}
+
+// hashSecrets hashes the secrets this member accepts.
+func hashSecrets(o Options) [][32]byte {
+	return HashSecrets(append([]string{o.Secret}, o.AcceptSecrets...)...)
 }
 
 // normalizePeer checks a peer URL and reduces it to scheme://host:port.
@@ -303,14 +346,26 @@ type Stats struct {
 	// LocalOnly counts keys made locally because fewer than half of the
 	// members answered.
 	LocalOnly int64
+	// PurgeRecords and PurgeDigest describe this member's purge log;
+	// members that agree on their purges have the same digest.
+	// PurgeSyncs counts the pulls of a peer's log that taught this member
+	// purges it had missed.
+	PurgeRecords int
+	PurgeDigest  string
+	PurgeSyncs   int64
 }
 
 // Stats returns the counters.
 func (c *Cluster) Stats() Stats {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Stats{Members: len(c.members), Healthy: c.healthyLocked(), Forwarded: c.forwarded.Load(),
-		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load()}
+	st := Stats{Members: len(c.members), Healthy: c.healthyLocked(), Forwarded: c.forwarded.Load(),
+		ForwardErrors: c.forwardErrors.Load(), Served: c.served.Load(), LocalOnly: c.localOnly.Load(),
+		PurgeSyncs: c.purgeSyncs.Load()}
+	if l := c.purges.Load(); l != nil {
+		st.PurgeRecords, st.PurgeDigest = l.Len(), l.Digest()
+	}
+	return st
 }
 
 // healthyLocked counts the members that answer, this one included. c.mu
@@ -456,23 +511,54 @@ func (c *Cluster) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
-	if r.Method != http.MethodGet {
+	want := http.MethodGet
+	if r.URL.Path == c.opts.BasePath+"purge" {
+		want = http.MethodPost
+	}
+	if r.Method != want {
+		w.Header().Set("Allow", want)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	switch r.URL.Path {
 	case c.opts.BasePath + "health":
-		_, _ = io.WriteString(w, c.id)
+		// The process's identity, and the digest of its purge log: a
+		// member whose digest differs pulls the log.
+		_, _ = io.WriteString(w, c.id+"\n"+c.purgeDigest())
 	case c.opts.BasePath + "get":
 		c.serveGet(w, r)
+	case c.opts.BasePath + "purge":
+		c.servePurge(w, r)
+	case c.opts.BasePath + "purges":
+		c.servePurges(w, r)
 	default:
 		http.NotFound(w, r)
 	}
 }
 
 func (c *Cluster) authorized(r *http.Request) bool {
+	return Authorized(r, c.secrets)
+}
+
+// Authorized reports whether r carries one of the secrets (hashed with
+// SHA-256) in the peer secret header. Every hash is compared, in constant
+// time.
+func Authorized(r *http.Request, secrets [][32]byte) bool {
 	got := sha256.Sum256([]byte(r.Header.Get(headerSecret)))
-	return subtle.ConstantTimeCompare(got[:], c.secret[:]) == 1
+	ok := 0
+	for _, s := range secrets {
+		ok |= subtle.ConstantTimeCompare(got[:], s[:])
+	}
+	return ok == 1
+}
+
+// HashSecrets returns the SHA-256 of each secret, for Authorized.
+func HashSecrets(secrets ...string) [][32]byte {
+	out := make([][32]byte, len(secrets))
+	for i, s := range secrets {
+		out[i] = sha256.Sum256([]byte(s))
+	}
+	return out
 }
 
 func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
@@ -495,6 +581,9 @@ func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {
 	// others (this machine's own clients among them) may wait for it.
 	ctx, cancel := context.WithTimeout(fromPeer(context.WithoutCancel(r.Context()), g.Name(), key), c.opts.LoadTimeout)
 	defer cancel()
+	if q.Has("o") {
+		ctx = imageopto.WithTierOrigin(ctx, q.Get("o"), q.Get("oq"))
+	}
 	var v []byte
 	if err := g.Get(ctx, key, groupcache.AllocatingByteSliceSink(&v)); err != nil {
 		// The asking peer makes the value itself; the detail stays here.
@@ -534,13 +623,27 @@ type peer struct {
 	c   *Cluster
 	url string
 
-	mu       sync.Mutex
-	up       bool
-	alias    bool // this process under another URL: never forwarded to
-	failures int
-	downCtx  context.Context // cancelled when the peer is marked down
-	cancel   context.CancelFunc
+	mu      sync.Mutex
+	up      bool
+	alias   bool // this process under another URL: never forwarded to
+	syncing atomic.Bool
+	// Failed probes in a row, and failed requests in a row: either
+	// reaching FailuresToOpen marks the peer down.
+	probeFailures, dataFailures int
+	// A peer marked down by failed requests while its probes pass (a gray
+	// failure: it answers health checks but not values) stays down until
+	// holdUntil, whatever the probes say; hold doubles each time, from
+	// four probe intervals up to maxHold, and is forgotten after a
+	// request succeeds.
+	hold      time.Duration
+	holdUntil time.Time
+	downCtx   context.Context // cancelled when the peer is marked down
+	cancel    context.CancelFunc
 }
+
+// maxHold bounds how long failed requests keep a peer down against its
+// probes.
+const maxHold = 30 * time.Second
 
 // newPeer returns a peer that is down until its first good health check,
 // so that nothing is forwarded to a member that is not ready.
@@ -557,24 +660,55 @@ func (p *peer) isUp() bool {
 	return p.up
 }
 
+// healthy records a good probe: it brings the peer back, unless failed
+// requests hold it down.
 func (p *peer) healthy() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.failures = 0
+	p.probeFailures = 0
 	if !p.up && !p.alias {
+		if time.Now().Before(p.holdUntil) {
+			return
+		}
+		p.dataFailures = 0 // half-open: requests get another chance
 		p.up = true
 		p.downCtx, p.cancel = context.WithCancel(context.Background())
 		p.c.log.Info("cluster: peer is back", "peer", p.url)
 	}
 }
 
+// answered records a request that succeeded.
+func (p *peer) answered() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dataFailures, p.probeFailures, p.hold = 0, 0, 0
+}
+
+// failed records a failed probe.
 func (p *peer) failed(err error) {
 	p.mu.Lock()
-	p.failures++
-	open := p.up && p.failures >= p.c.opts.FailuresToOpen
+	p.probeFailures++
+	open := p.up && p.probeFailures >= p.c.opts.FailuresToOpen
 	p.mu.Unlock()
 	if open {
 		p.c.log.Warn("cluster: peer marked down", "peer", p.url, "err", err)
+		p.markDown()
+	}
+}
+
+// requestFailed records a failed request (refused, reset, stalled).
+func (p *peer) requestFailed(err error) {
+	p.mu.Lock()
+	p.dataFailures++
+	open := p.up && p.dataFailures >= p.c.opts.FailuresToOpen
+	if open {
+		p.hold = min(max(2*p.hold, 4*p.c.opts.ProbeInterval), maxHold)
+		p.holdUntil = time.Now().Add(p.hold)
+	}
+	hold := p.hold
+	p.mu.Unlock()
+	if open {
+		p.c.log.Warn("cluster: peer marked down after failed requests", "peer", p.url, "for at least", hold, "err", err)
 		p.markDown()
 	}
 }
@@ -593,8 +727,8 @@ func (p *peer) done() context.Context {
 	return p.downCtx
 }
 
-func (p *peer) probe(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, p.c.opts.ProbeTimeout)
+func (p *peer) probe(loop context.Context) {
+	ctx, cancel := context.WithTimeout(loop, p.c.opts.ProbeTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.url+p.c.opts.BasePath+"health", nil)
 	if err != nil {
@@ -610,13 +744,18 @@ func (p *peer) probe(ctx context.Context) {
 		p.failed(err)
 		return
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
 	_ = resp.Body.Close()
+	if err != nil {
+		p.failed(err)
+		return
+	}
 	if resp.StatusCode != http.StatusOK {
 		p.failed(fmt.Errorf("health: %s", resp.Status))
 		return
 	}
-	if string(body) == p.c.id {
+	id, digest, _ := strings.Cut(string(body), "\n")
+	if id == p.c.id {
 		p.mu.Lock()
 		first := !p.alias
 		p.alias = true
@@ -628,6 +767,14 @@ func (p *peer) probe(ctx context.Context) {
 		return
 	}
 	p.healthy()
+	if digest != "" && digest != p.c.purgeDigest() && !p.syncing.Load() {
+		// In the background: a slow pull must not hold up the probes.
+		p.c.done.Add(1) // (the probe loop's own count keeps it above 0)
+		go func() {
+			defer p.c.done.Done()
+			p.syncPurges(loop)
+		}()
+	}
 }
 
 // Get implements groupcache.ProtoGetter: one request to the owner, bounded
@@ -644,13 +791,15 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 	c.forwarded.Add(1)
 	timeout := c.opts.PeerTimeout
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = min(timeout, time.Until(dl))
+		// Half the time left at most: when the owner does not answer, the
+		// other half makes the value here.
+		timeout = min(timeout, time.Until(dl)/2)
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	stop := context.AfterFunc(p.done(), cancel)
 	defer stop()
-	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey())
+	v, err := p.fetch(rctx, in.GetGroup(), in.GetKey()) // (the result's origin rides in rctx)
 	if err != nil {
 		c.forwardErrors.Add(1)
 		return err
@@ -662,8 +811,17 @@ func (p *peer) Get(ctx context.Context, in *pb.GetRequest, out *pb.GetResponse) 
 func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	c := p.c
 	group = group[len(groupPrefix):]
-	u := p.url + c.opts.BasePath + "get?" + url.Values{"g": {group}, "k": {key}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	q := url.Values{"g": {group}, "k": {key}}
+	if path, query, ok := imageopto.TierOrigin(ctx); ok && group == string(imageopto.TierResult) {
+		// Result keys name bytes, not where to find them: the owner needs
+		// the path to make the value.
+		q.Set("o", path)
+		q.Set("oq", query)
+	}
+	u := p.url + c.opts.BasePath + "get?" + q.Encode()
+	rctx, cancel := context.WithCancel(ctx) // also cancelled by a stalled body
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -674,7 +832,7 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 			// Refused or reset: the peer's fault. A request that ran out of
 			// time is not: the owner may be busy with a slow transform, and
 			// a hung peer is found by the health probes.
-			p.failed(err)
+			p.requestFailed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
@@ -686,10 +844,10 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	if resp.ContentLength > c.opts.MaxValueBytes {
 		return nil, fmt.Errorf("cluster: peer %s: value of %d bytes is over the limit", p.url, resp.ContentLength)
 	}
-	v, err := io.ReadAll(io.LimitReader(resp.Body, c.opts.MaxValueBytes+1))
+	v, err := readWatched(resp.Body, c.opts.MaxValueBytes+1, c.opts.StallTimeout, cancel)
 	if err != nil {
-		if ctx.Err() == nil {
-			p.failed(err)
+		if ctx.Err() == nil || errors.Is(err, errStalled) {
+			p.requestFailed(err)
 		}
 		return nil, fmt.Errorf("cluster: peer %s: %w", p.url, err)
 	}
@@ -699,6 +857,6 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	if resp.ContentLength >= 0 && int64(len(v)) != resp.ContentLength {
 		return nil, fmt.Errorf("cluster: peer %s: short value", p.url)
 	}
-	p.healthy()
+	p.answered()
 	return v, nil
 }

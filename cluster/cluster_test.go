@@ -3,7 +3,6 @@ package cluster
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"image"
@@ -283,7 +282,7 @@ func testCluster(t *testing.T, self string, members ...string) *Cluster {
 	require.NoError(t, err)
 	c := &Cluster{opts: o, self: o.Self, log: o.Logger, peers: map[string]*peer{},
 		client: &http.Client{Transport: o.Transport}}
-	c.secret = sha256.Sum256([]byte(testSecret))
+	c.secrets = hashSecrets(o)
 	c.id = newID()
 	c.setMembers(members)
 	for _, p := range c.peers {

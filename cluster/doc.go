@@ -20,10 +20,12 @@
 //     sizes of one image cost one origin fetch cluster-wide.
 //   - result: a transformed image, keyed by the pipeline version, the hash
 //     of the original's bytes, the negotiated format and the canonical
-//     parameters, and the original's path (which tells the owner where to
-//     fetch it; one image behind two URLs makes two results). Such values
-//     never change and need no invalidation, which is groupcache's model
-//     (no TTL, no delete).
+//     parameters — not by the original's path, so two URLs naming the same
+//     bytes (an alias, another origin query) share one result. The path the
+//     owner can fetch the original from rides beside the key (a query
+//     parameter of the peer request, imageopto.TierOrigin on the owner).
+//     Such values never change and need no invalidation, which is
+//     groupcache's model (no TTL, no delete).
 //
 // A failure that depends only on the bytes and the parameters (a corrupt
 // image, an invalid parameter) is kept as the value of its key, like a
@@ -35,18 +37,24 @@
 //
 // # Failures
 //
-// Peer requests carry a deadline: the request's remaining time, capped by
-// Options.PeerTimeout (10 s by default, because a result request includes
-// the owner's transform, which can take seconds for a large image). The
+// Peer requests carry a deadline: half the request's remaining time (the
+// other half is left to make the value locally when the owner does not
+// answer), capped by Options.PeerTimeout (10 s by default, because a result
+// request includes the owner's transform, which can take seconds for a
+// large image). An answer whose body stops arriving for
+// Options.StallTimeout (2 s) is dropped and counts as a failure of the
+// peer. The
 // owner's load runs to LoadTimeout even when the asking peer gives up,
 // because others may wait for it. Each member probes the others' health
-// every ProbeInterval; FailuresToOpen failed probes or refused connections
+// every ProbeInterval; FailuresToOpen failed probes, or failed requests,
 // in a row mark a peer down, which abandons requests in flight to it — a
 // hung member is bypassed in about two probe intervals (≈ 1 s). While a
 // peer is down, its keys are made locally (still one fill per key on each
-// machine), and one good probe brings it back. A new member is down until
-// its first good probe, so nothing is forwarded to a process that is not
-// ready. When fewer than half of the members answer, a machine stops
+// machine), and one good probe brings it back — after a hold when requests
+// to it failed (a peer that answers probes but resets or stalls values:
+// four probe intervals, doubling while it recurs, at most 30 s). A new
+// member is down until its first good probe, so nothing is forwarded to a
+// process that is not ready. When fewer than half of the members answer, a machine stops
 // forwarding altogether (it may be the one cut off).
 //
 // A member answers "not the owner" at once to a request for a key it thinks
@@ -54,6 +62,20 @@
 // never wait on each other; and a member URL that reaches this very process
 // (a second spelling of Self) is found by the health check's per-process
 // identity and never forwarded to.
+//
+// # Purges
+//
+// A Cluster implements imageopto.TierPurger: Handler.Purge posts the purge
+// records to every member that is up (POST BasePath+"purge") and reports
+// the others (imageopto.ErrPurgeIncomplete). Each member's health answer
+// carries the digest of its purge log; a member that sees a digest unlike
+// its own pulls that member's log (GET BasePath+"purges") and merges it.
+// Records merge by taking the larger generation, in any order, so a member
+// that was cut off, stopped or restarted catches up within a probe
+// interval of being reachable again. The purge generation is also part of
+// the key of an original's record, so the owner learns a purge from the
+// first request that carries it, and no record made before it is found
+// again. Stats reports each member's purge digest.
 //
 // # Membership
 //
@@ -75,11 +97,14 @@
 //
 // Peer traffic is plain HTTP requests to BasePath carrying the shared
 // secret (at least 16 bytes) in a header. Whoever holds the secret can read
-// originals and results and make a member fetch and transform (though not
-// fetch an origin query unless Options.PassQuery allows it): mount the peer
-// handler on a private listener where you can (the server command's
-// -peer-addr), and use https URLs (Options.Transport) when the network
-// between members is not trusted.
+// originals and results, make a member fetch and transform (though not
+// fetch an origin query unless Options.PassQuery allows it) and purge:
+// mount the peer handler on a private listener where you can (the server
+// command's -peer-addr), and use https URLs when the network between
+// members is not trusted: NewTransport(tlsConfig) as Options.Transport,
+// with client certificates for mutual TLS (the server command's
+// -peer-tls-cert, -peer-tls-key and -peer-tls-ca). Options.AcceptSecrets
+// lets secrets rotate without a moment where members refuse each other.
 //
 // # Limits
 //

@@ -90,6 +90,15 @@ func runNode() int {
 	mux := http.NewServeMux()
 	mux.Handle("/", h)
 	mux.Handle(c.opts.BasePath, c.Handler())
+	mux.HandleFunc("/_test/purge", func(w http.ResponseWriter, r *http.Request) {
+		purge := h.Purge
+		if r.URL.Query().Get("soft") != "" {
+			purge = h.SoftPurge
+		}
+		if err := purge(r.Context(), r.URL.Query().Get("path")); err != nil {
+			http.Error(w, err.Error(), http.StatusAccepted)
+		}
+	})
 	mux.HandleFunc("/_test/stats", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(nodeStats{Transforms: h.Transforms(), Cluster: c.Stats()})
 	})
@@ -201,6 +210,12 @@ func (o *countingOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "max-age=3600")
 	w.Header().Set("ETag", fmt.Sprintf(`"%x"`, len(data)))
 	_, _ = w.Write(data)
+}
+
+func (o *countingOrigin) set(path string, data []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.files[path] = data
 }
 
 func (o *countingOrigin) total() int {

@@ -75,4 +75,12 @@
 //
 // Cache.Counters reports hits, misses, errors, refusals and the breaker's
 // state; Cache.Stats reports them as imageopto.CacheStats.
+//
+// # Purges
+//
+// Results in Redis outlive every handler that made them. Cache.PurgeStore,
+// given to imageopto.Options.PurgeStore, keeps the handler's purge records
+// in one Redis hash under the cache's prefix, so that a handler started
+// after a purge (a restart, a new machine) never serves a purged result
+// from Redis.
 package rediscache

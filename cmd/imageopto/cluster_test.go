@@ -41,6 +41,10 @@ func TestMain(m *testing.M) {
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 		defer stop()
+		if err := installPeerRoutes(os.Getenv("IMAGEOPTO_TEST_PEER_ROUTES")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 		if err := run(ctx, list, io.Discard, nil); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -62,10 +66,16 @@ func freePort(t *testing.T) string {
 // until it answers on addr.
 func startServer(t *testing.T, addr string, args ...string) *exec.Cmd {
 	t.Helper()
+	return startServerEnv(t, addr, nil, args...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t *testing.T, addr string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
 	b, err := json.Marshal(append([]string{"-addr", addr}, args...))
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "IMAGEOPTO_SERVER_ARGS="+string(b))
+	cmd.Env = append(append(os.Environ(), env...), "IMAGEOPTO_SERVER_ARGS="+string(b))
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -222,9 +232,14 @@ func TestBackendFlagErrors(t *testing.T) {
 	}{
 		{[]string{"-peers", "http://127.0.0.1:1"}, "-peer-secret"},
 		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "short"}, "at least 16 bytes"},
-		{[]string{"-self", "http://127.0.0.1:1"}, "need -peers"},
-		{[]string{"-peer-secret", "0123456789abcdef"}, "need -peers"},
-		{[]string{"-peer-addr", "127.0.0.1:0"}, "need -peers"},
+		{[]string{"-self", "http://127.0.0.1:1"}, "needs -peers"},
+		{[]string{"-peer-secret", "short"}, "at least 16 bytes"},
+		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef", "-peer-secret", "short"}, "at least 16 bytes"},
+		{[]string{"-peer-addr", "127.0.0.1:0"}, "need -peers or -peer-secret"},
+		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem"}, "go together"},
+		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem", "-peer-tls-key", "k.pem", "-peer-tls-ca", "ca.pem"}, "need -peer-addr"},
+		{[]string{"-addr", "127.0.0.1:0", "-peer-secret", "0123456789abcdef", "-peer-addr", "127.0.0.1:0",
+			"-peer-tls-cert", "/nonexistent/c.pem", "-peer-tls-key", "/nonexistent/k.pem", "-peer-tls-ca", "/nonexistent/ca.pem"}, "-peer-tls-cert"},
 		{[]string{"-s3", "bucket/prefix", "-dir", "."}, "mutually exclusive"},
 		{[]string{"-disk-cache-size", "0"}, "-disk-cache-size"},
 		{[]string{"-s3-endpoint", "http://127.0.0.1:9000"}, "needs -s3"},
