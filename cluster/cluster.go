@@ -480,12 +480,7 @@ func (c *Cluster) probeLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		c.mu.RLock()
-		peers := make([]*peer, 0, len(c.peers))
-		for _, p := range c.peers {
-			peers = append(peers, p)
-		}
-		c.mu.RUnlock()
+		peers := c.peerList()
 		var wg sync.WaitGroup
 		for _, p := range peers {
 			wg.Go(func() { p.probe(ctx) })
@@ -859,4 +854,15 @@ func (p *peer) fetch(ctx context.Context, group, key string) ([]byte, error) {
 	}
 	p.answered()
 	return v, nil
+}
+
+// peerList returns the peers known now, for work done without the lock.
+func (c *Cluster) peerList() []*peer {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	peers := make([]*peer, 0, len(c.peers))
+	for _, p := range c.peers {
+		peers = append(peers, p)
+	}
+	return peers
 }

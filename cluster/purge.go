@@ -42,12 +42,7 @@ func (c *Cluster) BroadcastPurges(ctx context.Context, recs []imageopto.PurgeRec
 	if err != nil {
 		return err
 	}
-	c.mu.RLock()
-	peers := make([]*peer, 0, len(c.peers))
-	for _, p := range c.peers {
-		peers = append(peers, p)
-	}
-	c.mu.RUnlock()
+	peers := c.peerList()
 	var mu sync.Mutex
 	var missed []string
 	var wg sync.WaitGroup
