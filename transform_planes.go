@@ -134,7 +134,7 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 	// needs, the plan's own rule for luma.
 	m := g.m
 	sx, sy := math.Abs(m.a)+math.Abs(m.b), math.Abs(m.c)+math.Abs(m.d)
-	if kind == planarToRGB {
+	if chromaSubsampling(j.plan, kind) == 1 {
 		sx, sy = sx/2, sy/2
 	}
 	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy)}
@@ -164,7 +164,23 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 	return sourcePlanes{comp: pl.Comp, release: pl.Release}, nil
 }
 
-// finishRGB converts the resampled planes (Y′CbCr 4:4:4 or grey, at the
+// chromaSubsampling is how many output pixels apart, across and down, the
+// planar path makes chroma samples: 2 when the output is written in 4:2:0
+// anyway (JPEG, lossy WebP, AVIF) and no operation follows the geometry,
+// else 1. (A colour conversion mixes chroma into luma: chroma repeated over
+// 2×2 pixels would show as blocks in the converted luma.)
+func chromaSubsampling(plan *Plan, kind planarKind) int {
+	if kind == planarJPEG {
+		return 2
+	}
+	if geometryPrefix(plan.Steps) == len(plan.Steps) &&
+		(plan.Format == JPEG || plan.Format == AVIF || plan.Format == WebP && !plan.Lossless) {
+		return 2
+	}
+	return 1
+}
+
+// finishRGB converts the resampled planes (Y′CbCr or grey, at the
 // output size) to RGB, runs the plan's remaining operations (pixelOp) and
 // encodes the result in the plan's format. It returns the quality used.
 func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bool, tail []Step) ([]byte, int, error) {
@@ -183,7 +199,7 @@ func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bo
 	return encode(ctx, img, j.plan, j.o.Codecs)
 }
 
-// planesToNRGBA converts a 4:4:4 Y′CbCr image (JFIF full range, or VP8's
+// planesToNRGBA converts a 4:4:4 or 4:2:0 Y′CbCr image (JFIF full range, or VP8's
 // limited range) or a grey one to an opaque NRGBA, polling ctx every few
 // rows.
 func planesToNRGBA(ctx context.Context, m image.Image, limited bool) (*image.NRGBA, error) {
@@ -203,10 +219,13 @@ func planesToNRGBA(ctx context.Context, m image.Image, limited bool) (*image.NRG
 				p[0], p[1], p[2], p[3] = v, v, v, 0xFF
 			}
 		case *image.YCbCr:
+			var s uint // chroma shift: 4:4:4 or 4:2:0
+			if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+				s = 1
+			}
+			cw, co := (w+int(s))>>s, (y>>s)*m.CStride
 			ys := m.Y[y*m.YStride : y*m.YStride+w]
-			cb := m.Cb[y*m.CStride : y*m.CStride+w]
-			cr := m.Cr[y*m.CStride : y*m.CStride+w]
-			ycbcr444Row(out, ys, cb, cr, limited)
+			ycbcrRow(out, ys, m.Cb[co:co+cw], m.Cr[co:co+cw], s, limited)
 		default:
 			return nil, fmt.Errorf("%w: planes of type %T", ErrInternal, m)
 		}
@@ -214,19 +233,24 @@ func planesToNRGBA(ctx context.Context, m image.Image, limited bool) (*image.NRG
 	return dst, nil
 }
 
-// ycbcr444Row converts one row of 4:4:4 Y′CbCr to opaque RGB in 16.16
-// fixed point: JFIF's full-range matrix (as color.YCbCrToRGB), or BT.601's
-// limited range as VP8 stores it:
+// ycbcrRow converts one row of Y′CbCr (chroma samples s bits apart: 4:4:4
+// or 4:2:0, each repeated) to opaque RGB in 16.16 fixed point: JFIF's
+// full-range matrix (as color.YCbCrToRGB), or BT.601's limited range as VP8
+// stores it:
 //
 //	R = 1.164(Y′−16) + 1.596(Cr−128)
 //	G = 1.164(Y′−16) − 0.392(Cb−128) − 0.813(Cr−128)
 //	B = 1.164(Y′−16) + 2.017(Cb−128)
-func ycbcr444Row(out, ys, cb, cr []byte, limited bool) {
-	cb, cr = cb[:len(ys)], cr[:len(ys)]
+func ycbcrRow(out, ys, cb, cr []byte, s uint, limited bool) {
+	if len(ys) == 0 {
+		return
+	}
+	n := (len(ys)-1)>>s + 1
+	cb, cr = cb[:n], cr[:n]
 	if limited {
 		for x, y := range ys {
 			yy := (int32(y)-16)*76309 + 1<<15
-			cb1, cr1 := int32(cb[x])-128, int32(cr[x])-128
+			cb1, cr1 := int32(cb[x>>s])-128, int32(cr[x>>s])-128
 			p := out[4*x : 4*x+4 : 4*x+4]
 			p[0] = clamp1616(yy + 104597*cr1)
 			p[1] = clamp1616(yy - 25675*cb1 - 53279*cr1)
@@ -237,7 +261,7 @@ func ycbcr444Row(out, ys, cb, cr []byte, limited bool) {
 	}
 	for x, y := range ys {
 		yy := int32(y) * 0x10101
-		cb1, cr1 := int32(cb[x])-128, int32(cr[x])-128
+		cb1, cr1 := int32(cb[x>>s])-128, int32(cr[x>>s])-128
 		p := out[4*x : 4*x+4 : 4*x+4]
 		p[0] = clamp1616(yy + 91881*cr1)
 		p[1] = clamp1616(yy - 22554*cb1 - 46802*cr1)

@@ -205,12 +205,11 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		}
 		return imaging.TransposePlane(ctx, out, t)
 	}
-	// Chroma goes straight to the output's 4:2:0 size when the planes are
-	// encoded as they are, else to the output size.
-	cs := 2
-	if kind == planarToRGB {
-		cs = 1
-	}
+	// Chroma goes straight to the output's 4:2:0 size when the output
+	// format keeps no more (the planes are then encoded as they are, or
+	// converted with each chroma sample repeated over its 2×2 pixels, which
+	// the encoder averages back), else to the output size.
+	cs := chromaSubsampling(plan, kind)
 	n := g.w * g.h
 	var enc image.Image
 	if len(src.comp) == 3 {
