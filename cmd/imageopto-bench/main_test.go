@@ -53,7 +53,7 @@ func TestRunW1(t *testing.T) {
 		"| W1 thumbnail | small.jpg |",
 		"300×169",     // our output, and the naive one
 		"— (-no-ref)", // no reference tools
-		"`resize(w=300 lanczos3) → jpeg q85 300x169`",
+		"`resize(300x169 lanczos3) → jpeg q85 300x169`",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
