@@ -32,9 +32,12 @@ import (
 // windows keep their sub-pixel position (fit=crop's centred window is not
 // rounded to whole pixels), and taps never read beyond the last crop.
 //
-// Everything else — a colour profile to convert, content-dependent steps
-// (trim-color, smart crop), pad, canvas, filters, custom steps, optimize=,
-// other output formats, CMYK or RGB-coded JPEG — takes the RGB path.
+// A plan whose geometry is followed by a colour profile's conversion, or
+// written in another format, or read from a lossy WebP, uses the same
+// painter up to the output size and converts to RGB there
+// (transform_planes.go). Everything else — content-dependent steps
+// (trim-color, smart crop), pad, canvas, filters, custom steps, CMYK or
+// RGB-coded JPEG — takes the RGB path.
 
 // planarEligible reports whether the plan can run on Y′CbCr planes, all
 // the way (planarJPEG) or up to the output size (planarToRGB).
@@ -206,9 +209,10 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		return imaging.TransposePlane(ctx, out, t)
 	}
 	// Chroma goes straight to the output's 4:2:0 size when the output
-	// format keeps no more (the planes are then encoded as they are, or
-	// converted with each chroma sample repeated over its 2×2 pixels, which
-	// the encoder averages back), else to the output size.
+	// format keeps no more and nothing follows the geometry (the planes are
+	// then encoded as they are, or converted with each chroma sample
+	// repeated over its 2×2 pixels, which the encoder averages back), else
+	// to the output size.
 	cs := chromaSubsampling(plan, kind)
 	n := g.w * g.h
 	var enc image.Image
