@@ -168,24 +168,31 @@ func TestLateColorDeltaE(t *testing.T) {
 	require.NoError(t, err)
 	gamma22, err := os.ReadFile(filepath.Join("internal", "icc", "testdata", "gamma22-srgb.icc"))
 	require.NoError(t, err)
-	photo := encodeOwnJPEG(t, texturedPhoto(1200, 800), jpegenc.S420, false)
-	type source struct {
-		name string
-		data []byte
+	pw, ph := 1200, 800
+	if raceSlowdown > 1 {
+		pw, ph = 600, 400
 	}
+	photo := encodeOwnJPEG(t, texturedPhoto(pw, ph), jpegenc.S420, false)
+	type source struct {
+		name    string
+		data    []byte
+		queries []string
+	}
+	photoQueries := []string{"width=300&format=png", "width=800&format=png", "width=800&quality=100"}
+	small := []string{"width=300&format=png", "width=500&quality=100"}
 	sources := []source{
-		{"synthetic, linear profile", withJPEGICC(photo, linear)},
-		{"synthetic, gamma 2.2 profile", withJPEGICC(photo, gamma22)},
+		{"synthetic, linear profile", withJPEGICC(photo, linear), small},
+		{"synthetic, gamma 2.2 profile", withJPEGICC(photo, gamma22), small},
 	}
 	if dir := os.Getenv("IMAGEOPTO_CORPUS"); dir != "" {
 		for _, name := range []string{"eveningglow-prophoto.jpg", "eveningglow-adobergb.jpg", "ladybird-swapped-rg.jpg", "iphone-p3-exif6.jpg", "prophoto24.jpg", "gulp-widegamut.png"} {
 			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
-				sources = append(sources, source{name, data})
+				sources = append(sources, source{name, data, photoQueries})
 			}
 		}
 	}
 	for _, src := range sources {
-		for _, query := range []string{"width=300&format=png", "width=800&format=png", "width=800&quality=100"} {
+		for _, query := range src.queries {
 			res, late := run(t, src.data, query, nil)
 			require.Contains(t, res.Plan.String(), "to-srgb(")
 			require.True(t, strings.HasSuffix(res.Plan.Steps[len(res.Plan.Steps)-1].String(), ")") &&
