@@ -338,6 +338,9 @@ func writePNG(ctx context.Context, w io.Writer, img *image.NRGBA, o EncodeOption
 	if err := clearTransparent(ctx, img); err != nil {
 		return err
 	}
+	if err := faintPNG(ctx, img); err != nil {
+		return err
+	}
 	return codec.EncodePNG(ctx, w, img)
 }
 

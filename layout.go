@@ -93,8 +93,13 @@ func (l *layout) resolve(f facts) (resolved, error) {
 	// pixel coordinates and content: colour conversion and orientation.
 	coordsFree := l.shrink && f.trim == nil && f.smart == [2]*smartFact{}
 
-	// 1. Colour profile to sRGB, then EXIF orientation.
-	if l.color != nil {
+	// 1. Colour profile to sRGB, then EXIF orientation. The conversion
+	// works on each pixel alone, so it commutes with the geometry: it moves
+	// to after the resize (7½) when that leaves fewer pixels to convert, as
+	// libvips does — unless a step before the resize looks at colours
+	// (trim-color, smart crop). See lateColor.
+	late := l.lateColor()
+	if l.color != nil && !late {
 		add(l.color)
 	}
 	if o := l.exif; o > 1 && o <= 8 {
@@ -187,6 +192,14 @@ func (l *layout) resolve(f facts) (resolved, error) {
 		add(op)
 		w, h = g.W, g.H
 	}
+	// 7½. The colour profile, at output resolution when that is smaller.
+	if late {
+		if dw, dh := ceilDiv(l.w, r.scale), ceilDiv(l.h, r.scale); int64(w)*int64(h) <= int64(dw)*int64(dh) {
+			add(l.color)
+		} else {
+			r.ops = append([]Step{l.color}, r.ops...)
+		}
+	}
 	// 8. pad or canvas (pad is ignored when canvas is given).
 	switch {
 	case l.canvas.IsSet():
@@ -237,4 +250,15 @@ func (l *layout) resolve(f facts) (resolved, error) {
 	}
 	r.w, r.h = w, h
 	return r, nil
+}
+
+// lateColor reports whether the colour profile's conversion may run after
+// the geometry (crop, orientation, resize) instead of first: no step
+// before the resize looks at the colours (trim-color compares them with a
+// colour given in sRGB; smart crop scores them). Resampling then happens
+// in the source's encoding rather than in sRGB's, which differs by a
+// fraction of a ΔE on photos (TestLateColorDeltaE); pad, canvas,
+// bg-color and the filters still come after it, on sRGB pixels.
+func (l *layout) lateColor() bool {
+	return l.color != nil && !l.trimColor.IsSet() && !smartApplies(l.precrop) && !smartApplies(l.crop)
 }

@@ -49,8 +49,9 @@ type SourceInfo struct {
 	BytesPerPixel int   // of the decoder's own buffer, for memory estimates
 	// ICC is the embedded colour profile (nil: untagged, treated as sRGB).
 	ICC []byte
-	// planes: a Y′CbCr or grey JPEG (set by Inspect), whose jobs may stay
-	// in planes (transform_ycbcr.go) and are estimated as such.
+	// planes: a Y′CbCr or grey JPEG, or a lossy WebP without alpha (set
+	// by Inspect), whose jobs may run on planes (transform_planes.go) and
+	// are estimated as such.
 	planes bool
 }
 
@@ -376,7 +377,8 @@ func EstimateMemory(info SourceInfo, plan *Plan) int64 {
 // coefficient, at most 6 per pixel at the decode scale), the resampler's
 // 16-bit rows (output height × decoded width, then the output), and the
 // output planes with the encoder, plus 1 MiB for the decoder's and the
-// encoder's tables and buffers. No RGB image is ever made.
+// encoder's tables and buffers. No RGB image is made, except at the output
+// size when operations or the encoder need one (planarToRGB).
 func estimatePlanar(info SourceInfo, plan *Plan) int64 {
 	scale := int64(max(plan.DecodeScale, 1))
 	w, h := int64(info.Width)/scale+1, int64(info.Height)/scale+1
@@ -386,6 +388,17 @@ func estimatePlanar(info SourceInfo, plan *Plan) int64 {
 	est := 1<<20 + 3*src + 2*side*outSide + 2*out + max(plan.EncodeMemory, 3*out)
 	if info.Progressive {
 		est += 6 * src
+	}
+	if planarKindOf(info, plan) == planarToRGB {
+		// Chroma at the output size (3 bytes a pixel in all), the RGB
+		// image there, and the scratch of the operations after the
+		// geometry.
+		est += out + 4*out
+		for _, s := range plan.Steps {
+			if o, ok := s.(scratchOp); ok {
+				est += o.scratchPerPixel() * out
+			}
+		}
 	}
 	return est
 }

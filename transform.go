@@ -64,8 +64,10 @@ type Result struct {
 	Warnings []string
 
 	// planar is true when the pixels never left Y′CbCr planes (the JPEG
-	// fast path of transform_ycbcr.go); tests check it.
-	planar bool
+	// fast path of transform_ycbcr.go); planes when the geometry ran on
+	// planes, to RGB at the output size or not (transform_planes.go).
+	// Tests check them.
+	planar, planes bool
 }
 
 // Info returns the Fastly-IO-Info style summary of r, e.g.
@@ -183,18 +185,19 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	var out []byte
 	var bounds image.Rectangle
 	q := plan.Quality // optimize= finds it per image
-	planar := false
+	planar, planes := false, false
 	switch {
 	case plan.Animated && dec.frames != nil:
 		img, out, err = transformFrames(ctx, dec, plan, o.Limits.withDefaults(), o.Codecs)
 	case planarEligible(info, plan):
-		// JPEG to JPEG with geometry only: stay in Y′CbCr planes
-		// (transform_ycbcr.go). img is set when the decoded image turns out
-		// not to be Y′CbCr or greyscale; the RGB path then takes over.
-		out, bounds, img, err = j.runPlanar(ctx)
-		planar = err == nil && img == nil
-		if err == nil && img != nil {
-			img, out, q, err = runRGB(ctx, img, plan, o.Codecs)
+		// Geometry on Y′CbCr planes (transform_planes.go). The fallback
+		// is set when the decoded image turns out not to be Y′CbCr or
+		// greyscale; the RGB path then takes over.
+		var pr planarResult
+		if pr, err = j.runPlanar(ctx); err == nil && pr.fallback != nil {
+			img, out, q, err = runRGB(ctx, pr.fallback, plan, o.Codecs)
+		} else {
+			out, bounds, q, planar, planes = pr.out, pr.bounds, pr.q, pr.pure, true
 		}
 	default:
 		if img, err = dec.decode(ctx, plan.DecodeScale); err == nil {
@@ -204,7 +207,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if !planar {
+	if img != nil {
 		bounds = img.Bounds()
 	}
 	// metadata=copyright keeps the copyright fields, JPEG to JPEG only.
@@ -228,6 +231,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		Plan:        plan,
 		Warnings:    plan.Warnings,
 		planar:      planar,
+		planes:      planes,
 	}
 	// A request for quality alone never makes the image larger (unless
 	// an overlay must be on it).

@@ -3,7 +3,6 @@ package imageopto
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"math"
@@ -33,22 +32,17 @@ import (
 // windows keep their sub-pixel position (fit=crop's centred window is not
 // rounded to whole pixels), and taps never read beyond the last crop.
 //
-// Everything else — a colour profile to convert, content-dependent steps
-// (trim-color, smart crop), pad, canvas, filters, custom steps, optimize=,
-// other output formats, CMYK or RGB-coded JPEG — takes the RGB path.
+// A plan whose geometry is followed by a colour profile's conversion, or
+// written in another format, or read from a lossy WebP, uses the same
+// painter up to the output size and converts to RGB there
+// (transform_planes.go). Everything else — content-dependent steps
+// (trim-color, smart crop), pad, canvas, filters, custom steps, CMYK or
+// RGB-coded JPEG — takes the RGB path.
 
-// planarEligible reports whether the plan can run on Y′CbCr planes: JPEG
-// to JPEG, and every operation one the planar painter composes.
+// planarEligible reports whether the plan can run on Y′CbCr planes, all
+// the way (planarJPEG) or up to the output size (planarToRGB).
 func planarEligible(info SourceInfo, plan *Plan) bool {
-	if info.Format != JPEG || plan.Format != JPEG || plan.Animated || plan.OptimizeTarget > 0 {
-		return false
-	}
-	for _, s := range plan.Steps {
-		if _, ok := s.(planarOp); !ok {
-			return false
-		}
-	}
-	return true
+	return planarKindOf(info, plan) != notPlanar
 }
 
 // affine maps pipeline pixel coordinates (u, v) to source coordinates:
@@ -167,49 +161,27 @@ func getPlanarBuf(n int) *[]byte {
 	return b
 }
 
-// runPlanar runs the plan on Y′CbCr planes and encodes the JPEG. It returns
-// the output and its bounds; or, when the decoded image is neither Y′CbCr
-// nor greyscale (CMYK, RGB-coded), the image converted to NRGBA for the RGB
-// path, with out nil. The decoder, the resampler and the encoder stop soon
-// after ctx is done, and runPlanar then returns ctx.Err().
-func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rectangle, rgb *image.NRGBA, err error) {
+// runPlanar runs the plan on Y′CbCr planes (transform_planes.go says
+// which plans and how). It returns the encoded output; or, when the
+// decoded image turns out to be neither Y′CbCr nor greyscale (CMYK,
+// RGB-coded), the image converted to NRGBA for the RGB path in
+// res.fallback. The decoder, the resampler and the encoder stop soon after
+// ctx is done, and runPlanar then returns ctx.Err().
+func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) {
 	info, plan := j.info, j.plan
-	g, err := newPlanarGeometry(plan.Steps, info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
+	kind := planarKindOf(info, plan)
+	geo := geometryPrefix(plan.Steps)
+	g, err := newPlanarGeometry(plan.Steps[:geo], info.Width, info.Height, imagingFilter(cmpFilter(j.o.ResizeFilter)))
 	if err != nil {
-		return nil, image.Rectangle{}, nil, err
+		return res, err
 	}
 	scale := max(plan.DecodeScale, 1)
-	// The output's chroma samples are 2 output pixels apart; decoded chroma
-	// samples at most half that (in source pixels) keep twice the
-	// resolution the resampler needs, the plan's own rule for luma.
-	m := g.m
-	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1),
-		ChromaStepX: int(math.Abs(m.a) + math.Abs(m.b)), ChromaStepY: int(math.Abs(m.c) + math.Abs(m.d))}
-	pl, err := jpegdec.DecodePlanes(ctx, j.data, opts)
-	if err == nil {
-		if sw, sh := jpegdec.ScaledSize(info.Width, info.Height, scale); pl.Width != sw || pl.Height != sh {
-			err = fmt.Errorf("%w: decoded %dx%d, want %dx%d", ErrCorrupt, pl.Width, pl.Height, sw, sh)
-		}
+	src, err := j.decodePlanes(ctx, g, scale, kind)
+	if err != nil || src.fallback != nil {
+		return planarResult{fallback: src.fallback}, err
 	}
-	switch {
-	case ctxpoll.Stopped(err):
-		return nil, image.Rectangle{}, nil, err
-	case errors.Is(err, jpegdec.ErrNotPlanar):
-		// CMYK or RGB-coded: the RGB path decodes it.
-		rgb, err = j.dec.decode(ctx, scale)
-		return nil, image.Rectangle{}, rgb, err
-	case err != nil && scale > 1:
-		// As decoder.decode: no full-size fallback after a reduced-scale
-		// admission.
-		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: cannot decode at 1/%d: %v", ErrCorrupt, scale, err)
-	case err != nil:
-		// At full size image/jpeg may accept what our decoder refuses.
-		rgb, err = j.dec.first(ctx)
-		return nil, image.Rectangle{}, rgb, err
-	}
-	defer pl.Release() // on every path; a second Release does nothing
-	bounds = image.Rect(0, 0, g.w, g.h)
-	var enc image.Image
+	defer src.release() // on every path; a second release does nothing
+	res.bounds = image.Rect(0, 0, g.w, g.h)
 	var bufs []*[]byte
 	defer func() {
 		for _, b := range bufs {
@@ -236,38 +208,56 @@ func (j *prepared) runPlanar(ctx context.Context) (out []byte, bounds image.Rect
 		}
 		return imaging.TransposePlane(ctx, out, t)
 	}
-	if len(pl.Comp) == 3 {
-		cw, ch := (g.w+1)/2, (g.h+1)/2
-		b := getPlanarBuf(g.w*g.h + 2*cw*ch)
+	// Chroma goes straight to the output's 4:2:0 size when the output
+	// format keeps no more and nothing follows the geometry (the planes are
+	// then encoded as they are, or converted with each chroma sample
+	// repeated over its 2×2 pixels, which the encoder averages back), else
+	// to the output size.
+	cs := chromaSubsampling(plan, kind)
+	n := g.w * g.h
+	var enc image.Image
+	if len(src.comp) == 3 {
+		cw, ch := (g.w+cs-1)/cs, (g.h+cs-1)/cs
+		b := getPlanarBuf(n + 2*cw*ch)
 		bufs = append(bufs, b)
-		y, cb, cr := (*b)[:g.w*g.h], (*b)[g.w*g.h:g.w*g.h+cw*ch], (*b)[g.w*g.h+cw*ch:]
+		y, cb, cr := (*b)[:n], (*b)[n:n+cw*ch], (*b)[n+cw*ch:]
 		var yh, yv, ch1, cv1 *imaging.PlaneWeights
-		err = plane(y, g.w, g.h, 1, 1, pl.Comp[0], &yh, &yv)
+		err = plane(y, g.w, g.h, 1, 1, src.comp[0], &yh, &yv)
 		if err == nil {
-			err = plane(cb, cw, ch, 2, 2, pl.Comp[1], &ch1, &cv1)
+			err = plane(cb, cw, ch, cs, cs, src.comp[1], &ch1, &cv1)
 		}
 		if err == nil {
-			err = plane(cr, cw, ch, 2, 2, pl.Comp[2], &ch1, &cv1)
+			err = plane(cr, cw, ch, cs, cs, src.comp[2], &ch1, &cv1)
+		}
+		ratio := image.YCbCrSubsampleRatio420
+		if cs == 1 {
+			ratio = image.YCbCrSubsampleRatio444
 		}
 		enc = &image.YCbCr{Y: y, Cb: cb, Cr: cr, YStride: g.w, CStride: cw,
-			SubsampleRatio: image.YCbCrSubsampleRatio420, Rect: bounds}
+			SubsampleRatio: ratio, Rect: res.bounds}
 	} else {
-		b := getPlanarBuf(g.w * g.h)
+		b := getPlanarBuf(n)
 		bufs = append(bufs, b)
 		var hw, vw *imaging.PlaneWeights
-		err = plane(*b, g.w, g.h, 1, 1, pl.Comp[0], &hw, &vw)
-		enc = &image.Gray{Pix: *b, Stride: g.w, Rect: bounds}
+		err = plane(*b, g.w, g.h, 1, 1, src.comp[0], &hw, &vw)
+		enc = &image.Gray{Pix: *b, Stride: g.w, Rect: res.bounds}
 	}
 	if err != nil {
-		return nil, image.Rectangle{}, nil, err
+		return res, err
 	}
-	pl.Release() // the decoded planes are done with: not held while encoding
+	src.release() // the decoded planes are done with: not held while encoding
+	if kind == planarToRGB {
+		res.out, res.q, err = j.finishRGB(ctx, enc, src.limited, plan.Steps[geo:])
+		return res, err
+	}
+	res.pure, res.q = true, plan.Quality
 	var buf bytes.Buffer
 	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(encodeOptions(plan, plan.Quality))); err != nil {
 		if ctxpoll.Stopped(err) {
-			return nil, image.Rectangle{}, nil, err
+			return res, err
 		}
-		return nil, image.Rectangle{}, nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
+		return res, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
 	}
-	return buf.Bytes(), bounds, nil, nil
+	res.out = buf.Bytes()
+	return res, nil
 }

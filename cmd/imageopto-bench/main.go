@@ -57,6 +57,13 @@
 // W3 needs the opt-in WebAssembly codecs (package wasmcodec); build with
 // -tags nowasmcodec to leave them out, W3 is then skipped with a note.
 //
+// Sources with an EXIF orientation or a colour profile other than sRGB
+// are compared upright and in sRGB: vipsthumbnail gets --eprofile srgb,
+// ImageMagick -auto-orient and -profile (Debian colord's sRGB.icc), and the
+// reference is rotated and converted at full resolution. -write-display-p3
+// FILE writes a Display P3 profile for making an iPhone-like test photo
+// (BENCHMARKS.md shows how).
+//
 // Other flags: -no-ref skips the reference tools, -w6-duration bounds each
 // W6 measurement (default 3s), -cpuprofile DIR writes a CPU profile of our
 // engine per workload and image (the job repeated for about two seconds in
@@ -78,6 +85,13 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childFlag {
 		os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	if len(os.Args) == 3 && os.Args[1] == "-write-display-p3" {
+		if err := os.WriteFile(os.Args[2], displayP3(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "imageopto-bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "imageopto-bench:", err)

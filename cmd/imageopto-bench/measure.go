@@ -156,9 +156,11 @@ func (r *runner) measure(ctx context.Context, w *workload, img string) (*row, er
 				}
 				s, res.child, err = r.child(ctx, "-job", job, "-workload", w.name, "-in", in, "-out", res.out)
 			case implVips:
-				s, _, err = runProcess(ctx, r.tools.vips.path, w.vipsArgs(in, res.out)...)
+				s, _, err = runProcess(ctx, r.tools.vips.path, append(vipsColourArgs(in), w.vipsArgs(in, res.out)...)...)
 			case implMagick:
-				s, _, err = runProcess(ctx, r.tools.magick.path, w.magickArgs(in, res.out)...)
+				args := w.magickArgs(in, res.out)
+				args = append(append(args[:1:1], magickColourArgs(in)...), args[1:]...)
+				s, _, err = runProcess(ctx, r.tools.magick.path, args...)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", implNames[i], err)
@@ -212,7 +214,7 @@ func check(wname, in string, outs []string) (*checkResult, error) {
 		return nil, fmt.Errorf("reference decode: %w", err)
 	}
 	res := &checkResult{SrcW: src.Bounds().Dx(), SrcH: src.Bounds().Dy(), Outputs: make([]outputInfo, len(outs))}
-	ref := luma(w.reference(src))
+	ref := luma(w.reference(uprightSRGB(data, src)))
 	compare := func(o *outputInfo, out []byte) {
 		o.Bytes = len(out)
 		m, _, err := image.Decode(bytes.NewReader(out))

@@ -112,7 +112,8 @@ type Header struct {
 	// 0 for other formats.
 	ColorComponents int
 	// Planar reports a JPEG coded as Y'CbCr or grey (not RGB, CMYK or
-	// YCCK): one whose planes can be worked on as they are.
+	// YCCK), or a lossy WebP without alpha (VP8: 4:2:0 Y'CbCr in BT.601's
+	// limited range): one whose planes can be worked on as they are.
 	Planar bool
 	// ICC is the embedded ICC profile (JPEG APP2 chain, PNG iCCP or WebP
 	// ICCP, at most 4 MiB), or nil when absent or malformed. Nothing in

@@ -152,6 +152,7 @@ func readWebPHeaderFrames(data []byte, frames *[]anmf) (Header, int, error) {
 	}
 	if h.BytesPerPixel == 0 {
 		h.BytesPerPixel = 3 // *image.YCbCr (4:2:0 planes, counted like JPEG)
+		h.Planar = !h.HasAlpha
 		if h.HasAlpha {
 			h.BytesPerPixel = 4 // *image.NYCbCrA
 		}
