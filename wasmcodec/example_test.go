@@ -6,22 +6,25 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
+	"image/jpeg"
 
 	"github.com/imageopto/imageopto"
 	"github.com/imageopto/imageopto/wasmcodec"
 )
 
-// Transform a PNG into WebP and AVIF by passing the codecs in the options;
-// with Accept, format=auto negotiates AVIF.
+// Transform a JPEG into WebP and AVIF by passing the codecs in the
+// options; with Accept, format=auto negotiates AVIF. (A lossless source,
+// such as a PNG, stays lossless under format=auto: lossless WebP, or PNG
+// where AVIF is negotiated.)
 func Example() {
 	src := image.NewNRGBA(image.Rect(0, 0, 320, 200))
-	for i := range src.Pix {
-		src.Pix[i] = uint8(i)
+	for y := range 200 {
+		for x := range 320 {
+			src.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
+		}
 	}
-	src.SetNRGBA(0, 0, color.NRGBA{A: 255})
 	var buf bytes.Buffer
-	if err := png.Encode(&buf, src); err != nil {
+	if err := jpeg.Encode(&buf, src, &jpeg.Options{Quality: 90}); err != nil {
 		panic(err)
 	}
 
