@@ -17,8 +17,8 @@ import (
 // edge keeps its colours exactly.
 func TestFaintPNG(t *testing.T) {
 	t.Parallel()
-	rng := rand.New(rand.NewPCG(1, 2))
 	noisy := func(faintRows int) *image.NRGBA {
+		rng := rand.New(rand.NewPCG(1, uint64(faintRows))) // one per subtest: they run in parallel
 		m := image.NewNRGBA(image.Rect(0, 0, 200, 200))
 		for y := range 200 {
 			for x := range 200 {
