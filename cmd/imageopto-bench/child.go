@@ -23,42 +23,42 @@ const childFlag = "-child"
 
 // childResult is what a child reports to the parent.
 type childResult struct {
-	JobMS  float64       `json:"job_ms"`         // wall time of the job, without start-up
-	Width  int           `json:"w"`              // output size
-	Height int           `json:"h"`              //
-	Scale  int           `json:"scale"`          // our shrink-on-load factor
-	Plan   string        `json:"plan"`           // our plan, for the notes
-	WarmMS float64       `json:"warm_ms"`        // codec warm-up before the job (W3)
-	HWMKB  int64         `json:"hwm_kb"`         // VmHWM from /proc/self/status
-	Serve  []serveResult `json:"serve,omitzero"` // W6
-	Check  *checkResult  `json:"check,omitzero"` // the outputs' sizes and SSIM
+	JobMS  float64      `json:"job_ms"`         // wall time of the job, without start-up
+	Width  int          `json:"w"`              // output size
+	Height int          `json:"h"`              //
+	Scale  int          `json:"scale"`          // our shrink-on-load factor
+	Plan   string       `json:"plan"`           // our plan, for the notes
+	WarmMS float64      `json:"warm_ms"`        // codec warm-up before the job (W3)
+	HWMKB  int64        `json:"hwm_kb"`         // VmHWM from /proc/self/status
+	Check  *checkResult `json:"check,omitzero"` // the outputs' sizes and SSIM
 }
 
 // childMain runs one job: noop (the process's baseline memory), ours,
-// naive, serve (W6), or check (the outputs against the reference; in a
+// naive, server (W6: serves the corpus until stdin closes), or check (the outputs against the reference; in a
 // child so that the parent stays small, see runner.child).
 func childMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("imageopto-bench child", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	job := fs.String("job", "noop", "noop, ours, naive or serve")
+	job := fs.String("job", "noop", "noop, ours, naive, check or server")
 	wname := fs.String("workload", "", "workload name")
-	in := fs.String("in", "", "source image (serve: the corpus folder)")
+	in := fs.String("in", "", "source image (server: the corpus folder)")
 	out := fs.String("out", "", "where to write the output image")
-	imgName := fs.String("image", "", "serve: the image to request")
 	repeat := fs.Int("repeat", 1, "run the job this many times (profiling)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the job here")
-	duration := fs.Duration("duration", 3*time.Second, "serve: length of each measurement")
 	outs := fs.String("outs", "", "check: comma-separated output files, empty for none")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	var res *childResult
 	var err error
-	if *job == "check" {
+	switch *job {
+	case "check":
 		res = &childResult{}
 		res.Check, err = check(*wname, *in, strings.Split(*outs, ","))
-	} else {
-		res, err = runChild(*job, *wname, *in, *out, *imgName, *repeat, *cpuprofile, *duration)
+	case "server":
+		res, err = serverChild(*in, stdout, os.Stdin)
+	default:
+		res, err = runChild(*job, *wname, *in, *out, *repeat, *cpuprofile)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "imageopto-bench child:", err)
@@ -72,17 +72,13 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func runChild(job, wname, in, out, img string, repeat int, cpuprofile string, d time.Duration) (*childResult, error) {
+func runChild(job, wname, in, out string, repeat int, cpuprofile string) (*childResult, error) {
 	if job == "noop" {
 		return &childResult{}, nil
 	}
 	w := workloadByName(wname)
 	if w == nil {
 		return nil, fmt.Errorf("unknown workload %q", wname)
-	}
-	if job == "serve" {
-		s, err := serveBench(in, img, w.query, d)
-		return &childResult{Serve: s}, err
 	}
 	ctx := context.Background()
 	var once func() ([]byte, *childResult, error)

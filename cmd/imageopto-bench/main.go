@@ -12,8 +12,14 @@
 //	W3 format     width=800&format=webp         volna.jpg → WebP q85 (needs package wasmcodec)
 //	W4 alpha      width=400&format=png          gulp.png (RGBA) → PNG
 //	W5 crop       width=400&height=400&fit=crop kleiber.jpg, JPEG q85
-//	W6 handler    /kleiber.jpg?width=300 over loopback HTTP, cache off,
-//	              requests per second and p50/p99 latency at concurrency 1 and 8
+//	W6 handler    our handler (cache off) in a child process over loopback
+//	              HTTP: kleiber.jpg (20 MP) at width≈300 and volna.jpg at
+//	              width≈800&format=webp, a distinct width per request
+//	              (neither request collapsing nor a cache helps), at
+//	              concurrency 1 and 8; req/s, p50/p99 latency, the server's
+//	              peak RSS. -peer 'http://127.0.0.1:8080/…{w}…' loads another
+//	              server on this machine the same way ({w} = the width,
+//	              around -peer-width, default 300; loopback hosts only).
 //
 // -images replaces each workload's default image by the listed files of
 // the corpus (each selected workload runs on each of them).
@@ -108,6 +114,8 @@ type config struct {
 	noRef      bool
 	w6Duration time.Duration
 	cpuprofile string
+	peer       string // W6: a URL template of another server, {w} = width
+	peerWidth  int
 	args       []string // as given, for the report
 }
 
@@ -122,6 +130,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&imgs, "images", "", "comma-separated corpus files replacing each workload's default image")
 	fs.BoolVar(&c.noRef, "no-ref", false, "skip the reference tools (vipsthumbnail, ImageMagick)")
 	fs.DurationVar(&c.w6Duration, "w6-duration", 3*time.Second, "length of each W6 (handler) measurement")
+	fs.StringVar(&c.peer, "peer", "", "W6: also load this loopback URL template, {w} = the width (e.g. another image server)")
+	fs.IntVar(&c.peerWidth, "peer-width", 300, "W6: the centre of the widths sent to -peer")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write CPU profiles of our engine per workload into this folder")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -146,6 +156,14 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		c.workloads = append(c.workloads, w)
 	}
 	c.images = splitList(imgs)
+	if c.peer != "" {
+		if err := checkPeer(c.peer); err != nil {
+			return nil, err
+		}
+		if c.peerWidth <= widthSpan/2 {
+			return nil, fmt.Errorf("-peer-width must be above %d", widthSpan/2)
+		}
+	}
 	return c, nil
 }
 
@@ -192,6 +210,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 			rep.notes = append(rep.notes, fmt.Sprintf("%s: skipped, built without package wasmcodec (WebP encoder)", w.name))
 			continue
 		}
+		if w.name == "W6" {
+			if err := r.serveAll(ctx, rep); err != nil {
+				return err
+			}
+			continue
+		}
 		images := w.images
 		if len(c.images) > 0 {
 			images = c.images
@@ -200,14 +224,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 			path := filepath.Join(c.corpus, img)
 			if _, err := os.Stat(path); err != nil {
 				rep.notes = append(rep.notes, fmt.Sprintf("%s: %s not in the corpus, skipped", w.name, img))
-				continue
-			}
-			if w.name == "W6" {
-				res, err := r.serve(ctx, w, img)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", w.name, img, err)
-				}
-				rep.serve = append(rep.serve, res)
 				continue
 			}
 			row, err := r.measure(ctx, w, img)

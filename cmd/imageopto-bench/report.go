@@ -157,14 +157,20 @@ func (rep *report) write(w io.Writer) {
 		}
 	}
 
-	for _, s := range rep.serve {
-		p("\n### %s %s: `/%s?%s` through the handler over loopback, cache off\n\n", s.w.name, s.w.title, s.image, s.w.query)
-		p("One process runs the server (imageopto.New, DirOrigin, DisableCache) and the clients, %v per line. ", rep.cfg.w6Duration)
-		p("Unique URLs defeat request collapsing (which stays on without a cache); the same URL shows what it saves. ")
-		p("Peak RSS of the process: %s.\n\n", mib(float64(s.rssKB)))
-		p("| URLs | Concurrency | Requests | Errors | req/s | p50 ms | p99 ms |\n|---|--:|--:|--:|--:|--:|--:|\n")
-		for _, x := range s.results {
-			p("| %s | %d | %d | %d | %.1f | %.1f | %.1f |\n", x.Mode, x.Concurrency, x.Requests, x.Errors, x.RPS, x.P50MS, x.P99MS)
+	if len(rep.serve) > 0 {
+		p("\n### W6 handler: throughput over loopback HTTP, %v per line\n\n", rep.cfg.w6Duration)
+		p("Our server runs in a child process (imageopto.New, DirOrigin, DisableCache); the clients run in the parent. ")
+		p("Request i asks for width = centre − %d + i mod %d, so that every request of a line is a distinct cache key and request collapsing cannot help; ", widthSpan/2, widthSpan)
+		p("\"same\" repeats one URL, which collapsing serves from shared transformations. RSS is the server process's peak.\n\n")
+		p("| Target | Widths | Concurrency | Requests | Errors | req/s | p50 ms | p99 ms | Server RSS |\n|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
+		for _, s := range rep.serve {
+			rss := "—"
+			if s.rssKB > 0 {
+				rss = mib(float64(s.rssKB))
+			}
+			for _, x := range s.results {
+				p("| %s | %s | %d | %d | %d | %.1f | %.1f | %.1f | %s |\n", s.target, x.Mode, x.Concurrency, x.Requests, x.Errors, x.RPS, x.P50MS, x.P99MS, rss)
+			}
 		}
 	}
 	if len(rep.notes) > 0 {
