@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"io"
 	"time"
 
 	"github.com/imageopto/imageopto/internal/h264"
-	"github.com/imageopto/imageopto/internal/imaging"
 	"github.com/imageopto/imageopto/internal/mp4"
 )
 
@@ -95,11 +93,6 @@ func writeMP4Frames(ctx context.Context, w io.Writer, frames []Frame, _ int, o E
 	for i, f := range frames {
 		if f.Image.Rect.Size() != b.Size() {
 			return fmt.Errorf("mp4: frame %d is %v, the first %v", i, f.Image.Rect.Size(), b.Size())
-		}
-		if !imaging.IsOpaque(f.Image) {
-			if err := imaging.Flatten(ctx, f.Image, color.NRGBA{255, 255, 255, 255}); err != nil {
-				return err
-			}
 		}
 		nal, idr, err := enc.Encode(ctx, f.Image)
 		if err != nil {

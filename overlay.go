@@ -119,8 +119,18 @@ func overlayLayout(w, h int, o Overlay, ow, oh, maxSide int) (overlayGeometry, e
 		o.Repeat == RepeatX || o.Repeat == RepeatBoth)
 	g.y0, g.ny = overlayAxis(h, g.th, g.sy, top, o.AlignY == AlignTop, o.AlignY == AlignBottom,
 		o.Repeat == RepeatY || o.Repeat == RepeatBoth)
+	// Each copy is composited on its own: a tiny tile repeated over a large
+	// output would cost millions of calls for one short request.
+	if int64(g.nx)*int64(g.ny) > maxOverlayCopies {
+		return g, &ParamError{Param: keyOverlayRepeat, Value: string(o.Repeat),
+			Reason: fmt.Sprintf("%dx%d copies of a %dx%d overlay, over the limit of %d copies", g.nx, g.ny, g.tw, g.th, maxOverlayCopies)}
+	}
 	return g, nil
 }
+
+// maxOverlayCopies bounds overlay-repeat: a 64 px watermark tiled over an
+// 8192² output is 16,384 copies.
+const maxOverlayCopies = 1 << 16
 
 // overlayAxis places an overlay of length n, in a cell of length cell
 // that starts lead pixels before it, on an axis of length size: the cell

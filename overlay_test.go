@@ -307,3 +307,20 @@ func TestOverlayLimitsAndMemory(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, fmt.Sprint(pl), "overlay")
 }
+
+// TestOverlayCopiesBounded: a 1-pixel tile repeated over a large output
+// is refused, naming overlay-repeat; a watermark tiled over it is not.
+func TestOverlayCopiesBounded(t *testing.T) {
+	t.Parallel()
+	tiny, err := ParseOverlay("overlay=/wm.png&overlay-width=1&overlay-repeat=both")
+	require.NoError(t, err)
+	_, err = overlayLayout(8192, 8192, tiny, 64, 64, 8192)
+	var pe *ParamError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "overlay-repeat", pe.Param)
+	wm, err := ParseOverlay("overlay=/wm.png&overlay-repeat=both")
+	require.NoError(t, err)
+	g, err := overlayLayout(8192, 8192, wm, 64, 64, 8192)
+	require.NoError(t, err)
+	assert.Equal(t, 129*129, g.nx*g.ny, "centred: the copies at both edges are cut")
+}

@@ -286,6 +286,15 @@ func (p *Plan) Run(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) 
 // with what it found; the Plan itself is left as it is.
 func (p *Plan) run(ctx context.Context, img *image.NRGBA, f *facts) (*image.NRGBA, error) {
 	steps := p.Steps
+	if *f != (facts{}) && p.layout != nil {
+		// Facts found on an earlier frame hold for this one: resolve with
+		// them once, so that every frame gets the same crop and size.
+		r, err := p.layout.resolve(*f)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(r.ops, p.Steps[p.builtin:]...)
+	}
 	for i := 0; i < len(steps); i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
