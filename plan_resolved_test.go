@@ -178,3 +178,40 @@ func TestCodecTable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, JPEG, m.Format)
 }
+
+// TestPlanFramesShareFacts: the frames of an animation share what the
+// first frame's content-dependent steps found — a smart crop stays where
+// the first frame put it, though the next frame's detail is elsewhere.
+func TestPlanFramesShareFacts(t *testing.T) {
+	t.Parallel()
+	frame := func(detailX int) *image.NRGBA {
+		m := image.NewNRGBA(image.Rect(0, 0, 200, 100))
+		for i := range m.Pix {
+			m.Pix[i] = 128
+		}
+		detail := photoLike(60, 60)
+		for y := range 60 {
+			copy(m.Pix[(y+20)*m.Stride+detailX*4:], detail.Pix[y*detail.Stride:(y+1)*detail.Stride])
+		}
+		return m
+	}
+	p, err := ParseParams("crop=1:1,smart")
+	require.NoError(t, err)
+	pl, err := NewPlan(p, SourceInfo{Format: GIF, Width: 200, Height: 100, Frames: 2}, "", nil)
+	require.NoError(t, err)
+	var f facts
+	_, err = pl.run(context.Background(), frame(10), &f)
+	require.NoError(t, err)
+	require.NotNil(t, f.smart[1])
+	require.NotNil(t, f.smart[1].at)
+	first := *f.smart[1].at
+	assert.Less(t, first.X, 50, "the first frame's detail is on the left")
+	second, err := pl.run(context.Background(), frame(130), &f)
+	require.NoError(t, err)
+	assert.Equal(t, first, *f.smart[1].at, "the second frame keeps the first frame's crop")
+	want := frame(130).SubImage(image.Rect(first.X, 0, first.X+100, 100)).(*image.NRGBA)
+	assert.Equal(t, 100, second.Bounds().Dx())
+	for y := range 100 {
+		assert.Equal(t, want.Pix[y*want.Stride:y*want.Stride+400], second.Pix[y*second.Stride:y*second.Stride+400], "row %d", y)
+	}
+}
