@@ -157,7 +157,7 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 // fill makes the entry for a job: revalidate a stale entry, or fetch and
 // transform.
 func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
-	if h.opts.Tier != nil && j.overlay == nil { // a tier's result keys have no overlay
+	if h.opts.Tier != nil {
 		return h.fillTier(ctx, j)
 	}
 	return h.fillLocal(ctx, j)
@@ -165,6 +165,9 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 
 // fillLocal makes the entry for a job on this machine alone.
 func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
+	if err := h.overlayBytes(ctx, j); err != nil {
+		return nil, err
+	}
 	now := h.now()
 	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
 	if stale != nil && now.Before(stale.Expires) {

@@ -219,6 +219,9 @@ type Handler struct {
 	now     func() time.Time
 	obs     Observer // Options.Observer
 	purges  *PurgeLog
+	// overlays remembers the hash of each overlay image while it is fresh
+	// (overlay_handler.go).
+	overlays overlayMemo
 
 	headerInfo, headerError, headerWarning string
 	// transforms counts transformations run (for tests and stats).
