@@ -583,17 +583,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, 
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	hdr.Set("Accept-Ranges", "bytes")
-	if sendRange(w, r, st, e) {
-		return
-	}
-	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
-	st.status = http.StatusOK
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		n, _ := w.Write(e.Body)
-		st.bytes = int64(n)
-	}
+	sendBody(w, r, st, e) // ranges, If-Range, If-Match (handler_range.go)
 }
 
 // notModified evaluates the request's preconditions (RFC 9110 §13.2.2):
