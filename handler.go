@@ -227,6 +227,8 @@ type Handler struct {
 	// transforms counts transformations run (for tests and stats).
 	transforms     atomic.Int64
 	etagMismatches atomic.Int64
+	// stored counts the entries stored in either cache (resultForFill).
+	stored atomic.Int64
 }
 
 // New returns a Handler that fetches originals from origin. It validates the

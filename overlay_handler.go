@@ -123,6 +123,7 @@ func (h *Handler) overlayBytes(ctx context.Context, j *job) error {
 	}
 	if o.hash != want {
 		j.key = h.key(j)
+		j.looked = false // what lookup read was for the old key
 	}
 	return nil
 }

@@ -408,10 +408,18 @@ func (h *Handler) purge(ctx context.Context, paths []string, soft bool) error {
 	if tp, ok := h.opts.Tier.(TierPurger); ok {
 		berr = tp.BroadcastPurges(ctx, recs)
 	}
+	err := errors.Join(berr, serr)
+	kind := PurgeHard
+	if soft {
+		kind = PurgeSoft
+	}
 	for _, r := range recs {
 		h.log.Info("imageopto: purged", "path", r.Path, "soft", soft)
+		if h.obs != nil {
+			h.obs.Observe(Event{Kind: EventPurge, Result: kind, Err: err})
+		}
 	}
-	return errors.Join(berr, serr)
+	return err
 }
 
 // Purges returns the handler's purge log.

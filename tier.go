@@ -302,7 +302,7 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 // record from its owner, then the result from its owner.
 func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
+	stale := h.resultForFill(ctx, j)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
