@@ -281,7 +281,7 @@ func (c *converter) convert(ctx context.Context, i int, in convertInput) convert
 	// The output's name needs its format, which the plan decides from the
 	// header alone; that also finds bad parameters for this image before
 	// any pixel is decoded.
-	info, err := imageopto.Inspect(data)
+	info, err := imageopto.InspectWith(data, c.opts.Codecs) // AVIF and HEIC need them
 	if err != nil {
 		o.err = err
 		return o

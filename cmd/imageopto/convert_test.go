@@ -184,6 +184,13 @@ func TestConvert(t *testing.T) {
 		outputs:   map[string]want{"a.jpg": {"jpeg", 10, 8}},
 		failedArg: []string{"missing.jpg"},
 	}, {
+		name: "AVIF inputs are read by the configured codecs",
+		tree: map[string][]byte{"a.avif": readTestdata(t, "../../wasmcodec/testdata/tiny-irot.avif"),
+			"b.avif": readTestdata(t, "../../wasmcodec/testdata/tiny-grid-alpha.avif")},
+		args:    func(in, out string) []string { return []string{"-q", "format=png", "-o", out, in} },
+		outputs: map[string]want{"a.png": {"png", 101, 131}, "b.png": {"png", 128, 128}},
+		summary: []string{"2 converted"},
+	}, {
 		name: "a parameter that does not fit one image fails that image",
 		tree: map[string][]byte{"big.jpg": jpg, "small.png": cliPNG(t, 40, 40)},
 		args: func(in, out string) []string { return []string{"-q", "crop=100,100", "-o", out, in} },
@@ -407,4 +414,11 @@ func TestExitCode(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
 	}
+}
+
+func readTestdata(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return b
 }
