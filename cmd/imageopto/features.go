@@ -5,21 +5,10 @@ import (
 	"strings"
 )
 
-// The optional parts of the server. A plain "go build" or "go run" of this
-// command compiles none of them, so that a first build costs little beyond
-// the standard library; each comes with a build tag, and the tag full
-// brings them all (the Dockerfile builds with it):
-//
-//	tag         flags                    libraries
-//	redis       -redis                   github.com/redis/go-redis
-//	s3          -s3, -s3-cache           the AWS SDK for Go v2
-//	prometheus  -metrics-addr            Prometheus client_golang (protobuf)
-//	cluster     -peers                   groupcache (protobuf)
-//	wasmcodec   WebP and AVIF output,    wazero and gen2brain's WebAssembly
-//	            AVIF and HEIC input      builds of libwebp, libavif, libheif
-//
-// In a build without one, its flags still exist and fail with a message
-// that names the tag.
+// The optional parts of the server, each behind a build tag (the package
+// documentation lists them). Each tag has a pair of files, NAME.go with
+// "//go:build TAG || full" and NAME_off.go with the opposite constraint,
+// that define hasX and the functions the rest of the command calls.
 
 // A feature is one optional part.
 type feature struct {

@@ -76,10 +76,24 @@
 // FILE..." prints what image headers say (format, size, frames, EXIF
 // orientation, ICC profile, alpha, progressive).
 //
-// WebP and AVIF output and AVIF and HEIC input come from the wasmcodec
-// package (WebAssembly builds of libwebp, libavif and libheif): build with
-// -tags nodynamic to keep them pure Go, without the libraries' attempt to
-// load system copies.
+// Builds: a plain "go run" or "go build" of this command is the server
+// with the library's own codecs and none of the optional parts below, so
+// that a first build compiles little beyond the standard library. Each
+// part comes with a build tag; -tags full brings them all (the Dockerfile
+// builds with nodynamic,full):
+//
+//	tag         adds                                    compiles
+//	wasmcodec   WebP and AVIF output, AVIF and HEIC     wazero, gen2brain's WebAssembly
+//	            input (package wasmcodec)               builds of libwebp, libavif, libheif
+//	redis       -redis                                  github.com/redis/go-redis
+//	s3          -s3, -s3-cache                          the AWS SDK for Go v2
+//	prometheus  -metrics-addr                           Prometheus client_golang, protobuf
+//	cluster     -peers (package cluster)                groupcache, protobuf
+//
+// In a build without a part, its flags still exist and fail with a message
+// that names the tag, and -h says which parts the build has. With
+// wasmcodec, add the tag nodynamic to keep the codecs pure Go, without the
+// libraries' attempt to load system copies.
 //
 // -dir and -origin are mutually exclusive. The server stops gracefully on
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
