@@ -4,8 +4,8 @@ package main
 
 import (
 	"crypto/tls"
-	"fmt"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
