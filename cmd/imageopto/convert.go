@@ -20,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/imageopto/imageopto"
-	"github.com/imageopto/imageopto/wasmcodec"
 )
 
 const convertUsage = `usage: imageopto convert -q QUERY -o OUTDIR [-j N] [-skip-existing] FILE|DIR...
@@ -124,7 +123,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	c := &converter{
 		params:       p,
-		opts:         &imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		opts:         &imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: extraCodecs()}},
 		skipExisting: *skipExisting,
 		inputs:       map[string]bool{},
 		claimed:      map[string]string{},

@@ -138,6 +138,7 @@ func TestConvert(t *testing.T) {
 		outputs   map[string]want // slash paths under OUTDIR: every file there
 		summary   []string        // lines the summary contains
 		failedArg []string        // inputs named among the failures
+		needs     string          // an optional part of the build, by its tag
 	}{{
 		name: "nested folders keep their paths and take the output's extension",
 		tree: map[string][]byte{
@@ -157,6 +158,7 @@ func TestConvert(t *testing.T) {
 		},
 		outputs: map[string]want{"a.webp": {"webp", 80, 60}, "2024/b.webp": {"webp", 80, 80}},
 		summary: []string{"2 converted", "saving:"},
+		needs:   "wasmcodec",
 	}, {
 		name: "without format= each output keeps its input's format",
 		tree: map[string][]byte{"x/a.jpeg": jpg, "y/b.png": pngAlpha, "c.gif": anim},
@@ -202,6 +204,9 @@ func TestConvert(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.needs != "" {
+				needFeature(t, tc.needs)
+			}
 			t.Parallel()
 			in := writeTree(t, t.TempDir(), tc.tree)
 			out := filepath.Join(t.TempDir(), "out")
