@@ -176,7 +176,7 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		return res, err
 	}
 	scale := max(plan.DecodeScale, 1)
-	src, err := j.decodePlanes(ctx, g, scale, kind)
+	src, err := j.decodePlanes(ctx, g, scale)
 	if err != nil || src.fallback != nil {
 		return planarResult{fallback: src.fallback}, err
 	}
