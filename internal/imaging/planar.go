@@ -53,7 +53,9 @@ const (
 
 // PlaneWeights are the precomputed fixed-point filter weights of one
 // PlaneAxis: output sample i reads count[i] consecutive source samples from
-// start[i] with the weights w[i*taps : i*taps+count[i]]. They depend only on
+// start[i] with the weights w[i*taps : i*taps+count[i]], the rest of the
+// row up to taps (a multiple of 8, for the SIMD kernels) being zero; reach
+// is the largest start[i]+taps. They depend only on
 // the axis and the filter, and may be shared by planes of the same geometry
 // (the Cb and Cr planes) and by concurrent calls.
 type PlaneWeights struct {
@@ -62,6 +64,7 @@ type PlaneWeights struct {
 	count []int32
 	w     []int16
 	taps  int
+	reach int
 	// copyFrom ≥ 0 means output sample i is source sample copyFrom+i at
 	// full weight (an unscaled, whole-sample-aligned axis).
 	copyFrom int
@@ -93,14 +96,14 @@ func NewPlaneWeights(a PlaneAxis, f Filter) *PlaneWeights {
 		support = rsSupport(f) * fscale
 	}
 	taps := min(int(math.Ceil(2*support))+2, hi-lo)
-	pw.taps = taps
+	pw.taps = (taps + 7) &^ 7
 	pw.start = make([]int32, 2*n)
 	pw.start, pw.count = pw.start[:n:n], pw.start[n:]
-	pw.w = make([]int16, n*taps)
+	pw.w = make([]int16, n*pw.taps)
 	fw := make([]float64, taps)
 	for i := range n {
 		centre := a.Offset + a.Step*(float64(i)+0.5)
-		row := pw.w[i*taps : i*taps+taps]
+		row := pw.w[i*pw.taps : (i+1)*pw.taps]
 		if f == Nearest {
 			k := min(max(int(math.Floor(centre)), lo), hi-1)
 			pw.start[i], pw.count[i] = int32(k), 1
@@ -148,6 +151,9 @@ func NewPlaneWeights(a PlaneAxis, f Filter) *PlaneWeights {
 		clear(row[cnt-skip:])
 		pw.start[i], pw.count[i] = int32(first+skip), int32(cnt-skip)
 	}
+	for _, s := range pw.start {
+		pw.reach = max(pw.reach, int(s)+pw.taps)
+	}
 	pw.detectCopy()
 	return pw
 }
@@ -169,8 +175,9 @@ func (pw *PlaneWeights) detectCopy() {
 
 // plScratch holds the working rows of one ResamplePlane call.
 type plScratch struct {
-	acc []int32
-	tmp []int16
+	acc  []int32
+	tmp  []int16
+	wpad []int16
 }
 
 var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
@@ -211,9 +218,12 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 	defer plScratchPool.Put(sc)
 	n := c1 - c0
 	sc.acc = growSlice(sc.acc, n)
-	sc.tmp = growSlice(sc.tmp, c1)
+	// The horizontal kernel reads taps samples from every start: beyond
+	// c1 it multiplies whatever is there by zero weights.
+	sc.tmp = growSlice(sc.tmp, max(c1, h.reach))
+	sc.wpad = growSlice(sc.wpad, v.taps+1)
 	acc, tmp := sc.acc, sc.tmp
-	var rows [maxPlaneTaps][]uint8
+	var rows [maxPlaneTaps + 1][]uint8
 	var rowsBig [][]uint8
 	hWork := w * h.taps // the horizontal pass of one row, in ctxpoll units
 	for y := range ht {
@@ -229,14 +239,19 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		}
 		rs := rows[:0]
 		if cnt > maxPlaneTaps {
-			rowsBig = growSlice(rowsBig, cnt)
+			rowsBig = growSlice(rowsBig, cnt+1)
 			rs = rowsBig[:0]
 		}
 		for k := range cnt {
 			r := (s + k) * src.Stride
 			rs = append(rs, src.Pix[r+c0:r+c1])
 		}
-		plVRow(tmp[c0:c1], rs, v.w[y*v.taps:y*v.taps+cnt], acc)
+		ws := v.w[y*v.taps : y*v.taps+cnt]
+		if plSIMD && n >= 16 {
+			plVRowPairs(tmp[c0:c1], rs, ws, sc.wpad)
+		} else {
+			plVRow(tmp[c0:c1], rs, ws, acc)
+		}
 		if h.copyFrom >= 0 {
 			plRound(out, tmp[h.copyFrom:h.copyFrom+w], plInterBits)
 			continue
@@ -345,8 +360,41 @@ func plAxpy8(acc []int32, rows [][]uint8, ws []int16) {
 	}
 }
 
-// plHRow16 filters an intermediate row horizontally into out.
+// plVRowPairs is plVRow with the SIMD kernel, which takes rows in pairs:
+// an odd row count gets a last row of weight zero (wpad, of at least
+// len(rows)+1, holds the weights). The last len(out) mod 16 samples are
+// filtered here.
+func plVRowPairs(out []int16, rows [][]uint8, ws, wpad []int16) {
+	cnt := len(rows)
+	wpad = wpad[:cnt+cnt&1]
+	copy(wpad, ws)
+	if cnt&1 == 1 {
+		wpad[cnt] = 0
+		rows = append(rows, rows[0])
+	}
+	n16 := len(out) &^ 15
+	plVRowSIMD(out[:n16], rows, wpad)
+	for i := n16; i < len(out); i++ {
+		var v int32
+		for k, w := range ws {
+			v += int32(w) * int32(rows[k][i])
+		}
+		out[i] = int16((v + 1<<(plHShift-1)) >> plHShift)
+	}
+}
+
+// plHRow16 filters an intermediate row horizontally into out; in must
+// hold h.reach samples.
 func plHRow16(out []uint8, in []int16, h *PlaneWeights) {
+	if plSIMD {
+		plHRowSIMD(out, in[:h.reach], h.start, h.w, h.taps)
+		return
+	}
+	plHRow16Go(out, in, h)
+}
+
+// plHRow16Go is plHRow16 in Go.
+func plHRow16Go(out []uint8, in []int16, h *PlaneWeights) {
 	taps := h.taps
 	count := h.count[:len(out)]
 	start := h.start[:len(out)]

@@ -257,9 +257,11 @@ func TestTransposePlane(t *testing.T) {
 }
 
 // BenchmarkResamplePlane resamples luma-sized planes as the W1 and W2
-// workloads do (W2's chroma planes are the 2560×1440 case).
+// workloads do (W2's chroma planes are the 2560×1440 case), and a 12 MP
+// 4:2:0 photo made 1600 px wide through a colour profile (chroma enlarged).
 func BenchmarkResamplePlane(b *testing.B) {
-	for _, s := range []struct{ sw, sh, dw, dh int }{{5120, 2880, 1600, 900}, {2560, 1440, 800, 450}, {754, 424, 300, 169}} {
+	for _, s := range []struct{ sw, sh, dw, dh int }{{5120, 2880, 1600, 900}, {2560, 1440, 800, 450}, {754, 424, 300, 169},
+		{4032, 3024, 2133, 1600}, {2016, 1512, 2133, 1600}} { // and a 12 MP 4:2:0 photo, chroma to the output size
 		b.Run(fmt.Sprintf("%dx%d-%dx%d", s.sw, s.sh, s.dw, s.dh), func(b *testing.B) {
 			src := randomPlane(s.sw, s.sh, 1)
 			dst := newPlane(s.dw, s.dh)
@@ -279,5 +281,80 @@ func BenchmarkPlaneWeights(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		NewPlaneWeights(PlaneAxis{N: 1600, Step: 3.2, Hi: 5120}, Lanczos3)
+	}
+}
+
+// TestPlaneKernels: the vertical and horizontal kernels (SIMD on amd64)
+// give exactly the Go loops' samples, for every row count up to past
+// maxPlaneTaps, odd and even, lengths around the 16-sample blocks, and
+// weights at the extremes of the documented range.
+func TestPlaneKernels(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, cnt := range []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 31, maxPlaneTaps, maxPlaneTaps + 1} {
+		for _, n := range []int{1, 15, 16, 17, 33, 100} {
+			t.Run(fmt.Sprintf("v%d/%d", cnt, n), func(t *testing.T) {
+				rows := make([][]uint8, cnt, cnt+1)
+				for k := range rows {
+					rows[k] = make([]uint8, n+rng.IntN(3))
+					for i := range rows[k] {
+						rows[k][i] = uint8(rng.UintN(256))
+					}
+				}
+				// Weights summing to one, with a negative lobe.
+				ws := make([]int16, cnt)
+				left := plWeightOne
+				for k := range cnt - 1 {
+					w := int(rng.IntN(plWeightOne/cnt+1)) - plWeightOne/(4*cnt)
+					ws[k] = int16(w)
+					left -= w
+				}
+				ws[cnt-1] = int16(left)
+				want := make([]int16, n)
+				plVRow(want, rows, ws, make([]int32, n))
+				got := make([]int16, n)
+				if plSIMD && n >= 16 {
+					plVRowPairs(got, rows, ws, make([]int16, cnt+1))
+				} else {
+					plVRow(got, rows, ws, make([]int32, n))
+				}
+				for i := range n {
+					if got[i] != want[i] {
+						t.Fatalf("sample %d: %d, want %d", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+	for _, a := range []PlaneAxis{
+		{N: 200, Offset: 0.5, Step: 0.1, Hi: 21},
+		{N: 37, Offset: 0.25, Step: 0.77, Hi: 29},
+		{N: 1600, Step: 3.2, Hi: 5120},
+		{N: 300, Step: 6028.0 / 8 / 300, Hi: 754},
+		{N: 33, Offset: 80, Step: -0.4, Lo: 60, Hi: 81},
+		{N: 9, Step: 40, Hi: 360}, // more than 48 taps
+		{N: 1, Offset: 0, Step: 1000, Hi: 1000},
+	} {
+		for _, f := range allFilters {
+			t.Run(fmt.Sprintf("h%v/%+v", f, a), func(t *testing.T) {
+				pw := NewPlaneWeights(a, f)
+				if pw.taps%8 != 0 || pw.taps == 0 {
+					t.Fatalf("taps %d", pw.taps)
+				}
+				in := make([]int16, max(a.Hi, pw.reach))
+				for i := range in {
+					// Intermediates span −0.28…1.28 of 255 << plInterBits.
+					in[i] = int16(rng.IntN(255*64*156/100) - 255*64*28/100)
+				}
+				want, got := make([]uint8, pw.n), make([]uint8, pw.n)
+				plHRow16Go(want, in, pw)
+				plHRow16(got, in, pw)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("sample %d: %d, want %d", i, got[i], want[i])
+					}
+				}
+			})
+		}
 	}
 }
