@@ -178,6 +178,7 @@ type plScratch struct {
 	acc  []int32
 	tmp  []int16
 	wpad []int16
+	row  []uint8
 }
 
 var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
@@ -193,9 +194,25 @@ var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
 // (see ctxpoll): once it is done, ResamplePlane stops, leaving dst partly
 // filled, and returns ctx.Err().
 func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) error {
+	return resampleInto(ctx, dst, src, h, v, false)
+}
+
+// ResamplePlaneTransposed is ResamplePlane writing the transpose of its
+// result: dst.W = v.Len(), dst.H = h.Len() and dst(y, x) is ResamplePlane's
+// sample (x, y). Each filtered row goes straight into a column of dst,
+// which saves a transpose, and its buffer, when an orientation swaps the
+// axes.
+func ResamplePlaneTransposed(ctx context.Context, dst, src Plane, h, v *PlaneWeights) error {
+	return resampleInto(ctx, dst, src, h, v, true)
+}
+
+func resampleInto(ctx context.Context, dst, src Plane, h, v *PlaneWeights, transposed bool) error {
 	w, ht := h.n, v.n
 	if w <= 0 || ht <= 0 {
 		return nil
+	}
+	if last := (w-1)*dst.Stride + ht - 1; transposed && last >= len(dst.Pix) {
+		panic("imaging: transposed destination too small")
 	}
 	pl := ctxpoll.New(ctx)
 	// The source columns the horizontal pass reads.
@@ -204,18 +221,35 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		s := int(h.start[i])
 		c0, c1 = min(c0, s), max(c1, s+int(h.count[i]))
 	}
+	sc := plScratchPool.Get().(*plScratch)
+	defer plScratchPool.Put(sc)
+	// row returns where output row y goes: dst's row, or when transposed
+	// a scratch row that column scatters into column y of dst.
+	sc.row = growSlice(sc.row, w)
+	row := func(y int) []uint8 {
+		if transposed {
+			return sc.row
+		}
+		return dst.Pix[y*dst.Stride : y*dst.Stride+w]
+	}
+	column := func(y int) {
+		if transposed {
+			for x, v := range sc.row {
+				dst.Pix[x*dst.Stride+y] = v
+			}
+		}
+	}
 	if h.copyFrom >= 0 && v.copyFrom >= 0 {
 		for y := range ht {
 			if err := pl.Work(w); err != nil {
 				return err
 			}
 			in := src.Pix[(v.copyFrom+y)*src.Stride+h.copyFrom:]
-			copy(dst.Pix[y*dst.Stride:y*dst.Stride+w], in[:w])
+			copy(row(y), in[:w])
+			column(y)
 		}
 		return nil
 	}
-	sc := plScratchPool.Get().(*plScratch)
-	defer plScratchPool.Put(sc)
 	n := c1 - c0
 	sc.acc = growSlice(sc.acc, n)
 	// The horizontal kernel reads taps samples from every start: beyond
@@ -227,7 +261,7 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 	var rowsBig [][]uint8
 	hWork := w * h.taps // the horizontal pass of one row, in ctxpoll units
 	for y := range ht {
-		out := dst.Pix[y*dst.Stride : y*dst.Stride+w]
+		out := row(y)
 		s, cnt := int(v.start[y]), int(v.count[y])
 		if err := pl.Work(hWork + n*cnt); err != nil {
 			return err
@@ -235,6 +269,7 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		if h.copyFrom < 0 && cnt == 1 && v.w[y*v.taps] == plWeightOne {
 			// One whole source row: horizontal pass only.
 			plHRow8(out, src.Pix[s*src.Stride:s*src.Stride+c1], h)
+			column(y)
 			continue
 		}
 		rs := rows[:0]
@@ -252,11 +287,17 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		} else {
 			plVRow(tmp[c0:c1], rs, ws, acc)
 		}
-		if h.copyFrom >= 0 {
+		switch {
+		case h.copyFrom >= 0:
 			plRound(out, tmp[h.copyFrom:h.copyFrom+w], plInterBits)
-			continue
+			column(y)
+		case plSIMD && transposed:
+			// Straight into column y.
+			plHRowSIMD(dst.Pix[y:], w, dst.Stride, tmp[:h.reach], h.start, h.w, h.taps)
+		default:
+			plHRow16(out, tmp, h)
+			column(y)
 		}
-		plHRow16(out, tmp, h)
 	}
 	return nil
 }
@@ -387,7 +428,7 @@ func plVRowPairs(out []int16, rows [][]uint8, ws, wpad []int16) {
 // hold h.reach samples.
 func plHRow16(out []uint8, in []int16, h *PlaneWeights) {
 	if plSIMD {
-		plHRowSIMD(out, in[:h.reach], h.start, h.w, h.taps)
+		plHRowSIMD(out, len(out), 1, in[:h.reach], h.start, h.w, h.taps)
 		return
 	}
 	plHRow16Go(out, in, h)

@@ -17,10 +17,10 @@ const plSIMD = true
 //go:noescape
 func plVRowSIMD(out []int16, rows [][]uint8, ws []int16)
 
-// plHRowSIMD sets out[i] to the rounded, plVShift-scaled sum of
-// in[start[i]+k]·w[i*taps+k] for k < taps, clamped to 0…255. taps must be
-// a positive multiple of 8, len(start) ≥ len(out), len(w) ≥ len(out)·taps
-// and in[start[i] : start[i]+taps] within in.
+// plHRowSIMD sets out[i·step], i < n, to the rounded, plVShift-scaled sum
+// of in[start[i]+k]·w[i*taps+k] for k < taps, clamped to 0…255. taps must
+// be a positive multiple of 8, (n−1)·step < len(out), len(start) ≥ n,
+// len(w) ≥ n·taps and in[start[i] : start[i]+taps] within in.
 //
 //go:noescape
-func plHRowSIMD(out []uint8, in []int16, start []int32, w []int16, taps int)
+func plHRowSIMD(out []uint8, n, step int, in []int16, start []int32, w []int16, taps int)

@@ -77,16 +77,17 @@ vpair:
 vdone:
 	RET
 
-// func plHRowSIMD(out []uint8, in []int16, start []int32, w []int16, taps int)
+// func plHRowSIMD(out []uint8, n, step int, in []int16, start []int32, w []int16, taps int)
 // One output sample at a time: taps/8 PMADDWDs into four lanes, summed
 // across, rounded, shifted and saturated to a byte.
-TEXT ·plHRowSIMD(SB), NOSPLIT, $0-104
+TEXT ·plHRowSIMD(SB), NOSPLIT, $0-120
 	MOVQ out_base+0(FP), DI
-	MOVQ out_len+8(FP), CX
-	MOVQ in_base+24(FP), SI
-	MOVQ start_base+48(FP), BX
-	MOVQ w_base+72(FP), DX
-	MOVQ taps+96(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ step+32(FP), R12
+	MOVQ in_base+40(FP), SI
+	MOVQ start_base+64(FP), BX
+	MOVQ w_base+88(FP), DX
+	MOVQ taps+112(FP), R8
 	MOVQ $0x80000, AX          // 1 << (plVShift-1)
 	MOVQ AX, X14
 	PSHUFD $0, X14, X14
@@ -119,7 +120,8 @@ hinner:
 	PACKSSLW X0, X0
 	PACKUSWB X0, X0
 	MOVQ     X0, AX
-	MOVB     AL, (DI)(R9*1)
+	MOVB     AL, (DI)
+	ADDQ     R12, DI
 	INCQ     R9
 	CMPQ     R9, CX
 	JB       hloop

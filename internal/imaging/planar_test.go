@@ -358,3 +358,39 @@ func TestPlaneKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestResamplePlaneTransposed: writing columns gives the transpose of
+// ResamplePlane's result, on every path (copies, one source row, the SIMD
+// kernel, enlargements, mirrored axes).
+func TestResamplePlaneTransposed(t *testing.T) {
+	t.Parallel()
+	src := randomPlane(97, 61, 5)
+	for _, c := range []struct {
+		name string
+		h, v PlaneAxis
+		f    Filter
+	}{
+		{"copy", PlaneAxis{N: 40, Offset: 3, Step: 1, Hi: 97}, PlaneAxis{N: 30, Offset: 2, Step: 1, Hi: 61}, Lanczos3},
+		{"rows copied", PlaneAxis{N: 40, Step: 2.3, Hi: 97}, PlaneAxis{N: 61, Step: 1, Hi: 61}, Lanczos3},
+		{"columns copied", PlaneAxis{N: 97, Step: 1, Hi: 97}, PlaneAxis{N: 20, Step: 3, Hi: 61}, Lanczos3},
+		{"reduce", PlaneAxis{N: 45, Step: 97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Step: 61.0 / 33, Hi: 61}, Lanczos3},
+		{"enlarge", PlaneAxis{N: 150, Step: 97.0 / 150, Hi: 97}, PlaneAxis{N: 70, Step: 61.0 / 70, Hi: 61}, Bicubic},
+		{"mirrored", PlaneAxis{N: 45, Offset: 97, Step: -97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Offset: 61, Step: -61.0 / 33, Hi: 61}, Bilinear},
+		{"nearest", PlaneAxis{N: 45, Step: 97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Step: 61.0 / 33, Hi: 61}, Nearest},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hw, vw := NewPlaneWeights(c.h, c.f), NewPlaneWeights(c.v, c.f)
+			want := newPlane(c.h.N, c.v.N)
+			noErr(ResamplePlane(bgCtx, want, src, hw, vw))
+			got := Plane{Pix: make([]uint8, c.h.N*(c.v.N+5)), Stride: c.v.N + 5, W: c.v.N, H: c.h.N}
+			noErr(ResamplePlaneTransposed(bgCtx, got, src, hw, vw))
+			for y := range want.H {
+				for x := range want.W {
+					if g, w := got.Pix[x*got.Stride+y], want.Pix[y*want.Stride+x]; g != w {
+						t.Fatalf("(%d, %d): %d, want %d", x, y, g, w)
+					}
+				}
+			}
+		})
+	}
+}
