@@ -228,10 +228,18 @@ func decodeWebPAnimation(ctx context.Context, data []byte, h Header, limit int) 
 	return frames, loopCount, nil
 }
 
-// decodeANMF decodes one frame's bitstream, fed to golang.org/x/image/webp
-// as a still WebP whose chunks are the frame's, read in place.
+// decodeANMF decodes one frame's bitstream: a lossy frame without alpha
+// with internal/vp8dec, any other fed to golang.org/x/image/webp as a
+// still WebP whose chunks are the frame's, read in place.
 func decodeANMF(ctx context.Context, pl *ctxpoll.Poller, f *anmf) (*image.NRGBA, error) {
 	w, h := f.rect.Dx(), f.rect.Dy()
+	if !f.lossless && f.alph == nil {
+		ycc, err := decodeVP8(ctx, f.bits, image.Pt(w, h))
+		if err != nil {
+			return nil, err
+		}
+		return toNRGBA(pl, ycc, true)
+	}
 	bitsID := "VP8 "
 	if f.lossless {
 		bitsID = "VP8L"

@@ -27,6 +27,10 @@ func DecodeWebPPlanes(ctx context.Context, data []byte, h Header) (ycc *image.YC
 			ycc, rgb, err = nil, nil, corruptf("webp: decoder panicked: %v", r)
 		}
 	}()
+	if bits := stillLossyVP8(data); bits != nil {
+		ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height))
+		return ycc, nil, err
+	}
 	cfg, err := webp.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: webp: %w", ErrCorrupt, err)

@@ -1,7 +1,10 @@
 package vp8dec
 
 // The loop filter (RFC 6386 section 15), applied to the planes one
-// macroblock row at a time, in raster order.
+// macroblock row at a time, in raster order. Each edge kind has its own
+// loop, for edges across rows (h: the pixels of one side are contiguous)
+// and across columns (v), so that the compiler can drop the bounds checks
+// from the inner loops.
 
 func abs32(x int32) int32 {
 	m := x >> 31
@@ -22,78 +25,162 @@ func sclamp(v int32) int32 {
 // ub converts a signed value back to a pixel.
 func ub(v int32) byte { return byte(sclamp(v) + 128) }
 
-// simpleEdge filters n pixels across an edge: pix[o-2*step..o+step] for o
-// advancing by along.
-func simpleEdge(pix []byte, off, step, along, n int, limit int32) {
-	for i := 0; i < n; i++ {
-		o := off + i*along
-		p1, p0 := int32(pix[o-2*step]), int32(pix[o-step])
-		q0, q1 := int32(pix[o]), int32(pix[o+step])
-		if abs32(p0-q0)*2+abs32(p1-q1)>>1 > limit {
+// simpleH filters an edge between rows: the n pixels at pix[o:] and those
+// above them (stride s).
+func simpleH(pix []byte, o, s, n int, limit int32) {
+	q0 := pix[o : o+n]
+	q1 := pix[o+s:][:len(q0)]
+	p0 := pix[o-s:][:len(q0)]
+	p1 := pix[o-2*s:][:len(q0)]
+	for i := range q0 {
+		a0, a1, b0, b1 := int32(p0[i]), int32(p1[i]), int32(q0[i]), int32(q1[i])
+		if abs32(a0-b0)*2+abs32(a1-b1)>>1 > limit {
 			continue
 		}
-		a := sclamp(sclamp(p1-q1) + 3*(q0-p0))
-		f1 := sclamp(a+4) >> 3
-		f2 := sclamp(a+3) >> 3
-		pix[o] = ub(q0 - 128 - f1)
-		pix[o-step] = ub(p0 - 128 + f2)
+		a := sclamp(sclamp(a1-b1) + 3*(b0-a0))
+		q0[i] = ub(b0 - 128 - sclamp(a+4)>>3)
+		p0[i] = ub(a0 - 128 + sclamp(a+3)>>3)
 	}
 }
 
-// normalEdge filters n pixels across a macroblock edge (mb) or an inner
-// edge.
-func normalEdge(pix []byte, off, step, along, n int, limit, interior, hevT int32, mb bool) {
-	for i := 0; i < n; i++ {
-		o := off + i*along
-		p3, p2 := int32(pix[o-4*step]), int32(pix[o-3*step])
-		p1, p0 := int32(pix[o-2*step]), int32(pix[o-step])
-		q0, q1 := int32(pix[o]), int32(pix[o+step])
-		q2, q3 := int32(pix[o+2*step]), int32(pix[o+3*step])
-		if abs32(p0-q0)*2+abs32(p1-q1)>>1 > limit ||
-			abs32(p3-p2) > interior || abs32(p2-p1) > interior || abs32(p1-p0) > interior ||
-			abs32(q3-q2) > interior || abs32(q2-q1) > interior || abs32(q1-q0) > interior {
+// simpleV filters an edge between columns: the pixel at pix[o] and those
+// left of it, for n rows of stride s.
+func simpleV(pix []byte, o, s, n int, limit int32) {
+	for r := 0; r < n; r++ {
+		b := pix[o+r*s-2 : o+r*s+2]
+		a1, a0, b0, b1 := int32(b[0]), int32(b[1]), int32(b[2]), int32(b[3])
+		if abs32(a0-b0)*2+abs32(a1-b1)>>1 > limit {
 			continue
 		}
-		hev := abs32(p1-p0) > hevT || abs32(q1-q0) > hevT
-		// Signed values.
-		sp1, sp0, sq0, sq1 := p1-128, p0-128, q0-128, q1-128
-		if mb {
-			if hev {
-				a := sclamp(sclamp(sp1-sq1) + 3*(sq0-sp0))
-				f1 := sclamp(a+4) >> 3
-				f2 := sclamp(a+3) >> 3
-				pix[o] = ub(sq0 - f1)
-				pix[o-step] = ub(sp0 + f2)
-				continue
-			}
-			sp2, sq2 := p2-128, q2-128
-			w := sclamp(sclamp(sp1-sq1) + 3*(sq0-sp0))
-			a := sclamp((27*w + 63) >> 7)
-			pix[o] = ub(sq0 - a)
-			pix[o-step] = ub(sp0 + a)
-			a = sclamp((18*w + 63) >> 7)
-			pix[o+step] = ub(sq1 - a)
-			pix[o-2*step] = ub(sp1 + a)
-			a = sclamp((9*w + 63) >> 7)
-			pix[o+2*step] = ub(sq2 - a)
-			pix[o-3*step] = ub(sp2 + a)
+		a := sclamp(sclamp(a1-b1) + 3*(b0-a0))
+		b[2] = ub(b0 - 128 - sclamp(a+4)>>3)
+		b[1] = ub(a0 - 128 + sclamp(a+3)>>3)
+	}
+}
+
+// mbH filters a macroblock edge between rows.
+func mbH(pix []byte, o, s, n int, limit, interior, hevT int32) {
+	q0 := pix[o : o+n]
+	q1 := pix[o+s:][:len(q0)]
+	q2 := pix[o+2*s:][:len(q0)]
+	q3 := pix[o+3*s:][:len(q0)]
+	p0 := pix[o-s:][:len(q0)]
+	p1 := pix[o-2*s:][:len(q0)]
+	p2 := pix[o-3*s:][:len(q0)]
+	p3 := pix[o-4*s:][:len(q0)]
+	for i := range q0 {
+		x3, x2, x1, x0 := int32(p3[i]), int32(p2[i]), int32(p1[i]), int32(p0[i])
+		y0, y1, y2, y3 := int32(q0[i]), int32(q1[i]), int32(q2[i]), int32(q3[i])
+		if abs32(x0-y0)*2+abs32(x1-y1)>>1 > limit ||
+			abs32(x3-x2) > interior || abs32(x2-x1) > interior || abs32(x1-x0) > interior ||
+			abs32(y3-y2) > interior || abs32(y2-y1) > interior || abs32(y1-y0) > interior {
 			continue
 		}
-		var a int32
-		if hev {
-			a = sclamp(sclamp(sp1-sq1) + 3*(sq0-sp0))
-		} else {
-			a = sclamp(3 * (sq0 - sp0))
+		w := sclamp(sclamp(x1-y1) + 3*(y0-x0))
+		if abs32(x1-x0) > hevT || abs32(y1-y0) > hevT {
+			q0[i] = ub(y0 - 128 - sclamp(w+4)>>3)
+			p0[i] = ub(x0 - 128 + sclamp(w+3)>>3)
+			continue
 		}
+		a := (27*w + 63) >> 7
+		q0[i] = ub(y0 - 128 - a)
+		p0[i] = ub(x0 - 128 + a)
+		a = (18*w + 63) >> 7
+		q1[i] = ub(y1 - 128 - a)
+		p1[i] = ub(x1 - 128 + a)
+		a = (9*w + 63) >> 7
+		q2[i] = ub(y2 - 128 - a)
+		p2[i] = ub(x2 - 128 + a)
+	}
+}
+
+// mbV filters a macroblock edge between columns.
+func mbV(pix []byte, o, s, n int, limit, interior, hevT int32) {
+	for r := 0; r < n; r++ {
+		b := pix[o+r*s-4 : o+r*s+4]
+		x3, x2, x1, x0 := int32(b[0]), int32(b[1]), int32(b[2]), int32(b[3])
+		y0, y1, y2, y3 := int32(b[4]), int32(b[5]), int32(b[6]), int32(b[7])
+		if abs32(x0-y0)*2+abs32(x1-y1)>>1 > limit ||
+			abs32(x3-x2) > interior || abs32(x2-x1) > interior || abs32(x1-x0) > interior ||
+			abs32(y3-y2) > interior || abs32(y2-y1) > interior || abs32(y1-y0) > interior {
+			continue
+		}
+		w := sclamp(sclamp(x1-y1) + 3*(y0-x0))
+		if abs32(x1-x0) > hevT || abs32(y1-y0) > hevT {
+			b[4] = ub(y0 - 128 - sclamp(w+4)>>3)
+			b[3] = ub(x0 - 128 + sclamp(w+3)>>3)
+			continue
+		}
+		a := (27*w + 63) >> 7
+		b[4] = ub(y0 - 128 - a)
+		b[3] = ub(x0 - 128 + a)
+		a = (18*w + 63) >> 7
+		b[5] = ub(y1 - 128 - a)
+		b[2] = ub(x1 - 128 + a)
+		a = (9*w + 63) >> 7
+		b[6] = ub(y2 - 128 - a)
+		b[1] = ub(x2 - 128 + a)
+	}
+}
+
+// innerH filters an inner (sub-block) edge between rows.
+func innerH(pix []byte, o, s, n int, limit, interior, hevT int32) {
+	q0 := pix[o : o+n]
+	q1 := pix[o+s:][:len(q0)]
+	q2 := pix[o+2*s:][:len(q0)]
+	q3 := pix[o+3*s:][:len(q0)]
+	p0 := pix[o-s:][:len(q0)]
+	p1 := pix[o-2*s:][:len(q0)]
+	p2 := pix[o-3*s:][:len(q0)]
+	p3 := pix[o-4*s:][:len(q0)]
+	for i := range q0 {
+		x3, x2, x1, x0 := int32(p3[i]), int32(p2[i]), int32(p1[i]), int32(p0[i])
+		y0, y1, y2, y3 := int32(q0[i]), int32(q1[i]), int32(q2[i]), int32(q3[i])
+		if abs32(x0-y0)*2+abs32(x1-y1)>>1 > limit ||
+			abs32(x3-x2) > interior || abs32(x2-x1) > interior || abs32(x1-x0) > interior ||
+			abs32(y3-y2) > interior || abs32(y2-y1) > interior || abs32(y1-y0) > interior {
+			continue
+		}
+		if abs32(x1-x0) > hevT || abs32(y1-y0) > hevT {
+			a := sclamp(sclamp(x1-y1) + 3*(y0-x0))
+			q0[i] = ub(y0 - 128 - sclamp(a+4)>>3)
+			p0[i] = ub(x0 - 128 + sclamp(a+3)>>3)
+			continue
+		}
+		a := sclamp(3 * (y0 - x0))
 		f1 := sclamp(a+4) >> 3
-		f2 := sclamp(a+3) >> 3
-		pix[o] = ub(sq0 - f1)
-		pix[o-step] = ub(sp0 + f2)
-		if !hev {
-			a = (f1 + 1) >> 1
-			pix[o+step] = ub(sq1 - a)
-			pix[o-2*step] = ub(sp1 + a)
+		q0[i] = ub(y0 - 128 - f1)
+		p0[i] = ub(x0 - 128 + sclamp(a+3)>>3)
+		a = (f1 + 1) >> 1
+		q1[i] = ub(y1 - 128 - a)
+		p1[i] = ub(x1 - 128 + a)
+	}
+}
+
+// innerV filters an inner (sub-block) edge between columns.
+func innerV(pix []byte, o, s, n int, limit, interior, hevT int32) {
+	for r := 0; r < n; r++ {
+		b := pix[o+r*s-4 : o+r*s+4]
+		x3, x2, x1, x0 := int32(b[0]), int32(b[1]), int32(b[2]), int32(b[3])
+		y0, y1, y2, y3 := int32(b[4]), int32(b[5]), int32(b[6]), int32(b[7])
+		if abs32(x0-y0)*2+abs32(x1-y1)>>1 > limit ||
+			abs32(x3-x2) > interior || abs32(x2-x1) > interior || abs32(x1-x0) > interior ||
+			abs32(y3-y2) > interior || abs32(y2-y1) > interior || abs32(y1-y0) > interior {
+			continue
 		}
+		if abs32(x1-x0) > hevT || abs32(y1-y0) > hevT {
+			a := sclamp(sclamp(x1-y1) + 3*(y0-x0))
+			b[4] = ub(y0 - 128 - sclamp(a+4)>>3)
+			b[3] = ub(x0 - 128 + sclamp(a+3)>>3)
+			continue
+		}
+		a := sclamp(3 * (y0 - x0))
+		f1 := sclamp(a+4) >> 3
+		b[4] = ub(y0 - 128 - f1)
+		b[3] = ub(x0 - 128 + sclamp(a+3)>>3)
+		a = (f1 + 1) >> 1
+		b[5] = ub(y1 - 128 - a)
+		b[2] = ub(x1 - 128 + a)
 	}
 }
 
@@ -111,47 +198,47 @@ func (d *decoder) filterRow(mby int) {
 		co := mby*8*cs + mbx*8
 		if d.simpleFilter {
 			if mbx > 0 {
-				simpleEdge(d.y, yo, 1, ys, 16, limit+4)
+				simpleV(d.y, yo, ys, 16, limit+4)
 			}
 			if f.inner {
-				for x := 4; x < 16; x += 4 {
-					simpleEdge(d.y, yo+x, 1, ys, 16, limit)
-				}
+				simpleV(d.y, yo+4, ys, 16, limit)
+				simpleV(d.y, yo+8, ys, 16, limit)
+				simpleV(d.y, yo+12, ys, 16, limit)
 			}
 			if mby > 0 {
-				simpleEdge(d.y, yo, ys, 1, 16, limit+4)
+				simpleH(d.y, yo, ys, 16, limit+4)
 			}
 			if f.inner {
-				for y := 4; y < 16; y += 4 {
-					simpleEdge(d.y, yo+y*ys, ys, 1, 16, limit)
-				}
+				simpleH(d.y, yo+4*ys, ys, 16, limit)
+				simpleH(d.y, yo+8*ys, ys, 16, limit)
+				simpleH(d.y, yo+12*ys, ys, 16, limit)
 			}
 			continue
 		}
 		in, hev := int32(f.interior), int32(f.hev)
 		if mbx > 0 {
-			normalEdge(d.y, yo, 1, ys, 16, limit+4, in, hev, true)
-			normalEdge(d.u, co, 1, cs, 8, limit+4, in, hev, true)
-			normalEdge(d.v, co, 1, cs, 8, limit+4, in, hev, true)
+			mbV(d.y, yo, ys, 16, limit+4, in, hev)
+			mbV(d.u, co, cs, 8, limit+4, in, hev)
+			mbV(d.v, co, cs, 8, limit+4, in, hev)
 		}
 		if f.inner {
-			for x := 4; x < 16; x += 4 {
-				normalEdge(d.y, yo+x, 1, ys, 16, limit, in, hev, false)
-			}
-			normalEdge(d.u, co+4, 1, cs, 8, limit, in, hev, false)
-			normalEdge(d.v, co+4, 1, cs, 8, limit, in, hev, false)
+			innerV(d.y, yo+4, ys, 16, limit, in, hev)
+			innerV(d.y, yo+8, ys, 16, limit, in, hev)
+			innerV(d.y, yo+12, ys, 16, limit, in, hev)
+			innerV(d.u, co+4, cs, 8, limit, in, hev)
+			innerV(d.v, co+4, cs, 8, limit, in, hev)
 		}
 		if mby > 0 {
-			normalEdge(d.y, yo, ys, 1, 16, limit+4, in, hev, true)
-			normalEdge(d.u, co, cs, 1, 8, limit+4, in, hev, true)
-			normalEdge(d.v, co, cs, 1, 8, limit+4, in, hev, true)
+			mbH(d.y, yo, ys, 16, limit+4, in, hev)
+			mbH(d.u, co, cs, 8, limit+4, in, hev)
+			mbH(d.v, co, cs, 8, limit+4, in, hev)
 		}
 		if f.inner {
-			for y := 4; y < 16; y += 4 {
-				normalEdge(d.y, yo+y*ys, ys, 1, 16, limit, in, hev, false)
-			}
-			normalEdge(d.u, co+4*cs, cs, 1, 8, limit, in, hev, false)
-			normalEdge(d.v, co+4*cs, cs, 1, 8, limit, in, hev, false)
+			innerH(d.y, yo+4*ys, ys, 16, limit, in, hev)
+			innerH(d.y, yo+8*ys, ys, 16, limit, in, hev)
+			innerH(d.y, yo+12*ys, ys, 16, limit, in, hev)
+			innerH(d.u, co+4*cs, cs, 8, limit, in, hev)
+			innerH(d.v, co+4*cs, cs, 8, limit, in, hev)
 		}
 	}
 }
