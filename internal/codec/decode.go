@@ -57,7 +57,7 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 	}
 	if h.Format == format.WebP {
 		if bits := stillLossyVP8(data); bits != nil {
-			ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height))
+			ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), false)
 			if err != nil {
 				return nil, err
 			}

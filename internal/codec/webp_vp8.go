@@ -50,9 +50,18 @@ func stillLossyVP8(data []byte) []byte {
 // runs on a second goroutine (when there is a second processor).
 const concurrentVP8Pixels = 1 << 20
 
+// SkipFilterShrink is the reduction from which DecodeWebPPlanes leaves out
+// VP8's loop filter: when every output pixel spans at least this many
+// source pixels across and down, the resampler averages the filter's
+// smoothing of block edges away. Measured (SSIM of the PNG output of
+// width=W against the filtered source resized with CatmullRom, six lossy
+// files of 4-24 MP, cwebp q15-q90): the filter's absence costs at most
+// 0.0017 at a shrink of 4, 0.00043 at 6, 0.00020 at 8 and 0.00006 at 20.
+const SkipFilterShrink = 8
+
 // decodeVP8 decodes a VP8 key frame with internal/vp8dec, checking the
 // dimensions it declares against want before allocating anything.
-func decodeVP8(ctx context.Context, bits []byte, want image.Point) (*image.YCbCr, error) {
+func decodeVP8(ctx context.Context, bits []byte, want image.Point, skipFilter bool) (*image.YCbCr, error) {
 	w, h, err := vp8dec.DecodeConfig(bits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: webp: %w", ErrCorrupt, err)
@@ -61,7 +70,8 @@ func decodeVP8(ctx context.Context, bits []byte, want image.Point) (*image.YCbCr
 		return nil, corruptf("webp: VP8 frame is %dx%d but the header says %dx%d", w, h, want.X, want.Y)
 	}
 	opt := vp8dec.Options{
-		MaxPixels:  want.X * want.Y,
+		MaxPixels:      want.X * want.Y,
+		SkipLoopFilter: skipFilter,
 		Concurrent: w*h >= concurrentVP8Pixels && runtime.GOMAXPROCS(0) > 1,
 	}
 	m, err := vp8dec.Decode(ctx, bits, opt)

@@ -48,27 +48,46 @@ func (d *boolDec) load() {
 	}
 }
 
+// fill makes sure that value holds the bits of at least one decision.
+func (d *boolDec) fill() {
+	if d.nbits < 0 {
+		d.load()
+	}
+}
+
 // bit decodes one boolean whose probability of being false is p/256.
 func (d *boolDec) bit(p uint8) bool {
 	if d.nbits < 0 {
 		d.load()
 	}
+	return d.bitLoaded(p)
+}
+
+// bitLoaded is bit for a caller that made sure nbits >= 0 (it inlines).
+func (d *boolDec) bitLoaded(p uint8) bool {
 	n := uint(d.nbits)
 	split := (d.rng * uint32(p)) >> 8
-	var r uint32
-	var b bool
-	if uint32(d.value>>n) > split {
+	r := split + 1
+	b := uint32(d.value>>n) > split
+	if b {
+		d.value -= uint64(r) << n
 		r = d.rng - split
-		d.value -= uint64(split+1) << n
-		b = true
-	} else {
-		r = split + 1
 	}
-	// r is the new range (1..255); renormalise it to 128..255.
-	s := 8 - bits.Len32(r)
-	d.rng = r<<uint(s) - 1
-	d.nbits -= s
+	d.rng = uint32(normRange[uint8(r)])
+	d.nbits -= int(normShift[uint8(r)])
 	return b
+}
+
+// normShift and normRange renormalise a range r (1..255): shifted left by
+// normShift[r] it is in 128..255, and normRange[r] is that minus one.
+var normShift, normRange [256]uint8
+
+func init() {
+	for r := 1; r < 256; r++ {
+		s := bits.LeadingZeros8(uint8(r))
+		normShift[r] = uint8(s)
+		normRange[r] = uint8(r<<s - 1)
+	}
 }
 
 // bit128 decodes a boolean of even probability.

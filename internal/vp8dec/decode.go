@@ -461,11 +461,16 @@ func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first 
 	n := first
 	p := &pp[n][ctx]
 	for n < 16 {
-		if !br.bit(p[0]) {
+		br.fill()
+		if !br.bitLoaded(p[0]) {
 			return n // end of block
 		}
-		for !br.bit(p[1]) { // zero
-			n++
+		for {
+			br.fill()
+			if br.bitLoaded(p[1]) {
+				break
+			}
+			n++ // a zero
 			if n == 16 {
 				return 16
 			}
@@ -473,18 +478,20 @@ func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first 
 		}
 		var v int32
 		next := 1
-		if !br.bit(p[2]) {
+		br.fill()
+		if !br.bitLoaded(p[2]) {
 			v = 1
 		} else {
 			v = br.large(p)
 			next = 2
 		}
-		if br.bit(128) {
-			v = -v
-		}
 		q := acq
 		if n == 0 {
 			q = dcq
+		}
+		br.fill()
+		if br.bitLoaded(128) {
+			v = -v
 		}
 		out[zigzag[n]&15] = int16(v * q)
 		n++

@@ -61,10 +61,10 @@ func compareDwebp(t *testing.T, file string, opt Options) {
 		t.Fatalf("%s: dwebp wrote %d bytes for %dx%d", file, len(ref), w, h)
 	}
 	planes := []struct {
-		name          string
-		pix           []byte
-		stride, w, h  int
-		ref           []byte
+		name         string
+		pix          []byte
+		stride, w, h int
+		ref          []byte
 	}{
 		{"Y", m.Y, m.YStride, w, h, ref[:w*h]},
 		{"U", m.Cb, m.CStride, cw, ch, ref[w*h : w*h+cw*ch]},
