@@ -72,7 +72,7 @@ func decodeVP8(ctx context.Context, bits []byte, want image.Point, skipFilter bo
 	opt := vp8dec.Options{
 		MaxPixels:      want.X * want.Y,
 		SkipLoopFilter: skipFilter,
-		Concurrent: w*h >= concurrentVP8Pixels && runtime.GOMAXPROCS(0) > 1,
+		Concurrent:     w*h >= concurrentVP8Pixels && runtime.GOMAXPROCS(0) > 1,
 	}
 	m, err := vp8dec.Decode(ctx, bits, opt)
 	if err != nil {
