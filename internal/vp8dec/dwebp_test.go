@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -83,18 +82,5 @@ func compareDwebp(t *testing.T, file string, opt Options) {
 				}
 			}
 		}
-	}
-}
-
-func TestDwebpFiles(t *testing.T) {
-	env := os.Getenv("VP8_FILES")
-	if env == "" {
-		t.Skip("VP8_FILES not set")
-	}
-	if _, err := exec.LookPath("dwebp"); err != nil {
-		t.Skip("no dwebp")
-	}
-	for _, f := range strings.Split(env, ",") {
-		compareDwebp(t, f, Options{})
 	}
 }
