@@ -1,14 +1,24 @@
 package vp8dec
 
+import "encoding/binary"
+
 // Intra prediction (RFC 6386 section 12) in the work area: dst[off] is the
 // block's top-left pixel, the row above and the column to the left hold
 // the (unfiltered) neighbours or the frame border.
 
+// fill sets a size×size block (size 4, 8 or 16) to v.
 func fill(dst []byte, off, size int, v byte) {
+	pat := uint64(v) * 0x0101010101010101
+	if size == 4 {
+		for r := 0; r < 4; r++ {
+			binary.LittleEndian.PutUint32(dst[off+r*bps:], uint32(pat))
+		}
+		return
+	}
 	for r := 0; r < size; r++ {
 		row := dst[off+r*bps : off+r*bps+size]
-		for i := range row {
-			row[i] = v
+		for c := 0; c+8 <= len(row); c += 8 {
+			binary.LittleEndian.PutUint64(row[c:], pat)
 		}
 	}
 }
@@ -39,17 +49,21 @@ func predBlock(dst []byte, off, size, shift, mode int, haveLeft, haveTop bool) {
 			fill(dst, off, size, 128)
 		}
 	case modeV:
-		top := dst[off-bps : off-bps+size]
+		t0 := binary.LittleEndian.Uint64(dst[off-bps:])
+		t1 := binary.LittleEndian.Uint64(dst[off-bps+8:])
 		for r := 0; r < size; r++ {
-			copy(dst[off+r*bps:off+r*bps+size], top)
+			binary.LittleEndian.PutUint64(dst[off+r*bps:], t0)
+			if size == 16 {
+				binary.LittleEndian.PutUint64(dst[off+r*bps+8:], t1)
+			}
 		}
 	case modeH:
 		for r := 0; r < size; r++ {
 			o := off + r*bps
-			row := dst[o : o+size]
-			v := dst[o-1]
-			for i := range row {
-				row[i] = v
+			pat := uint64(dst[o-1]) * 0x0101010101010101
+			binary.LittleEndian.PutUint64(dst[o:], pat)
+			if size == 16 {
+				binary.LittleEndian.PutUint64(dst[o+8:], pat)
 			}
 		}
 	case modeTM:

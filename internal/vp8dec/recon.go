@@ -1,5 +1,7 @@
 package vp8dec
 
+import "encoding/binary"
+
 func clip8(v int32) uint8 {
 	if uint32(v) > 255 {
 		if v < 0 {
@@ -75,17 +77,21 @@ func (d *decoder) reconstruct(mbx, mby int) {
 		}
 	}
 
-	// Copy out.
+	// Copy out, eight bytes at a time.
+	le := binary.LittleEndian
 	ys := d.ystride
 	yo := mby*16*ys + mbx*16
 	for r := 0; r < 16; r++ {
-		copy(d.y[yo+r*ys:yo+r*ys+16], yw[yOrig+r*bps:])
+		dst := d.y[yo+r*ys : yo+r*ys+16]
+		src := yw[yOrig+r*bps : yOrig+r*bps+16]
+		le.PutUint64(dst, le.Uint64(src))
+		le.PutUint64(dst[8:], le.Uint64(src[8:]))
 	}
 	cs := d.cstride
 	co := mby*8*cs + mbx*8
 	for r := 0; r < 8; r++ {
-		copy(d.u[co+r*cs:co+r*cs+8], uw[cOrig+r*bps:])
-		copy(d.v[co+r*cs:co+r*cs+8], vw[cOrig+r*bps:])
+		le.PutUint64(d.u[co+r*cs:co+r*cs+8], le.Uint64(uw[cOrig+r*bps:]))
+		le.PutUint64(d.v[co+r*cs:co+r*cs+8], le.Uint64(vw[cOrig+r*bps:]))
 	}
 	copy(d.topY[1+16*mbx:1+16*mbx+16], yw[yOrig+15*bps:])
 	copy(d.topU[1+8*mbx:1+8*mbx+8], uw[cOrig+7*bps:])
