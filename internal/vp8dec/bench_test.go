@@ -41,6 +41,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"ours", Options{}},
 		{"ours-concurrent", Options{Concurrent: true}},
 		{"ours-nofilter", Options{SkipLoopFilter: true}},
+		{"ours-concurrent-nofilter", Options{Concurrent: true, SkipLoopFilter: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(chunk)))

@@ -22,8 +22,8 @@ type Options struct {
 	// MaxPixels, if positive, is the largest width×height accepted; the
 	// check happens before any allocation.
 	MaxPixels int
-	// Concurrent runs the loop filter on a second goroutine, one
-	// macroblock row behind the reconstruction.
+	// Concurrent decodes in a pipeline of goroutines, a macroblock row
+	// apart: parsing (the caller's), reconstruction, and the loop filter.
 	Concurrent bool
 	// SkipLoopFilter leaves the loop filter out: the output is then not
 	// the bit-exact frame, only close to it. Meant for heavy downscaling.
@@ -78,6 +78,17 @@ const (
 	typeY   = 3 // luma with its DC (sub-block prediction)
 )
 
+// mbData is what the parser hands the reconstruction for one macroblock.
+type mbData struct {
+	seg    int
+	skip   bool
+	ymode  int
+	uvmode int
+	bmodes [16]uint8
+	kinds  [24]uint8  // per block: 0 empty, 1 DC only, 2 full
+	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
+}
+
 // nzCtx holds, for one side of a macroblock, whether each bordering block
 // had coefficients, and the sub-block modes along that border.
 type nzCtx struct {
@@ -123,16 +134,7 @@ type decoder struct {
 	// Per macroblock filter parameters of the whole frame.
 	finfo []filterParams
 
-	// Current macroblock.
-	seg    int
-	skip   bool
-	ymode  int
-	uvmode int
-	bmodes [16]uint8
-
-	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
-	kinds  [24]uint8  // per block: 0 empty, 1 DC only, 2 full
-	y2     [16]int16
+	y2 [16]int16 // the parser's Y2 block
 
 	// Work area: 32-byte rows; luma has a top border row and a left
 	// border column, chroma likewise.
@@ -185,24 +187,7 @@ func Decode(ctx context.Context, data []byte, opt Options) (*image.YCbCr, error)
 		d.finfo = make([]filterParams, d.mbw*d.mbh)
 	}
 
-	var rows chan int
-	done := make(chan struct{})
-	if filter && opt.Concurrent && d.mbh > 1 {
-		rows = make(chan int, 4)
-		go func() {
-			defer close(done)
-			for r := range rows {
-				d.filterRow(r)
-			}
-		}()
-	} else {
-		close(done)
-	}
-	err := d.decodeRows(&pl, filter, rows)
-	if rows != nil {
-		close(rows)
-	}
-	<-done
+	err := d.decodeRows(&pl, filter, opt.Concurrent)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +199,53 @@ func Decode(ctx context.Context, data []byte, opt Options) (*image.YCbCr, error)
 	}, nil
 }
 
-func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter bool, rows chan<- int) error {
+// parseRow reads macroblock row mby's modes and coefficients into row.
+func (d *decoder) parseRow(mby int, row []mbData, filter bool) error {
+	tokens := &d.parts[mby&(d.nparts-1)]
+	d.left = nzCtx{}
+	for mbx := range row {
+		m := &row[mbx]
+		d.parseModes(mbx, m)
+		if !m.skip {
+			m.skip = !d.parseResiduals(tokens, mbx, m)
+		} else {
+			d.left.y, d.left.u, d.left.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
+			t := &d.top[mbx]
+			t.y, t.u, t.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
+			if m.ymode != modeB {
+				d.left.y2, t.y2 = 0, 0
+			}
+			m.kinds = [24]uint8{}
+		}
+		if filter {
+			f := d.fparams[m.seg][b2i(m.ymode == modeB)]
+			f.inner = m.ymode == modeB || !m.skip
+			d.finfo[mby*d.mbw+mbx] = f
+		}
+		if tokens.eof {
+			return corruptf("vp8: truncated token partition")
+		}
+	}
+	if d.first.eof {
+		return corruptf("vp8: truncated first partition")
+	}
+	return nil
+}
+
+// reconRow predicts and reconstructs macroblock row mby from row.
+func (d *decoder) reconRow(mby int, row []mbData) {
+	for mbx := range row {
+		d.reconstruct(mbx, mby, &row[mbx])
+	}
+}
+
+// decodeRows runs the rows through parsing, reconstruction and the loop
+// filter: in turn, or (concurrent) as a pipeline of three goroutines, one
+// row apart. Reconstruction reads only the parser's output and unfiltered
+// pixels (the copies in topY/U/V and its own work area); the filter of a
+// row changes only that row and the bottom of the row above, which
+// reconstruction no longer reads.
+func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter, concurrent bool) error {
 	for i := range d.topY {
 		d.topY[i] = 127
 	}
@@ -222,49 +253,65 @@ func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter bool, rows chan<- int) e
 		d.topU[i] = 127
 		d.topV[i] = 127
 	}
-	for mby := 0; mby < d.mbh; mby++ {
-		if err := pl.Work(d.mbw * 16 * 16 * 8); err != nil {
-			return err
-		}
-		tokens := &d.parts[mby&(d.nparts-1)]
-		d.left = nzCtx{}
-		for mbx := 0; mbx < d.mbw; mbx++ {
-			d.parseModes(mbx)
-			if !d.skip {
-				d.skip = !d.parseResiduals(tokens, mbx)
-			} else {
-				d.left.y, d.left.u, d.left.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
-				t := &d.top[mbx]
-				t.y, t.u, t.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
-				if d.ymode != modeB {
-					d.left.y2, t.y2 = 0, 0
-				}
-				d.kinds = [24]uint8{}
+	if !concurrent || d.mbh < 2 {
+		row := make([]mbData, d.mbw)
+		for mby := 0; mby < d.mbh; mby++ {
+			if err := pl.Work(d.mbw * 16 * 16 * 8); err != nil {
+				return err
 			}
+			if err := d.parseRow(mby, row, filter); err != nil {
+				return err
+			}
+			d.reconRow(mby, row)
 			if filter {
-				f := d.fparams[d.seg][b2i(d.ymode == modeB)]
-				f.inner = d.ymode == modeB || !d.skip
-				d.finfo[mby*d.mbw+mbx] = f
-			}
-			d.reconstruct(mbx, mby)
-			if tokens.eof {
-				return corruptf("vp8: truncated token partition")
-			}
-		}
-		if d.first.eof {
-			return corruptf("vp8: truncated first partition")
-		}
-		// The unfiltered bottom rows of this macroblock row are now in
-		// topY/U/V (reconstruct saved them): the row may be filtered.
-		if filter {
-			if rows != nil {
-				rows <- mby
-			} else {
 				d.filterRow(mby)
 			}
 		}
+		return nil
 	}
-	return nil
+
+	const nbuf = 3
+	type job struct {
+		mby int
+		row []mbData
+	}
+	free := make(chan []mbData, nbuf)
+	for i := 0; i < nbuf; i++ {
+		free <- make([]mbData, d.mbw)
+	}
+	parsed := make(chan job, nbuf)
+	recon := make(chan int, nbuf)
+	done := make(chan struct{})
+	go func() {
+		defer close(recon)
+		for j := range parsed {
+			d.reconRow(j.mby, j.row)
+			free <- j.row
+			if filter {
+				recon <- j.mby
+			}
+		}
+	}()
+	go func() {
+		defer close(done)
+		for mby := range recon {
+			d.filterRow(mby)
+		}
+	}()
+	var err error
+	for mby := 0; mby < d.mbh; mby++ {
+		if err = pl.Work(d.mbw * 16 * 16 * 8); err != nil {
+			break
+		}
+		row := <-free
+		if err = d.parseRow(mby, row, filter); err != nil {
+			break
+		}
+		parsed <- job{mby, row}
+	}
+	close(parsed)
+	<-done
+	return err
 }
 
 func b2i(b bool) int {
@@ -275,52 +322,52 @@ func b2i(b bool) int {
 }
 
 // parseModes reads a macroblock's header from the first partition.
-func (d *decoder) parseModes(mbx int) {
+func (d *decoder) parseModes(mbx int, m *mbData) {
 	br := &d.first
-	d.seg = 0
+	m.seg = 0
 	if d.segUpdateMap {
 		if !br.bit(d.segProbs[0]) {
-			d.seg = int(br.bit128Prob(d.segProbs[1]))
+			m.seg = int(br.bit128Prob(d.segProbs[1]))
 		} else {
-			d.seg = 2 + int(br.bit128Prob(d.segProbs[2]))
+			m.seg = 2 + int(br.bit128Prob(d.segProbs[2]))
 		}
 	}
-	d.skip = d.skipEnabled && br.bit(d.skipProb)
+	m.skip = d.skipEnabled && br.bit(d.skipProb)
 	top := &d.top[mbx]
 	if !br.bit(145) {
-		d.ymode = modeB
+		m.ymode = modeB
 		for y := 0; y < 4; y++ {
 			l := d.left.bmode[y]
 			for x := 0; x < 4; x++ {
 				p := kfBModeProbs[(int(top.bmode[x])*10+int(l))*9:][:9]
-				var m uint8
+				var bm uint8
 				switch {
 				case !br.bit(p[0]):
-					m = bDC
+					bm = bDC
 				case !br.bit(p[1]):
-					m = bTM
+					bm = bTM
 				case !br.bit(p[2]):
-					m = bVE
+					bm = bVE
 				case !br.bit(p[3]):
 					if !br.bit(p[4]) {
-						m = bHE
+						bm = bHE
 					} else if !br.bit(p[5]) {
-						m = bRD
+						bm = bRD
 					} else {
-						m = bVR
+						bm = bVR
 					}
 				case !br.bit(p[6]):
-					m = bLD
+					bm = bLD
 				case !br.bit(p[7]):
-					m = bVL
+					bm = bVL
 				case !br.bit(p[8]):
-					m = bHD
+					bm = bHD
 				default:
-					m = bHU
+					bm = bHU
 				}
-				d.bmodes[y*4+x] = m
-				top.bmode[x] = m
-				l = m
+				m.bmodes[y*4+x] = bm
+				top.bmode[x] = bm
+				l = bm
 			}
 			d.left.bmode[y] = l
 		}
@@ -328,27 +375,27 @@ func (d *decoder) parseModes(mbx int) {
 		var b uint8
 		if !br.bit(156) {
 			if !br.bit(163) {
-				d.ymode, b = modeDC, bDC
+				m.ymode, b = modeDC, bDC
 			} else {
-				d.ymode, b = modeV, bVE
+				m.ymode, b = modeV, bVE
 			}
 		} else if !br.bit(128) {
-			d.ymode, b = modeH, bHE
+			m.ymode, b = modeH, bHE
 		} else {
-			d.ymode, b = modeTM, bTM
+			m.ymode, b = modeTM, bTM
 		}
 		top.bmode = [4]uint8{b, b, b, b}
 		d.left.bmode = top.bmode
 	}
 	switch {
 	case !br.bit(142):
-		d.uvmode = modeDC
+		m.uvmode = modeDC
 	case !br.bit(114):
-		d.uvmode = modeV
+		m.uvmode = modeV
 	case !br.bit(183):
-		d.uvmode = modeH
+		m.uvmode = modeH
 	default:
-		d.uvmode = modeTM
+		m.uvmode = modeTM
 	}
 }
 
@@ -360,18 +407,18 @@ func (d *boolDec) bit128Prob(p uint8) uint32 {
 	return 0
 }
 
-// parseResiduals reads a macroblock's coefficients into d.coeffs, sets
-// d.kinds and the non-zero contexts, and reports whether any block had
+// parseResiduals reads a macroblock's coefficients into m.coeffs, sets
+// m.kinds and the non-zero contexts, and reports whether any block had
 // coefficients.
-func (d *decoder) parseResiduals(br *boolDec, mbx int) bool {
-	q := &d.quant[d.seg]
+func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
+	q := &d.quant[m.seg]
 	top := &d.top[mbx]
 	left := &d.left
 	any := false
 	first := 0
 	ytype := typeY
 	var dcs [16]int16
-	haveY2 := d.ymode != modeB
+	haveY2 := m.ymode != modeB
 	if haveY2 {
 		d.y2 = [16]int16{}
 		ctx := int(top.y2 + left.y2)
@@ -392,7 +439,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int) bool {
 		first = 1
 		ytype = typeYAC
 	}
-	c := d.coeffs[:]
+	c := m.coeffs[:]
 	for i := range c {
 		c[i] = 0
 	}
@@ -413,11 +460,11 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int) bool {
 			}
 			switch {
 			case n > 1:
-				d.kinds[b] = 2
+				m.kinds[b] = 2
 			case blk[0] != 0:
-				d.kinds[b] = 1
+				m.kinds[b] = 1
 			default:
-				d.kinds[b] = 0
+				m.kinds[b] = 0
 			}
 		}
 		left.y[y] = l
@@ -438,13 +485,13 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int) bool {
 				tc[x] = l
 				switch {
 				case n > 1:
-					d.kinds[b] = 2
+					m.kinds[b] = 2
 					any = true
 				case n == 1:
-					d.kinds[b] = 1
+					m.kinds[b] = 1
 					any = true
 				default:
-					d.kinds[b] = 0
+					m.kinds[b] = 0
 				}
 			}
 			lc[y] = l

@@ -14,7 +14,7 @@ func clip8(v int32) uint8 {
 
 // reconstruct predicts the current macroblock, adds its residual, copies it
 // into the planes and keeps its unfiltered bottom row for the row below.
-func (d *decoder) reconstruct(mbx, mby int) {
+func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 	yw, uw, vw := d.ywork[:], d.uwork[:], d.vwork[:]
 	// Left column (and top-left corner): the previous macroblock's right
 	// column, still in the work area, or the frame border.
@@ -46,8 +46,8 @@ func (d *decoder) reconstruct(mbx, mby int) {
 	copy(uw[cOrig-bps:cOrig-bps+8], d.topU[1+8*mbx:])
 	copy(vw[cOrig-bps:cOrig-bps+8], d.topV[1+8*mbx:])
 
-	c := &d.coeffs
-	if d.ymode == modeB {
+	c := &m.coeffs
+	if m.ymode == modeB {
 		// The above-right pixels of sub-blocks on the right column are
 		// those of the macroblock above-right, for every sub-block row.
 		tr := yw[yOrig-bps+16 : yOrig-bps+20]
@@ -56,24 +56,24 @@ func (d *decoder) reconstruct(mbx, mby int) {
 		copy(yw[yOrig+11*bps+16:], tr)
 		for b := 0; b < 16; b++ {
 			off := yOrig + (b>>2)*4*bps + (b&3)*4
-			pred4(yw, off, d.bmodes[b])
-			addBlock(d.kinds[b], c[b*16:b*16+16], yw, off)
+			pred4(yw, off, m.bmodes[b])
+			addBlock(m.kinds[b], c[b*16:b*16+16], yw, off)
 		}
 	} else {
-		pred16(yw, yOrig, d.ymode, mbx > 0, mby > 0)
-		if !d.skip {
+		pred16(yw, yOrig, m.ymode, mbx > 0, mby > 0)
+		if !m.skip {
 			for b := 0; b < 16; b++ {
-				addBlock(d.kinds[b], c[b*16:b*16+16], yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+				addBlock(m.kinds[b], c[b*16:b*16+16], yw, yOrig+(b>>2)*4*bps+(b&3)*4)
 			}
 		}
 	}
-	pred8(uw, cOrig, d.uvmode, mbx > 0, mby > 0)
-	pred8(vw, cOrig, d.uvmode, mbx > 0, mby > 0)
-	if !d.skip {
+	pred8(uw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	pred8(vw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	if !m.skip {
 		for b := 0; b < 4; b++ {
 			off := cOrig + (b>>1)*4*bps + (b&1)*4
-			addBlock(d.kinds[16+b], c[(16+b)*16:(16+b)*16+16], uw, off)
-			addBlock(d.kinds[20+b], c[(20+b)*16:(20+b)*16+16], vw, off)
+			addBlock(m.kinds[16+b], c[(16+b)*16:(16+b)*16+16], uw, off)
+			addBlock(m.kinds[20+b], c[(20+b)*16:(20+b)*16+16], vw, off)
 		}
 	}
 
