@@ -18,10 +18,11 @@ import (
 // animation flag, one ANIM chunk (background colour and loop count) and one
 // ANMF chunk per frame. An ANMF chunk holds the frame's rectangle on the
 // canvas, its duration, its blending and disposal methods, and the frame's
-// own image chunks (an optional ALPH with a VP8, or a VP8L). Each frame is
-// decoded by golang.org/x/image/webp, fed a minimal still WebP made of the
-// frame's chunks (read in place, never copied), and composed onto the
-// canvas as the container specification says.
+// own image chunks (an optional ALPH with a VP8, or a VP8L). A lossy frame
+// without alpha is decoded by internal/vp8dec; any other by
+// golang.org/x/image/webp, fed a minimal still WebP made of the frame's
+// chunks (read in place, never copied). Frames are composed onto the canvas
+// as the container specification says.
 
 // ANMF flag bits (the last byte of the frame header).
 const (
