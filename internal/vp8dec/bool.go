@@ -48,13 +48,6 @@ func (d *boolDec) load() {
 	}
 }
 
-// fill makes sure that value holds the bits of at least one decision.
-func (d *boolDec) fill() {
-	if d.nbits < 0 {
-		d.load()
-	}
-}
-
 // bit decodes one boolean whose probability of being false is p/256.
 func (d *boolDec) bit(p uint8) bool {
 	if d.nbits < 0 {
@@ -123,4 +116,24 @@ func (d *boolDec) flagged(n int) int32 {
 		return 0
 	}
 	return d.signed(n)
+}
+
+// loadV is load for a caller that keeps value and nbits in local
+// variables (tokens): it returns them refilled.
+func (d *boolDec) loadV(value uint64, nbits int) (uint64, int) {
+	d.value, d.nbits = value, nbits
+	d.load()
+	return d.value, d.nbits
+}
+
+// decide is bitLoaded on state held in local variables.
+func decide(value uint64, nbits int, rng uint32, p uint8) (uint64, int, uint32, bool) {
+	split := (rng * uint32(p)) >> 8
+	r := split + 1
+	b := uint32(value>>uint(nbits)) > split
+	if b {
+		value -= uint64(r) << uint(nbits)
+		r = rng - split
+	}
+	return value, nbits - int(normShift[uint8(r)]), uint32(normRange[uint8(r)]), b
 }

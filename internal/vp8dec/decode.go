@@ -504,47 +504,63 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 // dequantised coefficients into out in raster order and returns the
 // position after the last token (first for an empty block).
 func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) int {
+	// The decoder's state lives in local variables while the block is
+	// read, so that the compiler keeps it in registers.
+	value, nbits, rng := br.value, br.nbits, br.rng
+	var b bool
 	out = out[:16]
 	n := first
 	p := &pp[n][ctx]
+loop:
 	for n < 16 {
-		br.fill()
-		if !br.bitLoaded(p[0]) {
-			return n // end of block
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, p[0]); !b {
+			break // end of block
 		}
 		for {
-			br.fill()
-			if br.bitLoaded(p[1]) {
+			if nbits < 0 {
+				value, nbits = br.loadV(value, nbits)
+			}
+			if value, nbits, rng, b = decide(value, nbits, rng, p[1]); b {
 				break
 			}
 			n++ // a zero
 			if n == 16 {
-				return 16
+				break loop
 			}
 			p = &pp[n][0]
 		}
 		var v int32
 		next := 1
-		br.fill()
-		if !br.bitLoaded(p[2]) {
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, p[2]); !b {
 			v = 1
 		} else {
+			br.value, br.nbits, br.rng = value, nbits, rng
 			v = br.large(p)
+			value, nbits, rng = br.value, br.nbits, br.rng
 			next = 2
 		}
 		q := acq
 		if n == 0 {
 			q = dcq
 		}
-		br.fill()
-		if br.bitLoaded(128) {
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
 			v = -v
 		}
 		out[zigzag[n]&15] = int16(v * q)
 		n++
 		p = &pp[n][next]
 	}
-	return 16
+	br.value, br.nbits, br.rng = value, nbits, rng
+	return n
 }
 
 var (
