@@ -1,0 +1,170 @@
+package vp8enc
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/webp"
+)
+
+// testPlanes makes w x h planes with smooth gradients, edges and noise
+// (of amplitude noise), so that every prediction mode has something to
+// win on.
+func testPlanes(w, h, noise int, seed uint64) *Planes {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	cw, ch := (w+1)/2, (h+1)/2
+	p := &Planes{W: w, H: h, YStride: w, CStride: cw,
+		Y: make([]uint8, w*h), Cb: make([]uint8, cw*ch), Cr: make([]uint8, cw*ch)}
+	n := func() int {
+		if noise == 0 {
+			return 0
+		}
+		return rng.IntN(2*noise+1) - noise
+	}
+	for y := range h {
+		for x := range w {
+			v := 40 + (x*3+y*2)%160 + n()
+			if (x/7+y/11)%3 == 0 {
+				v = 200 - (x+y)%50 + n()
+			}
+			p.Y[y*w+x] = uint8(max(16, min(235, v)))
+		}
+	}
+	for y := range ch {
+		for x := range cw {
+			p.Cb[y*cw+x] = uint8(max(16, min(240, 128+(x-y)%60-30+n()/2)))
+			p.Cr[y*cw+x] = uint8(max(16, min(240, 100+(x*y)%70+n()/2)))
+		}
+	}
+	return p
+}
+
+// decodeGo decodes a WebP file with golang.org/x/image/webp.
+func decodeGo(t testing.TB, data []byte) *image.YCbCr {
+	t.Helper()
+	m, err := webp.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("x/image/webp: %v", err)
+	}
+	y, ok := m.(*image.YCbCr)
+	if !ok {
+		t.Fatalf("x/image/webp decoded a %T", m)
+	}
+	return y
+}
+
+// samePlanes reports the first difference between decoded planes and want.
+func samePlanes(m *image.YCbCr, want *Planes) error {
+	if m.Rect.Dx() != want.W || m.Rect.Dy() != want.H {
+		return fmt.Errorf("size %v, want %dx%d", m.Rect, want.W, want.H)
+	}
+	for y := range want.H {
+		for x := range want.W {
+			if g, w := m.Y[y*m.YStride+x], want.Y[y*want.YStride+x]; g != w {
+				return fmt.Errorf("Y(%d,%d) = %d, want %d", x, y, g, w)
+			}
+		}
+	}
+	for y := range (want.H + 1) / 2 {
+		for x := range (want.W + 1) / 2 {
+			if g, w := m.Cb[y*m.CStride+x], want.Cb[y*want.CStride+x]; g != w {
+				return fmt.Errorf("Cb(%d,%d) = %d, want %d", x, y, g, w)
+			}
+			if g, w := m.Cr[y*m.CStride+x], want.Cr[y*want.CStride+x]; g != w {
+				return fmt.Errorf("Cr(%d,%d) = %d, want %d", x, y, g, w)
+			}
+		}
+	}
+	return nil
+}
+
+func encodeFile(t testing.TB, p *Planes, o *Options) ([]byte, *Planes) {
+	t.Helper()
+	frame, rec, err := EncodeFrame(context.Background(), p, o, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := writeContainer(&buf, frame); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), rec
+}
+
+var sizes = [][2]int{{1, 1}, {2, 2}, {3, 5}, {15, 17}, {16, 16}, {17, 15}, {31, 33}, {33, 47}, {64, 48}, {97, 83}, {255, 129}}
+
+// TestDecodesToReconstruction: with the loop filter off, what decoders
+// decode is exactly the encoder's own reconstruction.
+func TestDecodesToReconstruction(t *testing.T) {
+	for _, sz := range sizes {
+		for _, q := range []int{1, 10, 40, 80, 127} {
+			for _, noise := range []int{0, 30} {
+				t.Run(fmt.Sprintf("%dx%d/q%d/n%d", sz[0], sz[1], q, noise), func(t *testing.T) {
+					p := testPlanes(sz[0], sz[1], noise, uint64(q))
+					data, rec := encodeFile(t, p, &Options{QIndex: q, FilterLevel: -1})
+					if err := samePlanes(decodeGo(t, data), rec); err != nil {
+						t.Fatalf("x/image/webp: %v", err)
+					}
+					if err := sameDwebp(t, data, rec); err != nil {
+						t.Fatalf("dwebp: %v", err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// sameDwebp decodes data with libwebp's dwebp (Debian package webp) to
+// raw planes and compares them with want; it skips without dwebp.
+func sameDwebp(t *testing.T, data []byte, want *Planes) error {
+	t.Helper()
+	bin, err := exec.LookPath("dwebp")
+	if err != nil {
+		t.Skip("no dwebp")
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.webp"), filepath.Join(dir, "out.yuv")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := exec.Command(bin, "-yuv", in, "-o", out).CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw, ch := (want.W+1)/2, (want.H+1)/2
+	if len(raw) != want.W*want.H+2*cw*ch {
+		return fmt.Errorf("dwebp wrote %d bytes", len(raw))
+	}
+	m := &image.YCbCr{Y: raw[:want.W*want.H], Cb: raw[want.W*want.H : want.W*want.H+cw*ch], Cr: raw[want.W*want.H+cw*ch:],
+		YStride: want.W, CStride: cw, Rect: image.Rect(0, 0, want.W, want.H), SubsampleRatio: image.YCbCrSubsampleRatio420}
+	return samePlanes(m, want)
+}
+
+// TestForcedBModes codes every macroblock with one 4x4 mode, so that each
+// predictor is checked against the decoders in every position.
+func TestForcedBModes(t *testing.T) {
+	defer func() { forceBMode = -1 }()
+	for m := range numBModes {
+		forceBMode = m
+		for _, sz := range [][2]int{{33, 33}, {47, 18}} {
+			p := testPlanes(sz[0], sz[1], 10, 1)
+			data, rec := encodeFile(t, p, &Options{QIndex: 20, FilterLevel: -1})
+			if err := samePlanes(decodeGo(t, data), rec); err != nil {
+				t.Errorf("mode %d %v: x/image/webp: %v", m, sz, err)
+			}
+			if err := sameDwebp(t, data, rec); err != nil {
+				t.Errorf("mode %d %v: dwebp: %v", m, sz, err)
+			}
+		}
+	}
+}
