@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"slices"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
@@ -58,11 +59,11 @@ var ErrSize = errors.New("vp8enc: image size out of range")
 // Encode writes m as a lossy WebP file. m must be 4:2:0 with
 // limited-range samples; see FromYCbCr for JPEG's full-range planes.
 func Encode(ctx context.Context, w io.Writer, p *Planes, o *Options) error {
-	frame, _, err := EncodeFrame(ctx, p, o, false)
+	parts, _, err := encodeParts(ctx, p, o)
 	if err != nil {
 		return err
 	}
-	return writeContainer(w, frame)
+	return writeContainer(w, parts[:]...)
 }
 
 // EncodeImage writes an image.YCbCr (4:2:0, full-range JFIF as image/jpeg
@@ -86,8 +87,24 @@ func EncodeImage(ctx context.Context, w io.Writer, m image.Image, o *Options) er
 // chunk). With recon it also returns the frame as a decoder reconstructs
 // it before the loop filter, cropped to p's size.
 func EncodeFrame(ctx context.Context, p *Planes, o *Options, recon bool) ([]byte, *Planes, error) {
+	parts, e, err := encodeParts(ctx, p, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rp *Planes
+	if recon {
+		rp = e.reconPlanes()
+	}
+	return slices.Concat(parts[:]...), rp, nil
+}
+
+// encodeParts encodes the frame of p in three parts, so that they are
+// written out without being copied together: the uncompressed header and
+// the two partitions.
+func encodeParts(ctx context.Context, p *Planes, o *Options) ([3][]byte, *encoder, error) {
+	var none [3][]byte
 	if p.W < 1 || p.H < 1 || p.W > MaxSide || p.H > MaxSide {
-		return nil, nil, fmt.Errorf("%w: %dx%d", ErrSize, p.W, p.H)
+		return none, nil, fmt.Errorf("%w: %dx%d", ErrSize, p.W, p.H)
 	}
 	if o == nil {
 		o = &Options{Quality: 75}
@@ -97,7 +114,7 @@ func EncodeFrame(ctx context.Context, p *Planes, o *Options, recon bool) ([]byte
 	// Pass 1: choose modes, quantise, reconstruct, count token statistics.
 	for mby := range e.mbh {
 		if err := pl.Work(e.mbw * 16 * 16 * 24); err != nil {
-			return nil, nil, err
+			return none, nil, err
 		}
 		e.leftNZ, e.leftB = 0, [4]uint8{}
 		for mbx := range e.mbw {
@@ -105,14 +122,9 @@ func EncodeFrame(ctx context.Context, p *Planes, o *Options, recon bool) ([]byte
 		}
 	}
 	if err := pl.Err(); err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
-	frame := e.write()
-	var rp *Planes
-	if recon {
-		rp = e.reconPlanes()
-	}
-	return frame, rp, nil
+	return e.write(), e, nil
 }
 
 // quant quantises one kind of coefficient (Y1, Y2 or chroma) with the DC
@@ -225,7 +237,9 @@ func newEncoder(p *Planes, o *Options) *encoder {
 	e.setQuant()
 	e.prob = defaultProbs()
 	e.mbs = make([]mbInfo, e.mbw*e.mbh)
-	e.coefs = make([]int16, 0, e.mbw*e.mbh*64)
+	// The most a macroblock stores (pack): 25 block lengths, 400 levels.
+	// Allocated at once, as appending would allocate twice as much.
+	e.coefs = make([]int16, 0, e.mbw*e.mbh*425)
 	e.topNZ = make([]uint16, e.mbw)
 	e.topB = make([]uint8, 4*e.mbw)
 	return e
@@ -718,6 +732,5 @@ func (e *encoder) unpack(info *mbInfo, res *residual, off int) int {
 	}
 	return off
 }
-
 
 var forceBMode = -1 // tests: every macroblock 4x4 with this mode

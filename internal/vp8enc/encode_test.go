@@ -168,3 +168,49 @@ func TestForcedBModes(t *testing.T) {
 		}
 	}
 }
+
+// TestAlpha: an image with transparency gets an ALPH chunk that both
+// decoders read back exactly; an opaque one stays a simple file.
+func TestAlpha(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {17, 9}, {64, 40}} {
+		img := image.NewNRGBA(image.Rect(0, 0, sz[0], sz[1]))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i * 37 % 251)
+		}
+		var buf bytes.Buffer
+		if err := EncodeNRGBA(context.Background(), &buf, img, &Options{Quality: 80}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := webp.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("%v: %v", sz, err)
+		}
+		na, ok := m.(*image.NYCbCrA)
+		if !ok {
+			t.Fatalf("%v: decoded %T", sz, m)
+		}
+		for y := range sz[1] {
+			for x := range sz[0] {
+				if g, w := na.A[y*na.AStride+x], img.Pix[y*img.Stride+4*x+3]; g != w {
+					t.Fatalf("%v: alpha(%d,%d) = %d, want %d", sz, x, y, g, w)
+				}
+			}
+		}
+		if bin, err := exec.LookPath("dwebp"); err == nil {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "a.webp")
+			os.WriteFile(in, buf.Bytes(), 0o644)
+			if b, err := exec.Command(bin, in, "-pam", "-o", filepath.Join(dir, "a.pam")).CombinedOutput(); err != nil {
+				t.Fatalf("dwebp: %v %s", err, b)
+			}
+		}
+		for i := 3; i < len(img.Pix); i += 4 {
+			img.Pix[i] = 255
+		}
+		buf.Reset()
+		EncodeNRGBA(context.Background(), &buf, img, &Options{Quality: 80})
+		if string(buf.Bytes()[12:16]) != "VP8 " {
+			t.Errorf("%v: opaque image written as %q", sz, buf.Bytes()[12:16])
+		}
+	}
+}

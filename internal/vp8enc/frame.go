@@ -10,7 +10,7 @@ import (
 // tag and key-frame header (section 9.1), the first partition (the frame
 // header of section 19.2 and every macroblock's modes, section 19.3) and
 // one token partition (section 13).
-func (e *encoder) write() []byte {
+func (e *encoder) write() [3][]byte {
 	skips := 0
 	for i := range e.mbs {
 		if e.mbs[i].skip {
@@ -57,7 +57,7 @@ func (e *encoder) write() []byte {
 
 	// Pass 2: modes into the first partition, tokens into the second,
 	// with the contexts of pass 1 replayed.
-	tok := newBoolEncoder(len(e.coefs) + 1024)
+	tok := newBoolEncoder(len(e.coefs) + len(e.coefs)/4 + 1024) // about 10 bits a level at most
 	for i := range e.topNZ {
 		e.topNZ[i] = 0
 	}
@@ -85,7 +85,7 @@ func (e *encoder) write() []byte {
 	first := hdr.finish()
 	second := tok.finish()
 
-	out := make([]byte, 10, 10+len(first)+len(second))
+	out := make([]byte, 10)
 	// Frame tag (section 9.1): key frame (bit 0 clear), version 0, shown,
 	// and the first partition's size.
 	tag := uint32(0) | 0<<1 | 1<<4 | uint32(len(first))<<5
@@ -93,8 +93,7 @@ func (e *encoder) write() []byte {
 	out[3], out[4], out[5] = 0x9d, 0x01, 0x2a           // start code
 	binary.LittleEndian.PutUint16(out[6:], uint16(e.w)) // no upscaling
 	binary.LittleEndian.PutUint16(out[8:], uint16(e.h))
-	out = append(out, first...)
-	return append(out, second...)
+	return [3][]byte{out, first, second}
 }
 
 func b2u(b bool) uint32 {
@@ -146,23 +145,31 @@ func (e *encoder) writeModes(bw *boolEncoder, info *mbInfo, mbx int) {
 	}
 }
 
-// writeContainer wraps a VP8 frame in a simple-format WebP file: RIFF
-// header, "WEBP", and one "VP8 " chunk padded to an even size.
-func writeContainer(w io.Writer, frame []byte) error {
-	pad := len(frame) & 1
+// writeContainer wraps a VP8 frame, given in parts, in a simple-format
+// WebP file: RIFF header, "WEBP", and one "VP8 " chunk padded to an even
+// size.
+func writeContainer(w io.Writer, frame ...[]byte) error {
+	n := 0
+	for _, p := range frame {
+		n += len(p)
+	}
 	h := make([]byte, 20)
 	copy(h, "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(4+8+len(frame)+pad))
+	binary.LittleEndian.PutUint32(h[4:], uint32(4+8+n+n&1))
 	copy(h[8:], "WEBPVP8 ")
-	binary.LittleEndian.PutUint32(h[16:], uint32(len(frame)))
-	if _, err := w.Write(h); err != nil {
-		return err
-	}
-	if _, err := w.Write(frame); err != nil {
-		return err
+	binary.LittleEndian.PutUint32(h[16:], uint32(n))
+	return writeAll(w, append([][]byte{h}, frame...), n&1)
+}
+
+// writeAll writes parts and pad zero bytes.
+func writeAll(w io.Writer, parts [][]byte, pad int) error {
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
 	}
 	if pad != 0 {
-		_, err := w.Write([]byte{0})
+		_, err := w.Write(make([]byte, pad))
 		return err
 	}
 	return nil
@@ -179,7 +186,7 @@ func QIndexForQuality(q int) int {
 		lin = 2*c - 1
 	}
 	v := math.Cbrt(lin)
-	return max(1, min(127, int(math.Round(127*(1-v)))))
+	return max(0, min(127, int(math.Round(127*(1-v)))))
 }
 
 // filterLevelFor is the loop filter level for quantiser index q: stronger
