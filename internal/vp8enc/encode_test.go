@@ -3,8 +3,10 @@ package vp8enc
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -211,6 +213,73 @@ func TestAlpha(t *testing.T) {
 		EncodeNRGBA(context.Background(), &buf, img, &Options{Quality: 80})
 		if string(buf.Bytes()[12:16]) != "VP8 " {
 			t.Errorf("%v: opaque image written as %q", sz, buf.Bytes()[12:16])
+		}
+	}
+}
+
+// TestCancel: a done context stops the encoder with its error.
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := testPlanes(64, 64, 10, 1)
+	if err := Encode(ctx, io.Discard, p, &Options{Quality: 80}); err != context.Canceled {
+		t.Errorf("Encode: %v, want context.Canceled", err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	if err := EncodeNRGBA(ctx, io.Discard, img, &Options{Quality: 80}); err != context.Canceled {
+		t.Errorf("EncodeNRGBA: %v, want context.Canceled", err)
+	}
+	if err := Encode(context.Background(), io.Discard, &Planes{W: 0, H: 5}, nil); !errors.Is(err, ErrSize) {
+		t.Errorf("empty image: %v, want ErrSize", err)
+	}
+}
+
+// TestQualityRoundTrip: each quality reaches the frame header as
+// QIndexForQuality says, and SSIM against the source stays above a floor
+// at the default quality.
+func TestQualityRoundTrip(t *testing.T) {
+	p := testPlanes(96, 80, 4, 3)
+	for _, q := range []int{0, 1, 50, 85, 100} {
+		var buf bytes.Buffer
+		if err := Encode(context.Background(), &buf, p, &Options{Quality: q}); err != nil {
+			t.Fatal(err)
+		}
+		qi, err := FrameQIndex(buf.Bytes())
+		if err != nil || qi != QIndexForQuality(q) {
+			t.Errorf("quality %d: qindex %d, %v; want %d", q, qi, err, QIndexForQuality(q))
+		}
+		if q == 85 {
+			if s := lumaSSIM(t, buf.Bytes(), p); s < 0.95 {
+				t.Errorf("quality 85: luma SSIM %.4f < 0.95", s)
+			}
+		}
+	}
+}
+
+// TestDecodersAgreeFiltered: with the loop filter on (the level chosen
+// from the quantiser), x/image/webp and dwebp decode the same planes, and
+// those stay close to the unfiltered reconstruction.
+func TestDecodersAgreeFiltered(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {17, 15}, {97, 83}, {255, 129}} {
+		for _, q := range []int{10, 60, 127} {
+			p := testPlanes(sz[0], sz[1], 20, uint64(q))
+			data, rec := encodeFile(t, p, &Options{QIndex: q})
+			m := decodeGo(t, data)
+			goPlanes := &Planes{Y: m.Y, Cb: m.Cb, Cr: m.Cr, YStride: m.YStride, CStride: m.CStride, W: sz[0], H: sz[1]}
+			if err := sameDwebp(t, data, goPlanes); err != nil {
+				t.Errorf("%v q%d: x/image/webp and dwebp differ: %v", sz, q, err)
+			}
+			var d, n float64
+			for y := range sz[1] {
+				for x := range sz[0] {
+					v := float64(m.Y[y*m.YStride+x]) - float64(rec.Y[y*rec.YStride+x])
+					d += v * v
+					n++
+				}
+			}
+			if d/n > 4+float64(q)/2 {
+				t.Errorf("%v q%d: filtered luma differs from the reconstruction by MSE %.1f", sz, q, d/n)
+			}
 		}
 	}
 }
