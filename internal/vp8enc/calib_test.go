@@ -3,7 +3,6 @@ package vp8enc
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -37,7 +36,6 @@ func TestCalibrate(t *testing.T) {
 	}
 	qs := []int{30, 50, 65, 75, 80, 85, 90, 95}
 	var ratios []float64
-	var dq []string
 	for _, f := range files {
 		img := load800(t, filepath.Join(dir, f))
 		ref, err := FromImage(context.Background(), img)
@@ -71,7 +69,6 @@ func TestCalibrate(t *testing.T) {
 			ours = append(ours, pt{float64(buf.Len()), so})
 			lib = append(lib, pt{float64(len(lb)), sl})
 			t.Logf("%s q%d: ours %6d B ssim %.4f chroma %.4f | libwebp %6d B ssim %.4f chroma %.4f", f, q, buf.Len(), so, chromaSSIM(t, buf.Bytes(), ref), len(lb), sl, chromaSSIM(t, lb, ref))
-			dq = append(dq, fmt.Sprintf("%s q%d dSSIM %+.4f", f, q, so-sl))
 		}
 		// Bytes at equal SSIM: libwebp's bytes interpolated (log-linear)
 		// at each of our SSIMs inside its range.
