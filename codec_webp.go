@@ -12,7 +12,7 @@ import (
 )
 
 // The built-in lossy WebP encoder (internal/vp8enc, pure Go): one VP8 key
-// frame, with an ALPH chunk for transparency. It writes only the lossy
+// frame, with an ALPH chunk (losslessly compressed) for transparency. It writes only the lossy
 // variant: lossless WebP (EncodeOptions.Lossless) and animations need a
 // configured codec (wasmcodec), and an image that may be transparent
 // goes to a configured codec when there is one (its alpha compresses
@@ -32,12 +32,13 @@ func writeWebP(ctx context.Context, w io.Writer, img *image.NRGBA, o EncodeOptio
 // a pixel), the quantised coefficients kept between the two passes (at
 // most 2 bytes per coefficient and one per block, 3.2 bytes a pixel),
 // the two partitions and the file (each as large as the coefficients at
-// worst, with append's slack) and the alpha plane.
+// worst, with append's slack); for alpha, the plane, its filtered copy,
+// the lossless coder's tokens (4 bytes a pixel at worst) and outputs.
 func webpEncodeMemory(w, h int, o EncodeOptions) int64 {
 	px := int64(w+16) * int64(h+16)
 	m := 1<<20 + 12*px
 	if o.Alpha {
-		m += 2 * px
+		m += 10 * px
 	}
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"image"
 	"io"
+	"math"
 )
 
 // Alpha: the WebP container's extended format (VP8X) carries the alpha
@@ -74,17 +75,87 @@ func writeExtended(w io.Writer, width, height int, alpha []byte, frame ...[]byte
 	return writeAll(w, append([][]byte{ch}, frame...), n&1)
 }
 
-// alphaPayload is the ALPH chunk's payload for img's alpha: header byte,
-// then the values. This version stores them raw (compression 0, no
-// filter).
+// alphaPayload is the ALPH chunk's payload for img's alpha: the header
+// byte (pre-processing 0, filtering method F in bits 2-3, compression C
+// in bits 0-1), then the data. Each of the four filters (none,
+// horizontal, vertical, gradient: the value minus a prediction from its
+// left, upper or both neighbours, modulo 256) is estimated, and the
+// values under the best one compressed as VP8L (kept raw if that does not
+// make them smaller).
 func alphaPayload(img *image.NRGBA) []byte {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
-	out := make([]byte, 1, 1+w*h)
+	a := make([]uint8, w*h)
 	for y := range h {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
-		for i := 3; i < len(row); i += 4 {
-			out = append(out, row[i])
+		for x := range w {
+			a[y*w+x] = row[4*x+3]
 		}
 	}
-	return out
+	f := make([]uint8, w*h)
+	method, bestBits := 0, math.Inf(1)
+	for m := range 4 {
+		alphaFilter(a, f, w, h, m)
+		if b := estimateBits(f); b < bestBits {
+			method, bestBits = m, b
+		}
+	}
+	alphaFilter(a, f, w, h, method)
+	c := vp8lAlpha(f)
+	if len(c) >= len(a) {
+		return append([]byte{0}, a...) // raw, unfiltered
+	}
+	return append([]byte{byte(method<<2 | 1)}, c...)
+}
+
+// estimateBits estimates the size of vp8lAlpha's output for v: the
+// entropy of the literals plus about 12 bits per run.
+func estimateBits(v []uint8) float64 {
+	var hist [256]int
+	lits, runs := 0, 0
+	for i := 0; i < len(v); {
+		if n := runAt(v, i); n > 0 {
+			runs++
+			i += n
+			continue
+		}
+		hist[v[i]]++
+		lits++
+		i++
+	}
+	bits := 12 * float64(runs)
+	for _, n := range hist {
+		if n > 0 {
+			bits -= float64(n) * math.Log2(float64(n)/float64(lits))
+		}
+	}
+	return bits
+}
+
+// alphaFilter writes into f the residuals of a (w x h) under filtering
+// method m (WebP container specification, "Alpha": 1 horizontal, 2
+// vertical, 3 gradient; the top-left predicted by 0, the first row from
+// the left and the first column from above for the filters that lack
+// those neighbours).
+func alphaFilter(a, f []uint8, w, h, m int) {
+	for y := range h {
+		for x := range w {
+			i := y*w + x
+			var p uint8
+			switch {
+			case m == 0 || x == 0 && y == 0:
+				p = 0
+			case y == 0:
+				p = a[i-1]
+			case x == 0:
+				p = a[i-w]
+			case m == 1:
+				p = a[i-1]
+			case m == 2:
+				p = a[i-w]
+			default:
+				p = uint8(max(0, min(255, int(a[i-1])+int(a[i-w])-int(a[i-w-1]))))
+			}
+			f[i] = a[i] - p
+		}
+	}
 }

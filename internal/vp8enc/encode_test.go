@@ -3,6 +3,7 @@ package vp8enc
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -174,10 +175,30 @@ func TestForcedBModes(t *testing.T) {
 // TestAlpha: an image with transparency gets an ALPH chunk that both
 // decoders read back exactly; an opaque one stays a simple file.
 func TestAlpha(t *testing.T) {
-	for _, sz := range [][2]int{{1, 1}, {17, 9}, {64, 40}} {
+	for _, tc := range []struct {
+		sz    [2]int
+		alpha func(x, y int) uint8
+	}{
+		{[2]int{1, 1}, func(x, y int) uint8 { return 7 }},
+		{[2]int{17, 9}, func(x, y int) uint8 { return uint8(x * y * 37 % 251) }},
+		{[2]int{64, 40}, func(x, y int) uint8 { return uint8((x*x + y*3) % 256) }},
+		{[2]int{100, 70}, func(x, y int) uint8 { // a disc: runs
+			if (x-50)*(x-50)+(y-35)*(y-35) < 900 {
+				return 255
+			}
+			return 0
+		}},
+		{[2]int{300, 5}, func(x, y int) uint8 { return uint8(x / 2) }}, // a ramp
+	} {
+		sz := tc.sz
 		img := image.NewNRGBA(image.Rect(0, 0, sz[0], sz[1]))
 		for i := range img.Pix {
 			img.Pix[i] = uint8(i * 37 % 251)
+		}
+		for y := range sz[1] {
+			for x := range sz[0] {
+				img.Pix[y*img.Stride+4*x+3] = tc.alpha(x, y)
+			}
 		}
 		var buf bytes.Buffer
 		if err := EncodeNRGBA(context.Background(), &buf, img, &Options{Quality: 80}); err != nil {
@@ -186,6 +207,15 @@ func TestAlpha(t *testing.T) {
 		m, err := webp.Decode(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatalf("%v: %v", sz, err)
+		}
+		// ALPH follows RIFF, WEBP and VP8X: its payload's first byte.
+		if string(buf.Bytes()[30:34]) != "ALPH" {
+			t.Fatalf("%v: no ALPH chunk", sz)
+		}
+		n := binary.LittleEndian.Uint32(buf.Bytes()[34:])
+		t.Logf("%v: ALPH %d bytes for %d values, header %#x", sz, n, sz[0]*sz[1], buf.Bytes()[38])
+		if sz[0]*sz[1] >= 1000 && (buf.Bytes()[38]&3 != 1 || int(n) > sz[0]*sz[1]/4) {
+			t.Errorf("%v: alpha not compressed: %d bytes, header %#x", sz, n, buf.Bytes()[38])
 		}
 		na, ok := m.(*image.NYCbCrA)
 		if !ok {
@@ -204,6 +234,16 @@ func TestAlpha(t *testing.T) {
 			os.WriteFile(in, buf.Bytes(), 0o644)
 			if b, err := exec.Command(bin, in, "-pam", "-o", filepath.Join(dir, "a.pam")).CombinedOutput(); err != nil {
 				t.Fatalf("dwebp: %v %s", err, b)
+			}
+			pam, _ := os.ReadFile(filepath.Join(dir, "a.pam"))
+			_, px, ok := bytes.Cut(pam, []byte("ENDHDR\n"))
+			if !ok || len(px) != 4*sz[0]*sz[1] {
+				t.Fatalf("%v: dwebp wrote %d bytes of PAM", sz, len(pam))
+			}
+			for i := range sz[0] * sz[1] {
+				if g, w := px[4*i+3], img.Pix[(i/sz[0])*img.Stride+4*(i%sz[0])+3]; g != w {
+					t.Fatalf("%v: dwebp alpha %d = %d, want %d", sz, i, g, w)
+				}
 			}
 		}
 		for i := 3; i < len(img.Pix); i += 4 {

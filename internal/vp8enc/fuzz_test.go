@@ -3,6 +3,7 @@ package vp8enc
 import (
 	"bytes"
 	"context"
+	"image"
 	"testing"
 
 	"golang.org/x/image/webp"
@@ -53,6 +54,46 @@ func FuzzEncode(f *testing.F) {
 		}
 		if err := samePlanes(decodeGo(t, buf.Bytes()), rec); err != nil {
 			t.Fatalf("%dx%d q%d: %v", w, h, q, err)
+		}
+	})
+}
+
+// FuzzAlpha encodes random small transparent images (the first two bytes
+// choose the size, the rest are the alpha values, repeated with runs) and
+// checks that x/image/webp decodes their alpha exactly.
+func FuzzAlpha(f *testing.F) {
+	f.Add([]byte{3, 5, 0, 255, 255, 255, 7})
+	f.Add([]byte{40, 2, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 3 {
+			return
+		}
+		w, h := 1+int(data[0])%64, 1+int(data[1])%64
+		a := data[2:]
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for i := range w * h {
+			img.Pix[4*i] = uint8(i)
+			img.Pix[4*i+3] = a[(i/3)%len(a)] // runs of three
+		}
+		var buf bytes.Buffer
+		if err := EncodeNRGBA(context.Background(), &buf, img, &Options{Quality: 50}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := webp.Decode(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("%dx%d: %v", w, h, err)
+		}
+		if Opaque(img) {
+			return
+		}
+		na, ok := m.(*image.NYCbCrA)
+		if !ok {
+			t.Fatalf("%dx%d: decoded %T", w, h, m)
+		}
+		for i := range w * h {
+			if g, want := na.A[(i/w)*na.AStride+i%w], img.Pix[4*i+3]; g != want {
+				t.Fatalf("%dx%d: alpha %d = %d, want %d", w, h, i, g, want)
+			}
 		}
 	})
 }
