@@ -175,9 +175,14 @@ func writeAll(w io.Writer, parts [][]byte, pad int) error {
 	return nil
 }
 
-// QIndexForQuality maps quality 0..100 to a quantiser index 127..0. The
-// curve was calibrated so that a quality gives about the SSIM libwebp
-// gives at the same quality (see the package's calibration test).
+// QIndexForQuality maps quality 0..100 to a quantiser index 127..0:
+// 127*(1 - cbrt(c)) with c the quality/100 made linear (2/3 of it below
+// 0.75, 2*q-1 above), the shape of libwebp's own curve. Calibrated with
+// TestCalibrateSweep: on five corpus photos at 800 px, the index at which
+// this encoder matches libwebp's (cwebp -m 2) luma SSIM at qualities 30,
+// 50, 75, 85 and 90 has medians 54, 39, 27, 15 and 9; this curve gives 53,
+// 39, 26, 14 and 9. Detailed photos (path.jpg) would need lower indices,
+// smooth ones (volna.jpg) higher.
 func QIndexForQuality(q int) int {
 	q = max(0, min(100, q))
 	c := float64(q) / 100
