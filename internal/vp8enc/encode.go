@@ -533,9 +533,9 @@ func (e *encoder) code16(src []uint8, pred []uint8, mbx int, res *residual, rec 
 }
 
 // code4 codes the luma of a macroblock as sixteen 4x4 sub-blocks (section
-// 12.3), each predicted from the reconstruction of those before it: the
-// mode is the one of least prediction SSE + lambda4 * mode bits, then the
-// block is transformed, quantised and reconstructed. It returns the
+// 12.3), each predicted from the reconstruction of those before it: of
+// the rdCandidates modes of least prediction SSE + lambda4 * mode bits,
+// the one whose coded block has the least distortion + lambda*rate. It returns the
 // macroblock's distortion + lambda*rate, or ok false as soon as that
 // exceeds limit.
 func (e *encoder) code4(src []uint8, ed *edges, mbx int, res *residual, rec *[256]uint8, bmodes *[16]uint8, limit int64) (int64, bool) {
@@ -543,7 +543,7 @@ func (e *encoder) code4(src []uint8, ed *edges, mbx int, res *residual, rec *[25
 	score := e.lambda * int64(ymodeCost[predB])
 	var A [8]uint8
 	var L [4]uint8
-	var pred, best [16]uint8
+	var pred [16]uint8
 	var coef, dq [16]int32
 	for b := range 16 {
 		bx, by := b&3, b>>2
@@ -589,31 +589,56 @@ func (e *encoder) code4(src []uint8, ed *edges, mbx int, res *residual, rec *[25
 			lm = bmodes[b-1]
 		}
 		mc := &bmodeCost[am][lm]
-		bm, bs := 0, int64(-1)
+		// Preselect by prediction SSE + lambda4 * mode bits, then code the
+		// rdCandidates best and keep the one of least D + lambda*R.
 		s := src[y*e.ys+x:]
+		var pre [numBModes]int64
 		for m := range numBModes {
+			pre[m] = -1
 			if forceBMode >= 0 && m != forceBMode {
 				continue
 			}
 			predict4(m, &A, &L, X, &pred)
-			v := 256*sse(s, e.ys, pred[:], 4, 4) + e.lambda4*int64(mc[m])/16
-			if bs < 0 || v < bs {
-				bm, bs, best = m, v, pred
+			pre[m] = 256*sse(s, e.ys, pred[:], 4, 4) + e.lambda4*int64(mc[m])/16
+		}
+		ctx := int(tnz>>bx&1 + lnz>>by&1)
+		bestScore, bm := int64(-1), 0
+		var bestRec [16]uint8
+		var lv [16]int16
+		for range rdCandidates {
+			m := -1
+			for k, v := range pre {
+				if v >= 0 && (m < 0 || v < pre[m]) {
+					m = k
+				}
+			}
+			if m < 0 {
+				break
+			}
+			pre[m] = -1
+			predict4(m, &A, &L, X, &pred)
+			fdct4(s, e.ys, pred[:], 4, &coef)
+			n := e.y1.quantize(&coef, 0, &lv, &dq)
+			var out [16]uint8
+			idct4(&dq, pred[:], 4, out[:], 4)
+			rate := blockCost(&e.prob[typeYWithDC], ctx, 0, &lv, n) + mc[m]
+			sc := 16*256*sse(s, e.ys, out[:], 4, 4) + e.lambda*int64(rate)
+			if bestScore < 0 || sc < bestScore {
+				bestScore, bm, bestRec = sc, m, out
+				res.y[b], res.yn[b] = lv, n
 			}
 		}
 		bmodes[b] = uint8(bm)
-		fdct4(s, e.ys, best[:], 4, &coef)
-		res.yn[b] = e.y1.quantize(&coef, 0, &res.y[b], &dq)
-		idct4(&dq, best[:], 4, rec[y*16+x:], 16)
-		ctx := int(tnz>>bx&1 + lnz>>by&1)
-		r := blockCost(&e.prob[typeYWithDC], ctx, 0, &res.y[b], res.yn[b]) + mc[bm]
+		for i := range 4 {
+			copy(rec[(y+i)*16+x:(y+i)*16+x+4], bestRec[4*i:4*i+4])
+		}
 		nz := uint16(0)
 		if res.yn[b] > 0 {
 			nz = 1
 		}
 		tnz = tnz&^(1<<bx) | nz<<bx
 		lnz = lnz&^(1<<by) | nz<<by
-		score += 16*256*sse(s, e.ys, rec[y*16+x:], 16, 4) + e.lambda*int64(r)
+		score += bestScore
 		if score >= limit {
 			return score, false
 		}
@@ -736,3 +761,10 @@ func (e *encoder) unpack(info *mbInfo, res *residual, off int) int {
 }
 
 var forceBMode = -1 // tests: every macroblock 4x4 with this mode
+
+// rdCandidates is how many of the preselected 4x4 modes are coded to
+// compare their distortion + lambda*rate. Measured on path.jpg at 800 px,
+// q85 (CPU per encode, median of 7) and on three photos x 8 qualities
+// (bytes at equal SSIM against libwebp m2): 1: 50.6 ms, 0.942; 2: 60.5
+// ms, 0.916; 3: 70.8 ms, 0.905; 5: 0.896.
+const rdCandidates = 2
