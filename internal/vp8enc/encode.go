@@ -133,11 +133,13 @@ func encodeParts(ctx context.Context, p *Planes, o *Options) ([3][]byte, *encode
 // distortion than it costs).
 type quant struct {
 	q    [2]int32 // DC, AC step
+	iq   [2]int64 // 2^20 / step, rounded up: division by multiplication
 	bias [2]int32 // added to |c| before dividing, in the step's units
 }
 
 func newQuant(dc, ac int, dcBias, acBias float64) quant {
 	return quant{q: [2]int32{int32(dc), int32(ac)},
+		iq:   [2]int64{int64((1<<20 + dc - 1) / dc), int64((1<<20 + ac - 1) / ac)},
 		bias: [2]int32{int32(dcBias * float64(dc)), int32(acBias * float64(ac))}}
 }
 
@@ -155,7 +157,7 @@ func (q *quant) quantize(c *[16]int32, first int, lv *[16]int16, dq *[16]int32) 
 		if a < 0 {
 			a = -a
 		}
-		l := (a + q.bias[k]) / q.q[k]
+		l := int32((int64(a+q.bias[k]) * q.iq[k]) >> 20)
 		if l > maxLevel {
 			l = maxLevel
 		}
