@@ -17,9 +17,10 @@ import (
 )
 
 // This file owns the codec table: the built-in codecs (JPEG, PNG and GIF
-// both ways, WebP decoding and lossy WebP writing, SVG and MP4 writing) are Codec values like
-// those a user configures, and every decode, encode and encoder-memory
-// question goes through one lookup, findCodec. Adding a format is one
+// both ways, WebP decoding and lossy writing, SVG and MP4 writing) are
+// Codec values like those a user configures, and every decode, encode and
+// encoder-memory question goes through one lookup, findCodec (findEncoder
+// for encoding). Adding a format is one
 // Codec value: the wasmcodec
 // package adds WebP and AVIF output and AVIF and HEIC input that way.
 
