@@ -159,3 +159,19 @@ func alphaFilter(a, f []uint8, w, h, m int) {
 		}
 	}
 }
+
+// runAt is the length of the run of values equal to the previous one at
+// i, when at least 3 long, else 0: the estimate's stand-in for matches.
+func runAt(v []uint8, i int) int {
+	if i == 0 {
+		return 0
+	}
+	n := 0
+	for i+n < len(v) && n < maxMatch && v[i+n] == v[i-1] {
+		n++
+	}
+	if n < 3 {
+		return 0
+	}
+	return n
+}

@@ -188,7 +188,8 @@ func TestAlpha(t *testing.T) {
 			}
 			return 0
 		}},
-		{[2]int{300, 5}, func(x, y int) uint8 { return uint8(x / 2) }}, // a ramp
+		{[2]int{300, 5}, func(x, y int) uint8 { return uint8(x / 2) }},               // a ramp
+		{[2]int{200, 50}, func(x, y int) uint8 { return uint8((x%37)*7 ^ (y % 5)) }}, // a tile: far matches
 	} {
 		sz := tc.sz
 		img := image.NewNRGBA(image.Rect(0, 0, sz[0], sz[1]))

@@ -2,6 +2,7 @@ package vp8enc
 
 import (
 	"container/heap"
+	"math"
 	"math/bits"
 	"sort"
 )
@@ -54,37 +55,113 @@ func prefixOf(v int) (code int, nextra uint, extra uint32) {
 }
 
 const (
-	numLengthCodes = 24
-	greenAlphabet  = 256 + numLengthCodes
-	runDistance    = 121 // distance code of "1 pixel back"
-	maxRun         = 4096
+	numLengthCodes   = 24
+	numDistanceCodes = 40
+	greenAlphabet    = 256 + numLengthCodes
+	maxMatch         = 4096
+	// maxDistance keeps distance+120 within the 40 distance prefix codes.
+	maxDistance = 1<<20 - 121
+	hashBits    = 16
+	chainDepth  = 8
 )
 
-// runAt is the length of the backward reference coded at i: the run of
-// values equal to the previous one, when at least 3 long, else 0 (a
-// literal). Both passes of vp8lAlpha parse v with it.
-func runAt(v []uint8, i int) int {
-	if i == 0 {
-		return 0
+// matcher finds backward references greedily: at each position the
+// match (at least 3 values) worth the most bits among a run of the
+// previous value and up to chainDepth earlier positions with the same
+// next 3 values.
+type matcher struct {
+	v    []uint8
+	head []int32  // per hash: the last position, or -1
+	prev []int32  // per position: the previous one with its hash
+	cost [256]int // of each value as a literal, in 1/16 bit (its entropy in v, 1 bit at least)
+}
+
+func newMatcher(v []uint8, prev []int32) *matcher {
+	m := &matcher{v: v, head: make([]int32, 1<<hashBits), prev: prev}
+	for i := range m.head {
+		m.head[i] = -1
 	}
-	n := 0
-	for i+n < len(v) && n < maxRun && v[i+n] == v[i-1] {
-		n++
+	var hist [256]int
+	for _, b := range v {
+		hist[b]++
 	}
-	if n < 3 {
-		return 0
+	for b, n := range hist {
+		m.cost[b] = max(16, int(16*math.Log2(float64(len(v))/float64(max(n, 1))))) // a prefix code takes 1 bit at least
 	}
-	return n
+	return m
+}
+
+func (m *matcher) hash(i int) int {
+	v := m.v
+	return int((uint32(v[i])<<16|uint32(v[i+1])<<8|uint32(v[i+2]))*2654435761) >> (32 - hashBits)
+}
+
+// insert records position i (whose next 3 values exist) in the chains.
+func (m *matcher) insert(i int) {
+	if i+3 <= len(m.v) {
+		h := m.hash(i)
+		m.prev[i] = m.head[h]
+		m.head[h] = int32(i)
+	}
+}
+
+// at returns the match at i (length 0: a literal) and inserts the
+// positions it covers.
+func (m *matcher) at(i int) (length, dist int) {
+	v := m.v
+	limit := min(len(v)-i, maxMatch)
+	// A match's worth: the bits of the literals it replaces (lits: their
+	// cost, summed as the match is measured), less about what its length
+	// and distance cost (prefix codes of some 4 bits, and extra bits).
+	worth := func(n, d, lits int) int {
+		_, ln, _ := prefixOf(n)
+		_, dn, _ := prefixOf(d + 120)
+		return lits - 16*(8+int(ln)+int(dn))
+	}
+	best := 0
+	if i > 0 { // a run of the previous value: distance 1
+		n, lits := 0, 0
+		for n < limit && v[i+n] == v[i-1] {
+			lits += m.cost[v[i+n]]
+			n++
+		}
+		length, dist, best = n, 1, worth(n, 1, lits)
+	}
+	if i+3 <= len(v) && length < limit {
+		for j, d := m.head[m.hash(i)], 0; j >= 0 && d < chainDepth && i-int(j) <= maxDistance; j, d = m.prev[j], d+1 {
+			n, lits := 0, 0
+			for n < limit && v[int(j)+n] == v[i+n] {
+				lits += m.cost[v[i+n]]
+				n++
+			}
+			if w := worth(n, i-int(j), lits); w > best {
+				length, dist, best = n, i-int(j), w
+			}
+		}
+	}
+	if length < 3 || best <= 0 {
+		length, dist = 0, 0
+	}
+	for k := i; k < i+max(length, 1); k++ {
+		m.insert(k)
+	}
+	return length, dist
 }
 
 // vp8lAlpha codes the values v as a headerless VP8L image stream, in two
-// passes over v: one counts the symbols, the other writes them.
+// passes over v with the same matcher: one counts the symbols, the other
+// writes them. Distances are coded linearly (distance + 120).
 func vp8lAlpha(v []uint8) []byte {
 	var green [greenAlphabet]int
+	var dists [numDistanceCodes]int
+	prev := make([]int32, len(v))
+	m := newMatcher(v, prev)
 	for i := 0; i < len(v); {
-		if n := runAt(v, i); n > 0 {
+		if n, d := m.at(i); n > 0 {
 			c, _, _ := prefixOf(n)
 			green[256+c]++
+			dc, _, _ := prefixOf(d + 120)
+			dists[dc]++
 			i += n
 			continue
 		}
@@ -100,14 +177,29 @@ func vp8lAlpha(v []uint8) []byte {
 	for range 3 { // red, blue, alpha: the single symbol 0
 		writeSimple(w, 0)
 	}
-	dcode, dn, dextra := prefixOf(runDistance)
-	writeSimple(w, dcode) // distance: one symbol, read in zero bits
-	gc := canonical(gl)
+	used, last := 0, 0
+	for s, n := range dists {
+		if n > 0 {
+			used, last = used+1, s
+		}
+	}
+	var dl []uint8
+	if used <= 1 {
+		writeSimple(w, last) // one symbol (or none), read in zero bits
+		dl = make([]uint8, numDistanceCodes)
+	} else {
+		dl = codeLengths(dists[:], 15)
+		writeCode(w, dl)
+	}
+	gc, dcodes := canonical(gl), canonical(dl)
+	m = newMatcher(v, prev)
 	for i := 0; i < len(v); {
-		if n := runAt(v, i); n > 0 {
+		if n, d := m.at(i); n > 0 {
 			c, ne, extra := prefixOf(n)
 			w.write(gc[256+c], uint(gl[256+c]))
 			w.write(extra, ne)
+			dc, dn, dextra := prefixOf(d + 120)
+			w.write(dcodes[dc], uint(dl[dc]))
 			w.write(dextra, dn)
 			i += n
 			continue
