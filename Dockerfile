@@ -15,9 +15,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# nodynamic keeps the WebAssembly codecs pure Go (no attempt to load
-# system libraries, which the final image does not have).
-RUN CGO_ENABLED=0 go build -trimpath -tags nodynamic -ldflags="-s -w" -o /out/imageopto ./cmd/imageopto
+# full brings every optional part (Redis, S3, Prometheus metrics, the peer
+# cluster, the WebAssembly codecs); nodynamic keeps the WebAssembly codecs
+# pure Go (no attempt to load system libraries, which the final image does
+# not have).
+RUN CGO_ENABLED=0 go build -trimpath -tags nodynamic,full -ldflags="-s -w" -o /out/imageopto ./cmd/imageopto
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -199,6 +199,18 @@ func TestClientHintsSigned(t *testing.T) {
 	w = get(h, "/cat.png?"+q, "Sec-CH-Width", "333")
 	require.Equal(t, http.StatusOK, w.Code)
 	assert.Equal(t, "100x50", odim(w), "the signed width wins over the hint")
+
+	// Under a Signer without ClientHints, hints are not read: opt-in.
+	off, _ := hintHandler(t, false, &Options{Signer: s})
+	p.Width = Length{}
+	q, err = s.Query("cat.png", p, time.Time{})
+	require.NoError(t, err)
+	w = get(off, "/cat.png?"+q, "Sec-CH-Width", "333", "Sec-CH-DPR", "2")
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, get(off, "/cat.png?"+q).Header().Get("Imageopto-Info"), w.Header().Get("Imageopto-Info"))
+	assert.NotEqual(t, "350x175", odim(w))
+	assert.Empty(t, w.Header().Get("Accept-CH"))
+	assert.Empty(t, w.Header().Get("Vary"))
 }
 
 // TestClientHintsAfterHook: the hook sees the query's own parameters, and

@@ -127,26 +127,45 @@ func mp4Durations(frames []Frame) ([]uint32, time.Duration) {
 // mp4Level returns the level asked for, after checking that w×h frames
 // shown at least shortest each fit it, or the lowest level that fits.
 func mp4Level(asked Level, w, h int, shortest time.Duration) (h264.Level, error) {
-	if asked == "" {
+	lvl, named, err := mp4CheckSize(asked, w, h)
+	if err != nil {
+		return h264.Level{}, err
+	}
+	if !named {
 		lvl, ok := h264.LowestLevel(w, h, shortest)
 		if !ok {
 			top := h264.Levels[len(h264.Levels)-1]
-			return h264.Level{}, fmt.Errorf("%w: MP4 output of %dx%d is over every H.264 level (%v)", ErrJobTooLarge, w, h, top.CheckSize(w, h))
+			return h264.Level{}, fmt.Errorf("%w: MP4 output of %dx%d is over every H.264 level (%v)", ErrJobTooLarge, w, h, top.CheckRate(w, h, shortest))
 		}
 		return lvl, nil
 	}
-	lvl, ok := h264.LevelByName(string(asked))
-	if !ok {
-		return h264.Level{}, &ParamError{Param: "level", Value: string(asked), Reason: "not an H.264 level"}
-	}
-	err := lvl.CheckSize(w, h)
-	if err == nil {
-		err = lvl.CheckRate(w, h, shortest)
-	}
-	if err != nil {
+	if err := lvl.CheckRate(w, h, shortest); err != nil {
 		return h264.Level{}, &ParamError{Param: "level", Value: string(asked), Reason: err.Error()}
 	}
 	return lvl, nil
+}
+
+// mp4CheckSize is the one check of an MP4's frame size against H.264
+// levels, for planning (planMP4) and encoding (mp4Level): w×h frames must
+// fit the level asked for (a ParamError naming level), or without one the
+// highest level (ErrJobTooLarge). named says whether a level was asked
+// for; lvl is it.
+func mp4CheckSize(asked Level, w, h int) (lvl h264.Level, named bool, err error) {
+	if asked == "" {
+		top := h264.Levels[len(h264.Levels)-1]
+		if err := top.CheckSize(w, h); err != nil {
+			return h264.Level{}, false, fmt.Errorf("%w: MP4 output of %dx%d is over every H.264 level (%v)", ErrJobTooLarge, w, h, err)
+		}
+		return h264.Level{}, false, nil
+	}
+	lvl, ok := h264.LevelByName(string(asked))
+	if !ok {
+		return h264.Level{}, true, &ParamError{Param: "level", Value: string(asked), Reason: "not an H.264 level"}
+	}
+	if err := lvl.CheckSize(w, h); err != nil {
+		return h264.Level{}, true, &ParamError{Param: "level", Value: string(asked), Reason: err.Error()}
+	}
+	return lvl, true, nil
 }
 
 // mp4FrameBytes bounds the encoded size of one w×h frame: a macroblock
@@ -185,14 +204,8 @@ func planMP4(pl *Plan, p Params, src SourceInfo, l Limits) error {
 		frames = max(src.Frames, 1)
 	}
 	w, h := pl.Width+pl.Width&1, pl.Height+pl.Height&1
-	if p.Level != "" {
-		if lvl, ok := h264.LevelByName(string(p.Level)); ok {
-			if err := lvl.CheckSize(w, h); err != nil {
-				return &ParamError{Param: "level", Value: string(p.Level), Reason: err.Error()}
-			}
-		}
-	} else if top := h264.Levels[len(h264.Levels)-1]; top.CheckSize(w, h) != nil {
-		return fmt.Errorf("%w: MP4 output of %dx%d is over every H.264 level (%v)", ErrJobTooLarge, w, h, top.CheckSize(w, h))
+	if _, _, err := mp4CheckSize(p.Level, w, h); err != nil {
+		return err
 	}
 	if px := int64(w) * int64(h) * int64(frames); px > l.MaxVideoPixels {
 		return fmt.Errorf("%w: MP4 output of %d frames of %dx%d (%d pixels) is over the limit of %d pixels", ErrJobTooLarge, frames, w, h, px, l.MaxVideoPixels)

@@ -38,6 +38,13 @@ type job struct {
 	// purge is the original's purge state when the request arrived: what
 	// the job's entries are made under (purge.go).
 	purge purgeState
+	// seen is what lookup read from the result cache for key (after the
+	// purge state; nil for nothing), read when the handler had stored
+	// storedAt entries: the fill starts from it instead of reading again
+	// unless entries were stored since (resultForFill).
+	seen     *entry
+	looked   bool
+	storedAt int64
 }
 
 // key hashes what determines the output: the pipeline version, the origin
@@ -60,11 +67,16 @@ func (h *Handler) sourceKey(j *job) string {
 // one shared flight per key. The outcome says which.
 func (h *Handler) lookup(ctx context.Context, j *job) (*entry, CacheOutcome, error) {
 	j.purge = h.purges.state(j.path)
-	if e := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge); e != nil {
+	j.storedAt = h.stored.Load()
+	e := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
+	j.looked = true
+	if e != nil {
 		now := h.now()
 		if now.Before(e.Expires) {
 			return e, CacheHit, e.err()
 		}
+		c := *e // the fill's own copy
+		j.seen = &c
 		if e.Status == 0 && now.Before(e.Expires.Add(h.opts.StaleWhileRevalidate)) {
 			// RFC 5861 stale-while-revalidate: answer now, refresh behind.
 			h.flight(ctx, j)
@@ -114,14 +126,31 @@ func (h *Handler) flight(ctx context.Context, j *job) <-chan singleflight.Result
 	})
 }
 
+// resultForFill returns the result-cache entry a fill starts from (after
+// the purge state): what lookup read, unless an entry was stored since
+// (a flight that ended meanwhile may have made this one), then read again
+// without telling the observer — a request counts one result-cache
+// lookup, whatever its fill does.
+func (h *Handler) resultForFill(ctx context.Context, j *job) *entry {
+	if j.looked && h.stored.Load() == j.storedAt {
+		return j.seen
+	}
+	return h.unpurged(h.read(ctx, h.opts.Cache, "result", j.key, false), j.purge)
+}
+
 // cached reads and decodes an entry of c (named layer for the observer);
 // any cache failure is a miss.
 func (h *Handler) cached(ctx context.Context, c Cache, layer, key string) *entry {
+	return h.read(ctx, c, layer, key, true)
+}
+
+// read is cached, observed or not.
+func (h *Handler) read(ctx context.Context, c Cache, layer, key string, observe bool) *entry {
 	if c == nil {
 		return nil
 	}
 	b, err := c.Get(ctx, key)
-	if h.obs != nil {
+	if observe && h.obs != nil {
 		h.obs.Observe(Event{Kind: EventCacheLookup, Layer: layer, Result: lookupResult(err), Err: err})
 	}
 	if err != nil {
@@ -149,6 +178,7 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 	if ttl <= 0 {
 		return // already past any use
 	}
+	h.stored.Add(1)
 	if err := c.Set(ctx, key, e.encode(), ttl); err != nil {
 		h.log.Warn("imageopto: cache set failed", "key", key, "err", err)
 	}
@@ -157,7 +187,7 @@ func (h *Handler) store(ctx context.Context, c Cache, key string, e *entry) {
 // fill makes the entry for a job: revalidate a stale entry, or fetch and
 // transform.
 func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
-	if h.opts.Tier != nil && j.overlay == nil { // a tier's result keys have no overlay
+	if h.opts.Tier != nil {
 		return h.fillTier(ctx, j)
 	}
 	return h.fillLocal(ctx, j)
@@ -165,8 +195,11 @@ func (h *Handler) fill(ctx context.Context, j *job) (*entry, error) {
 
 // fillLocal makes the entry for a job on this machine alone.
 func (h *Handler) fillLocal(ctx context.Context, j *job) (*entry, error) {
+	if err := h.overlayBytes(ctx, j); err != nil {
+		return nil, err
+	}
 	now := h.now()
-	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
+	stale := h.resultForFill(ctx, j)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile

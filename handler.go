@@ -139,7 +139,12 @@ type Options struct {
 	HeaderPrefix string
 	// Signer, when set, makes the handler serve only signed URLs (see
 	// Signer): a missing, wrong or expired signature gets 403. The check
-	// runs before the hook. Default: nil (unsigned URLs are served).
+	// runs before the hook. A signature fixes the query, not the client
+	// hints: with ClientHints also set (both are explicit choices; neither
+	// is on by default), a signed URL that names no width, height or dpr
+	// lets the browser's hints choose among their bounded variants (about
+	// 300); sign a width (or dpr=1) to fix the output. Default: nil
+	// (unsigned URLs are served).
 	Signer *Signer
 	// Hook, when set, runs after parsing and before anything is fetched. It
 	// may rewrite r.Path and r.Params, or refuse the request by returning an
@@ -189,10 +194,12 @@ type Options struct {
 	// up — dpr to a multiple of 0.5 up to 3, widths to a multiple of 50 px
 	// up to 1000, 100 up to 2000, 200 up to 4000, 400 above, capped by the
 	// output limit — before the cache key is made, so a URL has a bounded
-	// number of variants, and malformed hints are ignored. A signature
-	// covers the query only: hints can choose among those variants, no
-	// more. Responses that depended on a hint name it in Vary. Default:
-	// false (hints are neither asked for nor read).
+	// number of variants, and malformed hints are ignored. Under a Signer
+	// the hints still apply (set this only if signed URLs may follow the
+	// browser's layout): a signature covers the query only, so hints
+	// choose among those variants where a signed query leaves width and
+	// dpr out, no more. Responses that depended on a hint name it in Vary.
+	// Default: false (hints are neither asked for nor read, signed or not).
 	ClientHints bool
 	// PurgeStore, when set, keeps the records of Purge and SoftPurge
 	// across restarts (NewFilePurgeStore; rediscache's Cache.PurgeStore):
@@ -219,11 +226,16 @@ type Handler struct {
 	now     func() time.Time
 	obs     Observer // Options.Observer
 	purges  *PurgeLog
+	// overlays remembers the hash of each overlay image while it is fresh
+	// (overlay_handler.go).
+	overlays overlayMemo
 
 	headerInfo, headerError, headerWarning string
 	// transforms counts transformations run (for tests and stats).
 	transforms     atomic.Int64
 	etagMismatches atomic.Int64
+	// stored counts the entries stored in either cache (resultForFill).
+	stored atomic.Int64
 }
 
 // New returns a Handler that fetches originals from origin. It validates the
@@ -580,17 +592,7 @@ func (h *Handler) respond(w http.ResponseWriter, r *http.Request, st *reqState, 
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	hdr.Set("Accept-Ranges", "bytes")
-	if sendRange(w, r, st, e) {
-		return
-	}
-	hdr.Set("Content-Length", strconv.Itoa(len(e.Body)))
-	st.status = http.StatusOK
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		n, _ := w.Write(e.Body)
-		st.bytes = int64(n)
-	}
+	sendBody(w, r, st, e) // ranges, If-Range, If-Match (handler_range.go)
 }
 
 // notModified evaluates the request's preconditions (RFC 9110 §13.2.2):

@@ -483,3 +483,39 @@ func noiseGIF(t testing.TB, w, h, n int) []byte {
 	require.NoError(t, gif.EncodeAll(&b, anim))
 	return b.Bytes()
 }
+
+// TestMP4SizeCheckedAlike: planning and encoding check the frame size
+// against H.264 levels with one function, so they refuse alike: a plan
+// refuses whatever the encoder would refuse for its size (a level not
+// named by H.264 included, which the plan used to let through to the
+// encoder).
+func TestMP4SizeCheckedAlike(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		level   Level
+		w, h    int
+		wantErr error // nil: fits
+	}{
+		{"", 400, 300, nil},
+		{"1.0", 176, 144, nil},
+		{"1.0", 400, 300, ErrInvalidParam},
+		{"", 8192, 4608, ErrJobTooLarge},
+		{"9.9", 64, 64, ErrInvalidParam},
+	}
+	for _, c := range cases {
+		name := string(c.level) + " " + strconv.Itoa(c.w) + "x" + strconv.Itoa(c.h)
+		p := Params{Format: FormatMP4, Level: c.level}
+		_, planErr := NewPlan(p, SourceInfo{Format: PNG, Width: c.w, Height: c.h}, "", &PlanOptions{Limits: Limits{MaxVideoPixels: 1 << 40}})
+		_, encErr := mp4Level(c.level, c.w, c.h, time.Second)
+		if c.wantErr == nil {
+			assert.NoError(t, planErr, name)
+			assert.NoError(t, encErr, name)
+			continue
+		}
+		assert.ErrorIs(t, planErr, c.wantErr, name)
+		assert.ErrorIs(t, encErr, c.wantErr, name)
+		if planErr != nil && encErr != nil {
+			assert.Equal(t, encErr.Error(), planErr.Error(), name)
+		}
+	}
+}

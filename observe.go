@@ -71,6 +71,18 @@ const (
 	// EventTier: a value was asked of the peer tier (Options.Tier). Layer
 	// is the TierGroup; Result is "ok" or "error"; Duration is set.
 	EventTier
+	// EventPurge: a purge was asked of this handler (Handler.Purge,
+	// SoftPurge), one event per original. Result is PurgeHard or
+	// PurgeSoft; Err is set when it was not delivered to every member or
+	// not saved. Purges learnt from other members are in
+	// Gauges.PurgeRecords.
+	EventPurge
+)
+
+// The results of a purge (Event.Result of EventPurge).
+const (
+	PurgeHard = "hard"
+	PurgeSoft = "soft"
 )
 
 // String names the kind.
@@ -86,6 +98,8 @@ func (k EventKind) String() string {
 		return "cache_lookup"
 	case EventTier:
 		return "tier"
+	case EventPurge:
+		return "purge"
 	}
 	return "unknown"
 }
@@ -133,7 +147,8 @@ type Event struct {
 	Status int
 	// Cache is how the image was found or made (EventRequest).
 	Cache CacheOutcome
-	// Result is the outcome of a fetch, cache lookup or tier request.
+	// Result is the outcome of a fetch, cache lookup or tier request, or
+	// the kind of a purge.
 	Result string
 	// Layer names a cache (EventCacheLookup) or a TierGroup (EventTier).
 	Layer string
@@ -165,6 +180,9 @@ type Gauges struct {
 	MemoryInUse int64
 	// MemoryBudget is the memory budget, in bytes.
 	MemoryBudget int64
+	// PurgeRecords is how many originals the purge log holds a purge of
+	// (asked here or learnt from other members; PurgeLog.Len).
+	PurgeRecords int64
 }
 
 // Gauges returns the handler's current levels.
@@ -176,6 +194,7 @@ func (h *Handler) Gauges() Gauges {
 		Queued:             a.waiting.Load(),
 		MemoryInUse:        a.inUse.Load(),
 		MemoryBudget:       h.opts.MemoryBudget,
+		PurgeRecords:       int64(h.purges.Len()),
 	}
 }
 

@@ -217,8 +217,8 @@ func TestOverlayOneFetch(t *testing.T) {
 }
 
 // TestOverlayOptions: a Handler refuses Options.Transform.Overlay (it would
-// not be in the cache key), and a job with an overlay never goes through
-// a tier, whose result keys have no overlay.
+// not be in the cache key), and a job with an overlay is served through a
+// tier too.
 func TestOverlayOptions(t *testing.T) {
 	t.Parallel()
 	wm, err := ParseOverlay("overlay=/img/wm.png")
@@ -270,4 +270,129 @@ func TestOverlayStaleIfError(t *testing.T) {
 
 	w = get(h, "/photo.png?format=png", OverlayHeader, "overlay=/img/other.png")
 	assert.Equal(t, http.StatusBadGateway, w.Code)
+}
+
+// sourceReads counts a handler's reads of its source cache, per request.
+type sourceReads struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *sourceReads) Observe(e Event) {
+	if e.Kind == EventCacheLookup && e.Layer == "source" {
+		c.mu.Lock()
+		c.n++
+		c.mu.Unlock()
+	}
+}
+
+func (c *sourceReads) take() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = 0
+	return n
+}
+
+// TestOverlayMemo: while the overlay image is fresh, its hash is
+// remembered: a cached result is served without reading the image (nor
+// the source cache); a new size reads it in its fill; a purge of the image
+// forgets it.
+func TestOverlayMemo(t *testing.T) {
+	t.Parallel()
+	reads := &sourceReads{}
+	o := countPaths(newFakeOrigin(overlayFiles(t)))
+	h := newTestHandler(t, o, &Options{TrustOverlayHeader: true, Observer: reads})
+	const spec = "overlay=/img/wm.png&overlay-align=bottom,right"
+	steps := []struct {
+		name      string
+		url       string
+		purge     string
+		transform int64 // transformations so far
+		reads     int   // source-cache reads of this request
+	}{
+		{"first: overlay and photo fetched", "/photo.png?format=png", "", 1, 2},
+		{"cached result: nothing read", "/photo.png?format=png", "", 1, 0},
+		{"new size: photo and overlay read in the fill", "/photo.png?format=png&width=50", "", 2, 2},
+		{"cached again", "/photo.png?format=png&width=50", "", 2, 0},
+		{"overlay purged: read again, same bytes, same result", "/photo.png?format=png", "img/wm.png", 2, 1},
+		{"remembered again", "/photo.png?format=png", "", 2, 0},
+	}
+	for _, st := range steps {
+		if st.purge != "" {
+			require.NoError(t, h.Purge(context.Background(), st.purge))
+		}
+		reads.take()
+		w := get(h, st.url, OverlayHeader, spec)
+		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+		img := decodeBody(t, w.Body.Bytes())
+		b := img.Bounds()
+		assert.Equal(t, red, img.NRGBAAt(b.Dx()-1, b.Dy()-1), st.name)
+		assert.Equal(t, st.transform, h.Transforms(), st.name)
+		assert.Equal(t, st.reads, reads.take(), st.name)
+	}
+	assert.Equal(t, 2, o.count("img/wm.png"), "fetched first and after the purge")
+}
+
+// TestOverlayMemoBounded: the memo never holds more than maxOverlayMemo
+// images; expired ones go first.
+func TestOverlayMemoBounded(t *testing.T) {
+	t.Parallel()
+	var m overlayMemo
+	now := time.Now()
+	m.put("old", overlayMemoEntry{hash: "h", expires: now.Add(-time.Second)}, now)
+	for i := range 3 * maxOverlayMemo {
+		m.put(fmt.Sprint("p", i), overlayMemoEntry{hash: "h", expires: now.Add(time.Hour)}, now)
+		require.LessOrEqual(t, len(m.m), maxOverlayMemo)
+	}
+	_, ok := m.get("old", now, purgeState{})
+	assert.False(t, ok)
+	hash, ok := m.get(fmt.Sprint("p", 3*maxOverlayMemo-1), now, purgeState{})
+	assert.True(t, ok)
+	assert.Equal(t, "h", hash)
+	_, ok = m.get(fmt.Sprint("p", 3*maxOverlayMemo-1), now, purgeState{hard: 1})
+	assert.False(t, ok, "purged since")
+}
+
+// TestOverlayThroughTier: results with an overlay are shared through the
+// tier like any other: made once cluster-wide, whichever member is asked,
+// and the overlay's image is fetched by its owner.
+func TestOverlayThroughTier(t *testing.T) {
+	t.Parallel()
+	c := newFakeCluster(3)
+	o := countPaths(newFakeOrigin(overlayFiles(t)))
+	var hs []*Handler
+	for _, node := range c.nodes {
+		hs = append(hs, newTestHandler(t, o, &Options{Tier: node, TrustOverlayHeader: true}))
+	}
+	transforms := func() (n int64) {
+		for _, h := range hs {
+			n += h.Transforms()
+		}
+		return n
+	}
+	tests := []struct {
+		spec string
+		want int64 // transformations cluster-wide after every member asked
+	}{
+		{"overlay=/img/wm.png&overlay-align=top,left", 1},
+		{"overlay-align=top,left&overlay-base64=L2ltZy93bS5wbmc", 1}, // the same overlay, spelt otherwise
+		{"overlay=/img/wm.png&overlay-align=bottom,right", 2},
+	}
+	var etag string
+	for i, tc := range tests {
+		for _, h := range hs {
+			w := get(h, "/photo.png?format=png", OverlayHeader, tc.spec)
+			require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+			if i < 2 {
+				if etag == "" {
+					etag = w.Header().Get("ETag")
+				}
+				assert.Equal(t, etag, w.Header().Get("ETag"))
+				assert.Equal(t, red, decodeBody(t, w.Body.Bytes()).NRGBAAt(0, 0))
+			}
+		}
+		assert.Equal(t, tc.want, transforms(), tc.spec)
+	}
+	assert.Equal(t, 1, o.count("photo.png"), "the photo fetched once cluster-wide")
 }

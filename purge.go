@@ -176,24 +176,50 @@ func (l *PurgeLog) Len() int {
 	return len(l.recs)
 }
 
+// MaxPurgeSkew bounds the generations a PurgeLog accepts from elsewhere
+// (PurgeLog.Merge: other members, tier keys, the PurgeStore): a generation
+// later than the log's clock plus MaxPurgeSkew is lowered to that. A member
+// whose clock runs far ahead, or a peer that sends a far-future
+// generation, could otherwise plant a record that never leaves the log
+// (records leave it when they are older than the retention) and push
+// every later purge of the path into that future. A lowered record
+// differs from the sender's until the clocks pass it, so digests may
+// disagree for up to MaxPurgeSkew plus the clocks' difference; merging
+// makes them agree when they do.
+const MaxPurgeSkew = time.Minute
+
 // Merge adds records to the log (field by field, the larger generation
-// wins) and writes those that changed it to the PurgeStore. It returns how
-// many changed it, and the store's error.
+// wins) and writes those that changed it to the PurgeStore. Generations
+// later than now plus MaxPurgeSkew are lowered to that. It returns how
+// many changed the log, and the store's error.
 func (l *PurgeLog) Merge(ctx context.Context, recs []PurgeRecord) (int, error) {
-	changed := l.merge(recs)
+	changed := l.merge(recs, true)
 	return len(changed), l.save(ctx, changed)
 }
 
+// mergeOwn is Merge for the records this handler's own purges made
+// (next): not clamped, so that a purge always raises the generation even
+// just after a clamped record.
+func (l *PurgeLog) mergeOwn(ctx context.Context, recs []PurgeRecord) error {
+	return l.save(ctx, l.merge(recs, false))
+}
+
 // merge applies records and returns what changed (for the store: records,
-// and forgotten paths as zero records).
-func (l *PurgeLog) merge(recs []PurgeRecord) []PurgeRecord {
-	oldest := l.now().Add(-l.retention).UnixNano()
+// and forgotten paths as zero records). clamp lowers generations past the
+// clock plus MaxPurgeSkew.
+func (l *PurgeLog) merge(recs []PurgeRecord, clamp bool) []PurgeRecord {
+	now := l.now()
+	oldest := now.Add(-l.retention).UnixNano()
+	latest := now.Add(MaxPurgeSkew).UnixNano()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var changed []PurgeRecord
 	for _, r := range recs {
 		if r.Hard < 0 || r.Soft < 0 {
 			continue
+		}
+		if clamp {
+			r.Hard, r.Soft = min(r.Hard, latest), min(r.Soft, latest)
 		}
 		if r.Path == "" {
 			if r.Hard > l.floor {
@@ -305,7 +331,7 @@ func (l *PurgeLog) load() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		recs, err := l.store.LoadPurges(ctx)
-		changed := l.merge(recs)
+		changed := l.merge(recs, true)
 		// Paths forgotten (past the retention, under the floor) and a
 		// raised floor go back to the store; the rest is there already.
 		oldest := l.now().Add(-l.retention).UnixNano()
@@ -377,15 +403,23 @@ func (h *Handler) purge(ctx context.Context, paths []string, soft bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	_, serr := h.purges.Merge(ctx, recs)
+	serr := h.purges.mergeOwn(ctx, recs)
 	var berr error
 	if tp, ok := h.opts.Tier.(TierPurger); ok {
 		berr = tp.BroadcastPurges(ctx, recs)
 	}
+	err := errors.Join(berr, serr)
+	kind := PurgeHard
+	if soft {
+		kind = PurgeSoft
+	}
 	for _, r := range recs {
 		h.log.Info("imageopto: purged", "path", r.Path, "soft", soft)
+		if h.obs != nil {
+			h.obs.Observe(Event{Kind: EventPurge, Result: kind, Err: err})
+		}
 	}
-	return errors.Join(berr, serr)
+	return err
 }
 
 // Purges returns the handler's purge log.
@@ -413,21 +447,39 @@ func (h *Handler) unpurged(e *entry, ps purgeState) *entry {
 }
 
 // filePurgeStore keeps purge records in a file of JSON lines, appended to
-// and compacted when loaded.
+// and compacted when loaded and when it has grown.
 type filePurgeStore struct {
 	mu   sync.Mutex
 	path string
+	// compactAt is the file size past which SavePurges compacts it: twice
+	// its size after the last compaction, and at least minCompact.
+	compactAt  int64
+	minCompact int64
 }
+
+// minPurgeCompact is the smallest size at which a purge file is compacted
+// when it grows (a few thousand records).
+const minPurgeCompact = 256 << 10
 
 // NewFilePurgeStore returns a PurgeStore that keeps records in the file at
 // path (created when missing, in a directory that must exist): one JSON
-// line per saved record, rewritten compactly at each load. The server
-// command keeps it as purges.jsonl in -disk-cache.
-func NewFilePurgeStore(path string) PurgeStore { return &filePurgeStore{path: path} }
+// line per saved record, rewritten compactly at each load and whenever it
+// has grown to twice its compacted size (and past 256 KiB), so that it
+// stays bounded by the purge log it holds (Options.MaxPurgeRecords). The
+// server command keeps it as purges.jsonl in -disk-cache.
+func NewFilePurgeStore(path string) PurgeStore {
+	return &filePurgeStore{path: path, minCompact: minPurgeCompact}
+}
 
 func (s *filePurgeStore) LoadPurges(ctx context.Context) ([]PurgeRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.compactLocked()
+}
+
+// compactLocked reads the file, folds its lines into one record per path
+// and rewrites it when that saves lines. s.mu is held.
+func (s *filePurgeStore) compactLocked() ([]PurgeRecord, error) {
 	b, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -463,16 +515,19 @@ func (s *filePurgeStore) LoadPurges(ctx context.Context) ([]PurgeRecord, error) 
 			delete(latest, p)
 		}
 	}
+	size := int64(len(b))
 	if lines > len(out) {
-		if err := s.rewrite(out); err != nil {
+		if size, err = s.rewrite(out); err != nil {
 			return nil, err
 		}
 	}
+	s.compactAt = max(s.minCompact, 2*size)
 	return out, nil
 }
 
-// rewrite replaces the file atomically. s.mu is held.
-func (s *filePurgeStore) rewrite(recs []PurgeRecord) error {
+// rewrite replaces the file atomically and returns its new size. s.mu is
+// held.
+func (s *filePurgeStore) rewrite(recs []PurgeRecord) (int64, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	for _, r := range recs {
@@ -480,21 +535,21 @@ func (s *filePurgeStore) rewrite(recs []PurgeRecord) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".purges-*")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return err
+		return 0, err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return 0, err
 	}
-	return os.Rename(tmp.Name(), s.path)
+	return int64(buf.Len()), os.Rename(tmp.Name(), s.path)
 }
 
 func (s *filePurgeStore) SavePurges(ctx context.Context, recs []PurgeRecord) error {
@@ -517,7 +572,19 @@ func (s *filePurgeStore) SavePurges(ctx context.Context, recs []PurgeRecord) err
 		f.Close()
 		return err
 	}
-	return f.Close()
+	fi, err := f.Stat()
+	if err := errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	if s.compactAt == 0 {
+		s.compactAt = max(s.minCompact, 2*fi.Size()) // saved to before any load
+	}
+	if fi.Size() > s.compactAt {
+		// Appended records are durable already: a failed compaction only
+		// leaves the file long.
+		_, _ = s.compactLocked()
+	}
+	return nil
 }
 
 // PurgeStores returns a PurgeStore that loads from every store (what they

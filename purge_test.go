@@ -359,3 +359,56 @@ func TestPurgeStoreRetried(t *testing.T) {
 	s.mu.Unlock()
 	require.Eventually(t, func() bool { return h.Purges().Len() == 1 }, 20*time.Second, 50*time.Millisecond)
 }
+
+func TestPurgeLogClampsFuture(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_800_000_000, 0)
+	latest := now.Add(MaxPurgeSkew).UnixNano()
+	far := now.Add(24 * 365 * time.Hour).UnixNano()
+	tests := []struct {
+		name string
+		in   PurgeRecord
+		want []PurgeRecord
+	}{
+		{"far hard", PurgeRecord{Path: "a", Hard: far}, []PurgeRecord{{Path: "a", Hard: latest}}},
+		{"far soft", PurgeRecord{Path: "a", Soft: far}, []PurgeRecord{{Path: "a", Soft: latest}}},
+		{"far floor", PurgeRecord{Hard: far}, []PurgeRecord{{Hard: latest}}},
+		{"within the skew", PurgeRecord{Path: "a", Hard: latest - 1}, []PurgeRecord{{Path: "a", Hard: latest - 1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newPurgeLog(&Options{MaxTTL: time.Hour, StaleTTL: time.Hour, MaxPurgeRecords: 10, Logger: quietLogger()})
+			l.now = func() time.Time { return now }
+			_, err := l.Merge(context.Background(), []PurgeRecord{tc.in})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, l.Records())
+		})
+	}
+	// This handler's own purges still raise the generation after a clamped
+	// record, one nanosecond at a time if need be.
+	l := newPurgeLog(&Options{MaxTTL: time.Hour, StaleTTL: time.Hour, MaxPurgeRecords: 10, Logger: quietLogger()})
+	l.now = func() time.Time { return now }
+	_, _ = l.Merge(context.Background(), []PurgeRecord{{Path: "a", Hard: far}})
+	for i := range 3 {
+		require.NoError(t, l.mergeOwn(context.Background(), []PurgeRecord{l.next("a", false)}))
+		assert.Equal(t, latest+int64(i)+1, l.state("a").hard)
+	}
+}
+
+func TestFilePurgeStoreCompactsWhenGrown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "purges.jsonl")
+	s := NewFilePurgeStore(path).(*filePurgeStore)
+	s.minCompact = 1 << 10
+	for i := range 2000 {
+		// The same three paths purged again and again: three live records.
+		require.NoError(t, s.SavePurges(ctx, []PurgeRecord{{Path: fmt.Sprint("p", i%3), Hard: int64(i + 1)}}))
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.LessOrEqual(t, fi.Size(), int64(1<<10)+64, "after %d saves", i+1)
+	}
+	recs, err := s.LoadPurges(ctx)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []PurgeRecord{{Path: "p0", Hard: 1999}, {Path: "p1", Hard: 2000}, {Path: "p2", Hard: 1998}}, recs)
+}

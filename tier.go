@@ -115,22 +115,40 @@ func parseTierKey(key string) (path, query, rest string, err error) {
 
 // tierResultKey names a result by what determines its bytes, and nothing
 // else: the pipeline version, the hash of the original's bytes, the
-// negotiated format and the canonical parameters. Where the original can
-// be fetched from travels beside it (WithTierOrigin).
+// negotiated format, the canonical parameters and, with an overlay, its
+// canonical spec and the hash of its image's bytes. Where the original can
+// be fetched from travels beside it (WithTierOrigin); the overlay's image
+// is fetched from the spec's path, through the tier, by its hash.
 func tierResultKey(hash string, j *job) string {
-	return strings.Join([]string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode()}, "\x00")
+	parts := []string{"v" + PipelineVersion, hash, string(j.format), j.params.Encode()}
+	if o := j.overlay; o != nil {
+		parts = append(parts, o.spec.Encode(), o.hash)
+	}
+	return strings.Join(parts, "\x00")
 }
 
 func parseTierResultKey(key string) (hash string, j *job, err error) {
 	parts := strings.Split(key, "\x00")
-	if len(parts) != 4 || parts[0] != "v"+PipelineVersion {
+	if len(parts) != 4 && len(parts) != 6 || parts[0] != "v"+PipelineVersion {
 		return "", nil, fmt.Errorf("%w: bad tier result key", ErrInternal)
 	}
 	p, err := ParseParams(parts[3])
 	if err != nil {
 		return "", nil, err
 	}
-	return parts[1], &job{params: p, format: ImageFormat(parts[2])}, nil
+	j = &job{params: p, format: ImageFormat(parts[2])}
+	if len(parts) == 6 {
+		spec, err := parseOverlay(parts[4], false)
+		if err != nil {
+			return "", nil, err
+		}
+		path, err := overlayOriginPath(spec.Path)
+		if err != nil || parts[5] == "" {
+			return "", nil, fmt.Errorf("%w: bad overlay in a tier result key", ErrBadPath)
+		}
+		j.overlay = &jobOverlay{spec: spec, path: path, hash: parts[5]}
+	}
+	return parts[1], j, nil
 }
 
 type tierOriginKey struct{}
@@ -255,6 +273,14 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 		if err != nil {
 			return nil, err
 		}
+		if o := j.overlay; o != nil {
+			// The overlay's image, by its hash, from its owner: an owner
+			// that holds other bytes for the path fails (errSourceChanged)
+			// and the machine that asked makes the result itself.
+			if o.data, err = h.tierGet(ctx, TierSource, tierSourceKey(o.path, "", o.hash)); err != nil {
+				return nil, err
+			}
+		}
 		res, err := h.transform(ctx, j, data)
 		if err != nil {
 			if kind := errorKind(err); kind != "" {
@@ -276,7 +302,7 @@ func (h *Handler) tierLoad(ctx context.Context, group TierGroup, key string) ([]
 // record from its owner, then the result from its owner.
 func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	now := h.now()
-	stale := h.unpurged(h.cached(ctx, h.opts.Cache, "result", j.key), j.purge)
+	stale := h.resultForFill(ctx, j)
 	if stale != nil && now.Before(stale.Expires) {
 		stale.fill = CacheHit
 		return stale, nil // filled by an earlier flight meanwhile
@@ -323,6 +349,13 @@ func (h *Handler) fillTier(ctx context.Context, j *job) (*entry, error) {
 	var res *entry
 	if err == nil {
 		res, err = decodeEntry(rb)
+	}
+	if err != nil && j.overlay != nil && ctx.Err() == nil {
+		// While an overlay image changes, its owner may hold other bytes
+		// than the hash this machine knows: the result is made here, from
+		// the image this machine has.
+		h.log.Warn("imageopto: peer tier could not make a result with an overlay; making it here", "path", j.path, "overlay", j.overlay.path, "err", err)
+		return h.fillLocal(ctx, j)
 	}
 	if err != nil {
 		return h.staleOr(j, stale, err)

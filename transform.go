@@ -86,6 +86,14 @@ func Inspect(data []byte) (SourceInfo, error) {
 	return info, err
 }
 
+// InspectWith is Inspect with configured codecs (PlanOptions.Codecs): a
+// format that only they read (AVIF and HEIC with package wasmcodec) is
+// inspected by them, as Transform would.
+func InspectWith(data []byte, codecs []Codec) (SourceInfo, error) {
+	info, _, err := inspect(data, codecs)
+	return info, err
+}
+
 // Transform reads a source image from r, applies the parameters p and
 // encodes the result. It is the whole engine without HTTP: sniff the format
 // from magic bytes, read the header, refuse sources over the limits before

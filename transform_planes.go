@@ -107,7 +107,7 @@ type sourcePlanes struct {
 
 // decodePlanes decodes the source into planes at 1/scale: a JPEG with our
 // decoder, a lossy WebP with golang.org/x/image/webp (full size).
-func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int, kind planarKind) (sourcePlanes, error) {
+func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int) (sourcePlanes, error) {
 	info := j.info
 	if info.Format == WebP {
 		h, err := codec.ReadHeader(j.data)
@@ -128,13 +128,15 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 			{Pix: ycc.Cr, Stride: ycc.CStride, W: cw, H: ch, HS: 2, VS: 2},
 		}}, nil
 	}
-	// The output's chroma samples are 2 output pixels apart when encoded
-	// as planes (1 when converted to RGB); decoded chroma samples at most
-	// half that (in source pixels) keep twice the resolution the resampler
-	// needs, the plan's own rule for luma.
+	// The output keeps chroma samples 2 output pixels apart when its
+	// format stores 4:2:0 (JPEG, lossy WebP, AVIF; converted to RGB first or
+	// not), else 1; decoded chroma samples at most half that (in source
+	// pixels) keep twice the resolution the output keeps, the plan's own
+	// rule for luma. (A 24 MP 4:4:4 JPEG made 1600 px wide through a
+	// colour profile decodes chroma at 1/4, luma at 1/2.)
 	m := g.m
 	sx, sy := math.Abs(m.a)+math.Abs(m.b), math.Abs(m.c)+math.Abs(m.d)
-	if chromaSubsampling(j.plan, kind) == 1 {
+	if !halfChromaOutput(j.plan) {
 		sx, sy = sx/2, sy/2
 	}
 	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy)}
@@ -173,11 +175,17 @@ func chromaSubsampling(plan *Plan, kind planarKind) int {
 	if kind == planarJPEG {
 		return 2
 	}
-	if geometryPrefix(plan.Steps) == len(plan.Steps) &&
-		(plan.Format == JPEG || plan.Format == AVIF || plan.Format == WebP && !plan.Lossless) {
+	if geometryPrefix(plan.Steps) == len(plan.Steps) && halfChromaOutput(plan) {
 		return 2
 	}
 	return 1
+}
+
+// halfChromaOutput reports whether the plan's output format stores chroma
+// at half the size across and down (4:2:0): JPEG, AVIF and lossy WebP as
+// this package writes them.
+func halfChromaOutput(plan *Plan) bool {
+	return plan.Format == JPEG || plan.Format == AVIF || plan.Format == WebP && !plan.Lossless
 }
 
 // finishRGB converts the resampled planes (Y′CbCr or grey, at the

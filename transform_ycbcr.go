@@ -27,8 +27,9 @@ import (
 // flip/transpose, a translation and a scale per axis): each of the plan's
 // resolved operations composes itself (planarOp in ops.go), so sizes and
 // crops are the RGB path's by construction. Each output plane is then filtered once from the source
-// plane, with flips folded into the filter weights and a transpose, when
-// the orientation swaps the axes, done on the small output plane. Crop
+// plane, with flips folded into the filter weights and, when the
+// orientation swaps the axes, each filtered row written as a column of the
+// output plane (imaging.ResamplePlaneTransposed). Crop
 // windows keep their sub-pixel position (fit=crop's centred window is not
 // rounded to whole pixels), and taps never read beyond the last crop.
 //
@@ -122,7 +123,7 @@ func (g *planarGeometry) extent() rectF {
 // each covering ohs×ovs output pixels, from a source plane of pw×ph samples
 // each covering shs×svs source pixels (scale: the decode reduction). When
 // the map swaps the axes (transposed), h runs along the output plane's
-// columns and v along its rows: the result must then be transposed.
+// columns and v along its rows: the result is written transposed.
 func (g *planarGeometry) axisPair(ow, oh, ohs, ovs, pw, ph, shs, svs, scale int) (h, v imaging.PlaneAxis, transposed bool) {
 	kx, ky := float64(scale*shs), float64(scale*svs)
 	m := g.m
@@ -148,8 +149,7 @@ func planeRange(x0, x1, k float64, n int) (lo, hi int) {
 	return lo, hi
 }
 
-// planarBufs pools the output planes (and transpose scratch) of the fast
-// path between requests.
+// planarBufs pools the output planes of the fast path between requests.
 var planarBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 func getPlanarBuf(n int) *[]byte {
@@ -176,7 +176,7 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		return res, err
 	}
 	scale := max(plan.DecodeScale, 1)
-	src, err := j.decodePlanes(ctx, g, scale, kind)
+	src, err := j.decodePlanes(ctx, g, scale)
 	if err != nil || src.fallback != nil {
 		return planarResult{fallback: src.fallback}, err
 	}
@@ -200,13 +200,7 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		if !tr {
 			return imaging.ResamplePlane(ctx, out, s, *hw, *vw)
 		}
-		tb := getPlanarBuf(ow * oh)
-		bufs = append(bufs, tb)
-		t := imaging.Plane{Pix: *tb, Stride: oh, W: oh, H: ow}
-		if err := imaging.ResamplePlane(ctx, t, s, *hw, *vw); err != nil {
-			return err
-		}
-		return imaging.TransposePlane(ctx, out, t)
+		return imaging.ResamplePlaneTransposed(ctx, out, s, *hw, *vw)
 	}
 	// Chroma goes straight to the output's 4:2:0 size when the output
 	// format keeps no more and nothing follows the geometry (the planes are

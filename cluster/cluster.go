@@ -3,8 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
@@ -25,6 +23,7 @@ import (
 	pb "github.com/golang/groupcache/groupcachepb"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/internal/peerauth"
 )
 
 // Options configure a Cluster. Self, Peers and Secret are required; every
@@ -490,7 +489,7 @@ func (c *Cluster) probeLoop(ctx context.Context) {
 }
 
 // headerSecret carries the shared secret on peer requests.
-const headerSecret = "Imageopto-Peer-Secret"
+const headerSecret = peerauth.Header
 
 // Handler serves the peer protocol under BasePath: GET BasePath+"get?g=
 // GROUP&k=KEY" answers the value of a key (loading it here when needed), and
@@ -539,21 +538,12 @@ func (c *Cluster) authorized(r *http.Request) bool {
 // SHA-256) in the peer secret header. Every hash is compared, in constant
 // time.
 func Authorized(r *http.Request, secrets [][32]byte) bool {
-	got := sha256.Sum256([]byte(r.Header.Get(headerSecret)))
-	ok := 0
-	for _, s := range secrets {
-		ok |= subtle.ConstantTimeCompare(got[:], s[:])
-	}
-	return ok == 1
+	return peerauth.Authorized(r, secrets)
 }
 
 // HashSecrets returns the SHA-256 of each secret, for Authorized.
 func HashSecrets(secrets ...string) [][32]byte {
-	out := make([][32]byte, len(secrets))
-	for i, s := range secrets {
-		out[i] = sha256.Sum256([]byte(s))
-	}
-	return out
+	return peerauth.Hash(secrets...)
 }
 
 func (c *Cluster) serveGet(w http.ResponseWriter, r *http.Request) {

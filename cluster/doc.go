@@ -75,7 +75,11 @@
 // interval of being reachable again. The purge generation is also part of
 // the key of an original's record, so the owner learns a purge from the
 // first request that carries it, and no record made before it is found
-// again. Stats reports each member's purge digest.
+// again. Stats reports each member's purge digest. A generation is a time:
+// one received from a member that is more than imageopto.MaxPurgeSkew (a
+// minute) ahead of this member's clock is lowered to that, so a member
+// with a wrong clock (or a rogue one) cannot plant a purge in the far
+// future; keep the members' clocks in step (NTP).
 //
 // # Membership
 //

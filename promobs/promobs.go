@@ -23,6 +23,8 @@
 //	imageopto_origin_fetch_duration_seconds{result}   their duration (histogram)
 //	imageopto_cache_lookups_total{cache,result}       cache reads: hit, miss, error, per cache or layer
 //	imageopto_tier_requests_total{group,result}       values asked of the peer tier: ok, error
+//	imageopto_purges_total{kind}                      originals purged here: hard, soft
+//	imageopto_purge_records                           originals the purge log holds a purge of
 //	imageopto_inflight_transforms                     transformations holding a slot
 //	imageopto_inflight_fetches                        origin fetches holding a slot
 //	imageopto_queue_length                            work waiting for a slot or memory
@@ -55,6 +57,7 @@ type Metrics struct {
 	fetchTime      *prometheus.HistogramVec
 	lookups        *prometheus.CounterVec
 	tier           *prometheus.CounterVec
+	purges         *prometheus.CounterVec
 }
 
 // durationBuckets are the histogram bounds, in seconds: from a cache hit
@@ -92,9 +95,15 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		tier: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "imageopto_tier_requests_total", Help: "Values asked of the peer tier, by group (meta, source, result) and result (ok, error).",
 		}, []string{"group", "result"}),
+		purges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "imageopto_purges_total", Help: "Originals purged through this handler, by kind (hard, soft).",
+		}, []string{"kind"}),
+	}
+	for _, k := range []string{imageopto.PurgeHard, imageopto.PurgeSoft} {
+		m.purges.WithLabelValues(k) // both series exist from the start
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.requestTime, m.rejected, m.transformTime,
-		m.transformFails, m.fetches, m.fetchTime, m.lookups, m.tier} {
+		m.transformFails, m.fetches, m.fetchTime, m.lookups, m.tier, m.purges} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -124,11 +133,14 @@ func (m *Metrics) Observe(e imageopto.Event) {
 		m.lookups.WithLabelValues(e.Layer, e.Result).Inc()
 	case imageopto.EventTier:
 		m.tier.WithLabelValues(e.Layer, e.Result).Inc()
+	case imageopto.EventPurge:
+		m.purges.WithLabelValues(e.Result).Inc()
 	}
 }
 
 // WatchHandler registers the gauges of h (transformations and fetches in
-// flight, queue length, memory in use and budget), read at each scrape.
+// flight, queue length, memory in use and budget, purge records), read at
+// each scrape.
 // Call it once per registry.
 func (m *Metrics) WatchHandler(h *imageopto.Handler) error {
 	gauge := func(name, help string, read func(imageopto.Gauges) int64) prometheus.Collector {
@@ -146,6 +158,8 @@ func (m *Metrics) WatchHandler(h *imageopto.Handler) error {
 			func(g imageopto.Gauges) int64 { return g.MemoryInUse }),
 		gauge("imageopto_memory_budget_bytes", "Memory budget for work in progress.",
 			func(g imageopto.Gauges) int64 { return g.MemoryBudget }),
+		gauge("imageopto_purge_records", "Originals the purge log holds a purge of (purged here or learnt from other members).",
+			func(g imageopto.Gauges) int64 { return g.PurgeRecords }),
 	)
 }
 

@@ -20,6 +20,11 @@
 //	              peak RSS. -peer 'http://127.0.0.1:8080/…{w}…' loads another
 //	              server on this machine the same way ({w} = the width,
 //	              around -peer-width, default 300; loopback hosts only).
+//	              Each line lasts -w6-duration (default 3s), or with
+//	              -w6-requests N sends exactly N requests (the same work
+//	              for every target, however fast; the widths repeat every
+//	              200 requests, which with the cache off costs a
+//	              transformation each all the same).
 //
 // -images replaces each workload's default image by the listed files of
 // the corpus (each selected workload runs on each of them).
@@ -71,7 +76,8 @@
 // (BENCHMARKS.md shows how).
 //
 // Other flags: -no-ref skips the reference tools, -w6-duration bounds each
-// W6 measurement (default 3s), -cpuprofile DIR writes a CPU profile of our
+// W6 measurement (default 3s) unless -w6-requests N fixes its count of
+// requests, -cpuprofile DIR writes a CPU profile of our
 // engine per workload and image (the job repeated for about two seconds in
 // one child) for `go tool pprof -top`.
 package main
@@ -113,6 +119,7 @@ type config struct {
 	images     []string // overrides the workloads' default images
 	noRef      bool
 	w6Duration time.Duration
+	w6Requests int // > 0: each W6 line sends exactly this many requests
 	cpuprofile string
 	peer       string // W6: a URL template of another server, {w} = width
 	peerWidth  int
@@ -130,6 +137,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&imgs, "images", "", "comma-separated corpus files replacing each workload's default image")
 	fs.BoolVar(&c.noRef, "no-ref", false, "skip the reference tools (vipsthumbnail, ImageMagick)")
 	fs.DurationVar(&c.w6Duration, "w6-duration", 3*time.Second, "length of each W6 (handler) measurement")
+	fs.IntVar(&c.w6Requests, "w6-requests", 0, "W6: send exactly this many distinct requests per measurement instead of loading for -w6-duration")
 	fs.StringVar(&c.peer, "peer", "", "W6: also load this loopback URL template, {w} = the width (e.g. another image server)")
 	fs.IntVar(&c.peerWidth, "peer-width", 300, "W6: the centre of the widths sent to -peer")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write CPU profiles of our engine per workload into this folder")
@@ -147,6 +155,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.runs < 1 {
 		return nil, errors.New("-runs must be at least 1")
+	}
+	if c.w6Requests < 0 {
+		return nil, errors.New("-w6-requests must not be negative")
 	}
 	for _, name := range splitList(wls) {
 		w := workloadByName(name)

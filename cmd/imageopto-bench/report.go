@@ -159,7 +159,7 @@ func (rep *report) write(w io.Writer) {
 	}
 
 	if len(rep.serve) > 0 {
-		p("\n### W6 handler: throughput over loopback HTTP, %v per line\n\n", rep.cfg.w6Duration)
+		p("\n### W6 handler: throughput over loopback HTTP, %v per line\n\n", w6Bound{d: rep.cfg.w6Duration, n: rep.cfg.w6Requests})
 		p("Our server runs in a child process (imageopto.New, DirOrigin, DisableCache); the clients run in the parent. ")
 		p("Request i asks for width = centre − %d + i mod %d, so that every request of a line is a distinct cache key and request collapsing cannot help; ", widthSpan/2, widthSpan)
 		p("\"same\" repeats one URL, which collapsing serves from shared transformations. RSS is the server process's peak.\n\n")

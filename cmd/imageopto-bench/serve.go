@@ -95,7 +95,7 @@ func checkPeer(template string) error {
 // the peer if there is one. Each target gets distinct widths at
 // concurrency 1 and 8; ours also the same URL at 8 (request collapsing).
 func (r *runner) serveAll(ctx context.Context, rep *report) error {
-	d := r.cfg.w6Duration
+	d := w6Bound{d: r.cfg.w6Duration, n: r.cfg.w6Requests}
 	for _, l := range serveLoads {
 		if l.needsCodecs && !haveCodecs {
 			rep.notes = append(rep.notes, fmt.Sprintf("W6 %s: skipped, built without package wasmcodec", l.name))
@@ -131,7 +131,7 @@ func (r *runner) serveAll(ctx context.Context, rep *report) error {
 
 // serveOurs starts our handler in a child process, loads it from this
 // process, stops it and collects its peak RSS.
-func (r *runner) serveOurs(ctx context.Context, l serveLoad, img string, d time.Duration) (*serveRow, error) {
+func (r *runner) serveOurs(ctx context.Context, l serveLoad, img string, d w6Bound) (*serveRow, error) {
 	cmd := exec.CommandContext(ctx, r.self, childFlag, "-job", "server", "-in", r.cfg.corpus)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -207,10 +207,24 @@ func serverChild(dir string, stdout io.Writer, stdin io.Reader) (*childResult, e
 	return &childResult{}, nil
 }
 
+// w6Bound is how long a W6 measurement lasts: n requests when n > 0, else
+// d.
+type w6Bound struct {
+	d time.Duration
+	n int
+}
+
+func (b w6Bound) String() string {
+	if b.n > 0 {
+		return strconv.Itoa(b.n) + " requests"
+	}
+	return b.d.String()
+}
+
 // loadAll loads a URL template (with {w}) for d per measurement: distinct
 // widths around width at concurrency 1 and 8, and with same the one URL of
 // width at 8.
-func loadAll(template string, width int, d time.Duration, same bool) ([]serveResult, error) {
+func loadAll(template string, width int, d w6Bound, same bool) ([]serveResult, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	var seq atomic.Int64
@@ -243,19 +257,27 @@ func loadAll(template string, width int, d time.Duration, same bool) ([]serveRes
 	return out, nil
 }
 
-// load runs c clients that request url() back to back for d.
-func load(client *http.Client, url func() string, mode string, c int, d time.Duration) serveResult {
+// load runs c clients that request url() back to back for d: until d.d
+// has passed, or until d.n requests were sent in all.
+func load(client *http.Client, url func() string, mode string, c int, d w6Bound) serveResult {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int
 	start := time.Now()
-	deadline := start.Add(d)
+	deadline := start.Add(d.d)
+	var sent atomic.Int64
+	more := func() bool {
+		if d.n > 0 {
+			return sent.Add(1) <= int64(d.n)
+		}
+		return time.Now().Before(deadline)
+	}
 	var wg sync.WaitGroup
 	for range c {
 		wg.Go(func() {
 			var mine []time.Duration
 			var bad int
-			for time.Now().Before(deadline) {
+			for more() {
 				t, err := get(client, url())
 				if err != nil {
 					bad++

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestRunW6 runs the server mode briefly on a small generated JPEG, with a
@@ -91,6 +92,52 @@ func TestRunW6(t *testing.T) {
 		if n > limit {
 			t.Errorf("peer saw width %d %d times in %d requests", w, n, total)
 		}
+	}
+}
+
+// TestLoadFixedCount: with -w6-requests N each line sends exactly N
+// requests (distinct widths), whatever the concurrency, and the report
+// says so.
+func TestLoadFixedCount(t *testing.T) {
+	var mu sync.Mutex
+	widths := map[int]int{}
+	total := 0
+	peer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/img/"))
+		mu.Lock()
+		widths[n]++
+		total++
+		mu.Unlock()
+		w.Write([]byte("ok"))
+	}))
+	defer peer.Close()
+	for _, n := range []int{1, 7, 50} {
+		mu.Lock()
+		widths, total = map[int]int{}, 0
+		mu.Unlock()
+		res, err := loadAll(peer.URL+"/img/{w}", 500, w6Bound{d: time.Hour, n: n}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 2 {
+			t.Fatalf("%d lines, want 2", len(res))
+		}
+		for _, r := range res {
+			if r.Requests != n || r.Errors != 0 {
+				t.Errorf("n=%d, concurrency %d: %d requests, %d errors", n, r.Concurrency, r.Requests, r.Errors)
+			}
+		}
+		mu.Lock()
+		if want := 2 * (n + 2); total != want { // each line: two warm-ups and n
+			t.Errorf("n=%d: the peer saw %d requests, want %d", n, total, want)
+		}
+		mu.Unlock()
+	}
+	if got := (w6Bound{d: time.Second, n: 40}).String(); got != "40 requests" {
+		t.Errorf("bound %q", got)
+	}
+	if got := (w6Bound{d: time.Second}).String(); got != "1s" {
+		t.Errorf("bound %q", got)
 	}
 }
 

@@ -58,6 +58,7 @@ func procStatus(t *testing.T, pid int, field string) int64 {
 // skipUnlessAttackable skips where whole-process memory bounds cannot hold.
 func skipUnlessAttackable(t *testing.T) {
 	t.Helper()
+	needFeature(t, "wasmcodec") // AVIF and WebP attacks
 	if testing.Short() {
 		t.Skip("server attack tests skipped in -short mode")
 	}

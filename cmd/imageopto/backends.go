@@ -11,20 +11,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/imageopto/imageopto"
-	"github.com/imageopto/imageopto/cluster"
 	"github.com/imageopto/imageopto/diskcache"
-	"github.com/imageopto/imageopto/rediscache"
-	"github.com/imageopto/imageopto/s3store"
+	"github.com/imageopto/imageopto/internal/peerauth"
 )
 
 // backendFlags are the flags for shared caches, S3 and the peer cluster.
@@ -62,6 +57,16 @@ func (b *backendFlags) register(flags *flag.FlagSet) {
 }
 
 func (b *backendFlags) validate(cfg *config) error {
+	switch {
+	case b.redis != "" && !hasRedis:
+		return notBuilt("-redis", "redis")
+	case b.s3 != "" && !hasS3:
+		return notBuilt("-s3", "s3")
+	case b.s3Cache != "" && !hasS3:
+		return notBuilt("-s3-cache", "s3")
+	case b.peers != "" && !hasCluster:
+		return notBuilt("-peers", "cluster")
+	}
 	if b.peers == "" && b.self != "" {
 		return errors.New("-self needs -peers")
 	}
@@ -91,32 +96,9 @@ func (b *backendFlags) validate(cfg *config) error {
 	return nil
 }
 
-// selfURL is -self, or the URL -peer-addr or -addr gives when it names a
-// host.
-func (b *backendFlags) selfURL(addr string) (string, error) {
-	if b.self != "" {
-		return b.self, nil
-	}
-	if b.peerAddr != "" {
-		addr = b.peerAddr
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", err
-	}
-	if host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() || port == "0" {
-		return "", errors.New("-peers needs -self when -addr does not name this server's host and port")
-	}
-	scheme := "http://"
-	if b.peerTLS.cert != "" {
-		scheme = "https://"
-	}
-	return scheme + net.JoinHostPort(host, port), nil
-}
-
 // backends are what the backend flags opened.
 type backends struct {
-	cluster *cluster.Cluster
+	cluster peerTier   // nil outside a cluster
 	secrets [][32]byte // -peer-secret, hashed
 	tls     *tls.Config
 	closers []func()
@@ -125,7 +107,10 @@ type backends struct {
 // peerDialContext, when set, dials every peer connection instead of the
 // transport's dialer. Tests set it to route member-to-member traffic
 // through fault-injecting proxies; the server never sets it.
-var peerDialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+var peerDialContext dialFunc
+
+// dialFunc dials a connection, as net.Dialer.DialContext does.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // peerTLSConfig loads -peer-tls-*: one certificate for serving and as the
 // client certificate, and the CA that signs every member's.
@@ -154,37 +139,27 @@ func (b *backendFlags) peerTLSConfig() (*tls.Config, error) {
 	}, nil
 }
 
+// peerTier is a running peer tier (package cluster, in builds with the
+// cluster tag).
+type peerTier interface {
+	// Handler serves the peer protocol.
+	Handler() http.Handler
+	// counts are the figures /readyz and the metrics need.
+	counts() peerCounts
+	// stats are all its statistics, for /_imageopto/stats.
+	stats() any
+}
+
+// peerCounts are a peer tier's members and forwards.
+type peerCounts struct {
+	Members, Healthy         int
+	Forwarded, ForwardErrors int64
+}
+
 func (b *backends) close() {
 	for i := len(b.closers) - 1; i >= 0; i-- {
 		b.closers[i]()
 	}
-}
-
-// s3Client makes the S3 client for -s3 and -s3-cache.
-func (b *backendFlags) s3Client() (*s3.Client, error) {
-	return s3store.NewClient(&s3store.ClientOptions{Endpoint: b.s3Endpoint, PathStyle: b.s3Endpoint != ""})
-}
-
-// openS3Origin opens -s3.
-func (b *backendFlags) openS3Origin() (*source, error) {
-	loc, err := s3store.ParseLocation(b.s3)
-	if err != nil {
-		return nil, err
-	}
-	c, err := b.s3Client()
-	if err != nil {
-		return nil, err
-	}
-	o, err := s3store.NewOrigin(c, loc.Bucket, loc.Prefix, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &source{
-		origin:   o,
-		describe: "originals from " + loc.String(),
-		examples: []example{{Path: "/KEY?width=300", What: "object KEY at 300 px wide"}},
-		close:    func() {},
-	}, nil
 }
 
 // setup adds the shared caches and the cluster to opts. memResults and
@@ -217,38 +192,21 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		}
 	}
 	if b.redis != "" {
-		r, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:r:"})
-		if err != nil {
-			return fail(fmt.Errorf("-redis: %w", err))
-		}
-		out.closers = append(out.closers, func() { _ = r.Close() })
-		s, err := rediscache.Open(b.redis, &rediscache.Options{Prefix: "imageopto:s:"})
+		r, s, purges, closeAll, err := openRedis(b.redis)
 		if err != nil {
 			return fail(err)
 		}
-		out.closers = append(out.closers, func() { _ = s.Close() })
+		out.closers = append(out.closers, closeAll)
 		results = append(results, namedCache{"redis", r})
 		sources = append(sources, namedCache{"redis", s})
-		purgeStores = append(purgeStores, r.PurgeStore())
+		purgeStores = append(purgeStores, purges)
 	}
 	if b.s3Cache != "" {
-		loc, err := s3store.ParseLocation(b.s3Cache)
+		sc, closeAll, err := b.openS3Cache(logger)
 		if err != nil {
 			return fail(err)
 		}
-		c, err := b.s3Client()
-		if err != nil {
-			return fail(err)
-		}
-		sc, err := s3store.NewCache(c, loc.Bucket, loc.Prefix, &s3store.CacheOptions{Logger: logger})
-		if err != nil {
-			return fail(err)
-		}
-		out.closers = append(out.closers, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = sc.Close(ctx)
-		})
+		out.closers = append(out.closers, closeAll)
 		results = append(results, namedCache{"s3", sc})
 	}
 	// Layers below memory: a hit there is copied into memory for an hour.
@@ -282,7 +240,7 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 		opts.PurgeStore = imageopto.PurgeStores(purgeStores...)
 	}
 	if len(b.peerSecret) > 0 {
-		out.secrets = cluster.HashSecrets(b.peerSecret...)
+		out.secrets = peerauth.Hash(b.peerSecret...)
 	}
 	tlsConf, err := b.peerTLSConfig()
 	if err != nil {
@@ -298,39 +256,13 @@ func (b *backendFlags) setup(cfg *config, opts *imageopto.Options, memResults, m
 	}
 
 	if b.peers != "" {
-		self, err := b.selfURL(cfg.addr)
+		peers, tier, closeAll, err := b.openCluster(cfg, tlsConf, peerDialContext, logger)
 		if err != nil {
 			return fail(err)
 		}
-		u, err := url.Parse(self)
-		if err != nil {
-			return fail(fmt.Errorf("-self: %w", err))
-		}
-		p, _ := strconv.Atoi(u.Port())
-		members, err := cluster.ParsePeers(b.peers, p)
-		if err != nil {
-			return fail(err)
-		}
-		co := cluster.Options{Self: self, Peers: members, Secret: b.peerSecret[0], AcceptSecrets: b.peerSecret[1:], Logger: logger}
-		if tlsConf != nil || peerDialContext != nil {
-			t := cluster.NewTransport(tlsConf)
-			if peerDialContext != nil {
-				t.DialContext = peerDialContext
-			}
-			co.Transport = t
-		}
-		// The peer tier keeps what this server owns (and hot copies of
-		// popular keys others own): as much again as -cache-size, and next
-		// to nothing when it is 0 (fills are still shared, not kept).
-		size := max(int64(cfg.cacheSize), 3<<20)
-		co.MetaBytes, co.SourceBytes, co.ResultBytes = max(size/64, 1<<20), size/3, size-size/3
-		c, err := cluster.New(co)
-		if err != nil {
-			return fail(err)
-		}
-		out.closers = append(out.closers, func() { _ = c.Close() })
-		out.cluster = c
-		opts.Tier = c
+		out.closers = append(out.closers, closeAll)
+		out.cluster = peers
+		opts.Tier = tier
 	}
 	return out, nil
 }
@@ -369,7 +301,7 @@ func (b *backends) mount(ctx context.Context, mux *http.ServeMux, h *imageopto.H
 	}
 	guard := func(next http.HandlerFunc) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
-			if !cluster.Authorized(r, b.secrets) {
+			if !peerauth.Authorized(r, b.secrets) {
 				http.Error(w, "forbidden", http.StatusForbidden)
 				return
 			}
@@ -377,14 +309,14 @@ func (b *backends) mount(ctx context.Context, mux *http.ServeMux, h *imageopto.H
 		}
 	}
 	mux.HandleFunc("GET /_imageopto/stats", guard(func(w http.ResponseWriter, r *http.Request) {
-		var cs cluster.Stats
+		cs := noPeerStats()
 		if b.cluster != nil {
-			cs = b.cluster.Stats()
+			cs = b.cluster.stats()
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(struct {
 			Handler imageopto.HandlerStats
-			Cluster cluster.Stats
+			Cluster any
 		}{h.Stats(), cs})
 	}))
 	mux.HandleFunc("POST /_imageopto/purge", guard(func(w http.ResponseWriter, r *http.Request) {

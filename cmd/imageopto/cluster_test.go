@@ -122,6 +122,7 @@ func statsOf(t *testing.T, addr, secret string) serverStats {
 // over all three, cause exactly one origin fetch and one transform
 // cluster-wide, and all 300 bodies are byte-identical.
 func TestThreeServers(t *testing.T) {
+	needFeature(t, "cluster")
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}
@@ -229,25 +230,29 @@ func TestBackendFlagErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		tag  string // in a build without it, the error names the tag instead
 	}{
-		{[]string{"-peers", "http://127.0.0.1:1"}, "-peer-secret"},
-		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "short"}, "at least 16 bytes"},
-		{[]string{"-self", "http://127.0.0.1:1"}, "needs -peers"},
-		{[]string{"-peer-secret", "short"}, "at least 16 bytes"},
-		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef", "-peer-secret", "short"}, "at least 16 bytes"},
-		{[]string{"-peer-addr", "127.0.0.1:0"}, "need -peers or -peer-secret"},
-		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem"}, "go together"},
-		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem", "-peer-tls-key", "k.pem", "-peer-tls-ca", "ca.pem"}, "need -peer-addr"},
+		{[]string{"-peers", "http://127.0.0.1:1"}, "-peer-secret", "cluster"},
+		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "short"}, "at least 16 bytes", "cluster"},
+		{[]string{"-self", "http://127.0.0.1:1"}, "needs -peers", ""},
+		{[]string{"-peer-secret", "short"}, "at least 16 bytes", ""},
+		{[]string{"-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef", "-peer-secret", "short"}, "at least 16 bytes", "cluster"},
+		{[]string{"-peer-addr", "127.0.0.1:0"}, "need -peers or -peer-secret", ""},
+		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem"}, "go together", ""},
+		{[]string{"-peer-secret", "0123456789abcdef", "-peer-tls-cert", "c.pem", "-peer-tls-key", "k.pem", "-peer-tls-ca", "ca.pem"}, "need -peer-addr", ""},
 		{[]string{"-addr", "127.0.0.1:0", "-peer-secret", "0123456789abcdef", "-peer-addr", "127.0.0.1:0",
-			"-peer-tls-cert", "/nonexistent/c.pem", "-peer-tls-key", "/nonexistent/k.pem", "-peer-tls-ca", "/nonexistent/ca.pem"}, "-peer-tls-cert"},
-		{[]string{"-s3", "bucket/prefix", "-dir", "."}, "mutually exclusive"},
-		{[]string{"-disk-cache-size", "0"}, "-disk-cache-size"},
-		{[]string{"-s3-endpoint", "http://127.0.0.1:9000"}, "needs -s3"},
-		{[]string{"-addr", ":0", "-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef"}, "needs -self"},
-		{[]string{"-addr", "127.0.0.1:0", "-peers", "dns:", "-peer-secret", "0123456789abcdef", "-self", "http://127.0.0.1:1"}, "dns:NAME"},
-		{[]string{"-addr", "127.0.0.1:0", "-redis", "mysql://x"}, "-redis"},
-		{[]string{"-addr", "127.0.0.1:0", "-disk-cache", "/proc/nonexistent/x"}, "-disk-cache"},
+			"-peer-tls-cert", "/nonexistent/c.pem", "-peer-tls-key", "/nonexistent/k.pem", "-peer-tls-ca", "/nonexistent/ca.pem"}, "-peer-tls-cert", ""},
+		{[]string{"-s3", "bucket/prefix", "-dir", "."}, "mutually exclusive", "s3"},
+		{[]string{"-disk-cache-size", "0"}, "-disk-cache-size", ""},
+		{[]string{"-s3-endpoint", "http://127.0.0.1:9000"}, "needs -s3", ""},
+		{[]string{"-addr", ":0", "-peers", "http://127.0.0.1:1", "-peer-secret", "0123456789abcdef"}, "needs -self", "cluster"},
+		{[]string{"-addr", "127.0.0.1:0", "-peers", "dns:", "-peer-secret", "0123456789abcdef", "-self", "http://127.0.0.1:1"}, "dns:NAME", "cluster"},
+		{[]string{"-addr", "127.0.0.1:0", "-redis", "mysql://x"}, "-redis", "redis"},
+		{[]string{"-addr", "127.0.0.1:0", "-disk-cache", "/proc/nonexistent/x"}, "-disk-cache", ""},
 	} {
+		if tc.tag != "" && notBuiltTag(tc.tag) {
+			tc.want = "build with -tags " + tc.tag
+		}
 		err := run(context.Background(), tc.args, io.Discard, nil)
 		require.Error(t, err, "%q", tc.args)
 		assert.Contains(t, err.Error(), tc.want, "%q", tc.args)
@@ -303,6 +308,7 @@ func TestDiskCacheSurvivesRestart(t *testing.T) {
 // TestS3Flags: -s3 serves originals from a bucket and -s3-cache keeps
 // results there (gofakes3 in process stands for S3).
 func TestS3Flags(t *testing.T) {
+	needFeature(t, "s3")
 	backend := s3mem.New()
 	require.NoError(t, backend.CreateBucket("photos"))
 	require.NoError(t, backend.CreateBucket("derived"))

@@ -55,7 +55,7 @@ func TestContainerImage(t *testing.T) {
 	// The build context: the static binary and the CA certificates.
 	buildDir := t.TempDir()
 	binary := filepath.Join(buildDir, "imageopto")
-	build := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-tags", "nodynamic", "-ldflags=-s -w", "-o", binary, ".")
+	build := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-tags", "nodynamic,full", "-ldflags=-s -w", "-o", binary, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)

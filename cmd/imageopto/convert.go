@@ -20,7 +20,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/imageopto/imageopto"
-	"github.com/imageopto/imageopto/wasmcodec"
 )
 
 const convertUsage = `usage: imageopto convert -q QUERY -o OUTDIR [-j N] [-skip-existing] FILE|DIR...
@@ -124,7 +123,7 @@ func runConvert(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	c := &converter{
 		params:       p,
-		opts:         &imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		opts:         &imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: extraCodecs()}},
 		skipExisting: *skipExisting,
 		inputs:       map[string]bool{},
 		claimed:      map[string]string{},
@@ -281,7 +280,7 @@ func (c *converter) convert(ctx context.Context, i int, in convertInput) convert
 	// The output's name needs its format, which the plan decides from the
 	// header alone; that also finds bad parameters for this image before
 	// any pixel is decoded.
-	info, err := imageopto.Inspect(data)
+	info, err := imageopto.InspectWith(data, c.opts.Codecs) // AVIF and HEIC need them
 	if err != nil {
 		o.err = err
 		return o

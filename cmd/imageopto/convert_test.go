@@ -138,6 +138,7 @@ func TestConvert(t *testing.T) {
 		outputs   map[string]want // slash paths under OUTDIR: every file there
 		summary   []string        // lines the summary contains
 		failedArg []string        // inputs named among the failures
+		needs     string          // an optional part of the build, by its tag
 	}{{
 		name: "nested folders keep their paths and take the output's extension",
 		tree: map[string][]byte{
@@ -157,6 +158,7 @@ func TestConvert(t *testing.T) {
 		},
 		outputs: map[string]want{"a.webp": {"webp", 80, 60}, "2024/b.webp": {"webp", 80, 80}},
 		summary: []string{"2 converted", "saving:"},
+		needs:   "wasmcodec",
 	}, {
 		name: "without format= each output keeps its input's format",
 		tree: map[string][]byte{"x/a.jpeg": jpg, "y/b.png": pngAlpha, "c.gif": anim},
@@ -184,6 +186,13 @@ func TestConvert(t *testing.T) {
 		outputs:   map[string]want{"a.jpg": {"jpeg", 10, 8}},
 		failedArg: []string{"missing.jpg"},
 	}, {
+		name: "AVIF inputs are read by the configured codecs",
+		tree: map[string][]byte{"a.avif": readTestdata(t, "../../wasmcodec/testdata/tiny-irot.avif"),
+			"b.avif": readTestdata(t, "../../wasmcodec/testdata/tiny-grid-alpha.avif")},
+		args:    func(in, out string) []string { return []string{"-q", "format=png", "-o", out, in} },
+		outputs: map[string]want{"a.png": {"png", 101, 131}, "b.png": {"png", 128, 128}},
+		summary: []string{"2 converted"},
+	}, {
 		name: "a parameter that does not fit one image fails that image",
 		tree: map[string][]byte{"big.jpg": jpg, "small.png": cliPNG(t, 40, 40)},
 		args: func(in, out string) []string { return []string{"-q", "crop=100,100", "-o", out, in} },
@@ -195,6 +204,9 @@ func TestConvert(t *testing.T) {
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.needs != "" {
+				needFeature(t, tc.needs)
+			}
 			t.Parallel()
 			in := writeTree(t, t.TempDir(), tc.tree)
 			out := filepath.Join(t.TempDir(), "out")
@@ -407,4 +419,11 @@ func TestExitCode(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, exitCode(tc.err), "%v", tc.err)
 	}
+}
+
+func readTestdata(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return b
 }

@@ -100,6 +100,8 @@ func TestDeploymentFilesAccepted(t *testing.T) {
 		{"the Deployment over the image", merge(image, pod)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			needFeature(t, "prometheus") // IMAGEOPTO_METRICS_ADDR
+			needFeature(t, "cluster")    // IMAGEOPTO_PEERS
 			t.Parallel()
 			cfg, err := parseConfig(nil, &syncBuffer{}, func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
 			require.NoError(t, err)
@@ -115,6 +117,7 @@ func TestDeploymentFilesAccepted(t *testing.T) {
 	assert.Contains(t, string(dockerfile), `ENTRYPOINT ["/imageopto"]`)
 	assert.Contains(t, string(dockerfile), "USER 65532:65532")
 	assert.Contains(t, string(dockerfile), "CGO_ENABLED=0")
+	assert.Regexp(t, `go build .*-tags [a-z0-9,]*\bfull\b`, string(dockerfile), "the image has every optional part")
 	// Probes on the health endpoints.
 	assert.Contains(t, string(deployment), "path: /healthz")
 	assert.Contains(t, string(deployment), "path: /readyz")

@@ -404,6 +404,7 @@ type faultRun struct {
 // two faults. IMAGEOPTO_FAULTS=1 runs five members and every fault (about
 // three minutes), as .ci/run does.
 func TestClusterFaults(t *testing.T) {
+	needFeature(t, "cluster")
 	if testing.Short() {
 		t.Skip("starts member processes")
 	}

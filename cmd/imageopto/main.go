@@ -76,10 +76,24 @@
 // FILE..." prints what image headers say (format, size, frames, EXIF
 // orientation, ICC profile, alpha, progressive).
 //
-// WebP and AVIF output and AVIF and HEIC input come from the wasmcodec
-// package (WebAssembly builds of libwebp, libavif and libheif): build with
-// -tags nodynamic to keep them pure Go, without the libraries' attempt to
-// load system copies.
+// Builds: a plain "go run" or "go build" of this command is the server
+// with the library's own codecs and none of the optional parts below, so
+// that a first build compiles little beyond the standard library. Each
+// part comes with a build tag; -tags full brings them all (the Dockerfile
+// builds with nodynamic,full):
+//
+//	tag         adds                                    compiles
+//	wasmcodec   WebP and AVIF output, AVIF and HEIC     wazero, gen2brain's WebAssembly
+//	            input (package wasmcodec)               builds of libwebp, libavif, libheif
+//	redis       -redis                                  github.com/redis/go-redis
+//	s3          -s3, -s3-cache                          the AWS SDK for Go v2
+//	prometheus  -metrics-addr                           Prometheus client_golang, protobuf
+//	cluster     -peers (package cluster)                groupcache, protobuf
+//
+// In a build without a part, its flags still exist and fail with a message
+// that names the tag, and -h says which parts the build has. With
+// wasmcodec, add the tag nodynamic to keep the codecs pure Go, without the
+// libraries' attempt to load system copies.
 //
 // -dir and -origin are mutually exclusive. The server stops gracefully on
 // SIGINT or SIGTERM, letting requests in progress finish for up to ten
@@ -119,14 +133,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/imageopto/imageopto"
-	"github.com/imageopto/imageopto/cluster"
-	"github.com/imageopto/imageopto/promobs"
-	"github.com/imageopto/imageopto/wasmcodec"
 )
 
 // samples are the images served when neither -dir nor -origin is given.
@@ -287,6 +294,7 @@ Every flag can also be set by the environment variable shown in brackets
 after it (IMAGEOPTO_ and the name in upper case, dashes as underscores;
 IMAGEOPTO_LENIENT=true); a flag on the command line wins.
 
+`+buildSummary()+`
 flags:
 `)
 			flags.SetOutput(stdout)
@@ -321,6 +329,8 @@ flags:
 		return nil, &usageError{errors.New("-drain-delay must not be negative")}
 	case cfg.pprof && cfg.metricsAddr == "":
 		return nil, &usageError{errors.New("-pprof needs -metrics-addr")}
+	case cfg.metricsAddr != "" && !hasPrometheus:
+		return nil, &usageError{notBuilt("-metrics-addr", "prometheus")}
 	}
 	var err error
 	if cfg.level, err = parseLevel(cfg.logLevel); err != nil {
@@ -395,7 +405,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	defer src.close()
 
 	opts := &imageopto.Options{
-		Transform:            imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: wasmcodec.Codecs()}},
+		Transform:            imageopto.TransformOptions{PlanOptions: imageopto.PlanOptions{Codecs: extraCodecs()}},
 		Lenient:              cfg.lenient,
 		HeaderPrefix:         cfg.headerPrefix,
 		PassQuery:            cfg.passQuery,
@@ -424,14 +434,12 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		}
 	}
 	var observers []imageopto.Observer
-	var metrics *promobs.Metrics
-	reg := prometheus.NewRegistry()
+	var m metrics
 	if cfg.metricsAddr != "" {
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		if metrics, err = promobs.New(reg); err != nil {
+		if m, err = newMetrics(); err != nil {
 			return err
 		}
-		observers = append(observers, metrics)
+		observers = append(observers, m)
 	}
 	if cfg.accessLog {
 		observers = append(observers, accessLog{logger})
@@ -454,20 +462,11 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 		return err
 	}
 	setMemoryLimit(h, int64(cfg.cacheSize), logger)
-	if metrics != nil {
-		if err := metrics.WatchHandler(h); err != nil {
+	if m != nil {
+		if err := m.watch(h, back.cluster); err != nil {
 			return err
 		}
-		if c := back.cluster; c != nil {
-			err := metrics.WatchPeers(func() promobs.PeerStats {
-				st := c.Stats()
-				return promobs.PeerStats{Forwarded: st.Forwarded, ForwardErrors: st.ForwardErrors, Healthy: st.Healthy}
-			})
-			if err != nil {
-				return err
-			}
-		}
-		stopMetrics, err := serveMetrics(ctx, cfg, reg, logger)
+		stopMetrics, err := serveMetrics(ctx, cfg, m.handler(logger), logger)
 		if err != nil {
 			return err
 		}
@@ -476,7 +475,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 	// Compile the WebAssembly codecs now, in the background, so that no
 	// request pays for it (seconds of CPU for AVIF).
 	go func() {
-		if err := wasmcodec.Warm(); err != nil {
+		if err := warmCodecs(); err != nil {
 			logger.Warn("WebAssembly codecs failed to compile; their formats will fail", "err", err)
 		}
 	}()
@@ -535,7 +534,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, ready func(addr s
 // original named healthz or readyz at the root is still served to any
 // request with one (/healthz?format=png, or /healthz? for the original
 // as it is).
-func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool, c *cluster.Cluster) {
+func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool, c peerTier) {
 	health := func(check func() string) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.RawQuery != "" || r.URL.ForceQuery {
@@ -558,7 +557,7 @@ func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool,
 			return "shutting down"
 		}
 		if c != nil {
-			if st := c.Stats(); 2*st.Healthy < st.Members {
+			if st := c.counts(); 2*st.Healthy < st.Members {
 				return fmt.Sprintf("peer tier has no quorum: %d of %d members answer", st.Healthy, st.Members)
 			}
 		}
@@ -566,16 +565,25 @@ func mountHealth(mux *http.ServeMux, images http.Handler, draining *atomic.Bool,
 	}))
 }
 
+// metrics are what -metrics-addr serves at /metrics (Prometheus, in
+// builds with the prometheus tag): an observer of the handler that also
+// watches its gauges and the peer tier's.
+type metrics interface {
+	imageopto.Observer
+	watch(h *imageopto.Handler, peers peerTier) error
+	handler(logger *slog.Logger) http.Handler
+}
+
 // serveMetrics serves /metrics (and with -pprof, /debug/pprof/) on
 // -metrics-addr until the returned function is called.
-func serveMetrics(ctx context.Context, cfg *config, reg *prometheus.Registry, logger *slog.Logger) (stop func(), err error) {
+func serveMetrics(ctx context.Context, cfg *config, metricsHandler http.Handler, logger *slog.Logger) (stop func(), err error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.metricsAddr)
 	if err != nil {
 		return nil, fmt.Errorf("-metrics-addr: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
+	mux.Handle("GET /metrics", metricsHandler)
 	if cfg.pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

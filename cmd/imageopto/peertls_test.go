@@ -117,6 +117,7 @@ func gradientJPEG(t *testing.T, w, h int, shade uint8) []byte {
 // each other and share work; a client without a certificate, or with one
 // from another CA, cannot reach the peer listener at all.
 func TestPeersOverTLS(t *testing.T) {
+	needFeature(t, "cluster")
 	if testing.Short() {
 		t.Skip("starts three server processes")
 	}

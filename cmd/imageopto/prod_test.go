@@ -40,6 +40,7 @@ func logValue(t *testing.T, s *server, msg, key string) string {
 // TestMetricsListener: -metrics-addr serves /metrics on its own listener,
 // counting what the public one answered; -pprof adds net/http/pprof there.
 func TestMetricsListener(t *testing.T) {
+	needFeature(t, "prometheus")
 	t.Parallel()
 	for _, tc := range []struct {
 		name      string
@@ -121,6 +122,7 @@ func TestHealth(t *testing.T) {
 // TestReadyzWithoutQuorum: a cluster member whose two peers do not answer
 // is alive but not ready (a child process: one cluster per process).
 func TestReadyzWithoutQuorum(t *testing.T) {
+	needFeature(t, "cluster")
 	t.Parallel()
 	addr, dead1, dead2 := freePort(t), freePort(t), freePort(t)
 	startServer(t, addr, "-self", "http://"+addr, "-peers", "http://"+addr+",http://"+dead1+",http://"+dead2,
@@ -318,7 +320,10 @@ func TestServerFromEnvironmentOnly(t *testing.T) {
 	cmd.Env = append(os.Environ(), "IMAGEOPTO_SERVER_ARGS=[]",
 		"IMAGEOPTO_ADDR="+addr, "IMAGEOPTO_DIR="+dir, "IMAGEOPTO_LENIENT=true",
 		"IMAGEOPTO_HEADER_PREFIX=Fastly-IO", "IMAGEOPTO_SURROGATE_KEY_HEADER=Cache-Tag",
-		"IMAGEOPTO_STALE_WHILE_REVALIDATE=7s", "IMAGEOPTO_DEFAULT_TTL=90s", "IMAGEOPTO_METRICS_ADDR="+maddr)
+		"IMAGEOPTO_STALE_WHILE_REVALIDATE=7s", "IMAGEOPTO_DEFAULT_TTL=90s")
+	if hasPrometheus {
+		cmd.Env = append(cmd.Env, "IMAGEOPTO_METRICS_ADDR="+maddr)
+	}
 	cmd.Stderr = os.Stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -344,8 +349,10 @@ func TestServerFromEnvironmentOnly(t *testing.T) {
 	_, err := fmt.Sscanf(cc, "public, max-age=%d", &age)
 	require.NoError(t, err, cc)
 	assert.True(t, age > 60 && age <= 90, "IMAGEOPTO_DEFAULT_TTL: %s", cc)
-	resp, _ = get(t, "http://"+maddr+"/metrics")
-	assert.Equal(t, http.StatusOK, resp.StatusCode, "IMAGEOPTO_METRICS_ADDR")
+	if hasPrometheus {
+		resp, _ = get(t, "http://"+maddr+"/metrics")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "IMAGEOPTO_METRICS_ADDR")
+	}
 }
 
 // TestAllowHost: -allow-host fetches through URLOrigin, which refuses

@@ -9,9 +9,10 @@
 // allocates and returns has its Rect.Min at (0, 0); functions documented as
 // possibly returning their input unchanged (Orient with orientation 1,
 // ToNRGBA on an NRGBA image already at the origin) return it as it is.
-// Planar resampling (Plane, PlaneWeights, ResamplePlane, TransposePlane) is
-// the exception: it works on single 8-bit planes, such as a JPEG's Y′, Cb
-// and Cr, so that a JPEG can be resized without a round trip through RGB.
+// Planar resampling (Plane, PlaneWeights, ResamplePlane,
+// ResamplePlaneTransposed, TransposePlane) is the exception: it works on
+// single 8-bit planes, such as a JPEG's Y′, Cb and Cr, so that a JPEG can be
+// resized without a round trip through RGB.
 // Functions never start goroutines: the caller bounds concurrency.
 //
 // Functions that walk a whole image take a context and poll it every few

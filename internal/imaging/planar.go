@@ -53,7 +53,9 @@ const (
 
 // PlaneWeights are the precomputed fixed-point filter weights of one
 // PlaneAxis: output sample i reads count[i] consecutive source samples from
-// start[i] with the weights w[i*taps : i*taps+count[i]]. They depend only on
+// start[i] with the weights w[i*taps : i*taps+count[i]], the rest of the
+// row up to taps (a multiple of 8, for the SIMD kernels) being zero; reach
+// is the largest start[i]+taps. They depend only on
 // the axis and the filter, and may be shared by planes of the same geometry
 // (the Cb and Cr planes) and by concurrent calls.
 type PlaneWeights struct {
@@ -62,6 +64,7 @@ type PlaneWeights struct {
 	count []int32
 	w     []int16
 	taps  int
+	reach int
 	// copyFrom ≥ 0 means output sample i is source sample copyFrom+i at
 	// full weight (an unscaled, whole-sample-aligned axis).
 	copyFrom int
@@ -93,14 +96,14 @@ func NewPlaneWeights(a PlaneAxis, f Filter) *PlaneWeights {
 		support = rsSupport(f) * fscale
 	}
 	taps := min(int(math.Ceil(2*support))+2, hi-lo)
-	pw.taps = taps
+	pw.taps = (taps + 7) &^ 7
 	pw.start = make([]int32, 2*n)
 	pw.start, pw.count = pw.start[:n:n], pw.start[n:]
-	pw.w = make([]int16, n*taps)
+	pw.w = make([]int16, n*pw.taps)
 	fw := make([]float64, taps)
 	for i := range n {
 		centre := a.Offset + a.Step*(float64(i)+0.5)
-		row := pw.w[i*taps : i*taps+taps]
+		row := pw.w[i*pw.taps : (i+1)*pw.taps]
 		if f == Nearest {
 			k := min(max(int(math.Floor(centre)), lo), hi-1)
 			pw.start[i], pw.count[i] = int32(k), 1
@@ -148,6 +151,9 @@ func NewPlaneWeights(a PlaneAxis, f Filter) *PlaneWeights {
 		clear(row[cnt-skip:])
 		pw.start[i], pw.count[i] = int32(first+skip), int32(cnt-skip)
 	}
+	for _, s := range pw.start {
+		pw.reach = max(pw.reach, int(s)+pw.taps)
+	}
 	pw.detectCopy()
 	return pw
 }
@@ -169,8 +175,10 @@ func (pw *PlaneWeights) detectCopy() {
 
 // plScratch holds the working rows of one ResamplePlane call.
 type plScratch struct {
-	acc []int32
-	tmp []int16
+	acc  []int32
+	tmp  []int16
+	wpad []int16
+	row  []uint8
 }
 
 var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
@@ -186,9 +194,25 @@ var plScratchPool = sync.Pool{New: func() any { return new(plScratch) }}
 // (see ctxpoll): once it is done, ResamplePlane stops, leaving dst partly
 // filled, and returns ctx.Err().
 func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) error {
+	return resampleInto(ctx, dst, src, h, v, false)
+}
+
+// ResamplePlaneTransposed is ResamplePlane writing the transpose of its
+// result: dst.W = v.Len(), dst.H = h.Len() and dst(y, x) is ResamplePlane's
+// sample (x, y). Each filtered row goes straight into a column of dst,
+// which saves a transpose, and its buffer, when an orientation swaps the
+// axes.
+func ResamplePlaneTransposed(ctx context.Context, dst, src Plane, h, v *PlaneWeights) error {
+	return resampleInto(ctx, dst, src, h, v, true)
+}
+
+func resampleInto(ctx context.Context, dst, src Plane, h, v *PlaneWeights, transposed bool) error {
 	w, ht := h.n, v.n
 	if w <= 0 || ht <= 0 {
 		return nil
+	}
+	if last := (w-1)*dst.Stride + ht - 1; transposed && last >= len(dst.Pix) {
+		panic("imaging: transposed destination too small")
 	}
 	pl := ctxpoll.New(ctx)
 	// The source columns the horizontal pass reads.
@@ -197,27 +221,47 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		s := int(h.start[i])
 		c0, c1 = min(c0, s), max(c1, s+int(h.count[i]))
 	}
+	sc := plScratchPool.Get().(*plScratch)
+	defer plScratchPool.Put(sc)
+	// row returns where output row y goes: dst's row, or when transposed
+	// a scratch row that column scatters into column y of dst.
+	sc.row = growSlice(sc.row, w)
+	row := func(y int) []uint8 {
+		if transposed {
+			return sc.row
+		}
+		return dst.Pix[y*dst.Stride : y*dst.Stride+w]
+	}
+	column := func(y int) {
+		if transposed {
+			for x, v := range sc.row {
+				dst.Pix[x*dst.Stride+y] = v
+			}
+		}
+	}
 	if h.copyFrom >= 0 && v.copyFrom >= 0 {
 		for y := range ht {
 			if err := pl.Work(w); err != nil {
 				return err
 			}
 			in := src.Pix[(v.copyFrom+y)*src.Stride+h.copyFrom:]
-			copy(dst.Pix[y*dst.Stride:y*dst.Stride+w], in[:w])
+			copy(row(y), in[:w])
+			column(y)
 		}
 		return nil
 	}
-	sc := plScratchPool.Get().(*plScratch)
-	defer plScratchPool.Put(sc)
 	n := c1 - c0
 	sc.acc = growSlice(sc.acc, n)
-	sc.tmp = growSlice(sc.tmp, c1)
+	// The horizontal kernel reads taps samples from every start: beyond
+	// c1 it multiplies whatever is there by zero weights.
+	sc.tmp = growSlice(sc.tmp, max(c1, h.reach))
+	sc.wpad = growSlice(sc.wpad, v.taps+1)
 	acc, tmp := sc.acc, sc.tmp
-	var rows [maxPlaneTaps][]uint8
+	var rows [maxPlaneTaps + 1][]uint8
 	var rowsBig [][]uint8
 	hWork := w * h.taps // the horizontal pass of one row, in ctxpoll units
 	for y := range ht {
-		out := dst.Pix[y*dst.Stride : y*dst.Stride+w]
+		out := row(y)
 		s, cnt := int(v.start[y]), int(v.count[y])
 		if err := pl.Work(hWork + n*cnt); err != nil {
 			return err
@@ -225,23 +269,35 @@ func ResamplePlane(ctx context.Context, dst, src Plane, h, v *PlaneWeights) erro
 		if h.copyFrom < 0 && cnt == 1 && v.w[y*v.taps] == plWeightOne {
 			// One whole source row: horizontal pass only.
 			plHRow8(out, src.Pix[s*src.Stride:s*src.Stride+c1], h)
+			column(y)
 			continue
 		}
 		rs := rows[:0]
 		if cnt > maxPlaneTaps {
-			rowsBig = growSlice(rowsBig, cnt)
+			rowsBig = growSlice(rowsBig, cnt+1)
 			rs = rowsBig[:0]
 		}
 		for k := range cnt {
 			r := (s + k) * src.Stride
 			rs = append(rs, src.Pix[r+c0:r+c1])
 		}
-		plVRow(tmp[c0:c1], rs, v.w[y*v.taps:y*v.taps+cnt], acc)
-		if h.copyFrom >= 0 {
-			plRound(out, tmp[h.copyFrom:h.copyFrom+w], plInterBits)
-			continue
+		ws := v.w[y*v.taps : y*v.taps+cnt]
+		if plSIMD && n >= 16 {
+			plVRowPairs(tmp[c0:c1], rs, ws, sc.wpad)
+		} else {
+			plVRow(tmp[c0:c1], rs, ws, acc)
 		}
-		plHRow16(out, tmp, h)
+		switch {
+		case h.copyFrom >= 0:
+			plRound(out, tmp[h.copyFrom:h.copyFrom+w], plInterBits)
+			column(y)
+		case plSIMD && transposed:
+			// Straight into column y.
+			plHRowSIMD(dst.Pix[y:], w, dst.Stride, tmp[:h.reach], h.start, h.w, h.taps)
+		default:
+			plHRow16(out, tmp, h)
+			column(y)
+		}
 	}
 	return nil
 }
@@ -345,8 +401,41 @@ func plAxpy8(acc []int32, rows [][]uint8, ws []int16) {
 	}
 }
 
-// plHRow16 filters an intermediate row horizontally into out.
+// plVRowPairs is plVRow with the SIMD kernel, which takes rows in pairs:
+// an odd row count gets a last row of weight zero (wpad, of at least
+// len(rows)+1, holds the weights). The last len(out) mod 16 samples are
+// filtered here.
+func plVRowPairs(out []int16, rows [][]uint8, ws, wpad []int16) {
+	cnt := len(rows)
+	wpad = wpad[:cnt+cnt&1]
+	copy(wpad, ws)
+	if cnt&1 == 1 {
+		wpad[cnt] = 0
+		rows = append(rows, rows[0])
+	}
+	n16 := len(out) &^ 15
+	plVRowSIMD(out[:n16], rows, wpad)
+	for i := n16; i < len(out); i++ {
+		var v int32
+		for k, w := range ws {
+			v += int32(w) * int32(rows[k][i])
+		}
+		out[i] = int16((v + 1<<(plHShift-1)) >> plHShift)
+	}
+}
+
+// plHRow16 filters an intermediate row horizontally into out; in must
+// hold h.reach samples.
 func plHRow16(out []uint8, in []int16, h *PlaneWeights) {
+	if plSIMD {
+		plHRowSIMD(out, len(out), 1, in[:h.reach], h.start, h.w, h.taps)
+		return
+	}
+	plHRow16Go(out, in, h)
+}
+
+// plHRow16Go is plHRow16 in Go.
+func plHRow16Go(out []uint8, in []int16, h *PlaneWeights) {
 	taps := h.taps
 	count := h.count[:len(out)]
 	start := h.start[:len(out)]

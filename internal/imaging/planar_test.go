@@ -257,9 +257,11 @@ func TestTransposePlane(t *testing.T) {
 }
 
 // BenchmarkResamplePlane resamples luma-sized planes as the W1 and W2
-// workloads do (W2's chroma planes are the 2560×1440 case).
+// workloads do (W2's chroma planes are the 2560×1440 case), and a 12 MP
+// 4:2:0 photo made 1600 px wide through a colour profile (chroma enlarged).
 func BenchmarkResamplePlane(b *testing.B) {
-	for _, s := range []struct{ sw, sh, dw, dh int }{{5120, 2880, 1600, 900}, {2560, 1440, 800, 450}, {754, 424, 300, 169}} {
+	for _, s := range []struct{ sw, sh, dw, dh int }{{5120, 2880, 1600, 900}, {2560, 1440, 800, 450}, {754, 424, 300, 169},
+		{4032, 3024, 2133, 1600}, {2016, 1512, 2133, 1600}} { // and a 12 MP 4:2:0 photo, chroma to the output size
 		b.Run(fmt.Sprintf("%dx%d-%dx%d", s.sw, s.sh, s.dw, s.dh), func(b *testing.B) {
 			src := randomPlane(s.sw, s.sh, 1)
 			dst := newPlane(s.dw, s.dh)
@@ -279,5 +281,116 @@ func BenchmarkPlaneWeights(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		NewPlaneWeights(PlaneAxis{N: 1600, Step: 3.2, Hi: 5120}, Lanczos3)
+	}
+}
+
+// TestPlaneKernels: the vertical and horizontal kernels (SIMD on amd64)
+// give exactly the Go loops' samples, for every row count up to past
+// maxPlaneTaps, odd and even, lengths around the 16-sample blocks, and
+// weights at the extremes of the documented range.
+func TestPlaneKernels(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, cnt := range []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 31, maxPlaneTaps, maxPlaneTaps + 1} {
+		for _, n := range []int{1, 15, 16, 17, 33, 100} {
+			t.Run(fmt.Sprintf("v%d/%d", cnt, n), func(t *testing.T) {
+				rows := make([][]uint8, cnt, cnt+1)
+				for k := range rows {
+					rows[k] = make([]uint8, n+rng.IntN(3))
+					for i := range rows[k] {
+						rows[k][i] = uint8(rng.UintN(256))
+					}
+				}
+				// Weights summing to one, with a negative lobe.
+				ws := make([]int16, cnt)
+				left := plWeightOne
+				for k := range cnt - 1 {
+					w := int(rng.IntN(plWeightOne/cnt+1)) - plWeightOne/(4*cnt)
+					ws[k] = int16(w)
+					left -= w
+				}
+				ws[cnt-1] = int16(left)
+				want := make([]int16, n)
+				plVRow(want, rows, ws, make([]int32, n))
+				got := make([]int16, n)
+				if plSIMD && n >= 16 {
+					plVRowPairs(got, rows, ws, make([]int16, cnt+1))
+				} else {
+					plVRow(got, rows, ws, make([]int32, n))
+				}
+				for i := range n {
+					if got[i] != want[i] {
+						t.Fatalf("sample %d: %d, want %d", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+	for _, a := range []PlaneAxis{
+		{N: 200, Offset: 0.5, Step: 0.1, Hi: 21},
+		{N: 37, Offset: 0.25, Step: 0.77, Hi: 29},
+		{N: 1600, Step: 3.2, Hi: 5120},
+		{N: 300, Step: 6028.0 / 8 / 300, Hi: 754},
+		{N: 33, Offset: 80, Step: -0.4, Lo: 60, Hi: 81},
+		{N: 9, Step: 40, Hi: 360}, // more than 48 taps
+		{N: 1, Offset: 0, Step: 1000, Hi: 1000},
+	} {
+		for _, f := range allFilters {
+			t.Run(fmt.Sprintf("h%v/%+v", f, a), func(t *testing.T) {
+				pw := NewPlaneWeights(a, f)
+				if pw.taps%8 != 0 || pw.taps == 0 {
+					t.Fatalf("taps %d", pw.taps)
+				}
+				in := make([]int16, max(a.Hi, pw.reach))
+				for i := range in {
+					// Intermediates span −0.28…1.28 of 255 << plInterBits.
+					in[i] = int16(rng.IntN(255*64*156/100) - 255*64*28/100)
+				}
+				want, got := make([]uint8, pw.n), make([]uint8, pw.n)
+				plHRow16Go(want, in, pw)
+				plHRow16(got, in, pw)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("sample %d: %d, want %d", i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestResamplePlaneTransposed: writing columns gives the transpose of
+// ResamplePlane's result, on every path (copies, one source row, the SIMD
+// kernel, enlargements, mirrored axes).
+func TestResamplePlaneTransposed(t *testing.T) {
+	t.Parallel()
+	src := randomPlane(97, 61, 5)
+	for _, c := range []struct {
+		name string
+		h, v PlaneAxis
+		f    Filter
+	}{
+		{"copy", PlaneAxis{N: 40, Offset: 3, Step: 1, Hi: 97}, PlaneAxis{N: 30, Offset: 2, Step: 1, Hi: 61}, Lanczos3},
+		{"rows copied", PlaneAxis{N: 40, Step: 2.3, Hi: 97}, PlaneAxis{N: 61, Step: 1, Hi: 61}, Lanczos3},
+		{"columns copied", PlaneAxis{N: 97, Step: 1, Hi: 97}, PlaneAxis{N: 20, Step: 3, Hi: 61}, Lanczos3},
+		{"reduce", PlaneAxis{N: 45, Step: 97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Step: 61.0 / 33, Hi: 61}, Lanczos3},
+		{"enlarge", PlaneAxis{N: 150, Step: 97.0 / 150, Hi: 97}, PlaneAxis{N: 70, Step: 61.0 / 70, Hi: 61}, Bicubic},
+		{"mirrored", PlaneAxis{N: 45, Offset: 97, Step: -97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Offset: 61, Step: -61.0 / 33, Hi: 61}, Bilinear},
+		{"nearest", PlaneAxis{N: 45, Step: 97.0 / 45, Hi: 97}, PlaneAxis{N: 33, Step: 61.0 / 33, Hi: 61}, Nearest},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			hw, vw := NewPlaneWeights(c.h, c.f), NewPlaneWeights(c.v, c.f)
+			want := newPlane(c.h.N, c.v.N)
+			noErr(ResamplePlane(bgCtx, want, src, hw, vw))
+			got := Plane{Pix: make([]uint8, c.h.N*(c.v.N+5)), Stride: c.v.N + 5, W: c.v.N, H: c.h.N}
+			noErr(ResamplePlaneTransposed(bgCtx, got, src, hw, vw))
+			for y := range want.H {
+				for x := range want.W {
+					if g, w := got.Pix[x*got.Stride+y], want.Pix[y*want.Stride+x]; g != w {
+						t.Fatalf("(%d, %d): %d, want %d", x, y, g, w)
+					}
+				}
+			}
+		})
 	}
 }
