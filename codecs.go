@@ -20,9 +20,9 @@ import (
 // both ways, WebP decoding and lossy writing, SVG and MP4 writing) are
 // Codec values like those a user configures, and every decode, encode and
 // encoder-memory question goes through one lookup, findCodec (findEncoder
-// for encoding). Adding a format is one
-// Codec value: the wasmcodec
-// package adds WebP and AVIF output and AVIF and HEIC input that way.
+// for encoding). Adding a format is one Codec value: the wasmcodec package
+// adds lossless, animated and transparent WebP, AVIF output and AVIF and
+// HEIC input that way.
 
 // EncodeOptions tell an encoder how to write an image.
 type EncodeOptions struct {
