@@ -106,7 +106,8 @@ type sourcePlanes struct {
 }
 
 // decodePlanes decodes the source into planes at 1/scale: a JPEG with our
-// decoder, a lossy WebP with golang.org/x/image/webp (full size).
+// decoder, a lossy WebP with internal/vp8dec (full size; without the loop
+// filter when the reduction makes it invisible: codec.SkipFilterShrink).
 func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int) (sourcePlanes, error) {
 	info := j.info
 	if info.Format == WebP {
@@ -114,7 +115,9 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 		if err != nil {
 			return sourcePlanes{}, codecError(err)
 		}
-		ycc, rgb, err := codec.DecodeWebPPlanes(ctx, j.data, h)
+		m := g.m
+		shrink := min(math.Abs(m.a)+math.Abs(m.b), math.Abs(m.c)+math.Abs(m.d))
+		ycc, rgb, err := codec.DecodeWebPPlanes(ctx, j.data, h, shrink)
 		switch {
 		case err != nil:
 			return sourcePlanes{}, codecError(err)

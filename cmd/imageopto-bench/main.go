@@ -53,8 +53,9 @@
 // or image/png. It has no WebP encoder, so W3 has no naive column.
 //
 // Quality is checked too: every output is compared with a reference made
-// from the full-resolution source (image.Decode, then CatmullRom to the
-// output's size, without encoding) by SSIM over luma (Gaussian window 11,
+// from the full-resolution source (image.Decode, a WebP's Y'CbCr converted
+// as the limited-range BT.601 VP8 codes, then CatmullRom to the output's
+// size, without encoding) by SSIM over luma (Gaussian window 11,
 // σ 1.5; transparent pixels composited on white). For JPEG outputs our
 // engine also runs once with quality=100, which separates the loss of
 // shrink-on-load and resampling from the encoder's.

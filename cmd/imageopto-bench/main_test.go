@@ -90,3 +90,23 @@ func TestFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestVP8Range: a WebP's Y'CbCr is limited range (16 is black, 235 white);
+// another format's is left to its own colour model.
+func TestVP8Range(t *testing.T) {
+	m := image.NewYCbCr(image.Rect(0, 0, 2, 1), image.YCbCrSubsampleRatio444)
+	m.Y[0], m.Y[1] = 16, 235
+	for i := range m.Cb {
+		m.Cb[i], m.Cr[i] = 128, 128
+	}
+	webp := []byte("RIFF\x00\x00\x00\x00WEBP")
+	got := vp8Range(webp, m)
+	for x, want := range []uint8{0, 255} {
+		if c := color.NRGBAModel.Convert(got.At(x, 0)).(color.NRGBA); c != (color.NRGBA{want, want, want, 255}) {
+			t.Errorf("WebP pixel %d: %v, want grey %d", x, c, want)
+		}
+	}
+	if other := vp8Range([]byte("\xff\xd8\xff\xe0 JFIF data"), m); other != image.Image(m) {
+		t.Errorf("a JPEG's Y'CbCr was converted")
+	}
+}

@@ -213,6 +213,7 @@ func check(wname, in string, outs []string) (*checkResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference decode: %w", err)
 	}
+	src = vp8Range(data, src)
 	res := &checkResult{SrcW: src.Bounds().Dx(), SrcH: src.Bounds().Dy(), Outputs: make([]outputInfo, len(outs))}
 	ref := luma(w.reference(uprightSRGB(data, src)))
 	compare := func(o *outputInfo, out []byte) {
@@ -222,6 +223,7 @@ func check(wname, in string, outs []string) (*checkResult, error) {
 			o.Note = "cannot decode"
 			return
 		}
+		m = vp8Range(out, m)
 		o.Width, o.Height = m.Bounds().Dx(), m.Bounds().Dy()
 		if got := luma(m); got.w != ref.w || got.h != ref.h {
 			o.Note = fmt.Sprintf("size differs from reference %d×%d", ref.w, ref.h)

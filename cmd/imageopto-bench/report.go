@@ -124,7 +124,7 @@ func (rep *report) write(w io.Writer) {
 
 		p("\n### Output and quality\n\n")
 		p("Size, bytes and SSIM (luma) against a reference made from the full-resolution source ")
-		p("(image.Decode, x/image/draw CatmullRom to the output size, not encoded; a crop region mapped to the sub-pixel). ")
+		p("(image.Decode, a WebP's Y′CbCr converted as limited-range BT.601, x/image/draw CatmullRom to the output size, not encoded; a crop region mapped to the sub-pixel). ")
 		p("Without crop, the naive output is that reference JPEG- or PNG-encoded, so its SSIM is the encoder's loss alone. ")
 		p("\"ours q100\" is our engine with quality=100 added: the loss of shrink-on-load and resampling, nearly without the encoder's.\n\n")
 		p("| Workload | Query | Image | Source | ours | ours q100 | naive | vips | IM |\n|---|---|---|---|---|---|---|---|---|\n")

@@ -192,6 +192,7 @@ func TestConvert(t *testing.T) {
 		args:    func(in, out string) []string { return []string{"-q", "format=png", "-o", out, in} },
 		outputs: map[string]want{"a.png": {"png", 101, 131}, "b.png": {"png", 128, 128}},
 		summary: []string{"2 converted"},
+		needs:   "wasmcodec",
 	}, {
 		name: "a parameter that does not fit one image fails that image",
 		tree: map[string][]byte{"big.jpg": jpg, "small.png": cliPNG(t, 40, 40)},

@@ -127,7 +127,7 @@ func inspectFile(name string) imageInfo {
 		r.Error = err.Error()
 		return r
 	}
-	s, err := imageopto.Inspect(data)
+	s, err := imageopto.InspectWith(data, extraCodecs()) // AVIF and HEIC need the configured codecs
 	if err != nil {
 		r.Error = oneLine(err)
 		return r

@@ -311,3 +311,15 @@ func TestIdimIsStoredSize(t *testing.T) {
 	assert.Contains(t, res.Info(), " idim=120x80 ")
 	assert.Contains(t, res.Info(), " odim=40x60 ")
 }
+
+// TestInfoAVIF: info reads AVIF headers through the configured codecs (a
+// build with wasmcodec), as convert does.
+func TestInfoAVIF(t *testing.T) {
+	needFeature(t, "wasmcodec")
+	t.Parallel()
+	var out bytes.Buffer
+	err := runInfo([]string{"../../wasmcodec/testdata/tiny-irot.avif"}, &out)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), "format       avif")
+	assert.Contains(t, out.String(), "131x101 as stored, 101x131 as shown")
+}

@@ -55,6 +55,16 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 		}
 		return frames[0].Image, nil
 	}
+	if h.Format == format.WebP {
+		if bits := stillLossyVP8(data); bits != nil {
+			ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), false)
+			if err != nil {
+				return nil, err
+			}
+			pl := ctxpoll.New(ctx)
+			return toNRGBA(&pl, ycc, true)
+		}
+	}
 	cfg, err := decodeConfig(h.Format, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, h.Format, err)

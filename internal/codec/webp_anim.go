@@ -18,10 +18,11 @@ import (
 // animation flag, one ANIM chunk (background colour and loop count) and one
 // ANMF chunk per frame. An ANMF chunk holds the frame's rectangle on the
 // canvas, its duration, its blending and disposal methods, and the frame's
-// own image chunks (an optional ALPH with a VP8, or a VP8L). Each frame is
-// decoded by golang.org/x/image/webp, fed a minimal still WebP made of the
-// frame's chunks (read in place, never copied), and composed onto the
-// canvas as the container specification says.
+// own image chunks (an optional ALPH with a VP8, or a VP8L). A lossy frame
+// without alpha is decoded by internal/vp8dec; any other by
+// golang.org/x/image/webp, fed a minimal still WebP made of the frame's
+// chunks (read in place, never copied). Frames are composed onto the canvas
+// as the container specification says.
 
 // ANMF flag bits (the last byte of the frame header).
 const (
@@ -228,10 +229,18 @@ func decodeWebPAnimation(ctx context.Context, data []byte, h Header, limit int) 
 	return frames, loopCount, nil
 }
 
-// decodeANMF decodes one frame's bitstream, fed to golang.org/x/image/webp
-// as a still WebP whose chunks are the frame's, read in place.
+// decodeANMF decodes one frame's bitstream: a lossy frame without alpha
+// with internal/vp8dec, any other fed to golang.org/x/image/webp as a
+// still WebP whose chunks are the frame's, read in place.
 func decodeANMF(ctx context.Context, pl *ctxpoll.Poller, f *anmf) (*image.NRGBA, error) {
 	w, h := f.rect.Dx(), f.rect.Dy()
+	if !f.lossless && f.alph == nil {
+		ycc, err := decodeVP8(ctx, f.bits, image.Pt(w, h), false)
+		if err != nil {
+			return nil, err
+		}
+		return toNRGBA(pl, ycc, true)
+	}
 	bitsID := "VP8 "
 	if f.lossless {
 		bitsID = "VP8L"

@@ -18,7 +18,12 @@ import (
 // file whose decoded image turns out to be anything else (alpha, lossless)
 // comes back converted, as Decode returns it, with ycc nil. Errors are
 // Decode's.
-func DecodeWebPPlanes(ctx context.Context, data []byte, h Header) (ycc *image.YCbCr, rgb *image.NRGBA, err error) {
+//
+// shrink is the least number of source pixels, across or down, that one
+// output pixel spans (1 or less: no reduction). From SkipFilterShrink on,
+// a lossy frame is decoded without its loop filter: not bit-exact, but the
+// difference does not survive the reduction.
+func DecodeWebPPlanes(ctx context.Context, data []byte, h Header, shrink float64) (ycc *image.YCbCr, rgb *image.NRGBA, err error) {
 	if h.Format != format.WebP || h.Width <= 0 || h.Height <= 0 {
 		return nil, nil, corruptf("webp planes: not a WebP header")
 	}
@@ -27,6 +32,10 @@ func DecodeWebPPlanes(ctx context.Context, data []byte, h Header) (ycc *image.YC
 			ycc, rgb, err = nil, nil, corruptf("webp: decoder panicked: %v", r)
 		}
 	}()
+	if bits := stillLossyVP8(data); bits != nil {
+		ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), shrink >= SkipFilterShrink)
+		return ycc, nil, err
+	}
 	cfg, err := webp.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: webp: %w", ErrCorrupt, err)

@@ -1,0 +1,87 @@
+package vp8dec
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/image/vp8"
+)
+
+// benchFile is the 24 MP lossy WebP of the speed corpus (override with
+// VP8_BENCH_FILE).
+func benchChunk(b *testing.B) []byte {
+	f := os.Getenv("VP8_BENCH_FILE")
+	if f == "" {
+		f = "/tmp/corpus-speed/kleiber24.webp"
+	}
+	data, err := os.ReadFile(f)
+	if err != nil {
+		b.Skip(err)
+	}
+	chunk, err := vp8Chunk(data)
+	if err != nil {
+		b.Skip(err)
+	}
+	return chunk
+}
+
+// BenchmarkDecode compares this decoder (serial, with the filter on a
+// second goroutine, without the filter) with golang.org/x/image/vp8 on the
+// same frame.
+func BenchmarkDecode(b *testing.B) {
+	chunk := benchChunk(b)
+	for _, bc := range []struct {
+		name string
+		opt  Options
+	}{
+		{"ours", Options{}},
+		{"ours-concurrent", Options{Concurrent: true}},
+		{"ours-nofilter", Options{SkipLoopFilter: true}},
+		{"ours-concurrent-nofilter", Options{Concurrent: true, SkipLoopFilter: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(chunk)))
+			defer reportCPU(b)()
+			for b.Loop() {
+				if _, err := Decode(context.Background(), chunk, bc.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("ximage", func(b *testing.B) {
+		b.SetBytes(int64(len(chunk)))
+		defer reportCPU(b)()
+		for b.Loop() {
+			d := vp8.NewDecoder()
+			d.Init(bytes.NewReader(chunk), len(chunk))
+			if _, err := d.DecodeFrameHeader(); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.DecodeFrame(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU adds the process's CPU time per operation (user+system, all
+// goroutines, GC included) as the metric cpu-ms/op.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	}
+}

@@ -1,0 +1,606 @@
+// Package vp8dec decodes VP8 key frames — the lossy bitstream of WebP —
+// into 4:2:0 Y'CbCr planes, bit-exactly as RFC 6386 specifies.
+//
+// It is written for speed: a wide-window boolean decoder, token decoding
+// through per-position probability pointers, DC-only and empty-block fast
+// paths in the inverse transforms, and a loop filter that runs one
+// macroblock row behind the reconstruction, optionally on a second
+// goroutine. Intra prediction reads unfiltered neighbours (the filter only
+// changes what is displayed), so the reconstruction keeps an unfiltered
+// copy of the row above and the filter may run concurrently.
+package vp8dec
+
+import (
+	"context"
+	"image"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
+)
+
+// Options tune Decode.
+type Options struct {
+	// MaxPixels, if positive, is the largest width×height accepted; the
+	// check happens before any allocation.
+	MaxPixels int
+	// Concurrent decodes in a pipeline of goroutines, a macroblock row
+	// apart: parsing (the caller's), reconstruction, and the loop filter.
+	Concurrent bool
+	// SkipLoopFilter leaves the loop filter out: the output is then not
+	// the bit-exact frame, only close to it. Meant for heavy downscaling.
+	SkipLoopFilter bool
+}
+
+type quantSeg struct {
+	y1, y2, uv [2]int32
+}
+
+type filterParams struct {
+	limit    uint8 // sub-block edge limit; 0: no filtering
+	interior uint8
+	hev      uint8
+	inner    bool // filter the inner edges
+}
+
+// Intra modes of 16×16 luma and 8×8 chroma prediction.
+const (
+	modeDC = iota
+	modeV
+	modeH
+	modeTM
+	modeB // luma only: sub-block prediction
+)
+
+// Sub-block intra modes, in RFC 6386 order.
+const (
+	bDC = iota
+	bTM
+	bVE
+	bHE
+	bLD
+	bRD
+	bVR
+	bVL
+	bHD
+	bHU
+)
+
+var zigzag = [16]uint8{0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15}
+
+// bands maps a coefficient position to its probability band; position 16
+// is a sentinel so that the token loop can look one past the end.
+var bands = [17]uint8{0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0}
+
+// Block types (planes) of the coefficient probabilities.
+const (
+	typeYAC = 0 // luma after a Y2 block, from position 1
+	typeY2  = 1
+	typeUV  = 2
+	typeY   = 3 // luma with its DC (sub-block prediction)
+)
+
+// mbData is what the parser hands the reconstruction for one macroblock.
+type mbData struct {
+	seg    int
+	skip   bool
+	ymode  int
+	uvmode int
+	bmodes [16]uint8
+	kinds  [24]uint8  // per block: 0 empty, 1 DC only, 2 full
+	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
+}
+
+// nzCtx holds, for one side of a macroblock, whether each bordering block
+// had coefficients, and the sub-block modes along that border.
+type nzCtx struct {
+	y     [4]uint8
+	u, v  [2]uint8
+	y2    uint8
+	bmode [4]uint8
+}
+
+type decoder struct {
+	w, h, mbw, mbh int
+
+	segEnabled, segUpdateMap, segAbsolute bool
+	segQ, segLF                           [4]int32
+	segProbs                              [3]uint8
+
+	simpleFilter           bool
+	filterLevel, sharpness int32
+	lfDeltas               bool
+	refDelta, modeDelta    [4]int32
+	fparams                [4][2]filterParams
+
+	quant       [4]quantSeg
+	coef        [32][3][11]uint8
+	probs       [4][17]*[3][11]uint8
+	skipEnabled bool
+	skipProb    uint8
+
+	first  boolDec
+	nparts int
+	parts  [8]boolDec
+
+	// Output planes, macroblock-aligned.
+	y, u, v          []byte
+	ystride, cstride int
+
+	// Unfiltered bottom rows of the macroblock row above (with one byte
+	// of left margin and 4 of right margin for luma).
+	topY, topU, topV []byte
+	top              []nzCtx
+	left             nzCtx
+
+	// Per macroblock filter parameters of the whole frame.
+	finfo []filterParams
+
+	y2 [16]int16 // the parser's Y2 block
+
+	// Work area: 32-byte rows; luma has a top border row and a left
+	// border column, chroma likewise.
+	ywork [32 * 17]byte
+	uwork [32 * 9]byte
+	vwork [32 * 9]byte
+}
+
+const (
+	bps   = 32
+	yOrig = bps + 8 // offset of luma pixel (0,0) in ywork
+	cOrig = bps + 8
+)
+
+// Decode decodes a VP8 key frame (the payload of a WebP "VP8 " chunk)
+// into planes. The returned image's rectangle is the frame's size; its
+// planes are padded to whole macroblocks.
+func Decode(ctx context.Context, data []byte, opt Options) (*image.YCbCr, error) {
+	d := new(decoder)
+	if err := d.parseHeader(data); err != nil {
+		return nil, err
+	}
+	if opt.MaxPixels > 0 && d.w*d.h > opt.MaxPixels {
+		return nil, corruptf("vp8: %dx%d is more than %d pixels", d.w, d.h, opt.MaxPixels)
+	}
+	pl := ctxpoll.New(ctx)
+	if err := pl.Err(); err != nil {
+		return nil, err
+	}
+	d.ystride = d.mbw * 16
+	d.cstride = d.mbw * 8
+	ysize := d.ystride * d.mbh * 16
+	csize := d.cstride * d.mbh * 8
+	buf := make([]byte, ysize+2*csize)
+	d.y, d.u, d.v = buf[:ysize:ysize], buf[ysize:ysize+csize:ysize+csize], buf[ysize+csize:]
+	d.topY = make([]byte, 1+d.ystride+4)
+	d.topU = make([]byte, 1+d.cstride)
+	d.topV = make([]byte, 1+d.cstride)
+	d.top = make([]nzCtx, d.mbw)
+	filter := d.filterLevel != 0 && !opt.SkipLoopFilter
+	if d.segEnabled && !opt.SkipLoopFilter {
+		filter = false
+		for s := range d.fparams {
+			if d.fparams[s][0].limit != 0 || d.fparams[s][1].limit != 0 {
+				filter = true
+			}
+		}
+	}
+	if filter {
+		d.finfo = make([]filterParams, d.mbw*d.mbh)
+	}
+
+	err := d.decodeRows(&pl, filter, opt.Concurrent)
+	if err != nil {
+		return nil, err
+	}
+	return &image.YCbCr{
+		Y: d.y, Cb: d.u, Cr: d.v,
+		YStride: d.ystride, CStride: d.cstride,
+		SubsampleRatio: image.YCbCrSubsampleRatio420,
+		Rect:           image.Rect(0, 0, d.w, d.h),
+	}, nil
+}
+
+// parseRow reads macroblock row mby's modes and coefficients into row.
+func (d *decoder) parseRow(mby int, row []mbData, filter bool) error {
+	tokens := &d.parts[mby&(d.nparts-1)]
+	d.left = nzCtx{}
+	for mbx := range row {
+		m := &row[mbx]
+		d.parseModes(mbx, m)
+		if !m.skip {
+			m.skip = !d.parseResiduals(tokens, mbx, m)
+		} else {
+			d.left.y, d.left.u, d.left.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
+			t := &d.top[mbx]
+			t.y, t.u, t.v = [4]uint8{}, [2]uint8{}, [2]uint8{}
+			if m.ymode != modeB {
+				d.left.y2, t.y2 = 0, 0
+			}
+			m.kinds = [24]uint8{}
+		}
+		if filter {
+			f := d.fparams[m.seg][b2i(m.ymode == modeB)]
+			f.inner = m.ymode == modeB || !m.skip
+			d.finfo[mby*d.mbw+mbx] = f
+		}
+		if tokens.eof {
+			return corruptf("vp8: truncated token partition")
+		}
+	}
+	if d.first.eof {
+		return corruptf("vp8: truncated first partition")
+	}
+	return nil
+}
+
+// reconRow predicts and reconstructs macroblock row mby from row.
+func (d *decoder) reconRow(mby int, row []mbData) {
+	for mbx := range row {
+		d.reconstruct(mbx, mby, &row[mbx])
+	}
+}
+
+// decodeRows runs the rows through parsing, reconstruction and the loop
+// filter: in turn, or (concurrent) as a pipeline of three goroutines, one
+// row apart. Reconstruction reads only the parser's output and unfiltered
+// pixels (the copies in topY/U/V and its own work area); the filter of a
+// row changes only that row and the bottom of the row above, which
+// reconstruction no longer reads.
+func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter, concurrent bool) error {
+	for i := range d.topY {
+		d.topY[i] = 127
+	}
+	for i := range d.topU {
+		d.topU[i] = 127
+		d.topV[i] = 127
+	}
+	if !concurrent || d.mbh < 2 {
+		row := make([]mbData, d.mbw)
+		for mby := 0; mby < d.mbh; mby++ {
+			if err := pl.Work(d.mbw * 16 * 16 * 8); err != nil {
+				return err
+			}
+			if err := d.parseRow(mby, row, filter); err != nil {
+				return err
+			}
+			d.reconRow(mby, row)
+			if filter {
+				d.filterRow(mby)
+			}
+		}
+		return nil
+	}
+
+	const nbuf = 3
+	type job struct {
+		mby int
+		row []mbData
+	}
+	free := make(chan []mbData, nbuf)
+	for i := 0; i < nbuf; i++ {
+		free <- make([]mbData, d.mbw)
+	}
+	parsed := make(chan job, nbuf)
+	recon := make(chan int, nbuf)
+	done := make(chan struct{})
+	go func() {
+		defer close(recon)
+		for j := range parsed {
+			d.reconRow(j.mby, j.row)
+			free <- j.row
+			if filter {
+				recon <- j.mby
+			}
+		}
+	}()
+	go func() {
+		defer close(done)
+		for mby := range recon {
+			d.filterRow(mby)
+		}
+	}()
+	var err error
+	for mby := 0; mby < d.mbh; mby++ {
+		if err = pl.Work(d.mbw * 16 * 16 * 8); err != nil {
+			break
+		}
+		row := <-free
+		if err = d.parseRow(mby, row, filter); err != nil {
+			break
+		}
+		parsed <- job{mby, row}
+	}
+	close(parsed)
+	<-done
+	return err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// parseModes reads a macroblock's header from the first partition.
+func (d *decoder) parseModes(mbx int, m *mbData) {
+	br := &d.first
+	m.seg = 0
+	if d.segUpdateMap {
+		if !br.bit(d.segProbs[0]) {
+			m.seg = int(br.bit128Prob(d.segProbs[1]))
+		} else {
+			m.seg = 2 + int(br.bit128Prob(d.segProbs[2]))
+		}
+	}
+	m.skip = d.skipEnabled && br.bit(d.skipProb)
+	top := &d.top[mbx]
+	if !br.bit(145) {
+		m.ymode = modeB
+		for y := 0; y < 4; y++ {
+			l := d.left.bmode[y]
+			for x := 0; x < 4; x++ {
+				p := kfBModeProbs[(int(top.bmode[x])*10+int(l))*9:][:9]
+				var bm uint8
+				switch {
+				case !br.bit(p[0]):
+					bm = bDC
+				case !br.bit(p[1]):
+					bm = bTM
+				case !br.bit(p[2]):
+					bm = bVE
+				case !br.bit(p[3]):
+					if !br.bit(p[4]) {
+						bm = bHE
+					} else if !br.bit(p[5]) {
+						bm = bRD
+					} else {
+						bm = bVR
+					}
+				case !br.bit(p[6]):
+					bm = bLD
+				case !br.bit(p[7]):
+					bm = bVL
+				case !br.bit(p[8]):
+					bm = bHD
+				default:
+					bm = bHU
+				}
+				m.bmodes[y*4+x] = bm
+				top.bmode[x] = bm
+				l = bm
+			}
+			d.left.bmode[y] = l
+		}
+	} else {
+		var b uint8
+		if !br.bit(156) {
+			if !br.bit(163) {
+				m.ymode, b = modeDC, bDC
+			} else {
+				m.ymode, b = modeV, bVE
+			}
+		} else if !br.bit(128) {
+			m.ymode, b = modeH, bHE
+		} else {
+			m.ymode, b = modeTM, bTM
+		}
+		top.bmode = [4]uint8{b, b, b, b}
+		d.left.bmode = top.bmode
+	}
+	switch {
+	case !br.bit(142):
+		m.uvmode = modeDC
+	case !br.bit(114):
+		m.uvmode = modeV
+	case !br.bit(183):
+		m.uvmode = modeH
+	default:
+		m.uvmode = modeTM
+	}
+}
+
+// bit128Prob is bit returning 0 or 1.
+func (d *boolDec) bit128Prob(p uint8) uint32 {
+	if d.bit(p) {
+		return 1
+	}
+	return 0
+}
+
+// parseResiduals reads a macroblock's coefficients into m.coeffs, sets
+// m.kinds and the non-zero contexts, and reports whether any block had
+// coefficients.
+func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
+	q := &d.quant[m.seg]
+	top := &d.top[mbx]
+	left := &d.left
+	any := false
+	first := 0
+	ytype := typeY
+	var dcs [16]int16
+	haveY2 := m.ymode != modeB
+	if haveY2 {
+		d.y2 = [16]int16{}
+		ctx := int(top.y2 + left.y2)
+		n := br.tokens(&d.probs[typeY2], ctx, q.y2[0], q.y2[1], 0, d.y2[:])
+		nz := uint8(b2i(n > 0))
+		top.y2, left.y2 = nz, nz
+		if n > 0 {
+			any = true
+			if n > 1 {
+				iwht(&d.y2, &dcs)
+			} else {
+				dc := int16((int32(d.y2[0]) + 3) >> 3)
+				for i := range dcs {
+					dcs[i] = dc
+				}
+			}
+		}
+		first = 1
+		ytype = typeYAC
+	}
+	c := m.coeffs[:]
+	for i := range c {
+		c[i] = 0
+	}
+	pp := &d.probs[ytype]
+	for y := 0; y < 4; y++ {
+		l := left.y[y]
+		for x := 0; x < 4; x++ {
+			b := y*4 + x
+			blk := c[b*16 : b*16+16]
+			n := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
+			l = uint8(b2i(n > first))
+			top.y[x] = l
+			if n > first {
+				any = true
+			}
+			if haveY2 {
+				blk[0] = dcs[b]
+			}
+			switch {
+			case n > 1:
+				m.kinds[b] = 2
+			case blk[0] != 0:
+				m.kinds[b] = 1
+			default:
+				m.kinds[b] = 0
+			}
+		}
+		left.y[y] = l
+	}
+	pp = &d.probs[typeUV]
+	for p := 0; p < 2; p++ {
+		tc, lc := &top.u, &left.u
+		if p == 1 {
+			tc, lc = &top.v, &left.v
+		}
+		for y := 0; y < 2; y++ {
+			l := lc[y]
+			for x := 0; x < 2; x++ {
+				b := 16 + p*4 + y*2 + x
+				blk := c[b*16 : b*16+16]
+				n := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
+				l = uint8(b2i(n > 0))
+				tc[x] = l
+				switch {
+				case n > 1:
+					m.kinds[b] = 2
+					any = true
+				case n == 1:
+					m.kinds[b] = 1
+					any = true
+				default:
+					m.kinds[b] = 0
+				}
+			}
+			lc[y] = l
+		}
+	}
+	return any
+}
+
+// tokens decodes one block's tokens from position first, writes the
+// dequantised coefficients into out in raster order and returns the
+// position after the last token (first for an empty block).
+func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) int {
+	// The decoder's state lives in local variables while the block is
+	// read, so that the compiler keeps it in registers.
+	value, nbits, rng := br.value, br.nbits, br.rng
+	var b bool
+	out = out[:16]
+	n := first
+	p := &pp[n][ctx]
+loop:
+	for n < 16 {
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, p[0]); !b {
+			break // end of block
+		}
+		for {
+			if nbits < 0 {
+				value, nbits = br.loadV(value, nbits)
+			}
+			if value, nbits, rng, b = decide(value, nbits, rng, p[1]); b {
+				break
+			}
+			n++ // a zero
+			if n == 16 {
+				break loop
+			}
+			p = &pp[n][0]
+		}
+		var v int32
+		next := 1
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, p[2]); !b {
+			v = 1
+		} else {
+			br.value, br.nbits, br.rng = value, nbits, rng
+			v = br.large(p)
+			value, nbits, rng = br.value, br.nbits, br.rng
+			next = 2
+		}
+		q := acq
+		if n == 0 {
+			q = dcq
+		}
+		if nbits < 0 {
+			value, nbits = br.loadV(value, nbits)
+		}
+		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
+			v = -v
+		}
+		out[zigzag[n]&15] = int16(v * q)
+		n++
+		p = &pp[n][next]
+	}
+	br.value, br.nbits, br.rng = value, nbits, rng
+	return n
+}
+
+var (
+	cat3 = [...]uint8{173, 148, 140}
+	cat4 = [...]uint8{176, 155, 140, 135}
+	cat5 = [...]uint8{180, 157, 141, 134, 130}
+	cat6 = [...]uint8{254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129}
+)
+
+// large decodes a token worth 2 or more, with its extra bits.
+func (br *boolDec) large(p *[11]uint8) int32 {
+	if !br.bit(p[3]) {
+		if !br.bit(p[4]) {
+			return 2
+		}
+		return 3 + int32(br.bit128Prob(p[5]))
+	}
+	if !br.bit(p[6]) {
+		if !br.bit(p[7]) {
+			return 5 + int32(br.bit128Prob(159))
+		}
+		v := 7 + 2*int32(br.bit128Prob(165))
+		return v + int32(br.bit128Prob(145))
+	}
+	var extra []uint8
+	var base int32
+	if !br.bit(p[8]) {
+		if !br.bit(p[9]) {
+			extra, base = cat3[:], 11
+		} else {
+			extra, base = cat4[:], 19
+		}
+	} else if !br.bit(p[10]) {
+		extra, base = cat5[:], 35
+	} else {
+		extra, base = cat6[:], 67
+	}
+	var v int32
+	for _, pr := range extra {
+		v = v<<1 | int32(br.bit128Prob(pr))
+	}
+	return base + v
+}

@@ -1,0 +1,187 @@
+package vp8dec
+
+import "encoding/binary"
+
+func clip8(v int32) uint8 {
+	if uint32(v) > 255 {
+		if v < 0 {
+			return 0
+		}
+		return 255
+	}
+	return uint8(v)
+}
+
+// reconstruct predicts the current macroblock, adds its residual, copies it
+// into the planes and keeps its unfiltered bottom row for the row below.
+func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
+	yw, uw, vw := d.ywork[:], d.uwork[:], d.vwork[:]
+	// Left column (and top-left corner): the previous macroblock's right
+	// column, still in the work area, or the frame border.
+	if mbx > 0 {
+		for r := -1; r < 16; r++ {
+			yw[yOrig+r*bps-1] = yw[yOrig+r*bps+15]
+		}
+		for r := -1; r < 8; r++ {
+			uw[cOrig+r*bps-1] = uw[cOrig+r*bps+7]
+			vw[cOrig+r*bps-1] = vw[cOrig+r*bps+7]
+		}
+	} else {
+		corner := byte(127)
+		if mby > 0 {
+			corner = 129
+		}
+		yw[yOrig-bps-1] = corner
+		uw[cOrig-bps-1] = corner
+		vw[cOrig-bps-1] = corner
+		for r := 0; r < 16; r++ {
+			yw[yOrig+r*bps-1] = 129
+		}
+		for r := 0; r < 8; r++ {
+			uw[cOrig+r*bps-1] = 129
+			vw[cOrig+r*bps-1] = 129
+		}
+	}
+	copy(yw[yOrig-bps:yOrig-bps+20], d.topY[1+16*mbx:])
+	copy(uw[cOrig-bps:cOrig-bps+8], d.topU[1+8*mbx:])
+	copy(vw[cOrig-bps:cOrig-bps+8], d.topV[1+8*mbx:])
+
+	c := &m.coeffs
+	if m.ymode == modeB {
+		// The above-right pixels of sub-blocks on the right column are
+		// those of the macroblock above-right, for every sub-block row.
+		tr := yw[yOrig-bps+16 : yOrig-bps+20]
+		copy(yw[yOrig+3*bps+16:], tr)
+		copy(yw[yOrig+7*bps+16:], tr)
+		copy(yw[yOrig+11*bps+16:], tr)
+		for b := 0; b < 16; b++ {
+			off := yOrig + (b>>2)*4*bps + (b&3)*4
+			pred4(yw, off, m.bmodes[b])
+			addBlock(m.kinds[b], c[b*16:b*16+16], yw, off)
+		}
+	} else {
+		pred16(yw, yOrig, m.ymode, mbx > 0, mby > 0)
+		if !m.skip {
+			for b := 0; b < 16; b++ {
+				addBlock(m.kinds[b], c[b*16:b*16+16], yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+			}
+		}
+	}
+	pred8(uw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	pred8(vw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	if !m.skip {
+		for b := 0; b < 4; b++ {
+			off := cOrig + (b>>1)*4*bps + (b&1)*4
+			addBlock(m.kinds[16+b], c[(16+b)*16:(16+b)*16+16], uw, off)
+			addBlock(m.kinds[20+b], c[(20+b)*16:(20+b)*16+16], vw, off)
+		}
+	}
+
+	// Copy out, eight bytes at a time.
+	le := binary.LittleEndian
+	ys := d.ystride
+	yo := mby*16*ys + mbx*16
+	for r := 0; r < 16; r++ {
+		dst := d.y[yo+r*ys : yo+r*ys+16]
+		src := yw[yOrig+r*bps : yOrig+r*bps+16]
+		le.PutUint64(dst, le.Uint64(src))
+		le.PutUint64(dst[8:], le.Uint64(src[8:]))
+	}
+	cs := d.cstride
+	co := mby*8*cs + mbx*8
+	for r := 0; r < 8; r++ {
+		le.PutUint64(d.u[co+r*cs:co+r*cs+8], le.Uint64(uw[cOrig+r*bps:]))
+		le.PutUint64(d.v[co+r*cs:co+r*cs+8], le.Uint64(vw[cOrig+r*bps:]))
+	}
+	copy(d.topY[1+16*mbx:1+16*mbx+16], yw[yOrig+15*bps:])
+	copy(d.topU[1+8*mbx:1+8*mbx+8], uw[cOrig+7*bps:])
+	copy(d.topV[1+8*mbx:1+8*mbx+8], vw[cOrig+7*bps:])
+	if mbx == d.mbw-1 {
+		last := d.topY[16*d.mbw]
+		for i := 1; i <= 4; i++ {
+			d.topY[16*d.mbw+i] = last
+		}
+	}
+}
+
+func addBlock(kind uint8, in []int16, dst []byte, off int) {
+	switch kind {
+	case 1:
+		dcAdd(in[0], dst, off)
+	case 2:
+		idctAdd(in, dst, off)
+	}
+}
+
+// dcAdd adds a DC-only inverse transform.
+func dcAdd(dc int16, dst []byte, off int) {
+	v := (int32(dc) + 4) >> 3
+	for r := 0; r < 4; r++ {
+		row := dst[off+r*bps : off+r*bps+4]
+		row[0] = clip8(int32(row[0]) + v)
+		row[1] = clip8(int32(row[1]) + v)
+		row[2] = clip8(int32(row[2]) + v)
+		row[3] = clip8(int32(row[3]) + v)
+	}
+}
+
+const (
+	c1 = 20091 // cos(π/8)·√2 − 1, Q16
+	c2 = 35468 // sin(π/8)·√2, Q16
+)
+
+// idctAdd adds the inverse DCT of in (RFC 6386 section 14.3: columns
+// first, then rows with rounding) to the 4×4 block at dst[off].
+func idctAdd(in []int16, dst []byte, off int) {
+	in = in[:16]
+	var t [16]int32
+	for i := 0; i < 4; i++ {
+		i0, i4, i8, i12 := int32(in[i]), int32(in[4+i]), int32(in[8+i]), int32(in[12+i])
+		a := i0 + i8
+		b := i0 - i8
+		c := (i4*c2)>>16 - (i12 + (i12*c1)>>16)
+		dd := (i4 + (i4*c1)>>16) + (i12*c2)>>16
+		t[i] = a + dd
+		t[12+i] = a - dd
+		t[4+i] = b + c
+		t[8+i] = b - c
+	}
+	for r := 0; r < 4; r++ {
+		i0, i1, i2, i3 := t[r*4]+4, t[r*4+1], t[r*4+2], t[r*4+3]
+		a := i0 + i2
+		b := i0 - i2
+		c := (i1*c2)>>16 - (i3 + (i3*c1)>>16)
+		dd := (i1 + (i1*c1)>>16) + (i3*c2)>>16
+		row := dst[off+r*bps : off+r*bps+4]
+		row[0] = clip8(int32(row[0]) + (a+dd)>>3)
+		row[1] = clip8(int32(row[1]) + (b+c)>>3)
+		row[2] = clip8(int32(row[2]) + (b-c)>>3)
+		row[3] = clip8(int32(row[3]) + (a-dd)>>3)
+	}
+}
+
+// iwht inverts the Walsh-Hadamard transform of the Y2 block into the DCs
+// of the 16 luma blocks (RFC 6386 section 14.3).
+func iwht(in *[16]int16, out *[16]int16) {
+	var t [16]int32
+	for i := 0; i < 4; i++ {
+		a1 := int32(in[i]) + int32(in[12+i])
+		b1 := int32(in[4+i]) + int32(in[8+i])
+		c1 := int32(in[4+i]) - int32(in[8+i])
+		d1 := int32(in[i]) - int32(in[12+i])
+		t[i] = a1 + b1
+		t[4+i] = c1 + d1
+		t[8+i] = a1 - b1
+		t[12+i] = d1 - c1
+	}
+	for r := 0; r < 4; r++ {
+		a1 := t[r*4] + t[r*4+3]
+		b1 := t[r*4+1] + t[r*4+2]
+		c1 := t[r*4+1] - t[r*4+2]
+		d1 := t[r*4] - t[r*4+3]
+		out[r*4] = int16((a1 + b1 + 3) >> 3)
+		out[r*4+1] = int16((c1 + d1 + 3) >> 3)
+		out[r*4+2] = int16((a1 - b1 + 3) >> 3)
+		out[r*4+3] = int16((d1 - c1 + 3) >> 3)
+	}
+}
