@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"golang.org/x/image/webp"
+
+	"github.com/imageopto/imageopto/internal/vp8dec"
 )
 
 // testPlanes makes w x h planes with smooth gradients, edges and noise
@@ -117,6 +119,17 @@ func TestDecodesToReconstruction(t *testing.T) {
 					}
 					if err := sameDwebp(t, data, rec); err != nil {
 						t.Fatalf("dwebp: %v", err)
+					}
+					// And the module's own decoder, serial and concurrent.
+					frame, _, _ := EncodeFrame(context.Background(), p, &Options{QIndex: q, FilterLevel: -1}, false)
+					for _, conc := range []bool{false, true} {
+						m, err := vp8dec.Decode(context.Background(), frame, vp8dec.Options{Concurrent: conc})
+						if err != nil {
+							t.Fatalf("vp8dec: %v", err)
+						}
+						if err := samePlanes(m, rec); err != nil {
+							t.Fatalf("vp8dec (concurrent %v): %v", conc, err)
+						}
 					}
 				})
 			}
