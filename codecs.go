@@ -17,11 +17,12 @@ import (
 )
 
 // This file owns the codec table: the built-in codecs (JPEG, PNG and GIF
-// both ways, WebP decoding, SVG and MP4 writing) are Codec values like
-// those a user configures, and every decode, encode and encoder-memory
-// question goes through one lookup, findCodec. Adding a format is one
-// Codec value: the wasmcodec
-// package adds WebP and AVIF output and AVIF and HEIC input that way.
+// both ways, WebP decoding and lossy writing, SVG and MP4 writing) are
+// Codec values like those a user configures, and every decode, encode and
+// encoder-memory question goes through one lookup, findCodec (findEncoder
+// for encoding). Adding a format is one Codec value: the wasmcodec package
+// adds lossless, animated and transparent WebP, AVIF output and AVIF and
+// HEIC input that way.
 
 // EncodeOptions tell an encoder how to write an image.
 type EncodeOptions struct {
@@ -51,7 +52,9 @@ type EncodeOptions struct {
 // such as those of the wasmcodec subpackage) join it, and nothing is
 // registered globally. For each ability the built-in codecs come first: a
 // configured codec adds what they lack for its format (AVIF decoding, WebP
-// encoding), it does not replace them. A nil function means "cannot".
+// encoding: lossless and animated WebP), it does not replace them (save
+// that a configured WebP encoder writes images that may be transparent:
+// findEncoder). A nil function means "cannot".
 //
 // The source format is always decided by magic bytes; a format the module
 // does not recognise cannot be added by a codec.
@@ -92,6 +95,9 @@ type Codec struct {
 
 	// The built-in JPEG decoder's shrink-on-load.
 	decodeScaled func(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error)
+	// lossyOnly marks a built-in encoder of the lossy variant of its
+	// format only (WebP): see findEncoder.
+	lossyOnly bool
 }
 
 // Frame is one frame of an animation: the whole canvas, and how long it is
@@ -123,7 +129,8 @@ var builtinCodecs = [...]Codec{
 	{Format: GIF, DecodeHeader: builtinHeader, Decode: builtinDecode, Encode: writeGIF,
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
-	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode, DecodeFrames: decodeWebPFrames},
+	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode, DecodeFrames: decodeWebPFrames,
+		Encode: writeWebP, EncodeMemory: webpEncodeMemory, lossyOnly: true}, // codec_webp.go
 	{Format: SVG, Encode: writeSVG, EncodeMemory: svgEncodeMemory},                               // codec_svg.go
 	{Format: MP4, Encode: writeMP4, EncodeMemory: mp4EncodeMemory, EncodeFrames: writeMP4Frames}, // codec_mp4.go
 }
@@ -142,6 +149,25 @@ func findCodec(configured []Codec, f ImageFormat, able func(*Codec) bool) *Codec
 		}
 	}
 	return nil
+}
+
+// findEncoder returns the codec that writes f with o. It is findCodec's
+// choice (built-in first), except for a lossyOnly built-in: it cannot
+// write lossless output, and it gives way to a configured encoder of the
+// format for an image that may have alpha (o.Alpha).
+func findEncoder(configured []Codec, f ImageFormat, o EncodeOptions) *Codec {
+	able := func(c *Codec) bool { return canEncodeWith(c) && !(c.lossyOnly && o.Lossless) }
+	if o.Alpha {
+		if c := findCodec(configured, f, func(c *Codec) bool { return able(c) && !c.lossyOnly }); c != nil {
+			return c
+		}
+	}
+	return findCodec(configured, f, able)
+}
+
+// canEncodeLossless reports whether the lossless variant of f can be written.
+func canEncodeLossless(configured []Codec, f ImageFormat) bool {
+	return findEncoder(configured, f, EncodeOptions{Lossless: true}) != nil
 }
 
 func canDecodeWith(c *Codec) bool  { return c.DecodeHeader != nil && c.Decode != nil }
@@ -358,12 +384,14 @@ func encodeOptions(plan *Plan, q int) EncodeOptions {
 // encodeAt writes img in the plan's output format at quality q. The
 // built-in encoders stop soon after ctx is done and return ctx.Err().
 func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, configured []Codec, q int) ([]byte, error) {
-	c := findCodec(configured, plan.Format, canEncodeWith)
+	o := encodeOptions(plan, q)
+	o.Alpha = plan.Alpha
+	c := findEncoder(configured, plan.Format, o)
 	if c == nil {
 		return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
 	}
 	var buf bytes.Buffer
-	err := c.Encode(ctx, &buf, img, encodeOptions(plan, q))
+	err := c.Encode(ctx, &buf, img, o)
 	if ctxpoll.Stopped(err) {
 		return nil, err
 	}
@@ -376,12 +404,12 @@ func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, configured []Co
 // encodeMemory is the output encoder's peak memory for the plan, as its
 // codec says (Codec.EncodeMemory), else 3 bytes per pixel.
 func encodeMemory(pl *Plan, configured []Codec) int64 {
-	c := findCodec(configured, pl.Format, canEncodeWith)
+	o := encodeOptions(pl, pl.Quality)
+	o.Alpha = pl.Alpha
+	c := findEncoder(configured, pl.Format, o)
 	if c == nil || c.EncodeMemory == nil {
 		return 3 * int64(pl.Width) * int64(pl.Height)
 	}
-	o := encodeOptions(pl, pl.Quality)
-	o.Alpha = pl.Alpha
 	return c.EncodeMemory(pl.Width, pl.Height, o)
 }
 

@@ -77,6 +77,10 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		noisy.Pix[i] = uint8(rng.Uint32())
 	}
 	alphaNoise := encodePNG(t, noisy)
+	for i := 3; i < len(noisy.Pix); i += 4 {
+		noisy.Pix[i] = 255
+	}
+	opaqueNoise := encodePNG(t, noisy)
 	for _, tc := range []struct {
 		name  string
 		data  []byte
@@ -98,6 +102,9 @@ func TestEstimateCoversRGBJobs(t *testing.T) {
 		{"PNG to MP4 (one frame)", photo, "format=mp4"},
 		{"noise GIF to MP4 (I_PCM everywhere)", noiseGIF(t, 320, 240, 20), "format=mp4&quality=100"},
 		{"GIF to MP4", graphicsGIF(t, 480, 360, 20, 4), "format=mp4"},
+		{"PNG to lossy WebP (built-in)", photo, "format=webply"},
+		{"noise to lossy WebP at quality 100", opaqueNoise, "format=webply&quality=100"},
+		{"noise with alpha to lossy WebP", alphaNoise, "format=webply&quality=100"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imageopto/imageopto/internal/vp8enc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -536,7 +537,9 @@ func fakeWebP(seen *atomic.Value) Codec {
 }
 
 // TestHandlerNegotiation: Vary: Accept exactly when negotiation took part,
-// the cache keyed by the negotiated format, the second quality for WebP.
+// the cache keyed by the negotiated format, the second quality for WebP;
+// lossy WebP written by the built-in encoder, lossless by the configured
+// codec.
 func TestHandlerNegotiation(t *testing.T) {
 	t.Parallel()
 	var seen atomic.Value
@@ -567,8 +570,17 @@ func TestHandlerNegotiation(t *testing.T) {
 		require.Equal(t, http.StatusOK, w.Code, "%s: %s", c.target, w.Body.String())
 		assert.Equal(t, c.ctype, w.Header().Get("Content-Type"), c.target+" "+c.accept)
 		assert.Equal(t, c.vary, w.Header().Get("Vary") == "Accept", c.target+" "+c.accept)
-		if c.ctype == "image/webp" {
-			assert.Equal(t, c.opts, seen.Load(), c.target)
+		switch {
+		case c.ctype == "image/webp" && c.opts.Lossless:
+			got := seen.Load().(EncodeOptions)
+			got.Alpha = false
+			assert.Equal(t, c.opts, got, c.target)
+		case c.ctype == "image/webp":
+			// Lossy WebP is the built-in encoder's, at the quality asked.
+			assert.Equal(t, EncodeOptions{}, seen.Load(), c.target)
+			qi, err := vp8enc.FrameQIndex(w.Body.Bytes())
+			require.NoError(t, err, c.target)
+			assert.Equal(t, vp8enc.QIndexForQuality(c.opts.Quality), qi, c.target)
 		}
 	}
 	// Without any WebP codec, asking for WebP explicitly is a 400 (D24).

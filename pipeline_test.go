@@ -117,9 +117,10 @@ func TestPlanWorkedExamples(t *testing.T) {
 		{"1.5", SourceInfo{Format: JPEG, Width: 400, Height: 300, Orientation: 3, Frames: 1}, "width=200", nil, 200, 150, JPEG},
 		// D14/D15 formats.
 		{"D15", src(GIF, 10, 10), "", nil, 10, 10, GIF},
-		{"D15", SourceInfo{Format: WebP, Width: 10, Height: 10, Frames: 1, HasAlpha: true}, "", nil, 10, 10, PNG},
-		{"D15", src(WebP, 10, 10), "", nil, 10, 10, JPEG},
-		{"D14", src(PNG, 10, 10), "format=auto", nil, 10, 10, PNG}, // issue 14: a lossless source stays lossless
+		{"D15", SourceInfo{Format: WebP, Width: 10, Height: 10, Frames: 1, HasAlpha: true}, "", nil, 10, 10, WebP}, // the built-in lossy WebP encoder
+		{"D15", src(WebP, 10, 10), "", nil, 10, 10, WebP},
+		{"D15", SourceInfo{Format: WebP, Width: 10, Height: 10, Frames: 1, HasAlpha: true, Lossless: true}, "", nil, 10, 10, PNG}, // no lossless WebP encoder
+		{"D14", src(PNG, 10, 10), "format=auto", nil, 10, 10, PNG},                                                                // issue 14: a lossless source stays lossless
 		{"D14", src(JPEG, 10, 10), "format=auto", nil, 10, 10, JPEG},
 		{"D14", SourceInfo{Format: PNG, Width: 10, Height: 10, Frames: 1, HasAlpha: true}, "format=auto", nil, 10, 10, PNG},
 		{"D14", SourceInfo{Format: GIF, Width: 10, Height: 10, Frames: 5}, "format=auto", nil, 10, 10, GIF},
@@ -166,7 +167,7 @@ func TestPlanErrors(t *testing.T) {
 		{"2.28 trim-color gif", src(GIF, 40, 30), "trim-color=auto", "trim-color", false},
 		{"mp4 level", src(GIF, 640, 400), "format=mp4&level=1.0", "level", false},
 		{"D24 jxl", src(JPEG, 40, 30), "format=jxl", "format", true},
-		{"not yet webp", src(JPEG, 40, 30), "format=webp", "format", true},
+		{"no lossless webp encoder", src(JPEG, 40, 30), "format=webpll", "format", true},
 		{"not yet avif", src(JPEG, 40, 30), "format=avif", "format", true},
 		{"c2pa", src(JPEG, 40, 30), "metadata=copyright,c2pa", "metadata", true},
 	}

@@ -194,7 +194,13 @@ func halfChromaOutput(plan *Plan) bool {
 // finishRGB converts the resampled planes (Y′CbCr or grey, at the
 // output size) to RGB, runs the plan's remaining operations (pixelOp) and
 // encodes the result in the plan's format. It returns the quality used.
+// Lossy WebP by the built-in encoder takes 4:2:0 planes as they are.
 func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bool, tail []Step) ([]byte, int, error) {
+	if len(tail) == 0 {
+		if out, ok, err := webpFromPlanes(ctx, planes, limited, j.plan, j.o.Codecs); ok {
+			return out, j.plan.Quality, err
+		}
+	}
 	img, err := planesToNRGBA(ctx, planes, limited)
 	if err != nil {
 		return nil, 0, err

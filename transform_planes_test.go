@@ -53,6 +53,8 @@ func TestPlanesToRGBTaken(t *testing.T) {
 		{"lossy WebP to JPEG", "width=60&format=jpg", webp, nil, true, false},
 		{"lossy WebP to PNG", "width=60&format=png", webp, nil, true, false},
 		{"lossy WebP with alpha", "width=60&format=png", webpAlpha, nil, false, false},
+		{"JPEG to WebP (built-in encoder, from the planes)", "width=100&format=webp", jpg, nil, true, false},
+		{"lossy WebP to WebP", "width=60&format=webp", webp, nil, true, false},
 		{"lossless WebP", "width=60&format=png", webpLossless, nil, false, false},
 	}
 	for _, c := range cases {
@@ -113,6 +115,7 @@ func TestEstimateCoversPlanesToRGB(t *testing.T) {
 		{"tagged JPEG to 300", withJPEGICC(jpg, swap), "width=300"},
 		{"JPEG to PNG 1000", jpg, "width=1000&format=png"},
 		{"lossy WebP to JPEG", webp, "width=100&format=jpg"},
+		{"JPEG to WebP 1000", jpg, "width=1000&format=webp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ParseParams(tc.query)

@@ -103,6 +103,8 @@ func run(t testing.TB, data []byte, query string, opts *TransformOptions) (*Resu
 		img, err = png.Decode(bytes.NewReader(res.Data))
 	case JPEG:
 		img, err = jpeg.Decode(bytes.NewReader(res.Data))
+	case WebP:
+		img, err = builtinDecode(context.Background(), res.Data)
 	default:
 		t.Fatalf("unexpected output %s", res.Output.Format)
 	}

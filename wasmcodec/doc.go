@@ -1,6 +1,7 @@
 // Package wasmcodec adds the formats that need a heavyweight codec to
-// imageopto: WebP output (lossy and lossless), AVIF input and output, and
-// HEIC input. The codecs are the reference C libraries — libwebp 1.4.0,
+// imageopto: WebP output (lossless, animated, and transparent images; the
+// root package writes lossy opaque WebP itself, and transparent WebP too
+// when no codec is configured), AVIF input and output, and HEIC input. The codecs are the reference C libraries — libwebp 1.4.0,
 // libavif 1.1.1 with libaom 3.10.0, libheif 1.18.2 with libde265 1.0.15 —
 // compiled to WebAssembly by github.com/gen2brain/webp, /avif and /heic and
 // run by wazero, a WebAssembly runtime written in Go. There is no cgo and no
@@ -19,9 +20,10 @@
 //	h, err := imageopto.New(origin, opts)
 //
 // or, without HTTP, in TransformOptions.PlanOptions.Codecs. Without them,
-// format=webp, webpll, webply and avif are refused as unsupported (400),
-// AVIF and HEIC sources are refused (415), and auto=webp, auto=avif and
-// format=auto never pick WebP or AVIF. (The gen2brain packages' own init
+// format=webpll and avif (and format=webp of a lossless source) are
+// refused as unsupported (400), AVIF and HEIC sources are refused (415),
+// auto=avif never picks AVIF, and negotiation writes PNG where it would
+// have written lossless WebP. (The gen2brain packages' own init
 // functions do register "webp", "avif" and "heic" with the standard
 // library's image.Decode registry; imageopto never uses that registry.)
 //

@@ -148,8 +148,9 @@ func (rep *report) write(w io.Writer) {
 			if o.child == nil || o.child.WarmMS == 0 {
 				continue
 			}
-			note := fmt.Sprintf("%s %s: ours proc ms includes compiling the WebAssembly encoder before the job "+
-				"(%.0f ms in the last run; a server does it once, see wasmcodec.Warm)", r.w.name, r.image, o.child.WarmMS)
+			note := fmt.Sprintf("%s %s: ours proc ms includes a warm-up job before the job, which compiles the "+
+				"WebAssembly codecs the plan uses, if any (%.0f ms in the last run; a server does it once, see "+
+				"wasmcodec.Warm)", r.w.name, r.image, o.child.WarmMS)
 			if v.skip == "" {
 				note += fmt.Sprintf("; with the job's own time, ours/vips is %.2f", o.median(jobMS)/v.median(procMS))
 			}

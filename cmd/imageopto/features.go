@@ -23,7 +23,7 @@ var features = []feature{
 	{"s3", "S3", hasS3},
 	{"prometheus", "Prometheus metrics", hasPrometheus},
 	{"cluster", "peer cluster", hasCluster},
-	{"wasmcodec", "WebAssembly codec (WebP and AVIF output, AVIF and HEIC input)", hasWasmcodec},
+	{"wasmcodec", "WebAssembly codec (lossless, animated and transparent WebP and AVIF output, AVIF and HEIC input)", hasWasmcodec},
 }
 
 // notBuilt is the error for a flag whose feature this build lacks.

@@ -83,8 +83,9 @@
 // builds with nodynamic,full):
 //
 //	tag         adds                                    compiles
-//	wasmcodec   WebP and AVIF output, AVIF and HEIC     wazero, gen2brain's WebAssembly
-//	            input (package wasmcodec)               builds of libwebp, libavif, libheif
+//	wasmcodec   lossless, animated and transparent     wazero, gen2brain's WebAssembly
+//	            WebP, AVIF output, AVIF and HEIC input  builds of libwebp, libavif, libheif
+//	            (package wasmcodec; lossy WebP is built in)
 //	redis       -redis                                  github.com/redis/go-redis
 //	s3          -s3, -s3-cache                          the AWS SDK for Go v2
 //	prometheus  -metrics-addr                           Prometheus client_golang, protobuf

@@ -1,0 +1,81 @@
+package imageopto
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"io"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
+	"github.com/imageopto/imageopto/internal/vp8enc"
+)
+
+// The built-in lossy WebP encoder (internal/vp8enc, pure Go): one VP8 key
+// frame, with an ALPH chunk (losslessly compressed) for transparency. It writes only the lossy
+// variant: lossless WebP (EncodeOptions.Lossless) and animations need a
+// configured codec (wasmcodec), and an image that may be transparent
+// goes to a configured codec when there is one (its alpha compresses
+// better); see findEncoder.
+
+// writeWebP writes lossy WebP at o.Quality (DefaultWebPQuality when 0).
+func writeWebP(ctx context.Context, w io.Writer, img *image.NRGBA, o EncodeOptions) error {
+	q := o.Quality
+	if q <= 0 {
+		q = DefaultWebPQuality
+	}
+	return vp8enc.EncodeNRGBA(ctx, w, img, &vp8enc.Options{Quality: q})
+}
+
+// webpEncodeMemory is writeWebP's peak memory: the 4:2:0 planes three
+// times (converted, padded to whole macroblocks, reconstructed: 4.5 bytes
+// a pixel), the quantised coefficients kept between the two passes (at
+// most 2 bytes per coefficient and one per block, 3.2 bytes a pixel),
+// the two partitions and the file (each as large as the coefficients at
+// worst, with append's slack); for alpha, the plane, its filtered copy,
+// the lossless coder's tokens (4 bytes a pixel at worst) and outputs.
+func webpEncodeMemory(w, h int, o EncodeOptions) int64 {
+	px := int64(w+16) * int64(h+16)
+	m := 1<<20 + 12*px
+	if o.Alpha {
+		m += 10 * px
+	}
+	return m
+}
+
+// webpFromPlanes writes lossy WebP straight from 4:2:0 planes at the
+// output size (the planar path's JPEG or WebP to WebP) when the built-in
+// encoder is the one that writes the plan: no RGB image is made. ok is
+// false when it does not apply, and the RGB path encodes instead.
+func webpFromPlanes(ctx context.Context, planes image.Image, limited bool, plan *Plan, codecs []Codec) (out []byte, ok bool, err error) {
+	m, isYCC := planes.(*image.YCbCr)
+	if !isYCC || m.SubsampleRatio != image.YCbCrSubsampleRatio420 || plan.Format != WebP || plan.OptimizeTarget > 0 {
+		return nil, false, nil
+	}
+	o := encodeOptions(plan, plan.Quality)
+	o.Alpha = plan.Alpha
+	if c := findEncoder(codecs, WebP, o); c == nil || !c.lossyOnly {
+		return nil, false, nil
+	}
+	var p *vp8enc.Planes
+	if limited {
+		b := m.Rect
+		p = &vp8enc.Planes{Y: m.Y[m.YOffset(b.Min.X, b.Min.Y):], Cb: m.Cb[m.COffset(b.Min.X, b.Min.Y):],
+			Cr: m.Cr[m.COffset(b.Min.X, b.Min.Y):], YStride: m.YStride, CStride: m.CStride, W: b.Dx(), H: b.Dy()}
+	} else if p, err = vp8enc.FromYCbCr(ctx, m); err != nil {
+		return nil, true, err
+	}
+	q := o.Quality
+	if q <= 0 {
+		q = DefaultWebPQuality
+	}
+	var buf bytes.Buffer
+	err = vp8enc.Encode(ctx, &buf, p, &vp8enc.Options{Quality: q})
+	if ctxpoll.Stopped(err) {
+		return nil, true, err
+	}
+	if err != nil {
+		return nil, true, fmt.Errorf("%w: encoding webp: %v", ErrInternal, err)
+	}
+	return buf.Bytes(), true, nil
+}
