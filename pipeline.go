@@ -53,6 +53,9 @@ type SourceInfo struct {
 	// by Inspect), whose jobs may run on planes (transform_planes.go) and
 	// are estimated as such.
 	planes bool
+	// pngRows: a PNG that is not interlaced, decoded row by row, also at
+	// a reduction (shrink-on-load in boxes; codec.DecodePNGScaled).
+	pngRows bool
 }
 
 // Upright returns the source size after EXIF orientation.
@@ -520,6 +523,7 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 			Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide},
 		filter:  p.ResizeFilter,
 		shrink:  src.Format == JPEG && !pl.Animated,
+		boxes:   src.pngRows && !src.HasAlpha,
 		canvas:  p.Canvas,
 		pad:     p.Pad,
 		fill:    fillColor(p, src, out.ImageFormat),
