@@ -114,11 +114,12 @@ var builtinCodecs = [...]Codec{
 			// Buffers and the encoded bytes (a bytes.Buffer may hold twice
 			// what it was written: PNG of noise takes about 4 bytes a
 			// pixel, so up to 8 with the buffer's slack); PNG8 adds the
-			// error rows and the palette image.
+			// error rows and the palette image. 2 MiB: the compressors
+			// of choosePNGLevel's trial (level 6, level 1, two Huffman).
 			if o.Palette {
-				return 1<<20 + 14*int64(w)*int64(h)
+				return 2<<20 + 14*int64(w)*int64(h)
 			}
-			return 1<<20 + 9*int64(w)*int64(h)
+			return 2<<20 + 9*int64(w)*int64(h)
 		},
 		decodeScaled: decodePNGScaled},
 	{Format: GIF, DecodeHeader: builtinHeader, Decode: builtinDecode, Encode: writeGIF,
