@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"image"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
@@ -215,9 +216,9 @@ func parsePNGFile(data []byte) (*pngFile, error) {
 // chunks parsePNGFile checked. It is a flate.Reader (ReadByte), so the
 // inflater reads it without a buffer of its own.
 type idatReader struct {
-	data []byte
-	next int    // offset of the chunk after cur
-	cur  []byte // unread data of the current chunk
+	data     []byte
+	pos, end int // unread data of the current chunk: data[pos:end]
+	next     int // offset of the chunk after it
 }
 
 // errShortIDAT is the reader's error when the image data ends early.
@@ -225,13 +226,13 @@ var errShortIDAT = errors.New("png: not enough image data")
 
 // fill moves to the next IDAT chunk with data.
 func (r *idatReader) fill() error {
-	for len(r.cur) == 0 {
+	for r.pos == r.end {
 		p := r.next
 		if len(r.data)-p < 12 || string(r.data[p+4:p+8]) != "IDAT" {
 			return errShortIDAT
 		}
 		n := int(binary.BigEndian.Uint32(r.data[p:]))
-		r.cur, r.next = r.data[p+8:p+8+n], p+12+n
+		r.pos, r.end, r.next = p+8, p+8+n, p+12+n
 	}
 	return nil
 }
@@ -243,19 +244,19 @@ func (r *idatReader) Read(b []byte) (int, error) {
 	if err := r.fill(); err != nil {
 		return 0, err
 	}
-	n := copy(b, r.cur)
-	r.cur = r.cur[n:]
+	n := copy(b, r.data[r.pos:r.end])
+	r.pos += n
 	return n, nil
 }
 
 func (r *idatReader) ReadByte() (byte, error) {
-	if len(r.cur) == 0 {
+	if r.pos == r.end {
 		if err := r.fill(); err != nil {
 			return 0, err
 		}
 	}
-	b := r.cur[0]
-	r.cur = r.cur[1:]
+	b := r.data[r.pos]
+	r.pos++
 	return b, nil
 }
 
@@ -368,30 +369,41 @@ func unfilter(ft byte, cur, prev []byte, bpp int) error {
 			cur[i] += prev[i] / 2
 		}
 		for i := bpp; i < len(cur); i++ {
-			cur[i] += byte((int(cur[i-bpp]) + int(prev[i])) / 2)
+			cur[i] += byte((uint(cur[i-bpp]) + uint(prev[i])) / 2)
 		}
 	case ftPaeth:
-		for i := 0; i < bpp && i < len(cur); i++ {
-			cur[i] += prev[i] // a = c = 0: the predictor is b
-		}
-		for i := bpp; i < len(cur); i++ {
-			a, b, c := int(cur[i-bpp]), int(prev[i]), int(prev[i-bpp])
-			pa, pb := b-c, a-c
-			pc := pa + pb
-			pa, pb, pc = max(pa, -pa), max(pb, -pb), max(pc, -pc)
-			switch {
-			case pa <= pb && pa <= pc:
-				cur[i] += byte(a)
-			case pb <= pc:
-				cur[i] += byte(b)
-			default:
-				cur[i] += byte(c)
+		// One channel at a time, so that the left (a) and upper-left (c)
+		// samples stay in registers.
+		n := len(cur)
+		for i := 0; i < bpp && i < n; i++ {
+			a, c := 0, 0
+			for j := i; j < n; j += bpp {
+				b := int(prev[j])
+				pa, pb := b-c, a-c // p−a and p−b, for p = a+b−c
+				pc := absInt(pa + pb)
+				pa, pb = absInt(pa), absInt(pb)
+				switch {
+				case pa <= pb && pa <= pc:
+				case pb <= pc:
+					a = b
+				default:
+					a = c
+				}
+				a = (a + int(cur[j])) & 0xFF
+				cur[j] = byte(a)
+				c = b
 			}
 		}
 	default:
 		return corruptf("png: bad filter type %d", ft)
 	}
 	return nil
+}
+
+// absInt returns |x|.
+func absInt(x int) int {
+	m := x >> (strconv.IntSize - 1)
+	return (x ^ m) - m
 }
 
 // toNRGBA converts one unfiltered row src into 4*f.w bytes of dst.

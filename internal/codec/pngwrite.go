@@ -201,17 +201,20 @@ const pngChooseMin = 64 << 10
 // areas or repeats (gulp.png's quantised faint pixels: 79,386 B against
 // 51,721) matching is what compresses.
 //
-// It filters the rows once and compresses them three ways, counting
-// bytes only: all rows with Huffman coding alone (h) and with level 1
-// (l1, a fast matcher that finds repeats anywhere), and one band of 8
-// rows in every 64 with level 6 and with Huffman alone (s6, sh). Huffman
-// coding alone is chosen when it is at least 2 % smaller on the sample
-// and level 1 does not beat it on the whole (l1 ≥ h: no flat region or
-// repeats outside the sample worth matching); otherwise level 6 is kept.
-// The margin covers the sample's misjudgement: ladybird-alpha.png at
-// 400 px is 0.4 % smaller with Huffman coding on the sample, 0.6 %
-// larger on the whole. The choice costs about a quarter of level 6's
-// time on a photograph, and the rows are filtered again to write.
+// It compresses the filtered rows, counting bytes only, in two passes.
+// First one band of 8 rows in every 64, with Huffman coding alone (sh)
+// and level 1 (s1, a fast matcher): when level 1 already beats Huffman
+// coding there, matching pays and level 6 is kept (gulp.png: this pass is
+// all it costs, 1/8 of filtering and of two cheap compressions). Then all
+// rows with Huffman coding alone (h) and level 1 (l1), and the sample with
+// level 6 (s6): Huffman coding alone is chosen when it is at least 2 %
+// smaller than level 6 on the sample and level 1 does not beat it on the
+// whole (l1 ≥ h: no flat region or repeats outside the sample worth
+// matching); otherwise level 6. The margin covers the sample's
+// misjudgement: ladybird-alpha.png at 400 px is 0.4 % smaller with
+// Huffman coding on the sample, 0.6 % larger on the whole. On a
+// photograph the choice costs about a quarter of level 6's time, and the
+// rows are filtered again to write.
 //
 // At 400 px (h, l1, s6, sh in bytes): cups-palette.png 141,844,
 // 161,161, 18,569, 17,609: Huffman (level 6: 146,024); gulp.png 79,392,
@@ -221,47 +224,65 @@ func choosePNGLevel(pl *ctxpoll.Poller, l pngLayout) (int, error) {
 	if int64(l.rowLen+1)*int64(l.h) < pngChooseMin {
 		return zlib.DefaultCompression, nil
 	}
-	var h, l1, s6, sh countingWriter
-	type sink struct {
-		zw     *zlib.Writer
-		sample bool
+	sampled := func(y int) bool { return y/8%8 == 0 }
+	var s1, sh countingWriter
+	if err := compressCounting(pl, l, sampled, []levelSink{{&s1, zlib.BestSpeed, nil}, {&sh, zlib.HuffmanOnly, nil}}); err != nil {
+		return 0, err
 	}
-	var sinks []sink
-	for _, c := range []struct {
-		w      *countingWriter
-		level  int
-		sample bool
-	}{{&h, zlib.HuffmanOnly, false}, {&l1, zlib.BestSpeed, false}, {&s6, zlib.DefaultCompression, true}, {&sh, zlib.HuffmanOnly, true}} {
-		zw, put, err := getZlib(c.w, c.level)
+	if s1.n < sh.n {
+		return zlib.DefaultCompression, nil
+	}
+	var h, l1, s6 countingWriter
+	all := func(int) bool { return true }
+	if err := compressCounting(pl, l, all, []levelSink{{&h, zlib.HuffmanOnly, nil}, {&l1, zlib.BestSpeed, nil}, {&s6, zlib.DefaultCompression, sampled}}); err != nil {
+		return 0, err
+	}
+	if 50*sh.n < 49*s6.n && l1.n >= h.n {
+		return zlib.HuffmanOnly, nil
+	}
+	return zlib.DefaultCompression, nil
+}
+
+// levelSink is a compression of choosePNGLevel's: into w at level, of the
+// rows rows selects (nil: all the pass filters).
+type levelSink struct {
+	w     *countingWriter
+	level int
+	rows  func(y int) bool
+}
+
+// compressCounting filters the rows that rows selects and compresses
+// them into each sink.
+func compressCounting(pl *ctxpoll.Poller, l pngLayout, rows func(y int) bool, sinks []levelSink) error {
+	zws := make([]*zlib.Writer, len(sinks))
+	for i, s := range sinks {
+		zw, put, err := getZlib(s.w, s.level)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		defer put()
-		sinks = append(sinks, sink{zw, c.sample})
+		zws[i] = zw
 	}
-	err := filterRows(pl, l, func(y int, out []byte) error {
-		for _, s := range sinks {
-			if s.sample && y/8%8 != 0 {
+	err := filterRows(pl, l, rows, func(y int, out []byte) error {
+		for i, s := range sinks {
+			if s.rows != nil && !s.rows(y) {
 				continue
 			}
-			if _, err := s.zw.Write(out); err != nil {
+			if _, err := zws[i].Write(out); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return err
 	}
-	for _, s := range sinks {
-		if err := s.zw.Close(); err != nil {
-			return 0, err
+	for _, zw := range zws {
+		if err := zw.Close(); err != nil {
+			return err
 		}
 	}
-	if 50*sh.n < 49*s6.n && l1.n >= h.n {
-		return zlib.HuffmanOnly, nil
-	}
-	return zlib.DefaultCompression, nil
+	return nil
 }
 
 // countingWriter counts the bytes written to it.
@@ -297,7 +318,7 @@ func writePNGLevel(pl *ctxpoll.Poller, w io.Writer, l pngLayout, level int) erro
 		return err
 	}
 	defer put()
-	err = filterRows(pl, l, func(_ int, out []byte) error {
+	err = filterRows(pl, l, nil, func(_ int, out []byte) error {
 		_, err := zw.Write(out)
 		return err
 	})
@@ -314,12 +335,13 @@ func writePNGLevel(pl *ctxpoll.Poller, w io.Writer, l pngLayout, level int) erro
 	return cw.err
 }
 
-// filterRows serialises and filters each row of l and hands it, behind its
-// filter type byte, to emit, in slices of at most pngSlice bytes (the
-// compressor behind emit may take up to some 250 ns a byte on smooth
-// images: pl is polled between slices, pngSlice bytes counting as
-// Interval units of work).
-func filterRows(pl *ctxpoll.Poller, l pngLayout, emit func(y int, p []byte) error) error {
+// filterRows serialises and filters each row of l that rows selects (nil:
+// all) and hands it, behind its filter type byte, to emit, in slices of
+// at most pngSlice bytes (the compressor behind emit may take up to some
+// 250 ns a byte on smooth images: pl is polled between slices, pngSlice
+// bytes counting as Interval units of work). A row is filtered as in the
+// whole image: the row above a selected one is serialised too.
+func filterRows(pl *ctxpoll.Poller, l pngLayout, rows func(y int) bool, emit func(y int, p []byte) error) error {
 	// cur[0] and prev[0] are the filter type byte; filtered[f] holds the
 	// row filtered with f, behind its type byte.
 	n := l.rowLen + 1
@@ -333,10 +355,18 @@ func filterRows(pl *ctxpoll.Poller, l pngLayout, emit func(y int, p []byte) erro
 	filter := l.ct != pngPaletted && l.depth == 8
 	const sliceWork = ctxpoll.Interval / pngSlice
 	for y := range l.h {
+		selected := rows == nil || rows(y)
+		if !selected && (y+1 == l.h || !rows(y+1)) {
+			continue
+		}
 		if err := pl.Work(l.rowLen); err != nil {
 			return err
 		}
 		l.row(y, cur[1:])
+		if !selected { // the row above the next one
+			cur, prev = prev, cur
+			continue
+		}
 		out := cur
 		if filter {
 			out = filtered[chooseFilter(&filtered, cur[1:], prev[1:], l.bpp)]

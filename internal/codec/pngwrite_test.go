@@ -174,3 +174,32 @@ func TestPNGLevelChoice(t *testing.T) {
 		})
 	}
 }
+
+// TestFilterRowsSelected: a row filtered in a pass over some rows is
+// filtered as in the pass over all of them (the row above it is read).
+func TestFilterRowsSelected(t *testing.T) {
+	t.Parallel()
+	img := photoLike(50, 40)
+	l := nrgbaLayout(img, true)
+	collect := func(rows func(int) bool) map[int][]byte {
+		got := map[int][]byte{}
+		err := filterRows(nopoll(), l, rows, func(y int, p []byte) error {
+			got[y] = append(got[y], p...)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	all := collect(nil)
+	some := collect(func(y int) bool { return y%7 == 3 || y == 0 || y == 39 })
+	if len(all) != 40 || len(some) != 8 {
+		t.Fatalf("%d and %d rows", len(all), len(some))
+	}
+	for y, p := range some {
+		if !bytes.Equal(p, all[y]) {
+			t.Errorf("row %d filtered differently", y)
+		}
+	}
+}
