@@ -240,7 +240,9 @@ type Plan struct {
 	// source and no transparent fill (or an output format without alpha).
 	Alpha bool
 	// DecodeScale is 1, or 2, 4 or 8 when a JPEG source is decoded at that
-	// reduction straight from its DCT coefficients (shrink-on-load).
+	// reduction straight from its DCT coefficients (shrink-on-load), or
+	// 2 to 64 when an opaque, non-interlaced PNG is averaged in boxes of
+	// that size while it is decoded.
 	DecodeScale int
 	// Background is the colour transparent pixels are flattened onto when
 	// the output format has no alpha channel.
