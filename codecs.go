@@ -120,12 +120,14 @@ var builtinCodecs = [...]Codec{
 			// Buffers and the encoded bytes (a bytes.Buffer may hold twice
 			// what it was written: PNG of noise takes about 4 bytes a
 			// pixel, so up to 8 with the buffer's slack); PNG8 adds the
-			// error rows and the palette image.
+			// error rows and the palette image. 2 MiB: the compressors
+			// of choosePNGLevel's trial (level 6, level 1, two Huffman).
 			if o.Palette {
-				return 1<<20 + 14*int64(w)*int64(h)
+				return 2<<20 + 14*int64(w)*int64(h)
 			}
-			return 1<<20 + 9*int64(w)*int64(h)
-		}},
+			return 2<<20 + 9*int64(w)*int64(h)
+		},
+		decodeScaled: decodePNGScaled},
 	{Format: GIF, DecodeHeader: builtinHeader, Decode: builtinDecode, Encode: writeGIF,
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
@@ -271,6 +273,7 @@ func builtinHeader(data []byte) (SourceInfo, error) {
 		BytesPerPixel: h.BytesPerPixel,
 		ICC:           h.ICC,
 		planes:        h.Planar,
+		pngRows:       h.Format == PNG && !h.Interlaced,
 	}
 	if h.Orientation > 1 && h.Orientation <= 8 {
 		s.Orientation = Orientation(h.Orientation)
@@ -331,6 +334,34 @@ func decodeJPEGScaled(ctx context.Context, data []byte, info SourceInfo, scale i
 		return nil, fmt.Errorf("%w: decoded %v, want %dx%d", ErrCorrupt, b, w, ht)
 	}
 	return imaging.ToNRGBA(ctx, m)
+}
+
+// decodePNGScaled decodes a PNG row by row, at 1/scale of its size in
+// boxes of scale×scale pixels (codec.DecodePNGScaled). At full size a file
+// it refuses goes to image/png (codec.Decode); at a reduction there is no
+// fallback (see decoder.decode).
+func decodePNGScaled(ctx context.Context, data []byte, info SourceInfo, scale int) (*image.NRGBA, error) {
+	h, err := codec.ReadHeader(data)
+	if err != nil {
+		return nil, codecError(err)
+	}
+	var img *image.NRGBA
+	if scale <= 1 {
+		img, err = codec.Decode(ctx, data, h)
+	} else {
+		img, err = codec.DecodePNGScaled(ctx, data, h, scale)
+	}
+	if err != nil {
+		if ctxpoll.Stopped(err) {
+			return nil, err
+		}
+		return nil, codecError(err)
+	}
+	w, ht := codec.PNGScaledSize(info.Width, info.Height, max(scale, 1))
+	if b := img.Bounds(); b.Dx() != w || b.Dy() != ht {
+		return nil, fmt.Errorf("%w: decoded %v, want %dx%d", ErrCorrupt, b, w, ht)
+	}
+	return img, nil
 }
 
 // codecError maps the codec package's sentinels onto ours.

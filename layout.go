@@ -38,6 +38,7 @@ type layout struct {
 	resize    resizeParams
 	filter    ResizeFilter
 	shrink    bool // a still JPEG: shrink-on-load is possible
+	boxes     bool // an opaque PNG decoded row by row: shrink-on-load in boxes
 	canvas    Canvas
 	pad       Sides
 	fill      color.NRGBA // pad and canvas fill
@@ -51,6 +52,10 @@ type layout struct {
 	bw        BW
 	overlay   *overlaySource // nil: none
 }
+
+// maxPNGBoxes is the largest box a PNG is averaged in while decoding
+// (codec.DecodePNGScaled's limit).
+const maxPNGBoxes = 64
 
 // facts are what content-dependent operations found in the pixels.
 type facts struct {
@@ -91,7 +96,7 @@ func (l *layout) resolve(f facts) (resolved, error) {
 	}
 	// Shrink-on-load needs every operation before the resize to be free of
 	// pixel coordinates and content: colour conversion and orientation.
-	coordsFree := l.shrink && f.trim == nil && f.smart == [2]*smartFact{}
+	coordsFree := (l.shrink || l.boxes) && f.trim == nil && f.smart == [2]*smartFact{}
 
 	// 1. Colour profile to sRGB, then EXIF orientation. The conversion
 	// works on each pixel alone, so it commutes with the geometry: it moves
@@ -176,7 +181,20 @@ func (l *layout) resolve(f facts) (resolved, error) {
 	// parameters too).
 	if g := resolveResize(w, h, l.resize, warn); !g.noResize(w, h) {
 		op := &resizeOp{g: g, filter: l.filter, w: w, h: h, scale: 1}
-		if coordsFree {
+		if coordsFree && l.boxes {
+			// A PNG: averaged in boxes of any whole size while decoding,
+			// leaving twice the output resolution as above (libvips
+			// shrinks in boxes too, then reduces). Not for nearest: a
+			// pixel-art thumbnail keeps pixels that were there. Only
+			// for opaque PNGs (boxes): a box's mean alpha rounded to 8
+			// bits loses the faint levels that soft shadows are made of
+			// (gulp.png at 400 px: SSIM 0.9980 → 0.9973, 51,796 →
+			// 73,625 bytes).
+			sc := min(g.Src.Dx()/(2*g.W), g.Src.Dy()/(2*g.H), maxPNGBoxes)
+			if sc >= 2 && l.filter != FilterNearest {
+				op.scale, r.scale, op.window = sc, sc, true
+			}
+		} else if coordsFree {
 			// Decode at the largest reduction that still leaves twice the
 			// output resolution in the region that is kept, so the
 			// resampler that finishes the exact size still has detail to

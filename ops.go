@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 
 	"github.com/imageopto/imageopto/internal/icc"
 	"github.com/imageopto/imageopto/internal/imaging"
@@ -218,11 +219,30 @@ type resizeOp struct {
 	filter ResizeFilter
 	w, h   int
 	scale  int
+	// window: resample the window g.Src covers at the reduction, to the
+	// fraction of a pixel (a PNG in boxes: a side that the box does not
+	// divide ends in a narrower box), rather than the whole pixels that
+	// hold it.
+	window bool
 }
 
 func (s *resizeOp) Apply(ctx context.Context, img *image.NRGBA) (*image.NRGBA, error) {
 	b := img.Bounds()
 	src := s.g.Src.Add(b.Min)
+	if s.window && s.scale > 1 && b.Dx() < s.w {
+		sc := float64(s.scale)
+		x0, y0 := float64(s.g.Src.Min.X)/sc, float64(s.g.Src.Min.Y)/sc
+		x1, y1 := min(float64(s.g.Src.Max.X)/sc, float64(b.Dx())), min(float64(s.g.Src.Max.Y)/sc, float64(b.Dy()))
+		px := image.Rect(int(x0), int(y0), int(math.Ceil(x1)), int(math.Ceil(y1))).Add(b.Min).Intersect(b)
+		var err error
+		if px != b {
+			if img, err = imaging.Crop(ctx, img, px); err != nil {
+				return nil, err
+			}
+		}
+		ox, oy := float64(px.Min.X-b.Min.X), float64(px.Min.Y-b.Min.Y)
+		return imaging.ResizeWindow(ctx, img, s.g.W, s.g.H, imagingFilter(s.filter), x0-ox, y0-oy, x1-ox, y1-oy)
+	}
 	if s.scale > 1 && b.Dx() < s.w {
 		src = image.Rect(s.g.Src.Min.X/s.scale, s.g.Src.Min.Y/s.scale,
 			ceilDiv(s.g.Src.Max.X, s.scale), ceilDiv(s.g.Src.Max.Y, s.scale)).Add(b.Min).Intersect(b)

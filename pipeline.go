@@ -53,6 +53,9 @@ type SourceInfo struct {
 	// by Inspect), whose jobs may run on planes (transform_planes.go) and
 	// are estimated as such.
 	planes bool
+	// pngRows: a PNG that is not interlaced, decoded row by row, also at
+	// a reduction (shrink-on-load in boxes; codec.DecodePNGScaled).
+	pngRows bool
 }
 
 // Upright returns the source size after EXIF orientation.
@@ -237,7 +240,9 @@ type Plan struct {
 	// source and no transparent fill (or an output format without alpha).
 	Alpha bool
 	// DecodeScale is 1, or 2, 4 or 8 when a JPEG source is decoded at that
-	// reduction straight from its DCT coefficients (shrink-on-load).
+	// reduction straight from its DCT coefficients (shrink-on-load), or
+	// 2 to 64 when an opaque, non-interlaced PNG is averaged in boxes of
+	// that size while it is decoded.
 	DecodeScale int
 	// Background is the colour transparent pixels are flattened onto when
 	// the output format has no alpha channel.
@@ -520,6 +525,7 @@ func newPlan(p Params, src SourceInfo, negotiated ImageFormat, opts *PlanOptions
 			Upscale: o.Upscale, MaxSide: o.Limits.MaxOutputSide},
 		filter:  p.ResizeFilter,
 		shrink:  src.Format == JPEG && !pl.Animated,
+		boxes:   src.pngRows && !src.HasAlpha,
 		canvas:  p.Canvas,
 		pad:     p.Pad,
 		fill:    fillColor(p, src, out.ImageFormat),

@@ -21,6 +21,7 @@ import (
 func TestShrinkOnLoadPlan(t *testing.T) {
 	t.Parallel()
 	jpeg4000 := SourceInfo{Format: JPEG, Width: 4000, Height: 3000, Frames: 1}
+	pngRows := SourceInfo{Format: PNG, Width: 4000, Height: 3000, Frames: 1, pngRows: true}
 	cases := []struct {
 		in    SourceInfo
 		query string
@@ -39,6 +40,14 @@ func TestShrinkOnLoadPlan(t *testing.T) {
 		{jpeg4000, "trim=10&width=300", 1},
 		{jpeg4000, "", 1},
 		{SourceInfo{Format: PNG, Width: 4000, Height: 3000, Frames: 1}, "width=300", 1},
+		// PNG decoded row by row: boxes of any size, opaque images only.
+		{pngRows, "width=300", 6},
+		{pngRows, "width=350", 5}, // 4000/700 = 5.7
+		{pngRows, "width=1000", 2},
+		{pngRows, "width=1001", 1},
+		{pngRows, "width=300&resize-filter=nearest", 1},
+		{pngRows, "crop=1:1&width=300", 1},
+		{SourceInfo{Format: PNG, Width: 4000, Height: 3000, Frames: 1, HasAlpha: true, pngRows: true}, "width=300", 1},
 	}
 	for _, c := range cases {
 		p, err := ParseParams(c.query)
@@ -91,7 +100,7 @@ func TestShrinkOnLoadQuality(t *testing.T) {
 			full := &TransformOptions{Steps: nil}
 			res, err := TransformBytes(context.Background(), data, Params{Format: FormatPNG}, full)
 			require.NoError(t, err)
-			_, fullImg := run(t, res.Data, q, nil) // PNG source: never shrunk on load
+			fullImg := fullResolution(t, res.Data, q) // not shrunk on load
 			s := quality.SSIM(fast, fullImg)
 			t.Logf("%s %s: decode scale 1/%d, SSIM %.4f against a full decode", name, q, pl.DecodeScale, s)
 			assert.GreaterOrEqual(t, s, 0.98, "%s %s", name, q)

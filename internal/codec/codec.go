@@ -92,6 +92,9 @@ type Header struct {
 	// Animated reports a WebP with the VP8X animation flag: its frames are
 	// ANMF chunks (DecodeWebPFrames), and Decode composes the first one.
 	Animated bool
+	// Interlaced reports an Adam7-interlaced PNG (DecodePNGScaled does
+	// not take it).
+	Interlaced bool
 	// Progressive reports a progressive JPEG (SOF2).
 	Progressive bool
 	// Scans is the number of JPEG SOS markers (0 when the data ends before

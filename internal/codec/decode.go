@@ -48,6 +48,14 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 		}
 	}()
 
+	if h.Format == format.PNG && !h.Interlaced {
+		// Row by row (png_rows.go): no image/png buffer beside the result.
+		// A file it refuses goes to image/png, which has the last word.
+		img, err := DecodePNGScaled(ctx, data, h, 1)
+		if err == nil || ctxpoll.Stopped(err) {
+			return img, err
+		}
+	}
 	if h.Format == format.WebP && h.Animated {
 		frames, _, err := decodeWebPAnimation(ctx, data, h, 1)
 		if err != nil {

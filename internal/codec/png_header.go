@@ -49,6 +49,7 @@ func readPNGHeader(data []byte) (Header, error) {
 		HasAlpha:    ct == pngGrayAlpha || ct == pngRGBA,
 	}
 	interlaced := ihdr[12] == 1
+	h.Interlaced = interlaced
 	trns, iccTried := false, false
 	p += 8 + 13 + 4
 	// Ancillary chunks that matter here must precede IDAT.

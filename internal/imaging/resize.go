@@ -141,10 +141,17 @@ func rsIdentityCoeffs(n int) *rsCoeffs {
 // extension). The quantised weights of each output sample are corrected so
 // that they sum to exactly rsWeightOne.
 func rsMakeCoeffs(srcLen, dstLen int, f Filter) *rsCoeffs {
-	if srcLen == dstLen {
+	return rsMakeWindowCoeffs(srcLen, 0, float64(srcLen), dstLen, f)
+}
+
+// rsMakeWindowCoeffs is rsMakeCoeffs for the window [off, off+extent) of
+// the srcLen samples, which may start and end inside a sample: output
+// sample i is centred at off + (i+0.5)·extent/dstLen.
+func rsMakeWindowCoeffs(srcLen int, off, extent float64, dstLen int, f Filter) *rsCoeffs {
+	if srcLen == dstLen && off == 0 && extent == float64(srcLen) {
 		return rsIdentityCoeffs(dstLen)
 	}
-	scale := float64(srcLen) / float64(dstLen)
+	scale := extent / float64(dstLen)
 	fscale := max(scale, 1)
 	support := rsSupport(f) * fscale
 	taps := min(int(math.Ceil(2*support))+2, srcLen)
@@ -153,7 +160,7 @@ func rsMakeCoeffs(srcLen, dstLen int, f Filter) *rsCoeffs {
 	c.start, c.count = c.start[:dstLen], c.start[dstLen:]
 	fw := make([]float64, taps)
 	for i := range dstLen {
-		centre := (float64(i) + 0.5) * scale
+		centre := off + (float64(i)+0.5)*scale
 		lo := int(math.Floor(centre - support))
 		hi := int(math.Ceil(centre + support))
 		first := max(lo, 0)
@@ -213,6 +220,37 @@ func rsMakeCoeffs(srcLen, dstLen int, f Filter) *rsCoeffs {
 // ctx is polled every few output rows (see ctxpoll): once it is done,
 // Resize stops and returns ctx.Err().
 func Resize(ctx context.Context, src *image.NRGBA, w, h int, f Filter) (*image.NRGBA, error) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	return resizeWindow(ctx, src, w, h, f, [4]float64{0, 0, float64(sw), float64(sh)})
+}
+
+// ResizeWindow is Resize of the window [x0, x1) × [y0, y1) of src, in
+// pixels from src.Rect.Min, whose edges may lie inside pixels: output
+// pixel (i, j) is centred at x0 + (i+0.5)·(x1−x0)/w, y0 + (j+0.5)·(y1−y0)/h.
+// A source decoded at a reduction whose last row and column of pixels
+// stand for less than a whole step (a 2560 px side in boxes of 3 gives 854
+// pixels, the last one a third as wide) is resampled from the window it
+// really covers, 853⅓ px, instead of being stretched by a third of a
+// pixel. The window must lie within src; Nearest ignores its fractional
+// part.
+func ResizeWindow(ctx context.Context, src *image.NRGBA, w, h int, f Filter, x0, y0, x1, y1 float64) (*image.NRGBA, error) {
+	sw, sh := float64(src.Rect.Dx()), float64(src.Rect.Dy())
+	if !(x0 >= 0 && y0 >= 0 && x1 > x0 && y1 > y0 && x1 <= sw && y1 <= sh) {
+		return image.NewNRGBA(image.Rect(0, 0, max(w, 0), max(h, 0))), nil
+	}
+	if f == Nearest {
+		r := image.Rect(int(x0), int(y0), int(math.Ceil(x1)), int(math.Ceil(y1))).Add(src.Rect.Min)
+		c, err := Crop(ctx, src, r)
+		if err != nil {
+			return nil, err
+		}
+		return rsNearest(ctx, c, w, h)
+	}
+	return resizeWindow(ctx, src, w, h, f, [4]float64{x0, y0, x1 - x0, y1 - y0})
+}
+
+// resizeWindow is Resize of the window win (x, y, width, height) of src.
+func resizeWindow(ctx context.Context, src *image.NRGBA, w, h int, f Filter, win [4]float64) (*image.NRGBA, error) {
 	if w <= 0 || h <= 0 {
 		return image.NewNRGBA(image.Rect(0, 0, max(w, 0), max(h, 0))), nil
 	}
@@ -220,7 +258,8 @@ func Resize(ctx context.Context, src *image.NRGBA, w, h int, f Filter) (*image.N
 	if sw <= 0 || sh <= 0 {
 		return image.NewNRGBA(image.Rect(0, 0, w, h)), nil
 	}
-	if sw == w && sh == h {
+	whole := win == [4]float64{0, 0, float64(sw), float64(sh)}
+	if sw == w && sh == h && whole {
 		return Crop(ctx, src, src.Rect)
 	}
 	if f == Nearest {
@@ -229,8 +268,8 @@ func Resize(ctx context.Context, src *image.NRGBA, w, h int, f Filter) (*image.N
 	if f < Nearest || f > Lanczos3 {
 		f = Lanczos3
 	}
-	hc := rsMakeCoeffs(sw, w, f)
-	vc := rsMakeCoeffs(sh, h, f)
+	hc := rsMakeWindowCoeffs(sw, win[0], win[2], w, f)
+	vc := rsMakeWindowCoeffs(sh, win[1], win[3], h, f)
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
 
 	opaque := IsOpaque(src)

@@ -1,6 +1,8 @@
 package imaging
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -616,5 +618,54 @@ func BenchmarkResize(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestResizeWindow: a window with fractional edges is resampled where it
+// lies. On a horizontal ramp (value 2x+1 at pixel x's centre) each output
+// pixel has the ramp's value at its centre in the window; the whole image
+// as a window is Resize.
+func TestResizeWindow(t *testing.T) {
+	src := image.NewNRGBA(image.Rect(0, 0, 120, 6))
+	for y := range 6 {
+		for x := range 120 {
+			v := uint8(2*x + 1)
+			copy(src.Pix[src.PixOffset(x, y):], []uint8{v, v, v, 0xFF})
+		}
+	}
+	for _, c := range []struct {
+		x0, x1 float64
+		w      int
+		f      Filter
+	}{
+		{20, 100, 40, Bilinear},
+		{20.5, 100.5, 40, Bilinear},
+		{10, 110.25, 30, Lanczos3},
+		{33.3, 86.7, 17, Bicubic},
+	} {
+		t.Run(fmt.Sprintf("%v-%v-%v", c.x0, c.x1, c.f), func(t *testing.T) {
+			got, err := ResizeWindow(context.Background(), src, c.w, 3, c.f, c.x0, 0, c.x1, 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range c.w {
+				centre := c.x0 + (float64(i)+0.5)*(c.x1-c.x0)/float64(c.w)
+				want := 2 * centre // the ramp at a position: 2(x+0.5)+1-1
+				if d := float64(got.Pix[got.PixOffset(i, 1)]) - want; d < -1 || d > 1 {
+					t.Errorf("pixel %d = %d, want %.1f ± 1", i, got.Pix[got.PixOffset(i, 1)], want)
+				}
+			}
+		})
+	}
+	whole, err := ResizeWindow(context.Background(), src, 50, 3, Lanczos3, 0, 0, 120, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Resize(context.Background(), src, 50, 3, Lanczos3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(whole.Pix, plain.Pix) {
+		t.Error("ResizeWindow of the whole image differs from Resize")
 	}
 }
