@@ -27,8 +27,11 @@ import (
 
 // PipelineVersion is part of every cache key. It changes whenever the
 // decoders, steps or encoders may produce different bytes for the same
-// request, so that old entries are never served for new code.
-const PipelineVersion = "1"
+// request, so that old entries are never served for new code. (2: the
+// pure-Go VP8 encoder and decoder, row-by-row PNG decoding with box
+// reduction, Huffman-only PNG where it is smaller, chroma decoded at the
+// output's 4:2:0 spacing.)
+const PipelineVersion = "2"
 
 // ErrForbidden is for request hooks that refuse a request (403).
 var ErrForbidden = errors.New("imageopto: forbidden")
