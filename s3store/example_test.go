@@ -77,5 +77,5 @@ func Example() {
 	fmt.Printf("%+v\n", cache.Counters())
 	// Output:
 	// 200 image/png 100 75
-	// {Hits:0 Misses:2 Expired:0 Sets:1 Dropped:0 TooLarge:0 Errors:0 Pending:0 PendingBytes:0}
+	// {Hits:0 Misses:1 Expired:0 Sets:1 Dropped:0 TooLarge:0 Errors:0 Pending:0 PendingBytes:0}
 }
