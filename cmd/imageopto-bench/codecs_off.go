@@ -4,8 +4,5 @@ package main
 
 import "github.com/imageopto/imageopto"
 
-// haveCodecs reports whether the opt-in WebAssembly codecs (WebP output,
-// for W3) are built in: not with -tags nowasmcodec.
-const haveCodecs = false
-
+// extraCodecs: built with -tags nowasmcodec, only the built-in codecs.
 func extraCodecs() []imageopto.Codec { return nil }

@@ -7,8 +7,6 @@ import (
 	"github.com/imageopto/imageopto/wasmcodec"
 )
 
-// haveCodecs reports whether the opt-in WebAssembly codecs (WebP output,
-// for W3) are built in.
-const haveCodecs = true
-
+// extraCodecs are the opt-in WebAssembly codecs (lossless and transparent
+// WebP, AVIF, HEIC), configured as a production server would have them.
 func extraCodecs() []imageopto.Codec { return wasmcodec.Codecs() }

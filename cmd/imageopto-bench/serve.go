@@ -48,12 +48,11 @@ type serveRow struct {
 type serveLoad struct {
 	name, image, query string
 	width              int // the centre of the widths
-	needsCodecs        bool
 }
 
 var serveLoads = []serveLoad{
 	{name: "20 MP → 300 px JPEG", image: "kleiber.jpg", query: "width={w}", width: 300},
-	{name: "JPEG → 800 px WebP", image: "volna.jpg", query: "width={w}&format=webp", width: 800, needsCodecs: true},
+	{name: "JPEG → 800 px WebP", image: "volna.jpg", query: "width={w}&format=webp", width: 800},
 }
 
 // widthSpan is how many distinct widths a load cycles through: request i
@@ -97,10 +96,6 @@ func checkPeer(template string) error {
 func (r *runner) serveAll(ctx context.Context, rep *report) error {
 	d := w6Bound{d: r.cfg.w6Duration, n: r.cfg.w6Requests}
 	for _, l := range serveLoads {
-		if l.needsCodecs && !haveCodecs {
-			rep.notes = append(rep.notes, fmt.Sprintf("W6 %s: skipped, built without package wasmcodec", l.name))
-			continue
-		}
 		images := []string{l.image}
 		if len(r.cfg.images) > 0 {
 			images = r.cfg.images

@@ -54,9 +54,7 @@ func TestRunW6(t *testing.T) {
 		"| imageopto 20 MP → 300 px JPEG: `/small.jpg?width={w}` | same | 8 |",
 		"| peer `" + peer.URL + "/img/{w}` | distinct | 8 |",
 	}
-	if haveCodecs {
-		wants = append(wants, "| imageopto JPEG → 800 px WebP: `/small.jpg?width={w}&format=webp` | distinct | 8 |")
-	}
+	wants = append(wants, "| imageopto JPEG → 800 px WebP: `/small.jpg?width={w}&format=webp` | distinct | 8 |")
 	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
