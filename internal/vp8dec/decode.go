@@ -15,6 +15,7 @@ import (
 	"image"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
+	"github.com/imageopto/imageopto/internal/vp8"
 )
 
 // Options tune Decode.
@@ -50,25 +51,19 @@ const (
 	modeB // luma only: sub-block prediction
 )
 
-// Sub-block intra modes, in RFC 6386 order.
+// Sub-block intra modes, in RFC 6386 order (that of vp8.KFBModeProbs).
 const (
-	bDC = iota
-	bTM
-	bVE
-	bHE
-	bLD
-	bRD
-	bVR
-	bVL
-	bHD
-	bHU
+	bDC = vp8.BDC
+	bTM = vp8.BTM
+	bVE = vp8.BVE
+	bHE = vp8.BHE
+	bLD = vp8.BLD
+	bRD = vp8.BRD
+	bVR = vp8.BVR
+	bVL = vp8.BVL
+	bHD = vp8.BHD
+	bHU = vp8.BHU
 )
-
-var zigzag = [16]uint8{0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15}
-
-// bands maps a coefficient position to its probability band; position 16
-// is a sentinel so that the token loop can look one past the end.
-var bands = [17]uint8{0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0}
 
 // Block types (planes) of the coefficient probabilities.
 const (
@@ -339,7 +334,7 @@ func (d *decoder) parseModes(mbx int, m *mbData) {
 		for y := 0; y < 4; y++ {
 			l := d.left.bmode[y]
 			for x := 0; x < 4; x++ {
-				p := kfBModeProbs[(int(top.bmode[x])*10+int(l))*9:][:9]
+				p := &vp8.KFBModeProbs[top.bmode[x]][l]
 				var bm uint8
 				switch {
 				case !br.bit(p[0]):
@@ -428,7 +423,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 		if n > 0 {
 			any = true
 			if n > 1 {
-				iwht(&d.y2, &dcs)
+				vp8.IWHT(&d.y2, &dcs)
 			} else {
 				dc := int16((int32(d.y2[0]) + 3) >> 3)
 				for i := range dcs {
@@ -555,20 +550,13 @@ loop:
 		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
 			v = -v
 		}
-		out[zigzag[n]&15] = int16(v * q)
+		out[vp8.Zigzag[n]&15] = int16(v * q)
 		n++
 		p = &pp[n][next]
 	}
 	br.value, br.nbits, br.rng = value, nbits, rng
 	return n
 }
-
-var (
-	cat3 = [...]uint8{173, 148, 140}
-	cat4 = [...]uint8{176, 155, 140, 135}
-	cat5 = [...]uint8{180, 157, 141, 134, 130}
-	cat6 = [...]uint8{254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129}
-)
 
 // large decodes a token worth 2 or more, with its extra bits.
 func (br *boolDec) large(p *[11]uint8) int32 {
@@ -589,14 +577,14 @@ func (br *boolDec) large(p *[11]uint8) int32 {
 	var base int32
 	if !br.bit(p[8]) {
 		if !br.bit(p[9]) {
-			extra, base = cat3[:], 11
+			extra, base = vp8.CatProbs[2], 11
 		} else {
-			extra, base = cat4[:], 19
+			extra, base = vp8.CatProbs[3], 19
 		}
 	} else if !br.bit(p[10]) {
-		extra, base = cat5[:], 35
+		extra, base = vp8.CatProbs[4], 35
 	} else {
-		extra, base = cat6[:], 67
+		extra, base = vp8.CatProbs[5], 67
 	}
 	var v int32
 	for _, pr := range extra {
