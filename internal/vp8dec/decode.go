@@ -51,20 +51,6 @@ const (
 	modeB // luma only: sub-block prediction
 )
 
-// Sub-block intra modes, in RFC 6386 order (that of vp8.KFBModeProbs).
-const (
-	bDC = vp8.BDC
-	bTM = vp8.BTM
-	bVE = vp8.BVE
-	bHE = vp8.BHE
-	bLD = vp8.BLD
-	bRD = vp8.BRD
-	bVR = vp8.BVR
-	bVL = vp8.BVL
-	bHD = vp8.BHD
-	bHU = vp8.BHU
-)
-
 // Block types (planes) of the coefficient probabilities.
 const (
 	typeYAC = 0 // luma after a Y2 block, from position 1
@@ -338,27 +324,27 @@ func (d *decoder) parseModes(mbx int, m *mbData) {
 				var bm uint8
 				switch {
 				case !br.bit(p[0]):
-					bm = bDC
+					bm = vp8.BDC
 				case !br.bit(p[1]):
-					bm = bTM
+					bm = vp8.BTM
 				case !br.bit(p[2]):
-					bm = bVE
+					bm = vp8.BVE
 				case !br.bit(p[3]):
 					if !br.bit(p[4]) {
-						bm = bHE
+						bm = vp8.BHE
 					} else if !br.bit(p[5]) {
-						bm = bRD
+						bm = vp8.BRD
 					} else {
-						bm = bVR
+						bm = vp8.BVR
 					}
 				case !br.bit(p[6]):
-					bm = bLD
+					bm = vp8.BLD
 				case !br.bit(p[7]):
-					bm = bVL
+					bm = vp8.BVL
 				case !br.bit(p[8]):
-					bm = bHD
+					bm = vp8.BHD
 				default:
-					bm = bHU
+					bm = vp8.BHU
 				}
 				m.bmodes[y*4+x] = bm
 				top.bmode[x] = bm
@@ -370,14 +356,14 @@ func (d *decoder) parseModes(mbx int, m *mbData) {
 		var b uint8
 		if !br.bit(156) {
 			if !br.bit(163) {
-				m.ymode, b = modeDC, bDC
+				m.ymode, b = modeDC, vp8.BDC
 			} else {
-				m.ymode, b = modeV, bVE
+				m.ymode, b = modeV, vp8.BVE
 			}
 		} else if !br.bit(128) {
-			m.ymode, b = modeH, bHE
+			m.ymode, b = modeH, vp8.BHE
 		} else {
-			m.ymode, b = modeTM, bTM
+			m.ymode, b = modeTM, vp8.BTM
 		}
 		top.bmode = [4]uint8{b, b, b, b}
 		d.left.bmode = top.bmode
