@@ -12,7 +12,9 @@ const (
 	c2 = 35468
 )
 
-func clip8(v int32) uint8 {
+// Clip8 clamps v to 0..255, as the reconstruction and the TrueMotion
+// predictor do (RFC 6386 sections 12.2 and 14.5).
+func Clip8(v int32) uint8 {
 	if uint32(v) > 255 {
 		if v < 0 {
 			return 0
@@ -47,10 +49,10 @@ func IDCTAdd(in []int16, dst []byte, off, stride int) {
 		c := (i1*c2)>>16 - (i3 + (i3*c1)>>16)
 		dd := (i1 + (i1*c1)>>16) + (i3*c2)>>16
 		row := dst[off+r*stride : off+r*stride+4]
-		row[0] = clip8(int32(row[0]) + (a+dd)>>3)
-		row[1] = clip8(int32(row[1]) + (b+c)>>3)
-		row[2] = clip8(int32(row[2]) + (b-c)>>3)
-		row[3] = clip8(int32(row[3]) + (a-dd)>>3)
+		row[0] = Clip8(int32(row[0]) + (a+dd)>>3)
+		row[1] = Clip8(int32(row[1]) + (b+c)>>3)
+		row[2] = Clip8(int32(row[2]) + (b-c)>>3)
+		row[3] = Clip8(int32(row[3]) + (a-dd)>>3)
 	}
 }
 
@@ -60,10 +62,10 @@ func DCAdd(dc int16, dst []byte, off, stride int) {
 	v := (int32(dc) + 4) >> 3
 	for r := 0; r < 4; r++ {
 		row := dst[off+r*stride : off+r*stride+4]
-		row[0] = clip8(int32(row[0]) + v)
-		row[1] = clip8(int32(row[1]) + v)
-		row[2] = clip8(int32(row[2]) + v)
-		row[3] = clip8(int32(row[3]) + v)
+		row[0] = Clip8(int32(row[0]) + v)
+		row[1] = Clip8(int32(row[1]) + v)
+		row[2] = Clip8(int32(row[2]) + v)
+		row[3] = Clip8(int32(row[3]) + v)
 	}
 }
 

@@ -78,7 +78,7 @@ func predBlock(dst []byte, off, size, shift, mode int, haveLeft, haveTop bool) {
 			l := int32(dst[o-1]) - p
 			row := dst[o : o+size]
 			for i := range row {
-				row[i] = clip8(l + int32(top[i]))
+				row[i] = vp8.Clip8(l + int32(top[i]))
 			}
 		}
 	}
@@ -115,7 +115,7 @@ func pred4(dst []byte, off int, mode uint8) {
 		for r := 0; r < 4; r++ {
 			l := int32(ls[r]) - int32(p)
 			for c := 0; c < 4; c++ {
-				set(r, c, clip8(l+int32(a[c])))
+				set(r, c, vp8.Clip8(l+int32(a[c])))
 			}
 		}
 	case vp8.BVE:

@@ -6,16 +6,6 @@ import (
 	"github.com/imageopto/imageopto/internal/vp8"
 )
 
-func clip8(v int32) uint8 {
-	if uint32(v) > 255 {
-		if v < 0 {
-			return 0
-		}
-		return 255
-	}
-	return uint8(v)
-}
-
 // reconstruct predicts the current macroblock, adds its residual, copies it
 // into the planes and keeps its unfiltered bottom row for the row below.
 func (d *decoder) reconstruct(mbx, mby int, m *mbData) {

@@ -24,16 +24,6 @@ func idct4(c *[16]int32, pred []uint8, ps int, dst []uint8, ds int) {
 	vp8.IDCTAdd(in[:], dst, 0, ds)
 }
 
-func clamp255(v int32) uint8 {
-	if uint32(v) > 255 {
-		if v < 0 {
-			return 0
-		}
-		return 255
-	}
-	return uint8(v)
-}
-
 // fdct4 is the forward DCT of the 4x4 residual src-pred (strides ss, ps)
 // into c. It computes twice the orthonormal 2-D DCT-II, which is the
 // scale idct4 inverts (a DC-only block of value v decodes to v/8 per
@@ -206,7 +196,7 @@ func predictBlock(mode, n int, e *edges, dst []uint8) {
 			d := int32(e.left[y]) - int32(e.topLeft)
 			r := dst[y*n : y*n+n]
 			for x := range r {
-				r[x] = clamp255(int32(e.above[x]) + d)
+				r[x] = vp8.Clip8(int32(e.above[x]) + d)
 			}
 		}
 	}
@@ -234,7 +224,7 @@ func predict4(m int, A *[8]uint8, L *[4]uint8, X uint8, dst *[16]uint8) {
 	case bTM:
 		for y := range 4 {
 			for x := range 4 {
-				d(x, y, clamp255(int32(L[y])+int32(A[x])-int32(X)))
+				d(x, y, vp8.Clip8(int32(L[y])+int32(A[x])-int32(X)))
 			}
 		}
 	case bVE: // vertical, smoothed along the row above
