@@ -15,6 +15,7 @@ import (
 	"image"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
+	"github.com/imageopto/imageopto/internal/vp8"
 )
 
 // Options tune Decode.
@@ -49,26 +50,6 @@ const (
 	modeTM
 	modeB // luma only: sub-block prediction
 )
-
-// Sub-block intra modes, in RFC 6386 order.
-const (
-	bDC = iota
-	bTM
-	bVE
-	bHE
-	bLD
-	bRD
-	bVR
-	bVL
-	bHD
-	bHU
-)
-
-var zigzag = [16]uint8{0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15}
-
-// bands maps a coefficient position to its probability band; position 16
-// is a sentinel so that the token loop can look one past the end.
-var bands = [17]uint8{0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0}
 
 // Block types (planes) of the coefficient probabilities.
 const (
@@ -339,31 +320,31 @@ func (d *decoder) parseModes(mbx int, m *mbData) {
 		for y := 0; y < 4; y++ {
 			l := d.left.bmode[y]
 			for x := 0; x < 4; x++ {
-				p := kfBModeProbs[(int(top.bmode[x])*10+int(l))*9:][:9]
+				p := &vp8.KFBModeProbs[top.bmode[x]][l]
 				var bm uint8
 				switch {
 				case !br.bit(p[0]):
-					bm = bDC
+					bm = vp8.BDC
 				case !br.bit(p[1]):
-					bm = bTM
+					bm = vp8.BTM
 				case !br.bit(p[2]):
-					bm = bVE
+					bm = vp8.BVE
 				case !br.bit(p[3]):
 					if !br.bit(p[4]) {
-						bm = bHE
+						bm = vp8.BHE
 					} else if !br.bit(p[5]) {
-						bm = bRD
+						bm = vp8.BRD
 					} else {
-						bm = bVR
+						bm = vp8.BVR
 					}
 				case !br.bit(p[6]):
-					bm = bLD
+					bm = vp8.BLD
 				case !br.bit(p[7]):
-					bm = bVL
+					bm = vp8.BVL
 				case !br.bit(p[8]):
-					bm = bHD
+					bm = vp8.BHD
 				default:
-					bm = bHU
+					bm = vp8.BHU
 				}
 				m.bmodes[y*4+x] = bm
 				top.bmode[x] = bm
@@ -375,14 +356,14 @@ func (d *decoder) parseModes(mbx int, m *mbData) {
 		var b uint8
 		if !br.bit(156) {
 			if !br.bit(163) {
-				m.ymode, b = modeDC, bDC
+				m.ymode, b = modeDC, vp8.BDC
 			} else {
-				m.ymode, b = modeV, bVE
+				m.ymode, b = modeV, vp8.BVE
 			}
 		} else if !br.bit(128) {
-			m.ymode, b = modeH, bHE
+			m.ymode, b = modeH, vp8.BHE
 		} else {
-			m.ymode, b = modeTM, bTM
+			m.ymode, b = modeTM, vp8.BTM
 		}
 		top.bmode = [4]uint8{b, b, b, b}
 		d.left.bmode = top.bmode
@@ -428,7 +409,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 		if n > 0 {
 			any = true
 			if n > 1 {
-				iwht(&d.y2, &dcs)
+				vp8.IWHT(&d.y2, &dcs)
 			} else {
 				dc := int16((int32(d.y2[0]) + 3) >> 3)
 				for i := range dcs {
@@ -555,20 +536,13 @@ loop:
 		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
 			v = -v
 		}
-		out[zigzag[n]&15] = int16(v * q)
+		out[vp8.Zigzag[n]&15] = int16(v * q)
 		n++
 		p = &pp[n][next]
 	}
 	br.value, br.nbits, br.rng = value, nbits, rng
 	return n
 }
-
-var (
-	cat3 = [...]uint8{173, 148, 140}
-	cat4 = [...]uint8{176, 155, 140, 135}
-	cat5 = [...]uint8{180, 157, 141, 134, 130}
-	cat6 = [...]uint8{254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129}
-)
 
 // large decodes a token worth 2 or more, with its extra bits.
 func (br *boolDec) large(p *[11]uint8) int32 {
@@ -589,14 +563,14 @@ func (br *boolDec) large(p *[11]uint8) int32 {
 	var base int32
 	if !br.bit(p[8]) {
 		if !br.bit(p[9]) {
-			extra, base = cat3[:], 11
+			extra, base = vp8.CatProbs[2], 11
 		} else {
-			extra, base = cat4[:], 19
+			extra, base = vp8.CatProbs[3], 19
 		}
 	} else if !br.bit(p[10]) {
-		extra, base = cat5[:], 35
+		extra, base = vp8.CatProbs[4], 35
 	} else {
-		extra, base = cat6[:], 67
+		extra, base = vp8.CatProbs[5], 67
 	}
 	var v int32
 	for _, pr := range extra {

@@ -3,6 +3,8 @@ package vp8dec
 import (
 	"errors"
 	"fmt"
+
+	"github.com/imageopto/imageopto/internal/vp8"
 )
 
 // ErrCorrupt is wrapped by every error about malformed or unsupported
@@ -134,29 +136,34 @@ func (d *decoder) parseHeader(data []byte) error {
 		}
 		q = clampQ(q)
 		m := &d.quant[s]
-		m.y1[0] = dcQuant[clampQ(q+dy1dc)]
-		m.y1[1] = acQuant[q]
-		m.y2[0] = dcQuant[clampQ(q+dy2dc)] * 2
-		m.y2[1] = acQuant[clampQ(q+dy2ac)] * 155 / 100
+		m.y1[0] = vp8.DCQ[clampQ(q+dy1dc)]
+		m.y1[1] = vp8.ACQ[q]
+		m.y2[0] = vp8.DCQ[clampQ(q+dy2dc)] * 2
+		m.y2[1] = vp8.ACQ[clampQ(q+dy2ac)] * 155 / 100
 		if m.y2[1] < 8 {
 			m.y2[1] = 8
 		}
-		m.uv[0] = min(dcQuant[clampQ(q+duvdc)], 132)
-		m.uv[1] = acQuant[clampQ(q+duvac)]
+		m.uv[0] = min(vp8.DCQ[clampQ(q+duvdc)], 132)
+		m.uv[1] = vp8.ACQ[clampQ(q+duvac)]
 	}
 
 	br.bit(128) // refresh_entropy_probs: irrelevant to a single frame
 
-	for i := range defaultCoefProbs {
-		v := defaultCoefProbs[i]
-		if br.bit(coefUpdateProbs[i]) {
-			v = uint8(br.literal(8))
+	for t := range vp8.CoefProbs {
+		for b := range vp8.CoefProbs[t] {
+			for c := range vp8.CoefProbs[t][b] {
+				for k, v := range vp8.CoefProbs[t][b][c] {
+					if br.bit(vp8.CoefUpdateProbs[t][b][c][k]) {
+						v = uint8(br.literal(8))
+					}
+					d.coef[t*8+b][c][k] = v
+				}
+			}
 		}
-		d.coef[i/33][i%33/11][i%11] = v
 	}
 	for t := 0; t < 4; t++ {
 		for n := 0; n <= 16; n++ {
-			d.probs[t][n] = &d.coef[t*8+int(bands[n])]
+			d.probs[t][n] = &d.coef[t*8+int(vp8.Bands[n])]
 		}
 	}
 	d.skipEnabled = br.bit(128)

@@ -1,6 +1,10 @@
 package vp8dec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/imageopto/imageopto/internal/vp8"
+)
 
 // Intra prediction (RFC 6386 section 12) in the work area: dst[off] is the
 // block's top-left pixel, the row above and the column to the left hold
@@ -74,7 +78,7 @@ func predBlock(dst []byte, off, size, shift, mode int, haveLeft, haveTop bool) {
 			l := int32(dst[o-1]) - p
 			row := dst[o : o+size]
 			for i := range row {
-				row[i] = clip8(l + int32(top[i]))
+				row[i] = vp8.Clip8(l + int32(top[i]))
 			}
 		}
 	}
@@ -99,27 +103,27 @@ func pred4(dst []byte, off int, mode uint8) {
 	l0, l1, l2, l3 := dst[off-1], dst[off+bps-1], dst[off+2*bps-1], dst[off+3*bps-1]
 	set := func(r, c int, v byte) { dst[off+r*bps+c] = v }
 	switch mode {
-	case bDC:
+	case vp8.BDC:
 		s := 4
 		for i := 0; i < 4; i++ {
 			s += int(a[i])
 		}
 		s += int(l0) + int(l1) + int(l2) + int(l3)
 		fill(dst, off, 4, byte(s>>3))
-	case bTM:
+	case vp8.BTM:
 		ls := [4]byte{l0, l1, l2, l3}
 		for r := 0; r < 4; r++ {
 			l := int32(ls[r]) - int32(p)
 			for c := 0; c < 4; c++ {
-				set(r, c, clip8(l+int32(a[c])))
+				set(r, c, vp8.Clip8(l+int32(a[c])))
 			}
 		}
-	case bVE:
+	case vp8.BVE:
 		v := [4]byte{avg3(p, a[0], a[1]), avg3(a[0], a[1], a[2]), avg3(a[1], a[2], a[3]), avg3(a[2], a[3], a[4])}
 		for r := 0; r < 4; r++ {
 			copy(dst[off+r*bps:off+r*bps+4], v[:])
 		}
-	case bHE:
+	case vp8.BHE:
 		v := [4]byte{avg3(p, l0, l1), avg3(l0, l1, l2), avg3(l1, l2, l3), avg3(l2, l3, l3)}
 		for r := 0; r < 4; r++ {
 			x := v[r]
@@ -128,7 +132,7 @@ func pred4(dst []byte, off int, mode uint8) {
 			set(r, 2, x)
 			set(r, 3, x)
 		}
-	case bLD:
+	case vp8.BLD:
 		for r := 0; r < 4; r++ {
 			for c := 0; c < 4; c++ {
 				k := r + c
@@ -139,7 +143,7 @@ func pred4(dst []byte, off int, mode uint8) {
 				}
 			}
 		}
-	case bRD:
+	case vp8.BRD:
 		e := [9]byte{l3, l2, l1, l0, p, a[0], a[1], a[2], a[3]}
 		for r := 0; r < 4; r++ {
 			for c := 0; c < 4; c++ {
@@ -147,7 +151,7 @@ func pred4(dst []byte, off int, mode uint8) {
 				set(r, c, avg3(e[k], e[k+1], e[k+2]))
 			}
 		}
-	case bVR:
+	case vp8.BVR:
 		set(3, 0, avg3(l2, l1, l0))
 		set(2, 0, avg3(l1, l0, p))
 		v := avg3(l0, p, a[0])
@@ -170,7 +174,7 @@ func pred4(dst []byte, off int, mode uint8) {
 		set(0, 2, v)
 		set(1, 3, avg3(a[1], a[2], a[3]))
 		set(0, 3, avg2(a[2], a[3]))
-	case bVL:
+	case vp8.BVL:
 		set(0, 0, avg2(a[0], a[1]))
 		set(1, 0, avg3(a[0], a[1], a[2]))
 		v := avg2(a[1], a[2])
@@ -193,7 +197,7 @@ func pred4(dst []byte, off int, mode uint8) {
 		set(1, 3, v)
 		set(2, 3, avg3(a[4], a[5], a[6]))
 		set(3, 3, avg3(a[5], a[6], a[7]))
-	case bHD:
+	case vp8.BHD:
 		e := [8]byte{l3, l2, l1, l0, p, a[0], a[1], a[2]}
 		// Row r starts 2r pixels further down the edge.
 		for r := 0; r < 4; r++ {
@@ -209,7 +213,7 @@ func pred4(dst []byte, off int, mode uint8) {
 				set(r, 3, avg3(e[b], e[b+1], e[b+2]))
 			}
 		}
-	case bHU:
+	case vp8.BHU:
 		set(0, 0, avg2(l0, l1))
 		set(0, 1, avg3(l0, l1, l2))
 		v := avg2(l1, l2)

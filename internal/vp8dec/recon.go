@@ -1,16 +1,10 @@
 package vp8dec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
 
-func clip8(v int32) uint8 {
-	if uint32(v) > 255 {
-		if v < 0 {
-			return 0
-		}
-		return 255
-	}
-	return uint8(v)
-}
+	"github.com/imageopto/imageopto/internal/vp8"
+)
 
 // reconstruct predicts the current macroblock, adds its residual, copies it
 // into the planes and keeps its unfiltered bottom row for the row below.
@@ -107,81 +101,8 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 func addBlock(kind uint8, in []int16, dst []byte, off int) {
 	switch kind {
 	case 1:
-		dcAdd(in[0], dst, off)
+		vp8.DCAdd(in[0], dst, off, bps)
 	case 2:
-		idctAdd(in, dst, off)
-	}
-}
-
-// dcAdd adds a DC-only inverse transform.
-func dcAdd(dc int16, dst []byte, off int) {
-	v := (int32(dc) + 4) >> 3
-	for r := 0; r < 4; r++ {
-		row := dst[off+r*bps : off+r*bps+4]
-		row[0] = clip8(int32(row[0]) + v)
-		row[1] = clip8(int32(row[1]) + v)
-		row[2] = clip8(int32(row[2]) + v)
-		row[3] = clip8(int32(row[3]) + v)
-	}
-}
-
-const (
-	c1 = 20091 // cos(π/8)·√2 − 1, Q16
-	c2 = 35468 // sin(π/8)·√2, Q16
-)
-
-// idctAdd adds the inverse DCT of in (RFC 6386 section 14.3: columns
-// first, then rows with rounding) to the 4×4 block at dst[off].
-func idctAdd(in []int16, dst []byte, off int) {
-	in = in[:16]
-	var t [16]int32
-	for i := 0; i < 4; i++ {
-		i0, i4, i8, i12 := int32(in[i]), int32(in[4+i]), int32(in[8+i]), int32(in[12+i])
-		a := i0 + i8
-		b := i0 - i8
-		c := (i4*c2)>>16 - (i12 + (i12*c1)>>16)
-		dd := (i4 + (i4*c1)>>16) + (i12*c2)>>16
-		t[i] = a + dd
-		t[12+i] = a - dd
-		t[4+i] = b + c
-		t[8+i] = b - c
-	}
-	for r := 0; r < 4; r++ {
-		i0, i1, i2, i3 := t[r*4]+4, t[r*4+1], t[r*4+2], t[r*4+3]
-		a := i0 + i2
-		b := i0 - i2
-		c := (i1*c2)>>16 - (i3 + (i3*c1)>>16)
-		dd := (i1 + (i1*c1)>>16) + (i3*c2)>>16
-		row := dst[off+r*bps : off+r*bps+4]
-		row[0] = clip8(int32(row[0]) + (a+dd)>>3)
-		row[1] = clip8(int32(row[1]) + (b+c)>>3)
-		row[2] = clip8(int32(row[2]) + (b-c)>>3)
-		row[3] = clip8(int32(row[3]) + (a-dd)>>3)
-	}
-}
-
-// iwht inverts the Walsh-Hadamard transform of the Y2 block into the DCs
-// of the 16 luma blocks (RFC 6386 section 14.3).
-func iwht(in *[16]int16, out *[16]int16) {
-	var t [16]int32
-	for i := 0; i < 4; i++ {
-		a1 := int32(in[i]) + int32(in[12+i])
-		b1 := int32(in[4+i]) + int32(in[8+i])
-		c1 := int32(in[4+i]) - int32(in[8+i])
-		d1 := int32(in[i]) - int32(in[12+i])
-		t[i] = a1 + b1
-		t[4+i] = c1 + d1
-		t[8+i] = a1 - b1
-		t[12+i] = d1 - c1
-	}
-	for r := 0; r < 4; r++ {
-		a1 := t[r*4] + t[r*4+3]
-		b1 := t[r*4+1] + t[r*4+2]
-		c1 := t[r*4+1] - t[r*4+2]
-		d1 := t[r*4] - t[r*4+3]
-		out[r*4] = int16((a1 + b1 + 3) >> 3)
-		out[r*4+1] = int16((c1 + d1 + 3) >> 3)
-		out[r*4+2] = int16((a1 - b1 + 3) >> 3)
-		out[r*4+3] = int16((d1 - c1 + 3) >> 3)
+		vp8.IDCTAdd(in, dst, off, bps)
 	}
 }

@@ -1,57 +1,27 @@
 package vp8enc
 
+import "github.com/imageopto/imageopto/internal/vp8"
+
 // Transforms (RFC 6386 section 14) and intra predictors (section 12).
 //
 // Coefficient blocks are 16 int32 in raster order within the 4x4 block.
-// The inverse transforms are the decoder's, bit for bit; the forward ones
+// The inverse transforms are the decoder's own (package vp8); the forward ones
 // are the encoder's own choice (the format does not fix them): scaled
 // integer versions of the transforms the inverses undo.
 
-// Fixed-point constants of the inverse DCT (section 14.3):
-// sqrt(2)*cos(pi/8) - 1 and sqrt(2)*sin(pi/8), in 1/65536.
-const (
-	idctC1 = 20091
-	idctS1 = 35468
-)
-
-// idct4 adds the inverse DCT of c (section 14.3) to the 4x4 prediction
-// pred (stride ps) and writes the clamped sum to dst (stride ds). Columns
-// are transformed first, then rows, with the final (x+4)>>3 rounding.
+// idct4 adds the inverse DCT of c (section 14.4) to the 4x4 prediction
+// pred (stride ps) and writes the clamped sum to dst (stride ds), with the
+// decoder's own function: the coefficients go through int16 as the
+// decoder stores them.
 func idct4(c *[16]int32, pred []uint8, ps int, dst []uint8, ds int) {
-	var t [16]int32
-	for i := range 4 {
-		a := c[i] + c[8+i]
-		b := c[i] - c[8+i]
-		cc := (c[4+i]*idctS1)>>16 - (c[12+i] + (c[12+i]*idctC1)>>16)
-		d := c[4+i] + (c[4+i]*idctC1)>>16 + (c[12+i]*idctS1)>>16
-		t[i] = a + d
-		t[12+i] = a - d
-		t[4+i] = b + cc
-		t[8+i] = b - cc
+	var in [16]int16
+	for i, v := range c {
+		in[i] = int16(v)
 	}
 	for y := range 4 {
-		r := t[4*y : 4*y+4]
-		a := r[0] + r[2]
-		b := r[0] - r[2]
-		cc := (r[1]*idctS1)>>16 - (r[3] + (r[3]*idctC1)>>16)
-		d := r[1] + (r[1]*idctC1)>>16 + (r[3]*idctS1)>>16
-		p := pred[y*ps : y*ps+4]
-		o := dst[y*ds : y*ds+4]
-		o[0] = clamp255(int32(p[0]) + (a+d+4)>>3)
-		o[3] = clamp255(int32(p[3]) + (a-d+4)>>3)
-		o[1] = clamp255(int32(p[1]) + (b+cc+4)>>3)
-		o[2] = clamp255(int32(p[2]) + (b-cc+4)>>3)
+		copy(dst[y*ds:y*ds+4], pred[y*ps:y*ps+4])
 	}
-}
-
-func clamp255(v int32) uint8 {
-	if uint32(v) > 255 {
-		if v < 0 {
-			return 0
-		}
-		return 255
-	}
-	return uint8(v)
+	vp8.IDCTAdd(in[:], dst, 0, ds)
 }
 
 // fdct4 is the forward DCT of the 4x4 residual src-pred (strides ss, ps)
@@ -91,31 +61,17 @@ func fdct4(src []uint8, ss int, pred []uint8, ps int, c *[16]int32) {
 }
 
 // iwht inverts the Walsh-Hadamard transform of the second-order (Y2)
-// block (section 14.3), giving the DC of each of the 16 luma blocks in
-// raster order: out = (H c H + 3) >> 3 with H the symmetric 4x4 Hadamard
-// matrix rows (1,1,1,1), (1,1,-1,-1), (1,-1,-1,1), (1,-1,1,-1).
+// block (section 14.3) into the DC of each of the 16 luma blocks in raster
+// order, with the decoder's own function (through int16, as the decoder
+// stores them).
 func iwht(c *[16]int32, out *[16]int32) {
-	var t [16]int32
-	for i := range 4 {
-		a := c[i] + c[12+i]
-		b := c[4+i] + c[8+i]
-		cc := c[4+i] - c[8+i]
-		d := c[i] - c[12+i]
-		t[i] = a + b
-		t[4+i] = cc + d
-		t[8+i] = a - b
-		t[12+i] = d - cc
+	var in, o [16]int16
+	for i, v := range c {
+		in[i] = int16(v)
 	}
-	for y := range 4 {
-		r := t[4*y : 4*y+4]
-		a := r[0] + r[3]
-		b := r[1] + r[2]
-		cc := r[1] - r[2]
-		d := r[0] - r[3]
-		out[4*y] = (a + b + 3) >> 3
-		out[4*y+1] = (cc + d + 3) >> 3
-		out[4*y+2] = (a - b + 3) >> 3
-		out[4*y+3] = (d - cc + 3) >> 3
+	vp8.IWHT(&in, &o)
+	for i, v := range o {
+		out[i] = int32(v)
 	}
 }
 
@@ -164,20 +120,20 @@ const (
 	predB // B_PRED: each 4x4 sub-block has its own mode
 )
 
-// The sub-block modes are numbered in the order bmodeProb's rows and
-// columns follow: DC, TM, VE, HE, RD, VR, LD, VL, HD, HU.
+// The sub-block modes are numbered in the order of RFC 6386 section 11.2,
+// that of vp8.KFBModeProbs' rows and columns.
 const (
-	bDC = iota
-	bTM
-	bVE
-	bHE
-	bRD
-	bVR
-	bLD
-	bVL
-	bHD
-	bHU
-	numBModes
+	bDC       = vp8.BDC
+	bTM       = vp8.BTM
+	bVE       = vp8.BVE
+	bHE       = vp8.BHE
+	bLD       = vp8.BLD
+	bRD       = vp8.BRD
+	bVR       = vp8.BVR
+	bVL       = vp8.BVL
+	bHD       = vp8.BHD
+	bHU       = vp8.BHU
+	numBModes = vp8.NumBModes
 )
 
 // edges are the reconstructed pixels a block is predicted from: the row
@@ -240,7 +196,7 @@ func predictBlock(mode, n int, e *edges, dst []uint8) {
 			d := int32(e.left[y]) - int32(e.topLeft)
 			r := dst[y*n : y*n+n]
 			for x := range r {
-				r[x] = clamp255(int32(e.above[x]) + d)
+				r[x] = vp8.Clip8(int32(e.above[x]) + d)
 			}
 		}
 	}
@@ -268,7 +224,7 @@ func predict4(m int, A *[8]uint8, L *[4]uint8, X uint8, dst *[16]uint8) {
 	case bTM:
 		for y := range 4 {
 			for x := range 4 {
-				d(x, y, clamp255(int32(L[y])+int32(A[x])-int32(X)))
+				d(x, y, vp8.Clip8(int32(L[y])+int32(A[x])-int32(X)))
 			}
 		}
 	case bVE: // vertical, smoothed along the row above

@@ -28,6 +28,7 @@ import (
 	"slices"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
+	"github.com/imageopto/imageopto/internal/vp8"
 )
 
 // MaxSide is the largest width or height VP8 can code (14 bits).
@@ -150,7 +151,7 @@ func newQuant(dc, ac int, dcBias, acBias float64) quant {
 func (q *quant) quantize(c *[16]int32, first int, lv *[16]int16, dq *[16]int32) int {
 	n := 0
 	for i := first; i < 16; i++ {
-		j := zigzag[i]
+		j := vp8.Zigzag[i]
 		k := min(i, 1)
 		v := c[j]
 		a := v
@@ -252,13 +253,13 @@ func newEncoder(p *Planes, o *Options) *encoder {
 // most 132) and the rate-distortion multipliers.
 func (e *encoder) setQuant() {
 	q := e.qindex
-	y2ac := int(acQ[q]) * 155 / 100
+	y2ac := int(vp8.ACQ[q]) * 155 / 100
 	y2ac = max(y2ac, 8)
-	uvdc := min(int(dcQ[q]), 132)
-	e.y1 = newQuant(int(dcQ[q]), int(acQ[q]), 0.45, 0.33)
-	e.y2 = newQuant(2*int(dcQ[q]), y2ac, 0.45, 0.38)
-	e.uv = newQuant(uvdc, int(acQ[q]), 0.45, 0.33)
-	ac := int64(acQ[q])
+	uvdc := min(int(vp8.DCQ[q]), 132)
+	e.y1 = newQuant(int(vp8.DCQ[q]), int(vp8.ACQ[q]), 0.45, 0.33)
+	e.y2 = newQuant(2*int(vp8.DCQ[q]), y2ac, 0.45, 0.38)
+	e.uv = newQuant(uvdc, int(vp8.ACQ[q]), 0.45, 0.33)
+	ac := int64(vp8.ACQ[q])
 	e.lambda = max(1, ac*ac*16*lambdaNum/lambdaDen)
 	e.lambda4 = max(1, ac*16*lambda4Num/lambda4Den)
 }
@@ -400,7 +401,7 @@ var bmodePath = [numBModes][]struct {
 var bmodeCost = func() (t [numBModes][numBModes][numBModes]int32) {
 	for a := range numBModes {
 		for l := range numBModes {
-			pr := bmodeProb[(a*numBModes+l)*9:]
+			pr := &vp8.KFBModeProbs[a][l]
 			for m := range numBModes {
 				for _, s := range bmodePath[m] {
 					t[a][l][m] += cost(pr[s.node], s.bit)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/vp8"
 )
 
 // write makes the frame of section 9 from pass 1's decisions: the frame
@@ -39,7 +41,7 @@ func (e *encoder) write() [3][]byte {
 			for c := range 3 {
 				for k := range 11 {
 					u := upd[t][b][c][k]
-					hdr.put(coeffUpdateProb[((t*8+b)*3+c)*11+k], u)
+					hdr.put(vp8.CoefUpdateProbs[t][b][c][k], u)
 					if u {
 						hdr.putLiteral(uint32(e.prob[t][b][c][k]), 8)
 					}
@@ -129,7 +131,7 @@ func (e *encoder) writeModes(bw *boolEncoder, info *mbInfo, mbx int) {
 			} else {
 				lm = info.bmodes[b-1]
 			}
-			pr := bmodeProb[(int(am)*numBModes+int(lm))*9:]
+			pr := &vp8.KFBModeProbs[am][lm]
 			for _, s := range bmodePath[info.bmodes[b]] {
 				bw.put(pr[s.node], s.bit)
 			}
@@ -197,7 +199,7 @@ func QIndexForQuality(q int) int {
 // filterLevelFor is the loop filter level for quantiser index q: stronger
 // as the blocks' quantisation error grows.
 func filterLevelFor(q int) int {
-	return max(0, min(63, int(acQ[q])*filterNum/filterDen))
+	return max(0, min(63, int(vp8.ACQ[q])*filterNum/filterDen))
 }
 
 const filterNum, filterDen = 1, 3

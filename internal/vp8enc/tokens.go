@@ -1,6 +1,10 @@
 package vp8enc
 
-import "math"
+import (
+	"math"
+
+	"github.com/imageopto/imageopto/internal/vp8"
+)
 
 // Coefficient token coding (RFC 6386 section 13).
 //
@@ -20,27 +24,6 @@ const (
 	typeYWithDC  = 3 // luma with its DC (4x4 prediction)
 )
 
-// zigzag maps coding order to raster position in the block (section 13).
-var zigzag = [16]int{0, 1, 4, 8, 5, 2, 3, 6, 9, 12, 13, 10, 7, 11, 14, 15}
-
-// band of each coding position (section 13.3), with a 17th entry so that
-// the lookup after the last coefficient stays in range.
-var band = [17]int{0, 1, 2, 3, 6, 4, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7, 0}
-
-// Extra-bits probabilities of the DCT_CAT1..6 tokens (section 13.2),
-// most significant bit first, and the smallest value of each category.
-var (
-	catProb = [6][]uint8{
-		{159},
-		{165, 145},
-		{173, 148, 140},
-		{176, 155, 140, 135},
-		{180, 157, 141, 134, 130},
-		{254, 254, 243, 230, 196, 177, 153, 140, 133, 130, 129},
-	}
-	catBase = [6]int{5, 7, 11, 19, 35, 67}
-)
-
 // maxLevel is the largest magnitude a token can code (DCT_CAT6: 67 plus
 // 11 extra bits).
 const maxLevel = 67 + 2047
@@ -57,7 +40,7 @@ type stats [4][8][3][11][2]uint32
 // ctx. It follows the tree of section 13.2: after a DCT_0 token the
 // end-of-block decision is skipped, as it cannot follow a zero.
 func codeBlock(bw *boolEncoder, st *[8][3][11][2]uint32, p *[8][3][11]uint8, ctx, first int, lv *[16]int16, n int) {
-	b, c := band[first], ctx
+	b, c := vp8.Bands[first], ctx
 	put := func(node int, bit bool) {
 		if bw != nil {
 			bw.put(p[b][c][node], bit)
@@ -83,7 +66,7 @@ func codeBlock(bw *boolEncoder, st *[8][3][11][2]uint32, p *[8][3][11]uint8, ctx
 		}
 		if v == 0 {
 			put(1, false)
-			prevZero, b, c = true, band[i+1], 0
+			prevZero, b, c = true, vp8.Bands[i+1], 0
 			continue
 		}
 		put(1, true)
@@ -138,7 +121,7 @@ func codeBlock(bw *boolEncoder, st *[8][3][11][2]uint32, p *[8][3][11]uint8, ctx
 		if bw != nil {
 			bw.put(128, neg) // sign, at probability 1/2
 		}
-		prevZero, b = false, band[i+1]
+		prevZero, b = false, vp8.Bands[i+1]
 	}
 	if n < 16 {
 		put(0, false) // end of block after the last non-zero coefficient
@@ -150,8 +133,8 @@ func extra(bw *boolEncoder, cat, v int) {
 	if bw == nil {
 		return
 	}
-	v -= catBase[cat]
-	pr := catProb[cat]
+	v -= int(vp8.CatBase[cat])
+	pr := vp8.CatProbs[cat]
 	for i, p := range pr {
 		bw.put(p, v>>(len(pr)-1-i)&1 != 0)
 	}
@@ -178,7 +161,7 @@ func cost(p uint8, bit bool) int32 {
 // blockCost estimates the bits (in 1/256) codeBlock would write, from the
 // probabilities p; it is the rate of the mode decision.
 func blockCost(p *[8][3][11]uint8, ctx, first int, lv *[16]int16, n int) int32 {
-	pr := &p[band[first]][ctx]
+	pr := &p[vp8.Bands[first]][ctx]
 	if n <= first {
 		return bitCost[pr[0]][0]
 	}
@@ -194,7 +177,7 @@ func blockCost(p *[8][3][11]uint8, ctx, first int, lv *[16]int16, n int) int32 {
 		}
 		if v == 0 {
 			r += bitCost[pr[1]][0]
-			prevZero, pr = true, &p[band[i+1]][0]
+			prevZero, pr = true, &p[vp8.Bands[i+1]][0]
 			continue
 		}
 		r += bitCost[pr[1]][1] + 256 // the sign
@@ -205,7 +188,7 @@ func blockCost(p *[8][3][11]uint8, ctx, first int, lv *[16]int16, n int) int32 {
 		} else {
 			r += bitCost[pr[2]][1] + levelCost(pr, v)
 		}
-		prevZero, pr = false, &p[band[i+1]][c]
+		prevZero, pr = false, &p[vp8.Bands[i+1]][c]
 	}
 	if n < 16 {
 		r += bitCost[pr[0]][0]
@@ -244,16 +227,15 @@ func levelCost(pr *[11]uint8, v int) int32 {
 // optimizeProbs chooses the frame's coefficient probabilities from the
 // decisions counted in st (section 13.4): for each node, the probability
 // that fits its counts replaces the default when the bits it saves exceed
-// the cost of sending it (an update flag at coeffUpdateProb and 8 bits).
+// the cost of sending it (an update flag at vp8.CoefUpdateProbs and 8 bits).
 // It returns the probabilities and which of them are updates.
 func optimizeProbs(st *stats) (p probs, upd [4][8][3][11]bool) {
 	for t := range 4 {
 		for b := range 8 {
 			for c := range 3 {
 				for k := range 11 {
-					i := ((t*8+b)*3+c)*11 + k
-					old := coeffDefaultProb[i]
-					up := coeffUpdateProb[i]
+					old := vp8.CoefProbs[t][b][c][k]
+					up := vp8.CoefUpdateProbs[t][b][c][k]
 					p[t][b][c][k] = old
 					n0, n1 := int64(st[t][b][c][k][0]), int64(st[t][b][c][k][1])
 					if n0+n1 == 0 {
@@ -274,16 +256,5 @@ func optimizeProbs(st *stats) (p probs, upd [4][8][3][11]bool) {
 	return p, upd
 }
 
-// defaultProbs are coeffDefaultProb as a probs value.
-func defaultProbs() (p probs) {
-	for t := range 4 {
-		for b := range 8 {
-			for c := range 3 {
-				for k := range 11 {
-					p[t][b][c][k] = coeffDefaultProb[((t*8+b)*3+c)*11+k]
-				}
-			}
-		}
-	}
-	return p
-}
+// defaultProbs are vp8.CoefProbs as a probs value.
+func defaultProbs() probs { return vp8.CoefProbs }
