@@ -51,11 +51,18 @@ func workloadByName(name string) *workload {
 // quality is the lossy quality of every workload (imageopto's default).
 const quality = 85
 
-// ours runs the workload through imageopto.TransformBytes.
+// ours runs the workload through imageopto.TransformBytes. The output is
+// the workload's format, as the tools write it, also where the query names
+// none and the source is another format (W1 on a WebP source writes JPEG,
+// not the source's WebP).
 func (w *workload) ours(ctx context.Context, data []byte, opts *imageopto.TransformOptions) (*imageopto.Result, error) {
 	p, err := imageopto.ParseParams(w.query)
 	if err != nil {
 		return nil, err
+	}
+	ext := map[imageopto.ImageFormat]string{imageopto.JPEG: "jpg", imageopto.PNG: "png", imageopto.WebP: "webp"}
+	if info, err := imageopto.Inspect(data); p.Format == "" && err == nil && ext[info.Format] != w.ext {
+		p.Format = imageopto.Format(w.ext)
 	}
 	return imageopto.TransformBytes(ctx, data, p, opts)
 }
