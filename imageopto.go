@@ -398,7 +398,8 @@
 // Everything in this package is safe for concurrent use and keeps no global
 // state: codecs are an explicit table, never the image.Decode registry, so
 // formats registered by the host program are not reachable, and two Handlers
-// with different options coexist. Transform runs on the calling goroutine.
+// with different options coexist. Transform runs on the calling goroutine
+// (unless TransformOptions.Threads lets it use more).
 // The Handler runs one flight per cache key: N concurrent identical misses
 // make one origin fetch and one transformation; each waiter leaves on its own
 // context, and the flight runs detached with its own deadline

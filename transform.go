@@ -38,6 +38,16 @@ type TransformOptions struct {
 	// have), required with Overlay. It is held to the same Limits as a
 	// source; its first frame is used.
 	OverlayImage []byte
+	// Threads is how many goroutines one transformation may keep busy.
+	// 0 or 1 (the default): the calling goroutine only. From 2 on, a
+	// lossy WebP source of 1 MP or more is decoded as a pipeline (parse,
+	// reconstruct, loop filter) with a second goroutine, which takes about
+	// as much CPU in less time: for a program that runs one job at a time
+	// on a machine of several cores, as a command-line tool does. A
+	// Handler counts one CPU slot (Options.MaxConcurrent) per
+	// transformation whatever this says, so a server that sets it should
+	// lower MaxConcurrent to match.
+	Threads int
 }
 
 // ImageInfo describes one side of a transformation.
@@ -102,7 +112,8 @@ func InspectWith(data []byte, codecs []Codec) (SourceInfo, error) {
 // Errors are *ParamError values (joined), ErrUnsupportedFormat,
 // ErrCorrupt, ErrSourceTooLarge, the context's error, or ErrInternal for a
 // recovered panic; StatusCode maps them to HTTP statuses. Transform is safe
-// for concurrent use; it does not start goroutines.
+// for concurrent use; it does not start goroutines unless opts.Threads
+// allows them.
 //
 // The context is obeyed inside the work, not only between steps: the
 // built-in decoders, steps and encoders poll it every millisecond or so of

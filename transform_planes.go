@@ -117,7 +117,7 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 		}
 		m := g.m
 		shrink := min(math.Abs(m.a)+math.Abs(m.b), math.Abs(m.c)+math.Abs(m.d))
-		ycc, rgb, err := codec.DecodeWebPPlanes(ctx, j.data, h, shrink)
+		ycc, rgb, err := codec.DecodeWebPPlanes(ctx, j.data, h, shrink, j.o.Threads > 1)
 		switch {
 		case err != nil:
 			return sourcePlanes{}, codecError(err)

@@ -1,6 +1,7 @@
 package imageopto
 
 import (
+	"bytes"
 	"context"
 	"image"
 	"os"
@@ -137,5 +138,28 @@ func TestEstimateCoversPlanesToRGB(t *testing.T) {
 				float64(allocated)/(1<<20), float64(est)/(1<<20), float64(estimateRGBForTest(prep.info, prep.plan))/(1<<20))
 			assert.LessOrEqual(t, allocated, est, "the estimate covers the job")
 		})
+	}
+}
+
+// TestThreadsSameBytes: a large lossy WebP source decoded with a second
+// goroutine (TransformOptions.Threads) gives the bytes of the one-goroutine
+// decode, with and without the loop filter (shrink under and over
+// codec.SkipFilterShrink).
+func TestThreadsSameBytes(t *testing.T) {
+	t.Parallel()
+	src := encodeJPEG(t, texturedPhoto(1600, 1000), 90, 0)
+	p, err := ParseParams("format=webp&quality=90")
+	require.NoError(t, err)
+	res, err := TransformBytes(context.Background(), src, p, nil)
+	require.NoError(t, err)
+	require.Equal(t, WebP, res.Output.Format)
+	for _, q := range []string{"width=800", "width=150", "width=800&format=png"} {
+		p, err := ParseParams(q)
+		require.NoError(t, err)
+		one, err := TransformBytes(context.Background(), res.Data, p, nil)
+		require.NoError(t, err, q)
+		two, err := TransformBytes(context.Background(), res.Data, p, &TransformOptions{Threads: 2})
+		require.NoError(t, err, q)
+		assert.True(t, bytes.Equal(one.Data, two.Data), "%s: Threads 2 wrote other bytes", q)
 	}
 }

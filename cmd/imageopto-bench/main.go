@@ -34,7 +34,10 @@
 // Every measured job runs in a fresh process, so that peak memory is the
 // job's own: our engine and the naive pipeline run in a child process of
 // this binary (it re-executes itself with a hidden -child flag), the
-// reference tools are run as they are. For each process the parent records
+// reference tools are run as they are. Our job may use every processor
+// (TransformOptions.Threads = GOMAXPROCS), as vipsthumbnail runs its
+// threads; today that parallelises large lossy WebP decoding only, so the
+// other jobs run on one goroutine. For each process the parent records
 // the wall time from start to exit ("proc ms"), the CPU time (user+system)
 // and the peak resident set size (getrusage's ru_maxrss, what
 // /usr/bin/time -v reports). The Go children also report the wall time of

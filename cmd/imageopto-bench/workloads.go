@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/image/draw"
@@ -69,9 +70,10 @@ func (w *workload) ours(ctx context.Context, data []byte, opts *imageopto.Transf
 
 // oursOptions are the options of our engine for w: the WebAssembly codecs
 // for a WebP output, as a server configured with them has (lossy WebP is
-// still the built-in encoder's), else the defaults.
+// still the built-in encoder's), and every processor for the one job of
+// the process (Threads), as vipsthumbnail has its threads.
 func (w *workload) oursOptions() *imageopto.TransformOptions {
-	opts := &imageopto.TransformOptions{}
+	opts := &imageopto.TransformOptions{Threads: runtime.GOMAXPROCS(0)}
 	if w.ext == "webp" {
 		opts.Codecs = extraCodecs()
 	}

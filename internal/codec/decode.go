@@ -65,7 +65,7 @@ func Decode(ctx context.Context, data []byte, h Header) (img *image.NRGBA, err e
 	}
 	if h.Format == format.WebP {
 		if bits := stillLossyVP8(data); bits != nil {
-			ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), false)
+			ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), false, false)
 			if err != nil {
 				return nil, err
 			}

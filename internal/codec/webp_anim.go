@@ -235,7 +235,7 @@ func decodeWebPAnimation(ctx context.Context, data []byte, h Header, limit int) 
 func decodeANMF(ctx context.Context, pl *ctxpoll.Poller, f *anmf) (*image.NRGBA, error) {
 	w, h := f.rect.Dx(), f.rect.Dy()
 	if !f.lossless && f.alph == nil {
-		ycc, err := decodeVP8(ctx, f.bits, image.Pt(w, h), false)
+		ycc, err := decodeVP8(ctx, f.bits, image.Pt(w, h), false, false)
 		if err != nil {
 			return nil, err
 		}

@@ -23,7 +23,7 @@ import (
 // output pixel spans (1 or less: no reduction). From SkipFilterShrink on,
 // a lossy frame is decoded without its loop filter: not bit-exact, but the
 // difference does not survive the reduction.
-func DecodeWebPPlanes(ctx context.Context, data []byte, h Header, shrink float64) (ycc *image.YCbCr, rgb *image.NRGBA, err error) {
+func DecodeWebPPlanes(ctx context.Context, data []byte, h Header, shrink float64, parallel bool) (ycc *image.YCbCr, rgb *image.NRGBA, err error) {
 	if h.Format != format.WebP || h.Width <= 0 || h.Height <= 0 {
 		return nil, nil, corruptf("webp planes: not a WebP header")
 	}
@@ -33,7 +33,7 @@ func DecodeWebPPlanes(ctx context.Context, data []byte, h Header, shrink float64
 		}
 	}()
 	if bits := stillLossyVP8(data); bits != nil {
-		ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), shrink >= SkipFilterShrink)
+		ycc, err := decodeVP8(ctx, bits, image.Pt(h.Width, h.Height), shrink >= SkipFilterShrink, parallel)
 		return ycc, nil, err
 	}
 	cfg, err := webp.DecodeConfig(bytes.NewReader(data))

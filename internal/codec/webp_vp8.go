@@ -46,8 +46,9 @@ func stillLossyVP8(data []byte) []byte {
 	return nil
 }
 
-// concurrentVP8Pixels is the frame size from which the VP8 loop filter
-// runs on a second goroutine (when there is a second processor).
+// concurrentVP8Pixels is the frame size from which a parallel decode (the
+// caller allows a second goroutine) is worth it: the stages then run as a
+// pipeline on two goroutines (when there is a second processor).
 const concurrentVP8Pixels = 1 << 20
 
 // SkipFilterShrink is the reduction from which DecodeWebPPlanes leaves out
@@ -61,7 +62,7 @@ const SkipFilterShrink = 8
 
 // decodeVP8 decodes a VP8 key frame with internal/vp8dec, checking the
 // dimensions it declares against want before allocating anything.
-func decodeVP8(ctx context.Context, bits []byte, want image.Point, skipFilter bool) (*image.YCbCr, error) {
+func decodeVP8(ctx context.Context, bits []byte, want image.Point, skipFilter, parallel bool) (*image.YCbCr, error) {
 	w, h, err := vp8dec.DecodeConfig(bits)
 	if err != nil {
 		return nil, fmt.Errorf("%w: webp: %w", ErrCorrupt, err)
@@ -72,7 +73,7 @@ func decodeVP8(ctx context.Context, bits []byte, want image.Point, skipFilter bo
 	opt := vp8dec.Options{
 		MaxPixels:      want.X * want.Y,
 		SkipLoopFilter: skipFilter,
-		Concurrent:     w*h >= concurrentVP8Pixels && runtime.GOMAXPROCS(0) > 1,
+		Concurrent:     parallel && w*h >= concurrentVP8Pixels && runtime.GOMAXPROCS(0) > 1,
 	}
 	m, err := vp8dec.Decode(ctx, bits, opt)
 	if err != nil {

@@ -39,7 +39,7 @@ func TestDecodeWebPPlanesVP8(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ycc, rgb, err := DecodeWebPPlanes(context.Background(), data, h, 1)
+			ycc, rgb, err := DecodeWebPPlanes(context.Background(), data, h, 1, false)
 			if err != nil || rgb != nil {
 				t.Fatalf("planes: %v (rgb %v)", err, rgb != nil)
 			}
@@ -51,7 +51,7 @@ func TestDecodeWebPPlanesVP8(t *testing.T) {
 			if !samePlanes(ycc, want) {
 				t.Errorf("planes differ from x/image/webp's")
 			}
-			skipped, _, err := DecodeWebPPlanes(context.Background(), data, h, SkipFilterShrink)
+			skipped, _, err := DecodeWebPPlanes(context.Background(), data, h, SkipFilterShrink, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,14 +92,14 @@ func TestDecodeVP8Errors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := append([]byte(nil), data[:len(data)*2/3]...)
-	if _, _, err := DecodeWebPPlanes(context.Background(), cut, h, 1); !errors.Is(err, ErrCorrupt) {
+	if _, _, err := DecodeWebPPlanes(context.Background(), cut, h, 1, true); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("planes of a truncated file: %v, want ErrCorrupt", err)
 	}
 	if _, err := Decode(context.Background(), cut, h); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("decode of a truncated file: %v, want ErrCorrupt", err)
 	}
 	bits := stillLossyVP8(data)
-	if _, err := decodeVP8(context.Background(), bits, image.Pt(h.Width+1, h.Height), false); !errors.Is(err, ErrCorrupt) {
+	if _, err := decodeVP8(context.Background(), bits, image.Pt(h.Width+1, h.Height), false, false); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("frame size differing from the header: %v, want ErrCorrupt", err)
 	}
 }
