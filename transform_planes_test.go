@@ -141,10 +141,11 @@ func TestEstimateCoversPlanesToRGB(t *testing.T) {
 	}
 }
 
-// TestThreadsSameBytes: a large lossy WebP source decoded with a second
-// goroutine (TransformOptions.Threads) gives the bytes of the one-goroutine
-// decode, with and without the loop filter (shrink under and over
-// codec.SkipFilterShrink).
+// TestThreadsSameBytes: with a second goroutine (TransformOptions.Threads:
+// a large lossy WebP source decoded as a pipeline, with and without the
+// loop filter, i.e. shrink under and over codec.SkipFilterShrink) the bytes
+// are those of the one-goroutine run; JPEG sources, which do not use it
+// yet, too.
 func TestThreadsSameBytes(t *testing.T) {
 	t.Parallel()
 	src := encodeJPEG(t, texturedPhoto(1600, 1000), 90, 0)
@@ -153,12 +154,17 @@ func TestThreadsSameBytes(t *testing.T) {
 	res, err := TransformBytes(context.Background(), src, p, nil)
 	require.NoError(t, err)
 	require.Equal(t, WebP, res.Output.Format)
-	for _, q := range []string{"width=800", "width=150", "width=800&format=png"} {
+	for _, c := range []struct {
+		src []byte
+		q   string
+	}{{res.Data, "width=800"}, {res.Data, "width=150"}, {res.Data, "width=800&format=png"},
+		{src, "width=700"}, {src, "width=700&format=png"}, {src, "width=500&orient=6&format=webp"}} {
+		src, q := c.src, c.q
 		p, err := ParseParams(q)
 		require.NoError(t, err)
-		one, err := TransformBytes(context.Background(), res.Data, p, nil)
+		one, err := TransformBytes(context.Background(), src, p, nil)
 		require.NoError(t, err, q)
-		two, err := TransformBytes(context.Background(), res.Data, p, &TransformOptions{Threads: 2})
+		two, err := TransformBytes(context.Background(), src, p, &TransformOptions{Threads: 2})
 		require.NoError(t, err, q)
 		assert.True(t, bytes.Equal(one.Data, two.Data), "%s: Threads 2 wrote other bytes", q)
 	}
