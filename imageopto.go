@@ -196,8 +196,10 @@
 // image their colour is kept only to the precision that shows), PNG8
 // (quantised palette with alpha), GIF (exact palette, or median cut with
 // dithering; animated), SVG, MP4 (format=mp4; see below). Without a
-// format parameter the output keeps the source format; WebP sources become
-// JPEG, or PNG when they have alpha, unless a WebP encoder is configured.
+// format parameter the output keeps the source format: a lossy WebP stays
+// WebP (the built-in encoder), while a lossless WebP becomes PNG and an
+// animated one GIF unless a codec that writes those is configured (AVIF
+// sources likewise become JPEG, or PNG with alpha).
 //
 // SVG output (format=svg) wraps the transformed raster in an SVG document:
 // an <svg> element with width, height and viewBox equal to the output size

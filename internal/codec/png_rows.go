@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"bytes"
 	"compress/zlib"
 	"context"
 	"encoding/binary"
@@ -263,6 +264,10 @@ func (r *idatReader) ReadByte() (byte, error) {
 // inflaters pools zlib readers (each holds a 32 KiB window and tables).
 var inflaters sync.Pool // of io.ReadCloser (zlib.Resetter)
 
+// emptyZlib is a complete zlib stream of no data (the header, an empty
+// final deflate block, the Adler-32 of nothing).
+var emptyZlib = []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01}
+
 // decode inflates the image data of f (which data holds) row by row.
 func (f *pngFile) decode(ctx context.Context, data []byte, scale int) (*image.NRGBA, error) {
 	ir := &idatReader{data: data, next: f.idat}
@@ -280,7 +285,10 @@ func (f *pngFile) decode(ctx context.Context, data []byte, scale int) (*image.NR
 		}
 	}
 	defer func() {
-		zr.(zlib.Resetter).Reset(&idatReader{}, nil) // drop data; fails, harmlessly
+		// Point the pooled inflater at an empty stream, so that it does
+		// not keep the file alive: a reset onto a reader without a valid
+		// zlib header fails before it resets the decompressor.
+		zr.(zlib.Resetter).Reset(bytes.NewReader(emptyZlib), nil)
 		inflaters.Put(zr)
 	}()
 

@@ -13,6 +13,7 @@ package vp8dec
 import (
 	"context"
 	"image"
+	"sync"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/vp8"
@@ -263,8 +264,25 @@ func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter, concurrent bool) error 
 	parsed := make(chan job, nbuf)
 	recon := make(chan int, nbuf)
 	done := make(chan struct{})
+	// A panic in a worker (a decoder bug on some input) must neither crash
+	// the process (the caller's recover covers only its own goroutine) nor
+	// leave the others blocked: the first one is kept and returned as
+	// ErrCorrupt, and the panicking worker drains its input.
+	var once sync.Once
+	var crashed any
+	catch := func(drain func()) {
+		if r := recover(); r != nil {
+			once.Do(func() { crashed = r })
+			drain()
+		}
+	}
 	go func() {
 		defer close(recon)
+		defer catch(func() {
+			for j := range parsed {
+				free <- j.row
+			}
+		})
 		for j := range parsed {
 			d.reconRow(j.mby, j.row)
 			free <- j.row
@@ -275,10 +293,18 @@ func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter, concurrent bool) error 
 	}()
 	go func() {
 		defer close(done)
+		defer catch(func() {
+			for range recon {
+			}
+		})
 		for mby := range recon {
 			d.filterRow(mby)
 		}
 	}()
+	// Also when the parser itself panics, the workers are stopped before
+	// the panic reaches the caller.
+	stop := sync.OnceFunc(func() { close(parsed); <-done })
+	defer stop()
 	var err error
 	for mby := 0; mby < d.mbh; mby++ {
 		if err = pl.Work(d.mbw * 16 * 16 * 8); err != nil {
@@ -290,8 +316,10 @@ func (d *decoder) decodeRows(pl *ctxpoll.Poller, filter, concurrent bool) error 
 		}
 		parsed <- job{mby, row}
 	}
-	close(parsed)
-	<-done
+	stop()
+	if crashed != nil {
+		return corruptf("decoder panicked: %v", crashed)
+	}
 	return err
 }
 

@@ -6,6 +6,8 @@ import (
 	"image"
 	"io"
 	"math"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // Alpha: the WebP container's extended format (VP8X) carries the alpha
@@ -43,7 +45,11 @@ func EncodeNRGBA(ctx context.Context, w io.Writer, img *image.NRGBA, o *Options)
 	if Opaque(img) {
 		return writeContainer(w, parts[:]...)
 	}
-	return writeExtended(w, p.W, p.H, alphaPayload(img), parts[:]...)
+	alpha, err := alphaPayload(ctx, img)
+	if err != nil {
+		return err
+	}
+	return writeExtended(w, p.W, p.H, alpha, parts[:]...)
 }
 
 // writeExtended writes a VP8X file: the VP8X chunk (flags: alpha; the
@@ -82,8 +88,9 @@ func writeExtended(w io.Writer, width, height int, alpha []byte, frame ...[]byte
 // left, upper or both neighbours, modulo 256) is estimated, and the
 // values under the best one compressed as VP8L (kept raw if that does not
 // make them smaller).
-func alphaPayload(img *image.NRGBA) []byte {
+func alphaPayload(ctx context.Context, img *image.NRGBA) ([]byte, error) {
 	w, h := img.Rect.Dx(), img.Rect.Dy()
+	pl := ctxpoll.New(ctx)
 	a := make([]uint8, w*h)
 	for y := range h {
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
@@ -94,17 +101,23 @@ func alphaPayload(img *image.NRGBA) []byte {
 	f := make([]uint8, w*h)
 	method, bestBits := 0, math.Inf(1)
 	for m := range 4 {
+		if err := pl.Work(2 * w * h); err != nil {
+			return nil, err
+		}
 		alphaFilter(a, f, w, h, m)
 		if b := estimateBits(f); b < bestBits {
 			method, bestBits = m, b
 		}
 	}
 	alphaFilter(a, f, w, h, method)
-	c := vp8lAlpha(f)
-	if len(c) >= len(a) {
-		return append([]byte{0}, a...) // raw, unfiltered
+	c, err := vp8lAlpha(&pl, f)
+	if err != nil {
+		return nil, err
 	}
-	return append([]byte{byte(method<<2 | 1)}, c...)
+	if len(c) >= len(a) {
+		return append([]byte{0}, a...), nil // raw, unfiltered
+	}
+	return append([]byte{byte(method<<2 | 1)}, c...), nil
 }
 
 // estimateBits estimates the size of vp8lAlpha's output for v: the

@@ -337,3 +337,21 @@ func TestDecodersAgreeFiltered(t *testing.T) {
 		}
 	}
 }
+
+// TestCancelAlpha: the alpha plane's filter trials and lossless coder poll
+// the context too (after the colour planes, they are the longest part of a
+// transparent image's encoding).
+func TestCancelAlpha(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	img := image.NewNRGBA(image.Rect(0, 0, 256, 256))
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = uint8(i / 7)
+	}
+	if _, err := alphaPayload(ctx, img); err != context.Canceled {
+		t.Errorf("alphaPayload: %v, want context.Canceled", err)
+	}
+	if _, err := alphaPayload(context.Background(), img); err != nil {
+		t.Errorf("alphaPayload: %v", err)
+	}
+}

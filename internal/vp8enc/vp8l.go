@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+
+	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
 
 // A small lossless (VP8L) image-stream writer for the alpha plane (WebP
@@ -151,12 +153,15 @@ func (m *matcher) at(i int) (length, dist int) {
 // vp8lAlpha codes the values v as a headerless VP8L image stream, in two
 // passes over v with the same matcher: one counts the symbols, the other
 // writes them. Distances are coded linearly (distance + 120).
-func vp8lAlpha(v []uint8) []byte {
+func vp8lAlpha(pl *ctxpoll.Poller, v []uint8) ([]byte, error) {
 	var green [greenAlphabet]int
 	var dists [numDistanceCodes]int
 	prev := make([]int32, len(v))
 	m := newMatcher(v, prev)
 	for i := 0; i < len(v); {
+		if err := pl.Work(1); err != nil {
+			return nil, err
+		}
 		if n, d := m.at(i); n > 0 {
 			c, _, _ := prefixOf(n)
 			green[256+c]++
@@ -194,6 +199,9 @@ func vp8lAlpha(v []uint8) []byte {
 	gc, dcodes := canonical(gl), canonical(dl)
 	m = newMatcher(v, prev)
 	for i := 0; i < len(v); {
+		if err := pl.Work(1); err != nil {
+			return nil, err
+		}
 		if n, d := m.at(i); n > 0 {
 			c, ne, extra := prefixOf(n)
 			w.write(gc[256+c], uint(gl[256+c]))
@@ -207,7 +215,7 @@ func vp8lAlpha(v []uint8) []byte {
 		w.write(gc[v[i]], uint(gl[v[i]]))
 		i++
 	}
-	return w.bytes()
+	return w.bytes(), nil
 }
 
 // writeSimple writes a one-symbol "simple" prefix code (symbol < 256).
