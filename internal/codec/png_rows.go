@@ -87,8 +87,10 @@ type pngFile struct {
 	// alpha: some pixels may be transparent (an alpha channel, a colour
 	// key, or a palette entry that is not opaque).
 	alpha bool
-	// idat is the offset of the first IDAT chunk in the file.
-	idat int
+	// idat is the offset of the first IDAT chunk in the file, idatBytes
+	// the length of all IDAT data.
+	idat      int
+	idatBytes int64
 }
 
 // parsePNGFile walks every chunk up to IEND, checking lengths, CRCs and
@@ -204,6 +206,7 @@ func parsePNGFile(data []byte) (*pngFile, error) {
 			if stage != seenIDAT {
 				stage, f.idat = seenIDAT, chunk
 			}
+			f.idatBytes += int64(n)
 		case "IEND":
 			if stage != seenIDAT {
 				return nil, corruptf("png: IEND before the image data")
@@ -304,6 +307,12 @@ func (f *pngFile) decode(ctx context.Context, data []byte, scale int) (*image.NR
 	bitsPP := channels * int(f.depth)
 	rowLen := (f.w*bitsPP + 7) / 8
 	bpp := max(bitsPP/8, 1)
+	// Deflate expands at most 1032:1, so image data too short for the
+	// rows the header declares is refused before anything is allocated (a
+	// 50 MP header over a few bytes would otherwise cost 200 MB first).
+	if need := int64(rowLen+1) * int64(f.h); need > 1032*f.idatBytes+1032 {
+		return nil, corruptf("png: %d bytes of image data cannot hold %dx%d pixels", f.idatBytes, f.w, f.h)
+	}
 	rows := make([]byte, 2*(rowLen+1)+4*f.w)
 	cur, prev, rgba := rows[:rowLen+1], rows[rowLen+1:2*(rowLen+1)], rows[2*(rowLen+1):]
 

@@ -353,6 +353,17 @@ func TestPNGRowsRefuses(t *testing.T) {
 			}
 		})
 	}
+	// A header that lies: 20000×20000 declared over the 20×10 image's few
+	// hundred bytes of data is refused before the 1.6 GB image exists.
+	liar := bytes.Clone(data)
+	binary.BigEndian.PutUint32(liar[16:], 20000)
+	binary.BigEndian.PutUint32(liar[20:], 20000)
+	binary.BigEndian.PutUint32(liar[29:], crc32.ChecksumIEEE(liar[12:29]))
+	_, err := DecodePNGScaled(bgCtx, liar, Header{Format: h.Format, Width: 20000, Height: 20000}, 1)
+	requireIs(t, err, ErrCorrupt)
+	if err == nil || !strings.Contains(err.Error(), "cannot hold 20000x20000") {
+		t.Errorf("lying header: %v", err)
+	}
 	if _, err := DecodePNGScaled(bgCtx, data, h, 65); err == nil {
 		t.Error("scale 65 accepted")
 	}
