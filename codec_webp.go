@@ -2,12 +2,11 @@ package imageopto
 
 import (
 	"bytes"
+	"cmp"
 	"context"
-	"fmt"
 	"image"
 	"io"
 
-	"github.com/imageopto/imageopto/internal/ctxpoll"
 	"github.com/imageopto/imageopto/internal/vp8enc"
 )
 
@@ -18,13 +17,30 @@ import (
 // goes to a configured codec when there is one (its alpha compresses
 // better); see findEncoder.
 
-// writeWebP writes lossy WebP at o.Quality (DefaultWebPQuality when 0).
+// writeWebP writes lossy WebP at o.Quality.
 func writeWebP(ctx context.Context, w io.Writer, img *image.NRGBA, o EncodeOptions) error {
-	q := o.Quality
-	if q <= 0 {
-		q = DefaultWebPQuality
+	return vp8enc.EncodeNRGBA(ctx, w, img, vp8Options(o))
+}
+
+// writeWebPPlanes writes lossy WebP from 4:2:0 planes (Codec.encodePlanes).
+func writeWebPPlanes(ctx context.Context, w io.Writer, m *image.YCbCr, limited bool, o EncodeOptions) error {
+	if !limited {
+		p, err := vp8enc.FromYCbCr(ctx, m)
+		if err != nil {
+			return err
+		}
+		return vp8enc.Encode(ctx, w, p, vp8Options(o))
 	}
-	return vp8enc.EncodeNRGBA(ctx, w, img, &vp8enc.Options{Quality: q})
+	b := m.Rect
+	p := &vp8enc.Planes{Y: m.Y[m.YOffset(b.Min.X, b.Min.Y):], Cb: m.Cb[m.COffset(b.Min.X, b.Min.Y):],
+		Cr: m.Cr[m.COffset(b.Min.X, b.Min.Y):], YStride: m.YStride, CStride: m.CStride, W: b.Dx(), H: b.Dy()}
+	return vp8enc.Encode(ctx, w, p, vp8Options(o))
+}
+
+// vp8Options are the encoder's options for o (DefaultWebPQuality when a
+// direct caller leaves the quality 0).
+func vp8Options(o EncodeOptions) *vp8enc.Options {
+	return &vp8enc.Options{Quality: cmp.Or(o.Quality, DefaultWebPQuality)}
 }
 
 // webpEncodeMemory is writeWebP's peak memory: the 4:2:0 planes three
@@ -46,39 +62,24 @@ func webpEncodeMemory(w, h int, o EncodeOptions) int64 {
 	return m
 }
 
-// webpFromPlanes writes lossy WebP straight from 4:2:0 planes at the
-// output size (the planar path's JPEG or WebP to WebP) when the built-in
-// encoder is the one that writes the plan: no RGB image is made. ok is
-// false when it does not apply, and the RGB path encodes instead.
-func webpFromPlanes(ctx context.Context, planes image.Image, limited bool, plan *Plan, codecs []Codec) (out []byte, ok bool, err error) {
+// encodeFromPlanes writes the plan's output straight from 4:2:0 planes at
+// the output size (the planar path's JPEG or WebP to WebP) when the
+// encoder that writes the plan takes planes (Codec.encodePlanes): no RGB
+// image is made. ok is false when it does not apply, and the RGB path
+// encodes instead.
+func encodeFromPlanes(ctx context.Context, planes image.Image, limited bool, plan *Plan, codecs []Codec) (out []byte, ok bool, err error) {
 	m, isYCC := planes.(*image.YCbCr)
-	if !isYCC || m.SubsampleRatio != image.YCbCrSubsampleRatio420 || plan.Format != WebP || plan.OptimizeTarget > 0 {
+	if !isYCC || m.SubsampleRatio != image.YCbCrSubsampleRatio420 || plan.OptimizeTarget > 0 {
 		return nil, false, nil
 	}
 	o := encodeOptions(plan, plan.Quality)
-	o.Alpha = plan.Alpha
-	if c := findEncoder(codecs, WebP, o); c == nil || !c.lossyOnly {
+	c := findEncoder(codecs, plan.Format, o)
+	if c == nil || c.encodePlanes == nil {
 		return nil, false, nil
 	}
-	var p *vp8enc.Planes
-	if limited {
-		b := m.Rect
-		p = &vp8enc.Planes{Y: m.Y[m.YOffset(b.Min.X, b.Min.Y):], Cb: m.Cb[m.COffset(b.Min.X, b.Min.Y):],
-			Cr: m.Cr[m.COffset(b.Min.X, b.Min.Y):], YStride: m.YStride, CStride: m.CStride, W: b.Dx(), H: b.Dy()}
-	} else if p, err = vp8enc.FromYCbCr(ctx, m); err != nil {
-		return nil, true, err
-	}
-	q := o.Quality
-	if q <= 0 {
-		q = DefaultWebPQuality
-	}
 	var buf bytes.Buffer
-	err = vp8enc.Encode(ctx, &buf, p, &vp8enc.Options{Quality: q})
-	if ctxpoll.Stopped(err) {
+	if err := encodeError(c.encodePlanes(ctx, &buf, m, limited, o), plan.Format); err != nil {
 		return nil, true, err
-	}
-	if err != nil {
-		return nil, true, fmt.Errorf("%w: encoding webp: %v", ErrInternal, err)
 	}
 	return buf.Bytes(), true, nil
 }

@@ -45,14 +45,14 @@ func TestWebPEncoderChoice(t *testing.T) {
 		m.Y[i] = uint8(i)
 	}
 	plan := &Plan{Format: WebP, Quality: 80, Width: 40, Height: 30}
-	out, ok, err := webpFromPlanes(context.Background(), m, false, plan, nil)
+	out, ok, err := encodeFromPlanes(context.Background(), m, false, plan, nil)
 	require.NoError(t, err)
 	require.True(t, ok, "lossy WebP from planes")
 	img, err := builtinDecode(context.Background(), out)
 	require.NoError(t, err)
 	assert.Equal(t, image.Pt(40, 30), img.Bounds().Size())
-	_, ok, _ = webpFromPlanes(context.Background(), m, false, &Plan{Format: WebP, Lossless: true}, configured)
+	_, ok, _ = encodeFromPlanes(context.Background(), m, false, &Plan{Format: WebP, Lossless: true}, configured)
 	assert.False(t, ok, "lossless goes to the configured codec")
-	_, ok, _ = webpFromPlanes(context.Background(), m, false, &Plan{Format: JPEG}, nil)
+	_, ok, _ = encodeFromPlanes(context.Background(), m, false, &Plan{Format: JPEG}, nil)
 	assert.False(t, ok, "not WebP")
 }

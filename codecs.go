@@ -98,6 +98,10 @@ type Codec struct {
 	// lossyOnly marks a built-in encoder of the lossy variant of its
 	// format only (WebP): see findEncoder.
 	lossyOnly bool
+	// encodePlanes, when set, writes 4:2:0 Y′CbCr planes as they come from
+	// the planar painter (limited: VP8's range, else JFIF's), without an
+	// RGB image: see encodeFromPlanes.
+	encodePlanes func(ctx context.Context, w io.Writer, m *image.YCbCr, limited bool, o EncodeOptions) error
 }
 
 // Frame is one frame of an animation: the whole canvas, and how long it is
@@ -132,7 +136,7 @@ var builtinCodecs = [...]Codec{
 		EncodeMemory: func(w, h int, _ EncodeOptions) int64 { return 1<<20 + 3*int64(w)*int64(h) },
 		DecodeFrames: decodeGIFFrames, EncodeFrames: writeGIFFrames},
 	{Format: WebP, DecodeHeader: builtinHeader, Decode: builtinDecode, DecodeFrames: decodeWebPFrames,
-		Encode: writeWebP, EncodeMemory: webpEncodeMemory, lossyOnly: true}, // codec_webp.go
+		Encode: writeWebP, encodePlanes: writeWebPPlanes, EncodeMemory: webpEncodeMemory, lossyOnly: true}, // codec_webp.go
 	{Format: SVG, Encode: writeSVG, EncodeMemory: svgEncodeMemory},                               // codec_svg.go
 	{Format: MP4, Encode: writeMP4, EncodeMemory: mp4EncodeMemory, EncodeFrames: writeMP4Frames}, // codec_mp4.go
 }
@@ -167,9 +171,10 @@ func findEncoder(configured []Codec, f ImageFormat, o EncodeOptions) *Codec {
 	return findCodec(configured, f, able)
 }
 
-// canEncodeLossless reports whether the lossless variant of f can be written.
-func canEncodeLossless(configured []Codec, f ImageFormat) bool {
-	return findEncoder(configured, f, EncodeOptions{Lossless: true}) != nil
+// canEncodeAs reports whether f can be written, in its lossless variant
+// when lossless is set.
+func canEncodeAs(configured []Codec, f ImageFormat, lossless bool) bool {
+	return findEncoder(configured, f, EncodeOptions{Lossless: lossless}) != nil
 }
 
 func canDecodeWith(c *Codec) bool  { return c.DecodeHeader != nil && c.Decode != nil }
@@ -408,35 +413,38 @@ func writeGIF(ctx context.Context, w io.Writer, img *image.NRGBA, _ EncodeOption
 
 // encodeOptions are the plan's encoder settings at quality q.
 func encodeOptions(plan *Plan, q int) EncodeOptions {
-	return EncodeOptions{Quality: q, Lossless: plan.Lossless, Progressive: plan.Progressive, Palette: plan.Palette,
-		ViewBox: plan.ViewBox, Level: plan.Level}
+	return EncodeOptions{Quality: q, Lossless: plan.Lossless, Alpha: plan.Alpha, Progressive: plan.Progressive,
+		Palette: plan.Palette, ViewBox: plan.ViewBox, Level: plan.Level}
 }
 
 // encodeAt writes img in the plan's output format at quality q. The
 // built-in encoders stop soon after ctx is done and return ctx.Err().
 func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, configured []Codec, q int) ([]byte, error) {
 	o := encodeOptions(plan, q)
-	o.Alpha = plan.Alpha
 	c := findEncoder(configured, plan.Format, o)
 	if c == nil {
 		return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}
 	}
 	var buf bytes.Buffer
-	err := c.Encode(ctx, &buf, img, o)
-	if ctxpoll.Stopped(err) {
+	if err := encodeError(c.Encode(ctx, &buf, img, o), plan.Format); err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: encoding %s: %v", ErrInternal, plan.Format, err)
-	}
 	return buf.Bytes(), nil
+}
+
+// encodeError is an encoder's error as Transform returns it: the
+// context's error as it is, any other as ErrInternal.
+func encodeError(err error, f ImageFormat) error {
+	if err == nil || ctxpoll.Stopped(err) {
+		return err
+	}
+	return fmt.Errorf("%w: encoding %s: %v", ErrInternal, f, err)
 }
 
 // encodeMemory is the output encoder's peak memory for the plan, as its
 // codec says (Codec.EncodeMemory), else 3 bytes per pixel.
 func encodeMemory(pl *Plan, configured []Codec) int64 {
 	o := encodeOptions(pl, pl.Quality)
-	o.Alpha = pl.Alpha
 	c := findEncoder(configured, pl.Format, o)
 	if c == nil || c.EncodeMemory == nil {
 		return 3 * int64(pl.Width) * int64(pl.Height)

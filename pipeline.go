@@ -683,13 +683,13 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 			}
 			return outputChoice{ImageFormat: AVIF}, nil
 		}
-		if target == WebP && (lossless || bilevelLossless) && !canEncodeLossless(codecs, WebP) {
+		if target == WebP && (lossless || bilevelLossless) && !canEncodeAs(codecs, WebP, true) {
 			return outputChoice{ImageFormat: PNG}, nil // the built-in WebP encoder is lossy only
 		}
 		return outputChoice{ImageFormat: target, lossless: lossless || bilevelLossless}, nil
 	}
 	need := func(f ImageFormat, lossless bool, what string) (outputChoice, error) {
-		if !canEncode(codecs, f) || lossless && !canEncodeLossless(codecs, f) {
+		if !canEncodeAs(codecs, f, lossless) {
 			return fail(what + " output needs a codec that is not configured (see the wasmcodec package)")
 		}
 		return outputChoice{ImageFormat: f, lossless: lossless}, nil
@@ -702,8 +702,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 		case PNG, GIF:
 			return outputChoice{ImageFormat: src.Format}, nil
 		case WebP, AVIF:
-			if canEncode(codecs, src.Format) && (!animated || canAnimate(codecs, src.Format)) &&
-				!(srcLossless && src.Format == WebP && !canEncodeLossless(codecs, WebP)) {
+			if canEncodeAs(codecs, src.Format, srcLossless && src.Format == WebP) && (!animated || canAnimate(codecs, src.Format)) {
 				return outputChoice{ImageFormat: src.Format, lossless: srcLossless && src.Format == WebP}, nil
 			}
 		}

@@ -197,7 +197,7 @@ func halfChromaOutput(plan *Plan) bool {
 // Lossy WebP by the built-in encoder takes 4:2:0 planes as they are.
 func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bool, tail []Step) ([]byte, int, error) {
 	if len(tail) == 0 {
-		if out, ok, err := webpFromPlanes(ctx, planes, limited, j.plan, j.o.Codecs); ok {
+		if out, ok, err := encodeFromPlanes(ctx, planes, limited, j.plan, j.o.Codecs); ok {
 			return out, j.plan.Quality, err
 		}
 	}

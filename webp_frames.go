@@ -51,7 +51,5 @@ func framesEncodeMemory(pl *Plan, n int, configured []Codec) int64 {
 	if c == nil || c.EncodeFramesMemory == nil {
 		return encodeMemory(pl, configured)
 	}
-	o := encodeOptions(pl, pl.Quality)
-	o.Alpha = pl.Alpha
-	return c.EncodeFramesMemory(pl.Width, pl.Height, n, o)
+	return c.EncodeFramesMemory(pl.Width, pl.Height, n, encodeOptions(pl, pl.Quality))
 }
