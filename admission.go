@@ -134,6 +134,28 @@ func (a *admission) job(ctx context.Context, need int64) (release func(), err er
 	return func() { a.releaseJob(need, heavy) }, nil
 }
 
+// lend takes up to n more CPU slots for a job that has its own, if they
+// are free now and no request waits for one: an idle server lends its
+// spare cores to the transformation it runs. It returns how many it took
+// and the function that gives them back (with the job's own release).
+func (a *admission) lend(n int) (int, func()) {
+	got := 0
+	for got < n && a.waiting.Load() == 0 {
+		select {
+		case a.slots <- struct{}{}:
+			got++
+			continue
+		default:
+		}
+		break
+	}
+	return got, func() {
+		for range got {
+			<-a.slots
+		}
+	}
+}
+
 // fits refuses a job whose estimate is over the per-job ceiling.
 func (a *admission) fits(need int64) error {
 	if need > a.ceiling {

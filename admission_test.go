@@ -204,3 +204,68 @@ func TestFlightDeadline(t *testing.T) {
 	h.opts.Transform.Steps = nil
 	assert.Equal(t, http.StatusOK, get(h, "/a.png?width=12").Code)
 }
+
+// TestLendIdleSlots: a job may borrow CPU slots only while they are idle
+// and no request waits, and gives them back.
+func TestLendIdleSlots(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name            string
+		slots, taken    int
+		waiting         int64
+		ask, want, left int
+	}{
+		{"idle machine", 2, 1, 0, 1, 1, 0},
+		{"every slot busy", 2, 2, 0, 1, 0, 0},
+		{"a request waits", 4, 1, 1, 1, 0, 3},
+		{"asks for more than is idle", 4, 2, 0, 3, 2, 0},
+		{"one slot", 1, 1, 0, 1, 0, 0},
+	}
+	for _, c := range cases {
+		a := newAdmission(&Options{MaxConcurrent: c.slots, MaxQueue: 8, MemoryBudget: 1 << 30, MaxJobMemory: 512 << 20, MaxFetches: 4, QueueTimeout: time.Second})
+		for range c.taken {
+			a.slots <- struct{}{}
+		}
+		a.waiting.Store(c.waiting)
+		got, giveBack := a.lend(c.ask)
+		assert.Equal(t, c.want, got, c.name)
+		assert.Equal(t, c.left, cap(a.slots)-len(a.slots), "%s: idle slots while lent", c.name)
+		giveBack()
+		assert.Equal(t, c.taken, len(a.slots), "%s: given back", c.name)
+	}
+}
+
+// TestHandlerLendsThreads: on an idle Handler a planar job runs with two
+// goroutines and gives the borrowed slot back; a job of the RGB path, a
+// Handler whose Threads is set, or one with every slot busy runs with the
+// given number.
+func TestHandlerLendsThreads(t *testing.T) {
+	t.Parallel()
+	src := encodeJPEG(t, photoLike(640, 480), 85, 0)
+	cases := []struct {
+		name    string
+		query   string
+		threads int // Options.Transform.Threads
+		busy    int // slots held by others
+		want    int
+	}{
+		{"planar, idle", "width=200", 0, 0, 2},
+		{"planar, Threads set", "width=200", 1, 0, 1},
+		{"planar, Threads 3", "width=200", 3, 0, 3},
+		{"planar, busy", "width=200", 0, 1, 1},
+		{"RGB path", "width=200&blur=2", 0, 0, 1},
+	}
+	for _, c := range cases {
+		h, err := New(newFakeOrigin(map[string][]byte{"a.jpg": src}), &Options{MaxConcurrent: 2, Transform: TransformOptions{Threads: c.threads}})
+		require.NoError(t, err)
+		for range c.busy {
+			h.admit.slots <- struct{}{}
+		}
+		p, err := ParseParams(c.query)
+		require.NoError(t, err)
+		res, err := h.transform(context.Background(), &job{path: "a.jpg", params: p}, src)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, res.threads, c.name)
+		require.Eventually(t, func() bool { return len(h.admit.slots) == c.busy }, 5*time.Second, time.Millisecond, "%s: slots given back", c.name)
+	}
+}

@@ -303,6 +303,14 @@ func (h *Handler) transform(ctx context.Context, j *job, data []byte) (*Result, 
 		return nil, err
 	}
 	release := func() { releaseJob(); releaseData() }
+	if o.Threads == 0 && prep.threaded() {
+		// An idle slot makes the job's decoder and encoder run on two
+		// goroutines (TransformOptions.Threads); it is given back with
+		// the job's own.
+		n, giveBack := h.admit.lend(1)
+		prep.o.Threads = 1 + n
+		release = func() { giveBack(); releaseJob(); releaseData() }
+	}
 	h.transforms.Add(1)
 	type outcome struct {
 		res *Result

@@ -90,8 +90,10 @@ type Options struct {
 	// NotFoundTTL is how long an origin 404/410 is remembered.
 	// Default: 30 seconds.
 	NotFoundTTL time.Duration
-	// MaxConcurrent is how many transformations run at once. Default:
-	// runtime.GOMAXPROCS(0).
+	// MaxConcurrent is how many transformations run at once (CPU slots).
+	// Default: runtime.GOMAXPROCS(0). A transformation that starts while
+	// slots are idle and no request waits may borrow one more for a
+	// second goroutine (see TransformOptions.Threads).
 	MaxConcurrent int
 	// MemoryBudget bounds the memory that transformations in progress and
 	// origin fetches may use together: a transformation's as estimated from

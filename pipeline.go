@@ -690,7 +690,7 @@ func outputFormat(p Params, src SourceInfo, target ImageFormat, codecs []Codec) 
 	}
 	need := func(f ImageFormat, lossless bool, what string) (outputChoice, error) {
 		if !canEncodeAs(codecs, f, lossless) {
-			return fail(what + " output needs a codec that is not configured (see the wasmcodec package)")
+			return fail(what + " output needs a codec that is not configured: add one to PlanOptions.Codecs (wasmcodec.Codecs has it); the imageopto command has it when built with -tags wasmcodec")
 		}
 		return outputChoice{ImageFormat: f, lossless: lossless}, nil
 	}

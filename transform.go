@@ -43,10 +43,14 @@ type TransformOptions struct {
 	// lossy WebP source of 1 MP or more is decoded as a pipeline (parse,
 	// reconstruct, loop filter) with a second goroutine, which takes about
 	// as much CPU in less time: for a program that runs one job at a time
-	// on a machine of several cores, as a command-line tool does. A
-	// Handler counts one CPU slot (Options.MaxConcurrent) per
-	// transformation whatever this says, so a server that sets it should
-	// lower MaxConcurrent to match.
+	// on a machine of several cores, as a command-line tool does.
+	//
+	// In a Handler's Options.Transform, 0 lets the Handler choose: a job
+	// that starts while another CPU slot (Options.MaxConcurrent) is idle
+	// and no request waits borrows it and runs with 2; under load every
+	// job runs with 1. Any other value is used as it is, and the Handler
+	// still counts one slot per transformation, so a server that sets it
+	// above 1 should lower MaxConcurrent to match.
 	Threads int
 }
 
@@ -78,6 +82,8 @@ type Result struct {
 	// planes, to RGB at the output size or not (transform_planes.go).
 	// Tests check them.
 	planar, planes bool
+	// threads is how many goroutines the job was allowed (Threads, at least 1).
+	threads int
 }
 
 // Info returns the Fastly-IO-Info style summary of r, e.g.
@@ -251,6 +257,7 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		Warnings:    plan.Warnings,
 		planar:      planar,
 		planes:      planes,
+		threads:     max(o.Threads, 1),
 	}
 	// A request for quality alone never makes the image larger (unless
 	// an overlay must be on it).

@@ -85,6 +85,10 @@ func planarKindOf(info SourceInfo, plan *Plan) planarKind {
 	return planarToRGB
 }
 
+// threaded reports whether the job can keep a second goroutine busy
+// (TransformOptions.Threads): the planar paths can.
+func (j *prepared) threaded() bool { return planarEligible(j.info, j.plan) }
+
 // planarResult is what runPlanar made: the output and its bounds, the
 // quality used, and whether the pixels never left the planes (pure); or
 // the decoded image for the RGB path (fallback).

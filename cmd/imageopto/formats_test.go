@@ -111,7 +111,7 @@ func TestFormatsEndToEnd(t *testing.T) {
 		if wasm && !hasWasmcodec {
 			// Asked for by name in a build without the WebAssembly
 			// codecs: a 400 that names what is missing.
-			if resp.StatusCode != 400 || !strings.Contains(string(body), "needs a codec") {
+			if resp.StatusCode != 400 || !strings.Contains(string(body), "needs a codec") || !strings.Contains(string(body), "-tags wasmcodec") {
 				t.Errorf("%s without wasmcodec: %d %q, want 400 naming the missing codec", c.query, resp.StatusCode, body)
 			}
 			continue
