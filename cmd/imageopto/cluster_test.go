@@ -9,12 +9,14 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,12 +56,32 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// freePort returns a loopback port that was free a moment ago.
+// portsGiven are the ports freePort handed out in this test binary.
+var portsGiven sync.Map
+
+// freePort returns a loopback address whose port was free a moment ago,
+// for a child server to listen on. The port is below Linux's ephemeral
+// range (32768 and up), from which the kernel picks the local ports of
+// outgoing connections and of listeners on port 0: another test's client
+// cannot take it before the child binds it. It is never handed out twice
+// in one test binary.
 func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
+	t.Helper()
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		if _, taken := portsGiven.LoadOrStore(port, true); taken {
+			continue
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		require.NoError(t, ln.Close())
+		return addr
+	}
+	t.Fatal("no free loopback port between 20000 and 32000")
+	return ""
 }
 
 // startServer runs the command with args in a child process and waits
