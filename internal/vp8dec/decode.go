@@ -561,9 +561,7 @@ loop:
 		if nbits < 0 {
 			value, nbits = br.loadV(value, nbits)
 		}
-		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
-			v = -v
-		}
+		value, nbits, rng, v = decideSign(value, nbits, rng, v)
 		out[vp8.Zigzag[n]&15] = int16(v * q)
 		n++
 		p = &pp[n][next]
