@@ -67,7 +67,7 @@ type mbData struct {
 	ymode  int
 	uvmode int
 	bmodes [16]uint8
-	kinds  [24]uint8  // per block: 0 empty, 1 DC only, 2 full
+	kinds  [24]uint8  // per block: kindEmpty, kindDC, kindFull or kindAC3
 	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
 }
 
@@ -431,7 +431,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 	if haveY2 {
 		d.y2 = [16]int16{}
 		ctx := int(top.y2 + left.y2)
-		n := br.tokens(&d.probs[typeY2], ctx, q.y2[0], q.y2[1], 0, d.y2[:])
+		n, _ := br.tokens(&d.probs[typeY2], ctx, q.y2[0], q.y2[1], 0, d.y2[:])
 		nz := uint8(b2i(n > 0))
 		top.y2, left.y2 = nz, nz
 		if n > 0 {
@@ -458,7 +458,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 		for x := 0; x < 4; x++ {
 			b := y*4 + x
 			blk := c[b*16 : b*16+16]
-			n := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
+			n, wide := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
 			l = uint8(b2i(n > first))
 			top.y[x] = l
 			if n > first {
@@ -466,14 +466,17 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 			}
 			if haveY2 {
 				blk[0] = dcs[b]
+				wide |= wideBits(dcs[b])
 			}
 			switch {
+			case n > 3:
+				m.kinds[b] = kindFull | wideFlag(wide)
 			case n > 1:
-				m.kinds[b] = 2
+				m.kinds[b] = kindAC3 | wideFlag(wide)
 			case blk[0] != 0:
-				m.kinds[b] = 1
+				m.kinds[b] = kindDC
 			default:
-				m.kinds[b] = 0
+				m.kinds[b] = kindEmpty
 			}
 		}
 		left.y[y] = l
@@ -489,18 +492,21 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 			for x := 0; x < 2; x++ {
 				b := 16 + p*4 + y*2 + x
 				blk := c[b*16 : b*16+16]
-				n := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
+				n, wide := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
 				l = uint8(b2i(n > 0))
 				tc[x] = l
 				switch {
+				case n > 3:
+					m.kinds[b] = kindFull | wideFlag(wide)
+					any = true
 				case n > 1:
-					m.kinds[b] = 2
+					m.kinds[b] = kindAC3 | wideFlag(wide)
 					any = true
 				case n == 1:
-					m.kinds[b] = 1
+					m.kinds[b] = kindDC
 					any = true
 				default:
-					m.kinds[b] = 0
+					m.kinds[b] = kindEmpty
 				}
 			}
 			lc[y] = l
@@ -511,12 +517,14 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 
 // tokens decodes one block's tokens from position first, writes the
 // dequantised coefficients into out in raster order and returns the
-// position after the last token (first for an empty block).
-func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) int {
+// position after the last token (first for an empty block), and the OR
+// of wideBits of the coefficients.
+func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) (int, int32) {
 	// The decoder's state lives in local variables while the block is
 	// read, so that the compiler keeps it in registers.
 	value, nbits, rng := br.value, br.nbits, br.rng
 	var b bool
+	var wide int32
 	out = out[:16]
 	n := first
 	p := &pp[n][ctx]
@@ -561,13 +569,28 @@ loop:
 		if nbits < 0 {
 			value, nbits = br.loadV(value, nbits)
 		}
-		value, nbits, rng, v = decideSign(value, nbits, rng, v)
-		out[vp8.Zigzag[n]&15] = int16(v * q)
+		{
+			// The sign, an even-probability bit, without a branch (see
+			// decideSign, which this is by hand: it is over the inlining
+			// budget).
+			split := rng >> 1
+			sh := uint(nbits) & 63
+			m := uint32(int32(split-uint32(value>>sh)) >> 31)
+			value -= uint64((split+1)&m) << sh
+			r := split + 1 + (m & (rng&1 - 1))
+			s := (r >> 7) ^ 1
+			nbits -= int(s)
+			rng = r<<s - 1
+			v = (v ^ int32(m)) - int32(m)
+		}
+		x := int16(v * q)
+		out[vp8.Zigzag[n]&15] = x
+		wide |= wideBits(x)
 		n++
 		p = &pp[n][next]
 	}
 	br.value, br.nbits, br.rng = value, nbits, rng
-	return n
+	return n, wide
 }
 
 // large decodes a token worth 2 or more, with its extra bits.

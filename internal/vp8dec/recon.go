@@ -1,10 +1,6 @@
 package vp8dec
 
-import (
-	"encoding/binary"
-
-	"github.com/imageopto/imageopto/internal/vp8"
-)
+import "encoding/binary"
 
 // reconstruct predicts the current macroblock, adds its residual, copies it
 // into the planes and keeps its unfiltered bottom row for the row below.
@@ -51,13 +47,15 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 		for b := 0; b < 16; b++ {
 			off := yOrig + (b>>2)*4*bps + (b&3)*4
 			pred4(yw, off, m.bmodes[b])
-			addBlock(m.kinds[b], c[b*16:b*16+16], yw, off)
+			addResidual(m.kinds[b], (*[16]int16)(c[b*16:b*16+16]), yw, off)
 		}
 	} else {
 		pred16(yw, yOrig, m.ymode, mbx > 0, mby > 0)
 		if !m.skip {
 			for b := 0; b < 16; b++ {
-				addBlock(m.kinds[b], c[b*16:b*16+16], yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+				if k := m.kinds[b]; k != kindEmpty {
+					addResidual(k, (*[16]int16)(c[b*16:b*16+16]), yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+				}
 			}
 		}
 	}
@@ -66,8 +64,8 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 	if !m.skip {
 		for b := 0; b < 4; b++ {
 			off := cOrig + (b>>1)*4*bps + (b&1)*4
-			addBlock(m.kinds[16+b], c[(16+b)*16:(16+b)*16+16], uw, off)
-			addBlock(m.kinds[20+b], c[(20+b)*16:(20+b)*16+16], vw, off)
+			addResidual(m.kinds[16+b], (*[16]int16)(c[(16+b)*16:(16+b)*16+16]), uw, off)
+			addResidual(m.kinds[20+b], (*[16]int16)(c[(20+b)*16:(20+b)*16+16]), vw, off)
 		}
 	}
 
@@ -95,14 +93,5 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 		for i := 1; i <= 4; i++ {
 			d.topY[16*d.mbw+i] = last
 		}
-	}
-}
-
-func addBlock(kind uint8, in []int16, dst []byte, off int) {
-	switch kind {
-	case 1:
-		vp8.DCAdd(in[0], dst, off, bps)
-	case 2:
-		vp8.IDCTAdd(in, dst, off, bps)
 	}
 }
