@@ -139,19 +139,3 @@ func decide(value uint64, nbits int, rng uint32, p uint8) (uint64, int, uint32, 
 	}
 	return value, nbits - int(normShift[uint8(r)]), uint32(normRange[uint8(r)]), b
 }
-
-// decideSign decodes an even-probability bit (a coefficient's sign)
-// without a branch and returns v negated when it is set. With p = 128 the
-// split is rng/2 and the new range r is 64..128, so the renormalising
-// shift is 0 or 1 and needs no table.
-func decideSign(value uint64, nbits int, rng uint32, v int32) (uint64, int, uint32, int32) {
-	split := rng >> 1
-	sh := uint(nbits) & 63
-	x := uint32(value >> sh)
-	m := uint32(int32(split-x) >> 31) // all ones when x > split: the bit is set
-	value -= uint64((split+1)&m) << sh
-	// Set: r = rng-split = split+1 + (rng&1 - 1); clear: r = split+1.
-	r := split + 1 + (m & (rng&1 - 1))
-	s := (r >> 7) ^ 1
-	return value, nbits - int(s), r<<s - 1, (v ^ int32(m)) - int32(m)
-}

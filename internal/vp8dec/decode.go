@@ -570,9 +570,11 @@ loop:
 			value, nbits = br.loadV(value, nbits)
 		}
 		{
-			// The sign, an even-probability bit, without a branch (see
-			// decideSign, which this is by hand: it is over the inlining
-			// budget).
+			// The sign: decide(value, nbits, rng, 128) without a branch
+			// (a coin toss mispredicts half the time). With p = 128 the
+			// split is rng/2 and the new range r is 64..128, so the
+			// renormalising shift is 0 or 1 and needs no table. Written
+			// out here: as a function it is over the inlining budget.
 			split := rng >> 1
 			sh := uint(nbits) & 63
 			m := uint32(int32(split-uint32(value>>sh)) >> 31)
