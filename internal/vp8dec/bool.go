@@ -48,6 +48,16 @@ func (d *boolDec) load() {
 	}
 }
 
+// topUp refills value, held in local variables with nbits < 49, with as
+// many whole bytes as fit (at least 49 bits then follow the top 8). The
+// caller makes sure that 8 bytes remain at pos.
+func (d *boolDec) topUp(value uint64, nbits int) (uint64, int) {
+	k := uint(56-nbits) >> 3 // 1..7
+	w := binary.BigEndian.Uint64(d.buf[d.pos:])
+	d.pos += int(k)
+	return value<<(8*k&63) | w>>((64-8*k)&63), nbits + int(8*k)
+}
+
 // bit decodes one boolean whose probability of being false is p/256.
 func (d *boolDec) bit(p uint8) bool {
 	if d.nbits < 0 {

@@ -330,8 +330,131 @@ func b2i(b bool) int {
 	return 0
 }
 
-// parseModes reads a macroblock's header from the first partition.
+// maxModeBytes bounds what a macroblock header takes from the first
+// partition: 16 sub-block modes of at most 7 decisions and 9 more
+// decisions, each decision at most 7 bits.
+const maxModeBytes = (16*7 + 9) * 7 / 8
+
+// parseModes reads a macroblock's header from the first partition: away
+// from the partition's end with the decoder's state in local variables
+// and refills a word at a time, near it with the careful bit.
 func (d *decoder) parseModes(mbx int, m *mbData) {
+	if d.first.pos+maxModeBytes+8 <= len(d.first.buf) {
+		d.parseModesFast(mbx, m)
+	} else {
+		d.parseModesSlow(mbx, m)
+	}
+}
+
+// parseModesFast is parseModesSlow for a macroblock whose header lies
+// wholly before the last 8 bytes of the partition: topUp then gives at
+// least 49 bits (seven decisions) without end checks.
+func (d *decoder) parseModesFast(mbx int, m *mbData) {
+	br := &d.first
+	v, n, r := br.value, br.nbits, br.rng
+	var b bool
+	if n < 49 {
+		v, n = br.topUp(v, n)
+	}
+	// At most 2 + 1 + 3 decisions up to the sub-block modes.
+	m.seg = 0
+	if d.segUpdateMap {
+		if v, n, r, b = decide(v, n, r, d.segProbs[0]); !b {
+			v, n, r, b = decide(v, n, r, d.segProbs[1])
+			m.seg = b2i(b)
+		} else {
+			v, n, r, b = decide(v, n, r, d.segProbs[2])
+			m.seg = 2 + b2i(b)
+		}
+	}
+	m.skip = false
+	if d.skipEnabled {
+		v, n, r, m.skip = decide(v, n, r, d.skipProb)
+	}
+	top := &d.top[mbx]
+	if v, n, r, b = decide(v, n, r, 145); !b {
+		m.ymode = modeB
+		for y := 0; y < 4; y++ {
+			l := d.left.bmode[y]
+			for x := 0; x < 4; x++ {
+				if n < 49 {
+					v, n = br.topUp(v, n)
+				}
+				var bm uint8
+				v, n, r, bm = readBMode(v, n, r, &vp8.KFBModeProbs[top.bmode[x]][l])
+				m.bmodes[y*4+x] = bm
+				top.bmode[x] = bm
+				l = bm
+			}
+			d.left.bmode[y] = l
+		}
+	} else {
+		var bm uint8
+		if v, n, r, b = decide(v, n, r, 156); !b {
+			if v, n, r, b = decide(v, n, r, 163); !b {
+				m.ymode, bm = modeDC, vp8.BDC
+			} else {
+				m.ymode, bm = modeV, vp8.BVE
+			}
+		} else if v, n, r, b = decide(v, n, r, 128); !b {
+			m.ymode, bm = modeH, vp8.BHE
+		} else {
+			m.ymode, bm = modeTM, vp8.BTM
+		}
+		top.bmode = [4]uint8{bm, bm, bm, bm}
+		d.left.bmode = top.bmode
+	}
+	if n < 49 {
+		v, n = br.topUp(v, n)
+	}
+	if v, n, r, b = decide(v, n, r, 142); !b {
+		m.uvmode = modeDC
+	} else if v, n, r, b = decide(v, n, r, 114); !b {
+		m.uvmode = modeV
+	} else if v, n, r, b = decide(v, n, r, 183); !b {
+		m.uvmode = modeH
+	} else {
+		m.uvmode = modeTM
+	}
+	br.value, br.nbits, br.rng = v, n, r
+}
+
+// readBMode decodes a sub-block mode (at most 7 decisions: the caller
+// makes sure of 49 bits) with the probabilities p.
+func readBMode(v uint64, n int, r uint32, p *[9]uint8) (uint64, int, uint32, uint8) {
+	var b bool
+	if v, n, r, b = decide(v, n, r, p[0]); !b {
+		return v, n, r, vp8.BDC
+	}
+	if v, n, r, b = decide(v, n, r, p[1]); !b {
+		return v, n, r, vp8.BTM
+	}
+	if v, n, r, b = decide(v, n, r, p[2]); !b {
+		return v, n, r, vp8.BVE
+	}
+	if v, n, r, b = decide(v, n, r, p[3]); !b {
+		if v, n, r, b = decide(v, n, r, p[4]); !b {
+			return v, n, r, vp8.BHE
+		}
+		if v, n, r, b = decide(v, n, r, p[5]); !b {
+			return v, n, r, vp8.BRD
+		}
+		return v, n, r, vp8.BVR
+	}
+	if v, n, r, b = decide(v, n, r, p[6]); !b {
+		return v, n, r, vp8.BLD
+	}
+	if v, n, r, b = decide(v, n, r, p[7]); !b {
+		return v, n, r, vp8.BVL
+	}
+	if v, n, r, b = decide(v, n, r, p[8]); !b {
+		return v, n, r, vp8.BHD
+	}
+	return v, n, r, vp8.BHU
+}
+
+// parseModesSlow reads a macroblock's header from the first partition.
+func (d *decoder) parseModesSlow(mbx int, m *mbData) {
 	br := &d.first
 	m.seg = 0
 	if d.segUpdateMap {
