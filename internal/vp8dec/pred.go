@@ -10,92 +10,121 @@ import (
 // block's top-left pixel, the row above and the column to the left hold
 // the (unfiltered) neighbours or the frame border.
 
-// fill sets a size×size block (size 4, 8 or 16) to v.
-func fill(dst []byte, off, size int, v byte) {
-	pat := uint64(v) * 0x0101010101010101
-	if size == 4 {
-		for r := 0; r < 4; r++ {
-			binary.LittleEndian.PutUint32(dst[off+r*bps:], uint32(pat))
-		}
-		return
-	}
-	for r := 0; r < size; r++ {
-		row := dst[off+r*bps : off+r*bps+size]
-		for c := 0; c+8 <= len(row); c += 8 {
-			binary.LittleEndian.PutUint64(row[c:], pat)
-		}
-	}
+// sum8 adds the eight bytes of x.
+func sum8(x uint64) int {
+	x = x&0x00ff00ff00ff00ff + x>>8&0x00ff00ff00ff00ff // four 16-bit sums
+	return int((x * 0x0001000100010001) >> 48)
 }
 
-// predBlock does the four whole-block modes for a size×size block (16 for
-// luma, 8 for chroma); shift is log2(2·size).
-func predBlock(dst []byte, off, size, shift, mode int, haveLeft, haveTop bool) {
+// The whole-block modes: pred16 predicts the 16×16 luma block of the work
+// area w (pixel (0,0) at yOrig), pred8 an 8×8 chroma block (at cOrig).
+// The offsets are constants, so the compiler checks no bounds, and rows
+// are written eight pixels at a time.
+
+func pred16(w *[bps * 17]byte, mode int, haveLeft, haveTop bool) {
+	const o, end = yOrig, yOrig + 16*bps
+	le := binary.LittleEndian
 	switch mode {
 	case modeDC:
-		var sum int
-		switch {
-		case haveLeft && haveTop:
-			for i := 0; i < size; i++ {
-				sum += int(dst[off-bps+i]) + int(dst[off+i*bps-1])
+		sum, n := 0, 0
+		if haveTop {
+			sum += sum8(le.Uint64(w[o-bps:])) + sum8(le.Uint64(w[o-bps+8:]))
+			n++
+		}
+		if haveLeft {
+			for r := o - 1; r < end-1; r += bps {
+				sum += int(w[r])
 			}
-			fill(dst, off, size, byte((sum+size)>>shift))
-		case haveTop:
-			for i := 0; i < size; i++ {
-				sum += int(dst[off-bps+i])
-			}
-			fill(dst, off, size, byte((sum+size/2)>>(shift-1)))
-		case haveLeft:
-			for i := 0; i < size; i++ {
-				sum += int(dst[off+i*bps-1])
-			}
-			fill(dst, off, size, byte((sum+size/2)>>(shift-1)))
-		default:
-			fill(dst, off, size, 128)
+			n++
+		}
+		v := 128
+		switch n {
+		case 2:
+			v = (sum + 16) >> 5
+		case 1:
+			v = (sum + 8) >> 4
+		}
+		pat := uint64(v) * 0x0101010101010101
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], pat)
+			le.PutUint64(w[r+8:], pat)
 		}
 	case modeV:
-		t0 := binary.LittleEndian.Uint64(dst[off-bps:])
-		t1 := binary.LittleEndian.Uint64(dst[off-bps+8:])
-		for r := 0; r < size; r++ {
-			binary.LittleEndian.PutUint64(dst[off+r*bps:], t0)
-			if size == 16 {
-				binary.LittleEndian.PutUint64(dst[off+r*bps+8:], t1)
-			}
+		t0, t1 := le.Uint64(w[o-bps:]), le.Uint64(w[o-bps+8:])
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], t0)
+			le.PutUint64(w[r+8:], t1)
 		}
 	case modeH:
-		for r := 0; r < size; r++ {
-			o := off + r*bps
-			pat := uint64(dst[o-1]) * 0x0101010101010101
-			binary.LittleEndian.PutUint64(dst[o:], pat)
-			if size == 16 {
-				binary.LittleEndian.PutUint64(dst[o+8:], pat)
-			}
+		for r := o; r < end; r += bps {
+			pat := uint64(w[r-1]) * 0x0101010101010101
+			le.PutUint64(w[r:], pat)
+			le.PutUint64(w[r+8:], pat)
 		}
 	case modeTM:
-		// Eight pixels at a time, stored with one write (see pred4).
-		top := dst[off-bps : off-bps+size]
-		p := int32(dst[off-bps-1])
-		for r := 0; r < size; r++ {
-			o := off + r*bps
-			l := int32(dst[o-1]) - p
-			row := dst[o : o+size]
-			for c := 0; c+8 <= size; c += 8 {
-				t := (*[8]byte)(top[c : c+8])
-				var x uint64
-				for i := 7; i >= 0; i-- {
-					x = x<<8 | uint64(vp8.Clip8(l+int32(t[i])))
-				}
-				binary.LittleEndian.PutUint64(row[c:c+8], x)
-			}
+		t0, t1 := (*[8]byte)(w[o-bps:o-bps+8]), (*[8]byte)(w[o-bps+8:o-bps+16])
+		p := int32(w[o-bps-1])
+		for r := o; r < end; r += bps {
+			l := int32(w[r-1]) - p
+			le.PutUint64(w[r:], tmRow(l, t0))
+			le.PutUint64(w[r+8:], tmRow(l, t1))
 		}
 	}
 }
 
-func pred16(dst []byte, off, mode int, haveLeft, haveTop bool) {
-	predBlock(dst, off, 16, 5, mode, haveLeft, haveTop)
+func pred8(w *[bps * 9]byte, mode int, haveLeft, haveTop bool) {
+	const o, end = cOrig, cOrig + 8*bps
+	le := binary.LittleEndian
+	switch mode {
+	case modeDC:
+		sum, n := 0, 0
+		if haveTop {
+			sum += sum8(le.Uint64(w[o-bps:]))
+			n++
+		}
+		if haveLeft {
+			for r := o - 1; r < end-1; r += bps {
+				sum += int(w[r])
+			}
+			n++
+		}
+		v := 128
+		switch n {
+		case 2:
+			v = (sum + 8) >> 4
+		case 1:
+			v = (sum + 4) >> 3
+		}
+		pat := uint64(v) * 0x0101010101010101
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], pat)
+		}
+	case modeV:
+		t0 := le.Uint64(w[o-bps:])
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], t0)
+		}
+	case modeH:
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], uint64(w[r-1])*0x0101010101010101)
+		}
+	case modeTM:
+		t := (*[8]byte)(w[o-bps : o-bps+8])
+		p := int32(w[o-bps-1])
+		for r := o; r < end; r += bps {
+			le.PutUint64(w[r:], tmRow(int32(w[r-1])-p, t))
+		}
+	}
 }
 
-func pred8(dst []byte, off, mode int, haveLeft, haveTop bool) {
-	predBlock(dst, off, 8, 4, mode, haveLeft, haveTop)
+// tmRow is eight pixels of TrueMotion: l (the left neighbour minus the
+// top-left one) plus the pixels above, clamped.
+func tmRow(l int32, t *[8]byte) uint64 {
+	var x uint64
+	for i := 7; i >= 0; i-- {
+		x = x<<8 | uint64(vp8.Clip8(l+int32(t[i])))
+	}
+	return x
 }
 
 func avg3(a, b, c byte) byte { return byte((int(a) + 2*int(b) + int(c) + 2) >> 2) }

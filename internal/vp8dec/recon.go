@@ -50,7 +50,7 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 			addResidual(m.kinds[b], (*[16]int16)(c[b*16:b*16+16]), yw, off)
 		}
 	} else {
-		pred16(yw, yOrig, m.ymode, mbx > 0, mby > 0)
+		pred16(&d.ywork, m.ymode, mbx > 0, mby > 0)
 		if !m.skip {
 			for b := 0; b < 16; b++ {
 				if k := m.kinds[b]; k != kindEmpty {
@@ -59,8 +59,8 @@ func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
 			}
 		}
 	}
-	pred8(uw, cOrig, m.uvmode, mbx > 0, mby > 0)
-	pred8(vw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	pred8(&d.uwork, m.uvmode, mbx > 0, mby > 0)
+	pred8(&d.vwork, m.uvmode, mbx > 0, mby > 0)
 	if !m.skip {
 		for b := 0; b < 4; b++ {
 			off := cOrig + (b>>1)*4*bps + (b&1)*4
