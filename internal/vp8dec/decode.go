@@ -1,9 +1,12 @@
 // Package vp8dec decodes VP8 key frames — the lossy bitstream of WebP —
 // into 4:2:0 Y'CbCr planes, bit-exactly as RFC 6386 specifies.
 //
-// It is written for speed: a wide-window boolean decoder, token decoding
-// through per-position probability pointers, DC-only and empty-block fast
-// paths in the inverse transforms, and a loop filter that runs one
+// It is written for speed: a wide-window boolean decoder whose state stays
+// in registers through a block's tokens and a macroblock's modes (the
+// coefficient sign without a branch), token decoding through per-position
+// probability pointers, empty, DC-only and three-coefficient fast paths
+// and SSE2 inverse transforms (amd64; the purego tag leaves the Go ones),
+// prediction that writes whole rows, and a loop filter that runs one
 // macroblock row behind the reconstruction, optionally on a second
 // goroutine. Intra prediction reads unfiltered neighbours (the filter only
 // changes what is displayed), so the reconstruction keeps an unfiltered
