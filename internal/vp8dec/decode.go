@@ -550,6 +550,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 	top := &d.top[mbx]
 	left := &d.left
 	any := false
+	var nz uint8
 	first := 0
 	ytype := typeY
 	var dcs [16]int16
@@ -587,23 +588,15 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 			n, wide := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
 			l = uint8(b2i(n > first))
 			top.y[x] = l
-			if n > first {
-				any = true
-			}
+			nz |= l
+			k := kindOf[n&31]
 			if haveY2 {
+				// The DC comes from the Y2 block: n is 1 (no AC) or more.
 				blk[0] = dcs[b]
 				wide |= wideBits(dcs[b])
+				k *= uint8(b2i(dcs[b] != 0) | b2i(n > 1))
 			}
-			switch {
-			case n > 3:
-				m.kinds[b] = kindFull | wideFlag(wide)
-			case n > 1:
-				m.kinds[b] = kindAC3 | wideFlag(wide)
-			case blk[0] != 0:
-				m.kinds[b] = kindDC
-			default:
-				m.kinds[b] = kindEmpty
-			}
+			m.kinds[b] = k | wideFlag(wide)
 		}
 		left.y[y] = l
 	}
@@ -621,25 +614,20 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 				n, wide := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
 				l = uint8(b2i(n > 0))
 				tc[x] = l
-				switch {
-				case n > 3:
-					m.kinds[b] = kindFull | wideFlag(wide)
-					any = true
-				case n > 1:
-					m.kinds[b] = kindAC3 | wideFlag(wide)
-					any = true
-				case n == 1:
-					m.kinds[b] = kindDC
-					any = true
-				default:
-					m.kinds[b] = kindEmpty
-				}
+				nz |= l
+				m.kinds[b] = kindOf[n&31] | wideFlag(wide)
 			}
 			lc[y] = l
 		}
 	}
-	return any
+	return any || nz != 0
 }
+
+// kindOf is the kind of a block by the position after its last token
+// (the blocks' kinds are set without branches, which would mispredict).
+var kindOf = [32]uint8{kindEmpty, kindDC, kindAC3, kindAC3,
+	kindFull, kindFull, kindFull, kindFull, kindFull, kindFull, kindFull, kindFull,
+	kindFull, kindFull, kindFull, kindFull, kindFull}
 
 // tokens decodes one block's tokens from position first, writes the
 // dequantised coefficients into out in raster order and returns the

@@ -22,7 +22,7 @@ const (
 	kindDC    = 1 // only the DC
 	kindAC3   = 2 // only raster positions 0, 1 and 4 (the first three in zigzag order)
 	kindFull  = 3 // anything
-	kindWide  = 4 // flag: a coefficient is beyond ±maxSIMDCoeff
+	kindWide  = 4 // flag: a coefficient is beyond ±maxSIMDCoeff (wideFlag's shift)
 )
 
 // maxSIMDCoeff bounds the coefficients of the 16-bit SIMD transform: with
@@ -34,12 +34,7 @@ const maxSIMDCoeff = 2047
 // -2048..2047).
 func wideBits(x int16) int32 { return (int32(x) + maxSIMDCoeff + 1) &^ (2*maxSIMDCoeff + 1) }
 
-func wideFlag(wide int32) uint8 {
-	if wide != 0 {
-		return kindWide
-	}
-	return 0
-}
+func wideFlag(wide int32) uint8 { return uint8(b2i(wide != 0)) << 2 }
 
 // addResidual adds the inverse transform of block c of the given kind to
 // the 4×4 pixels at dst[off].
