@@ -333,25 +333,27 @@ func b2i(b bool) int {
 	return 0
 }
 
-// maxModeBytes bounds what a macroblock header takes from the first
-// partition: 16 sub-block modes of at most 7 decisions and 9 more
-// decisions, each decision at most 7 bits.
-const maxModeBytes = (16*7 + 9) * 7 / 8
+// maxModeBytes bounds how far a macroblock header moves the first
+// partition's read position: 16 sub-block modes of at most 7 decisions
+// and 9 more decisions, each decision at most 7 bits, plus the 64 bits
+// that the window may hold ahead of them, plus the 8 bytes that topUp
+// reads.
+const maxModeBytes = ((16*7+9)*7+64+7)/8 + 8
 
 // parseModes reads a macroblock's header from the first partition: away
 // from the partition's end with the decoder's state in local variables
 // and refills a word at a time, near it with the careful bit.
 func (d *decoder) parseModes(mbx int, m *mbData) {
-	if d.first.pos+maxModeBytes+8 <= len(d.first.buf) {
+	if d.first.pos+maxModeBytes <= len(d.first.buf) {
 		d.parseModesFast(mbx, m)
 	} else {
 		d.parseModesSlow(mbx, m)
 	}
 }
 
-// parseModesFast is parseModesSlow for a macroblock whose header lies
-// wholly before the last 8 bytes of the partition: topUp then gives at
-// least 49 bits (seven decisions) without end checks.
+// parseModesFast is parseModesSlow for a macroblock at least
+// maxModeBytes from the partition's end: topUp then gives at least 49 bits
+// (seven decisions) without end checks.
 func (d *decoder) parseModesFast(mbx int, m *mbData) {
 	br := &d.first
 	v, n, r := br.value, br.nbits, br.rng
