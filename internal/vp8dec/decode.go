@@ -70,7 +70,7 @@ type mbData struct {
 	ymode  int
 	uvmode int
 	bmodes [16]uint8
-	kinds  [24]uint8  // per block: kindEmpty, kindDC, kindFull or kindAC3
+	kinds  [24]uint8  // per block: kindEmpty, kindDC, kindAC3 or kindFull, maybe with kindWide
 	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
 }
 
