@@ -48,6 +48,16 @@ func (d *boolDec) load() {
 	}
 }
 
+// topUp refills value, held in local variables with nbits < 49, with as
+// many whole bytes as fit (at least 49 bits then follow the top 8). The
+// caller makes sure that 8 bytes remain at pos.
+func (d *boolDec) topUp(value uint64, nbits int) (uint64, int) {
+	k := uint(56-nbits) >> 3 // 1..7
+	w := binary.BigEndian.Uint64(d.buf[d.pos:])
+	d.pos += int(k)
+	return value<<(8*k&63) | w>>((64-8*k)&63), nbits + int(8*k)
+}
+
 // bit decodes one boolean whose probability of being false is p/256.
 func (d *boolDec) bit(p uint8) bool {
 	if d.nbits < 0 {
@@ -126,13 +136,15 @@ func (d *boolDec) loadV(value uint64, nbits int) (uint64, int) {
 	return d.value, d.nbits
 }
 
-// decide is bitLoaded on state held in local variables.
+// decide is bitLoaded on state held in local variables. The shift counts
+// are masked (nbits is 0..56 here) so that the compiler emits bare shifts.
 func decide(value uint64, nbits int, rng uint32, p uint8) (uint64, int, uint32, bool) {
 	split := (rng * uint32(p)) >> 8
+	sh := uint(nbits) & 63
 	r := split + 1
-	b := uint32(value>>uint(nbits)) > split
+	b := uint32(value>>sh) > split
 	if b {
-		value -= uint64(r) << uint(nbits)
+		value -= uint64(r) << sh
 		r = rng - split
 	}
 	return value, nbits - int(normShift[uint8(r)]), uint32(normRange[uint8(r)]), b

@@ -1,9 +1,12 @@
 // Package vp8dec decodes VP8 key frames — the lossy bitstream of WebP —
 // into 4:2:0 Y'CbCr planes, bit-exactly as RFC 6386 specifies.
 //
-// It is written for speed: a wide-window boolean decoder, token decoding
-// through per-position probability pointers, DC-only and empty-block fast
-// paths in the inverse transforms, and a loop filter that runs one
+// It is written for speed: a wide-window boolean decoder whose state stays
+// in registers through a block's tokens and a macroblock's modes (the
+// coefficient sign without a branch), token decoding through per-position
+// probability pointers, empty, DC-only and three-coefficient fast paths
+// and SSE2 inverse transforms (amd64; the purego tag leaves the Go ones),
+// prediction that writes whole rows, and a loop filter that runs one
 // macroblock row behind the reconstruction, optionally on a second
 // goroutine. Intra prediction reads unfiltered neighbours (the filter only
 // changes what is displayed), so the reconstruction keeps an unfiltered
@@ -67,7 +70,7 @@ type mbData struct {
 	ymode  int
 	uvmode int
 	bmodes [16]uint8
-	kinds  [24]uint8  // per block: 0 empty, 1 DC only, 2 full
+	kinds  [24]uint8  // per block: kindEmpty, kindDC, kindAC3 or kindFull, maybe with kindWide
 	coeffs [384]int16 // 16 Y, 4 U, 4 V blocks of 16, raster order inside
 }
 
@@ -330,8 +333,133 @@ func b2i(b bool) int {
 	return 0
 }
 
-// parseModes reads a macroblock's header from the first partition.
+// maxModeBytes bounds how far a macroblock header moves the first
+// partition's read position: 16 sub-block modes of at most 7 decisions
+// and 9 more decisions, each decision at most 7 bits, plus the 64 bits
+// that the window may hold ahead of them, plus the 8 bytes that topUp
+// reads.
+const maxModeBytes = ((16*7+9)*7+64+7)/8 + 8
+
+// parseModes reads a macroblock's header from the first partition: away
+// from the partition's end with the decoder's state in local variables
+// and refills a word at a time, near it with the careful bit.
 func (d *decoder) parseModes(mbx int, m *mbData) {
+	if d.first.pos+maxModeBytes <= len(d.first.buf) {
+		d.parseModesFast(mbx, m)
+	} else {
+		d.parseModesSlow(mbx, m)
+	}
+}
+
+// parseModesFast is parseModesSlow for a macroblock at least
+// maxModeBytes from the partition's end: topUp then gives at least 49 bits
+// (seven decisions) without end checks.
+func (d *decoder) parseModesFast(mbx int, m *mbData) {
+	br := &d.first
+	v, n, r := br.value, br.nbits, br.rng
+	var b bool
+	if n < 49 {
+		v, n = br.topUp(v, n)
+	}
+	// At most 2 + 1 + 3 decisions up to the sub-block modes.
+	m.seg = 0
+	if d.segUpdateMap {
+		if v, n, r, b = decide(v, n, r, d.segProbs[0]); !b {
+			v, n, r, b = decide(v, n, r, d.segProbs[1])
+			m.seg = b2i(b)
+		} else {
+			v, n, r, b = decide(v, n, r, d.segProbs[2])
+			m.seg = 2 + b2i(b)
+		}
+	}
+	m.skip = false
+	if d.skipEnabled {
+		v, n, r, m.skip = decide(v, n, r, d.skipProb)
+	}
+	top := &d.top[mbx]
+	if v, n, r, b = decide(v, n, r, 145); !b {
+		m.ymode = modeB
+		for y := 0; y < 4; y++ {
+			l := d.left.bmode[y]
+			for x := 0; x < 4; x++ {
+				if n < 49 {
+					v, n = br.topUp(v, n)
+				}
+				var bm uint8
+				v, n, r, bm = readBMode(v, n, r, &vp8.KFBModeProbs[top.bmode[x]][l])
+				m.bmodes[y*4+x] = bm
+				top.bmode[x] = bm
+				l = bm
+			}
+			d.left.bmode[y] = l
+		}
+	} else {
+		var bm uint8
+		if v, n, r, b = decide(v, n, r, 156); !b {
+			if v, n, r, b = decide(v, n, r, 163); !b {
+				m.ymode, bm = modeDC, vp8.BDC
+			} else {
+				m.ymode, bm = modeV, vp8.BVE
+			}
+		} else if v, n, r, b = decide(v, n, r, 128); !b {
+			m.ymode, bm = modeH, vp8.BHE
+		} else {
+			m.ymode, bm = modeTM, vp8.BTM
+		}
+		top.bmode = [4]uint8{bm, bm, bm, bm}
+		d.left.bmode = top.bmode
+	}
+	if n < 49 {
+		v, n = br.topUp(v, n)
+	}
+	if v, n, r, b = decide(v, n, r, 142); !b {
+		m.uvmode = modeDC
+	} else if v, n, r, b = decide(v, n, r, 114); !b {
+		m.uvmode = modeV
+	} else if v, n, r, b = decide(v, n, r, 183); !b {
+		m.uvmode = modeH
+	} else {
+		m.uvmode = modeTM
+	}
+	br.value, br.nbits, br.rng = v, n, r
+}
+
+// readBMode decodes a sub-block mode (at most 7 decisions: the caller
+// makes sure of 49 bits) with the probabilities p.
+func readBMode(v uint64, n int, r uint32, p *[9]uint8) (uint64, int, uint32, uint8) {
+	var b bool
+	if v, n, r, b = decide(v, n, r, p[0]); !b {
+		return v, n, r, vp8.BDC
+	}
+	if v, n, r, b = decide(v, n, r, p[1]); !b {
+		return v, n, r, vp8.BTM
+	}
+	if v, n, r, b = decide(v, n, r, p[2]); !b {
+		return v, n, r, vp8.BVE
+	}
+	if v, n, r, b = decide(v, n, r, p[3]); !b {
+		if v, n, r, b = decide(v, n, r, p[4]); !b {
+			return v, n, r, vp8.BHE
+		}
+		if v, n, r, b = decide(v, n, r, p[5]); !b {
+			return v, n, r, vp8.BRD
+		}
+		return v, n, r, vp8.BVR
+	}
+	if v, n, r, b = decide(v, n, r, p[6]); !b {
+		return v, n, r, vp8.BLD
+	}
+	if v, n, r, b = decide(v, n, r, p[7]); !b {
+		return v, n, r, vp8.BVL
+	}
+	if v, n, r, b = decide(v, n, r, p[8]); !b {
+		return v, n, r, vp8.BHD
+	}
+	return v, n, r, vp8.BHU
+}
+
+// parseModesSlow reads a macroblock's header from the first partition.
+func (d *decoder) parseModesSlow(mbx int, m *mbData) {
 	br := &d.first
 	m.seg = 0
 	if d.segUpdateMap {
@@ -424,6 +552,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 	top := &d.top[mbx]
 	left := &d.left
 	any := false
+	var nz uint8
 	first := 0
 	ytype := typeY
 	var dcs [16]int16
@@ -431,7 +560,7 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 	if haveY2 {
 		d.y2 = [16]int16{}
 		ctx := int(top.y2 + left.y2)
-		n := br.tokens(&d.probs[typeY2], ctx, q.y2[0], q.y2[1], 0, d.y2[:])
+		n, _ := br.tokens(&d.probs[typeY2], ctx, q.y2[0], q.y2[1], 0, d.y2[:])
 		nz := uint8(b2i(n > 0))
 		top.y2, left.y2 = nz, nz
 		if n > 0 {
@@ -458,23 +587,18 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 		for x := 0; x < 4; x++ {
 			b := y*4 + x
 			blk := c[b*16 : b*16+16]
-			n := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
+			n, wide := br.tokens(pp, int(l+top.y[x]), q.y1[0], q.y1[1], first, blk)
 			l = uint8(b2i(n > first))
 			top.y[x] = l
-			if n > first {
-				any = true
-			}
+			nz |= l
+			k := kindOf[n&31]
 			if haveY2 {
+				// The DC comes from the Y2 block: n is 1 (no AC) or more.
 				blk[0] = dcs[b]
+				wide |= wideBits(dcs[b])
+				k *= uint8(b2i(dcs[b] != 0) | b2i(n > 1))
 			}
-			switch {
-			case n > 1:
-				m.kinds[b] = 2
-			case blk[0] != 0:
-				m.kinds[b] = 1
-			default:
-				m.kinds[b] = 0
-			}
+			m.kinds[b] = k | wideFlag(wide)
 		}
 		left.y[y] = l
 	}
@@ -489,34 +613,34 @@ func (d *decoder) parseResiduals(br *boolDec, mbx int, m *mbData) bool {
 			for x := 0; x < 2; x++ {
 				b := 16 + p*4 + y*2 + x
 				blk := c[b*16 : b*16+16]
-				n := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
+				n, wide := br.tokens(pp, int(l+tc[x]), q.uv[0], q.uv[1], 0, blk)
 				l = uint8(b2i(n > 0))
 				tc[x] = l
-				switch {
-				case n > 1:
-					m.kinds[b] = 2
-					any = true
-				case n == 1:
-					m.kinds[b] = 1
-					any = true
-				default:
-					m.kinds[b] = 0
-				}
+				nz |= l
+				m.kinds[b] = kindOf[n&31] | wideFlag(wide)
 			}
 			lc[y] = l
 		}
 	}
-	return any
+	return any || nz != 0
 }
+
+// kindOf is the kind of a block by the position after its last token
+// (the blocks' kinds are set without branches, which would mispredict).
+var kindOf = [32]uint8{kindEmpty, kindDC, kindAC3, kindAC3,
+	kindFull, kindFull, kindFull, kindFull, kindFull, kindFull, kindFull, kindFull,
+	kindFull, kindFull, kindFull, kindFull, kindFull}
 
 // tokens decodes one block's tokens from position first, writes the
 // dequantised coefficients into out in raster order and returns the
-// position after the last token (first for an empty block).
-func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) int {
+// position after the last token (first for an empty block), and the OR
+// of wideBits of the coefficients.
+func (br *boolDec) tokens(pp *[17]*[3][11]uint8, ctx int, dcq, acq int32, first int, out []int16) (int, int32) {
 	// The decoder's state lives in local variables while the block is
 	// read, so that the compiler keeps it in registers.
 	value, nbits, rng := br.value, br.nbits, br.rng
 	var b bool
+	var wide int32
 	out = out[:16]
 	n := first
 	p := &pp[n][ctx]
@@ -561,15 +685,30 @@ loop:
 		if nbits < 0 {
 			value, nbits = br.loadV(value, nbits)
 		}
-		if value, nbits, rng, b = decide(value, nbits, rng, 128); b {
-			v = -v
+		{
+			// The sign: decide(value, nbits, rng, 128) without a branch
+			// (a coin toss mispredicts half the time). With p = 128 the
+			// split is rng/2 and the new range r is 64..128, so the
+			// renormalising shift is 0 or 1 and needs no table. Written
+			// out here: as a function it is over the inlining budget.
+			split := rng >> 1
+			sh := uint(nbits) & 63
+			m := uint32(int32(split-uint32(value>>sh)) >> 31)
+			value -= uint64((split+1)&m) << sh
+			r := split + 1 + (m & (rng&1 - 1))
+			s := (r >> 7) ^ 1
+			nbits -= int(s)
+			rng = r<<s - 1
+			v = (v ^ int32(m)) - int32(m)
 		}
-		out[vp8.Zigzag[n]&15] = int16(v * q)
+		x := int16(v * q)
+		out[vp8.Zigzag[n]&15] = x
+		wide |= wideBits(x)
 		n++
 		p = &pp[n][next]
 	}
 	br.value, br.nbits, br.rng = value, nbits, rng
-	return n
+	return n, wide
 }
 
 // large decodes a token worth 2 or more, with its extra bits.

@@ -1,108 +1,108 @@
 package vp8dec
 
-import (
-	"encoding/binary"
-
-	"github.com/imageopto/imageopto/internal/vp8"
-)
+import "encoding/binary"
 
 // reconstruct predicts the current macroblock, adds its residual, copies it
 // into the planes and keeps its unfiltered bottom row for the row below.
 func (d *decoder) reconstruct(mbx, mby int, m *mbData) {
-	yw, uw, vw := d.ywork[:], d.uwork[:], d.vwork[:]
+	// The work areas as arrays, indexed at constant offsets or with
+	// induction variables: no bounds checks.
+	ya, ua, va := &d.ywork, &d.uwork, &d.vwork
+	yw, uw, vw := ya[:], ua[:], va[:]
 	// Left column (and top-left corner): the previous macroblock's right
 	// column, still in the work area, or the frame border.
 	if mbx > 0 {
-		for r := -1; r < 16; r++ {
-			yw[yOrig+r*bps-1] = yw[yOrig+r*bps+15]
+		for o := yOrig - bps - 1; o < yOrig+16*bps-1; o += bps {
+			ya[o] = ya[o+16]
 		}
-		for r := -1; r < 8; r++ {
-			uw[cOrig+r*bps-1] = uw[cOrig+r*bps+7]
-			vw[cOrig+r*bps-1] = vw[cOrig+r*bps+7]
+		for o := cOrig - bps - 1; o < cOrig+8*bps-1; o += bps {
+			ua[o] = ua[o+8]
+			va[o] = va[o+8]
 		}
 	} else {
 		corner := byte(127)
 		if mby > 0 {
 			corner = 129
 		}
-		yw[yOrig-bps-1] = corner
-		uw[cOrig-bps-1] = corner
-		vw[cOrig-bps-1] = corner
-		for r := 0; r < 16; r++ {
-			yw[yOrig+r*bps-1] = 129
+		ya[yOrig-bps-1] = corner
+		ua[cOrig-bps-1] = corner
+		va[cOrig-bps-1] = corner
+		for o := yOrig - 1; o < yOrig+16*bps-1; o += bps {
+			ya[o] = 129
 		}
-		for r := 0; r < 8; r++ {
-			uw[cOrig+r*bps-1] = 129
-			vw[cOrig+r*bps-1] = 129
+		for o := cOrig - 1; o < cOrig+8*bps-1; o += bps {
+			ua[o] = 129
+			va[o] = 129
 		}
 	}
-	copy(yw[yOrig-bps:yOrig-bps+20], d.topY[1+16*mbx:])
-	copy(uw[cOrig-bps:cOrig-bps+8], d.topU[1+8*mbx:])
-	copy(vw[cOrig-bps:cOrig-bps+8], d.topV[1+8*mbx:])
+	// The row above (luma: and the four pixels above right), in words
+	// rather than through memmove.
+	le := binary.LittleEndian
+	ty := d.topY[1+16*mbx : 1+16*mbx+20]
+	le.PutUint64(ya[yOrig-bps:], le.Uint64(ty))
+	le.PutUint64(ya[yOrig-bps+8:], le.Uint64(ty[8:]))
+	le.PutUint32(ya[yOrig-bps+16:], le.Uint32(ty[16:]))
+	le.PutUint64(ua[cOrig-bps:], le.Uint64(d.topU[1+8*mbx:]))
+	le.PutUint64(va[cOrig-bps:], le.Uint64(d.topV[1+8*mbx:]))
 
 	c := &m.coeffs
 	if m.ymode == modeB {
 		// The above-right pixels of sub-blocks on the right column are
 		// those of the macroblock above-right, for every sub-block row.
-		tr := yw[yOrig-bps+16 : yOrig-bps+20]
-		copy(yw[yOrig+3*bps+16:], tr)
-		copy(yw[yOrig+7*bps+16:], tr)
-		copy(yw[yOrig+11*bps+16:], tr)
+		tr := le.Uint32(ya[yOrig-bps+16:])
+		le.PutUint32(ya[yOrig+3*bps+16:], tr)
+		le.PutUint32(ya[yOrig+7*bps+16:], tr)
+		le.PutUint32(ya[yOrig+11*bps+16:], tr)
 		for b := 0; b < 16; b++ {
 			off := yOrig + (b>>2)*4*bps + (b&3)*4
 			pred4(yw, off, m.bmodes[b])
-			addBlock(m.kinds[b], c[b*16:b*16+16], yw, off)
+			addResidual(m.kinds[b], (*[16]int16)(c[b*16:b*16+16]), yw, off)
 		}
 	} else {
-		pred16(yw, yOrig, m.ymode, mbx > 0, mby > 0)
+		pred16(&d.ywork, m.ymode, mbx > 0, mby > 0)
 		if !m.skip {
 			for b := 0; b < 16; b++ {
-				addBlock(m.kinds[b], c[b*16:b*16+16], yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+				if k := m.kinds[b]; k != kindEmpty {
+					addResidual(k, (*[16]int16)(c[b*16:b*16+16]), yw, yOrig+(b>>2)*4*bps+(b&3)*4)
+				}
 			}
 		}
 	}
-	pred8(uw, cOrig, m.uvmode, mbx > 0, mby > 0)
-	pred8(vw, cOrig, m.uvmode, mbx > 0, mby > 0)
+	pred8(&d.uwork, m.uvmode, mbx > 0, mby > 0)
+	pred8(&d.vwork, m.uvmode, mbx > 0, mby > 0)
 	if !m.skip {
 		for b := 0; b < 4; b++ {
 			off := cOrig + (b>>1)*4*bps + (b&1)*4
-			addBlock(m.kinds[16+b], c[(16+b)*16:(16+b)*16+16], uw, off)
-			addBlock(m.kinds[20+b], c[(20+b)*16:(20+b)*16+16], vw, off)
+			addResidual(m.kinds[16+b], (*[16]int16)(c[(16+b)*16:(16+b)*16+16]), uw, off)
+			addResidual(m.kinds[20+b], (*[16]int16)(c[(20+b)*16:(20+b)*16+16]), vw, off)
 		}
 	}
 
 	// Copy out, eight bytes at a time.
-	le := binary.LittleEndian
 	ys := d.ystride
 	yo := mby*16*ys + mbx*16
-	for r := 0; r < 16; r++ {
-		dst := d.y[yo+r*ys : yo+r*ys+16]
-		src := yw[yOrig+r*bps : yOrig+r*bps+16]
-		le.PutUint64(dst, le.Uint64(src))
-		le.PutUint64(dst[8:], le.Uint64(src[8:]))
+	for o := yOrig; o < yOrig+16*bps; o += bps {
+		dst := d.y[yo : yo+16]
+		le.PutUint64(dst, le.Uint64(ya[o:]))
+		le.PutUint64(dst[8:], le.Uint64(ya[o+8:]))
+		yo += ys
 	}
 	cs := d.cstride
 	co := mby*8*cs + mbx*8
-	for r := 0; r < 8; r++ {
-		le.PutUint64(d.u[co+r*cs:co+r*cs+8], le.Uint64(uw[cOrig+r*bps:]))
-		le.PutUint64(d.v[co+r*cs:co+r*cs+8], le.Uint64(vw[cOrig+r*bps:]))
+	for o := cOrig; o < cOrig+8*bps; o += bps {
+		le.PutUint64(d.u[co:co+8], le.Uint64(ua[o:]))
+		le.PutUint64(d.v[co:co+8], le.Uint64(va[o:]))
+		co += cs
 	}
-	copy(d.topY[1+16*mbx:1+16*mbx+16], yw[yOrig+15*bps:])
-	copy(d.topU[1+8*mbx:1+8*mbx+8], uw[cOrig+7*bps:])
-	copy(d.topV[1+8*mbx:1+8*mbx+8], vw[cOrig+7*bps:])
+	ty = d.topY[1+16*mbx : 1+16*mbx+16]
+	le.PutUint64(ty, le.Uint64(ya[yOrig+15*bps:]))
+	le.PutUint64(ty[8:], le.Uint64(ya[yOrig+15*bps+8:]))
+	le.PutUint64(d.topU[1+8*mbx:], le.Uint64(ua[cOrig+7*bps:]))
+	le.PutUint64(d.topV[1+8*mbx:], le.Uint64(va[cOrig+7*bps:]))
 	if mbx == d.mbw-1 {
 		last := d.topY[16*d.mbw]
 		for i := 1; i <= 4; i++ {
 			d.topY[16*d.mbw+i] = last
 		}
-	}
-}
-
-func addBlock(kind uint8, in []int16, dst []byte, off int) {
-	switch kind {
-	case 1:
-		vp8.DCAdd(in[0], dst, off, bps)
-	case 2:
-		vp8.IDCTAdd(in, dst, off, bps)
 	}
 }
