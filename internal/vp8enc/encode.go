@@ -203,7 +203,8 @@ type encoder struct {
 
 	qindex, filter int // the frame's: its segments' are deltas from these
 	segs           [4]segment
-	nseg           int // 1: no segment map
+	nseg           int
+	segmented      bool // a segment map is sent
 	stepRatio      [4]float64
 	// The current macroblock's segment's (analyse).
 	y1, y2, uv quant

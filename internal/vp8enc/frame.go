@@ -26,8 +26,8 @@ func (e *encoder) write() [3][]byte {
 	hdr.putLiteral(0, 1) // color_space: YUV
 	hdr.putLiteral(0, 1) // clamping_type: clamp the reconstruction
 	var segProbs [3]uint8
-	hdr.putLiteral(b2u(e.nseg > 1), 1) // segmentation_enabled
-	if e.nseg > 1 {
+	hdr.putLiteral(b2u(e.segmented), 1) // segmentation_enabled
+	if e.segmented {
 		// Section 9.3: a map and its features, the quantisers and filter
 		// levels as deltas from the frame's.
 		hdr.putLiteral(1, 1) // update_mb_segmentation_map
@@ -91,7 +91,7 @@ func (e *encoder) write() [3][]byte {
 		e.leftNZ, e.leftB = 0, [4]uint8{}
 		for mbx := range e.mbw {
 			info := &e.mbs[mby*e.mbw+mbx]
-			if e.nseg > 1 {
+			if e.segmented {
 				hdr.put(segProbs[0], info.seg >= 2)
 				hdr.put(segProbs[1+info.seg>>1], info.seg&1 != 0)
 			}

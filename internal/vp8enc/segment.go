@@ -50,8 +50,9 @@ var (
 const c2 = (0.03 * 255) * (0.03 * 255)
 
 // setSegments measures the macroblocks' masking, assigns them to
-// segments (info.seg) and sets e.segs and e.nseg. With one segment
-// (small frames, flat ones, snsStrength 0) the frame has no segment map.
+// segments (info.seg) and sets e.segs, e.nseg and e.segmented. Small
+// frames and snsStrength 0 have one segment at the frame's quantiser
+// and no segment map.
 func (e *encoder) setSegments(filterLevel int) {
 	e.nseg = 1
 	n := e.mbw * e.mbh
@@ -99,9 +100,10 @@ func (e *encoder) setSegments(filterLevel int) {
 	for s := range e.nseg {
 		e.filter = max(e.filter, e.segs[s].filter)
 	}
-	if e.nseg == 1 {
-		e.qindex = e.segs[0].qindex
-	}
+	// One segment at another quantiser than the frame's (a flat frame)
+	// is still sent as a segment, so that the header's index stays the
+	// quality's.
+	e.segmented = e.nseg > 1 || e.segs[0].qindex != e.qindex
 }
 
 // qindexForStep is the quantiser index whose luma AC step is nearest to
