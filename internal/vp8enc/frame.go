@@ -240,7 +240,7 @@ func QIndexForQuality(q int) int {
 // qualityIndex is QIndexForQuality at qualities 0, 5, …, 100: the lowest
 // of the five photos' SSIM-matched indices in TestCalibrateVipsSweep's
 // output (at quality 100 index 0 stays 0.0023 below libwebp on volna.jpg).
-var qualityIndex = [21]uint8{104, 75, 66, 59, 55, 51, 44, 38, 36, 32, 30, 29, 26, 24, 22, 21, 16, 11, 7, 3, 0}
+var qualityIndex = [21]uint8{103, 78, 68, 62, 57, 54, 48, 40, 38, 35, 33, 31, 27, 26, 24, 23, 17, 13, 8, 3, 0}
 
 // filterLevelFor is the loop filter level for quantiser index q: stronger
 // as the blocks' quantisation error grows.
