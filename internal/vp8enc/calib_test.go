@@ -248,7 +248,7 @@ func TestCalibrateVips(t *testing.T) {
 			logRatio += math.Log(r)
 			n++
 			worst = min(worst, so-sl+1)
-			t.Logf("%-16s q%d: ours %6d B ssim %.4f | vips %6d B ssim %.4f | bytes %.3f ssim %+.4f", f, q, buf.Len(), so, len(lb), sl, r, so-sl)
+			t.Logf("%-16s q%d: ours %6d B ssim %.4f | vips %6d B ssim %.4f | bytes %.3f ssim %+.4f chroma %+.4f", f, q, buf.Len(), so, len(lb), sl, r, so-sl, chromaSSIM(t, buf.Bytes(), ref)-chromaSSIM(t, lb, ref))
 		}
 	}
 	t.Logf("bytes ours/vips: geometric mean %.3f over %d; worst SSIM difference %+.4f", math.Exp(logRatio/float64(n)), n, worst-1)
