@@ -378,6 +378,7 @@ func tuneFromEnv(t *testing.T) {
 		{"VP8_MAXSTEP", func(f float64) { maxStep = f }},
 		{"VP8_GAMMA", func(f float64) { frameGamma = f }},
 		{"VP8_ACBIAS", func(f float64) { acBias = f }},
+		{"VP8_UVDELTA", func(f float64) { uvDelta = int(f) }},
 	} {
 		if s := os.Getenv(v.env); s != "" {
 			f, err := strconv.ParseFloat(s, 64)

@@ -51,10 +51,12 @@ func (e *encoder) write() [3][]byte {
 	hdr.putLiteral(0, 1) // loop_filter_adj_enable
 	hdr.putLiteral(0, 2) // log2_nbr_of_dct_partitions: one
 	hdr.putLiteral(uint32(e.qindex), 7)
-	for range 5 { // no y_dc, y2_dc, y2_ac, uv_dc, uv_ac deltas
+	for range 3 { // no y_dc, y2_dc, y2_ac deltas
 		hdr.putLiteral(0, 1)
 	}
-	hdr.putLiteral(0, 1) // refresh_entropy_probs: irrelevant to a single frame
+	putSigned(hdr, uvDelta, 4, true) // uv_dc_delta
+	putSigned(hdr, uvDelta, 4, true) // uv_ac_delta
+	hdr.putLiteral(0, 1)             // refresh_entropy_probs: irrelevant to a single frame
 	for t := range 4 {
 		for b := range 8 {
 			for c := range 3 {

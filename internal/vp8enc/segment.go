@@ -46,6 +46,7 @@ var (
 	frameGamma        = -0.3
 	acBias, y2Bias    = 0.39, 0.38 // rounding of AC levels (quant)
 	maskAnchor        = 2*8*8 + c2
+	uvDelta           = -3 // the chroma quantisers' index delta (-15..15)
 	minSegmentMBs     = 24
 	segmentHistBins   = 256
 	segmentLogScale   = 16.0 // histogram bins per doubling of m
@@ -217,10 +218,11 @@ func (sg *segment) setQuant() {
 	q := sg.qindex
 	y2ac := int(vp8.ACQ[q]) * 155 / 100
 	y2ac = max(y2ac, 8)
-	uvdc := min(int(vp8.DCQ[q]), 132)
+	uq := max(0, min(127, q+uvDelta))
+	uvdc := min(int(vp8.DCQ[uq]), 132)
 	sg.y1 = newQuant(int(vp8.DCQ[q]), int(vp8.ACQ[q]), 0.45, acBias)
 	sg.y2 = newQuant(2*int(vp8.DCQ[q]), y2ac, 0.45, y2Bias)
-	sg.uv = newQuant(uvdc, int(vp8.ACQ[q]), 0.45, acBias)
+	sg.uv = newQuant(uvdc, int(vp8.ACQ[uq]), 0.45, acBias)
 	ac := int64(vp8.ACQ[q])
 	sg.lambda = max(1, ac*ac*16*lambdaNum/lambdaDen)
 	sg.lambda4 = max(1, ac*16*lambda4Num/lambda4Den)
