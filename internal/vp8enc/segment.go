@@ -212,8 +212,8 @@ func (e *encoder) masking(mbx, mby int) float64 {
 }
 
 // setQuant derives the dequantisation factors of section 14.1 (y1 DC/AC,
-// y2 DC*2 and AC*155/100 at least 8, chroma DC at most 132) and the
-// rate-distortion multipliers.
+// y2 DC*2 and AC*155/100 at least 8, chroma at index q+uvDelta with DC
+// at most 132) and the rate-distortion multipliers.
 func (sg *segment) setQuant() {
 	q := sg.qindex
 	y2ac := int(vp8.ACQ[q]) * 155 / 100
