@@ -7,11 +7,12 @@
 // coded apart in a Walsh-Hadamard "Y2" block) or as sixteen 4x4
 // sub-blocks with one of ten modes each; the choice minimises distortion
 // + lambda*rate, the 4x4 modes being preselected by prediction error.
-// Chroma uses one of four 8x8 modes. There is one quantiser for the
-// frame (no segments), the coefficient probabilities are fitted to the
-// frame's own statistics (two passes over the macroblocks), macroblocks
-// without coefficients are skipped, and the decoder's loop filter level
-// follows from the quantiser.
+// Chroma uses one of four 8x8 modes. Macroblocks are sorted into up to
+// four segments by how much their texture masks quantisation noise, each
+// with its own quantiser and loop filter level (segment.go). The
+// coefficient probabilities are fitted to the frame's own statistics (two
+// passes over the macroblocks) and macroblocks without coefficients are
+// skipped.
 //
 // Prediction uses the reconstruction exactly as a decoder makes it
 // before its loop filter (RFC 6386 section 15: the loop filter applies
@@ -179,6 +180,7 @@ type mbInfo struct {
 	ymode  uint8 // predDC..predTM, or predB
 	uvmode uint8
 	skip   bool // no non-zero coefficient: mb_skip_coeff
+	seg    uint8
 	bmodes [16]uint8
 }
 
@@ -199,10 +201,15 @@ type encoder struct {
 	sy, su, sv     []uint8 // source, padded to whole macroblocks
 	ry, ru, rv     []uint8 // reconstruction (before the loop filter)
 
-	qindex, filter int
-	y1, y2, uv     quant
-	lambda         int64 // of the 16x16 / 4x4 decision, SSE per bit (x16)
-	lambda4        int64 // of the 4x4 mode preselection (x16)
+	qindex, filter int // the frame's: its segments' are deltas from these
+	segs           [4]segment
+	nseg           int
+	segmented      bool // a segment map is sent
+	stepRatio      [4]float64
+	// The current macroblock's segment's (analyse).
+	y1, y2, uv quant
+	lambda     int64 // of the 16x16 / 4x4 decision, SSE per bit (x16)
+	lambda4    int64 // of the 4x4 mode preselection (x16)
 
 	prob  probs // during pass 1 the defaults (rate estimates)
 	st    stats
@@ -232,36 +239,15 @@ func newEncoder(p *Planes, o *Options) *encoder {
 		e.qindex = QIndexForQuality(o.Quality)
 	}
 	e.qindex = min(e.qindex, 127)
-	e.filter = o.FilterLevel
-	if e.filter == 0 {
-		e.filter = filterLevelFor(e.qindex)
-	}
-	e.filter = max(0, min(63, e.filter))
-	e.setQuant()
-	e.prob = defaultProbs()
 	e.mbs = make([]mbInfo, e.mbw*e.mbh)
+	e.setSegments(o.FilterLevel)
+	e.prob = defaultProbs()
 	// The most a macroblock stores (pack): 25 block lengths, 400 levels.
 	// Allocated at once, as appending would allocate twice as much.
 	e.coefs = make([]int16, 0, e.mbw*e.mbh*425)
 	e.topNZ = make([]uint16, e.mbw)
 	e.topB = make([]uint8, 4*e.mbw)
 	return e
-}
-
-// setQuant derives the dequantisation factors of section 14.1 (no deltas
-// are sent: y1 DC/AC, y2 DC*2 and AC*155/100 at least 8, chroma DC at
-// most 132) and the rate-distortion multipliers.
-func (e *encoder) setQuant() {
-	q := e.qindex
-	y2ac := int(vp8.ACQ[q]) * 155 / 100
-	y2ac = max(y2ac, 8)
-	uvdc := min(int(vp8.DCQ[q]), 132)
-	e.y1 = newQuant(int(vp8.DCQ[q]), int(vp8.ACQ[q]), 0.45, 0.33)
-	e.y2 = newQuant(2*int(vp8.DCQ[q]), y2ac, 0.45, 0.38)
-	e.uv = newQuant(uvdc, int(vp8.ACQ[q]), 0.45, 0.33)
-	ac := int64(vp8.ACQ[q])
-	e.lambda = max(1, ac*ac*16*lambdaNum/lambdaDen)
-	e.lambda4 = max(1, ac*16*lambda4Num/lambda4Den)
 }
 
 // Rate-distortion multipliers, as fractions: lambda = q^2 * 3/160 SSE per
@@ -420,6 +406,8 @@ var impliedBMode = [4]uint8{predDC: bDC, predV: bVE, predH: bHE, predTM: bTM}
 // into the reconstruction, counts its tokens and stores them.
 func (e *encoder) analyse(mbx, mby int) {
 	info := &e.mbs[mby*e.mbw+mbx]
+	sg := &e.segs[info.seg]
+	e.y1, e.y2, e.uv, e.lambda, e.lambda4 = sg.y1, sg.y2, sg.uv, sg.lambda, sg.lambda4
 	var res residual
 	x0, y0 := 16*mbx, 16*mby
 	src := e.sy[y0*e.ys+x0:]

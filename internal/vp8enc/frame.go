@@ -25,17 +25,38 @@ func (e *encoder) write() [3][]byte {
 	hdr := newBoolEncoder(1024 + len(e.mbs)*4)
 	hdr.putLiteral(0, 1) // color_space: YUV
 	hdr.putLiteral(0, 1) // clamping_type: clamp the reconstruction
-	hdr.putLiteral(0, 1) // segmentation_enabled
+	var segProbs [3]uint8
+	hdr.putLiteral(b2u(e.segmented), 1) // segmentation_enabled
+	if e.segmented {
+		// Section 9.3: a map and its features, the quantisers and filter
+		// levels as deltas from the frame's.
+		hdr.putLiteral(1, 1) // update_mb_segmentation_map
+		hdr.putLiteral(1, 1) // update_segment_feature_data
+		hdr.putLiteral(0, 1) // segment_feature_mode: deltas
+		for s := range 4 {
+			putSigned(hdr, e.segs[s].qindex-e.qindex, 7, s < e.nseg)
+		}
+		for s := range 4 {
+			putSigned(hdr, e.segs[s].filter-e.filter, 6, s < e.nseg)
+		}
+		segProbs = e.segmentProbs()
+		for _, p := range segProbs {
+			hdr.putLiteral(1, 1)
+			hdr.putLiteral(uint32(p), 8)
+		}
+	}
 	hdr.putLiteral(0, 1) // filter_type: normal
 	hdr.putLiteral(uint32(e.filter), 6)
 	hdr.putLiteral(0, 3) // sharpness
 	hdr.putLiteral(0, 1) // loop_filter_adj_enable
 	hdr.putLiteral(0, 2) // log2_nbr_of_dct_partitions: one
 	hdr.putLiteral(uint32(e.qindex), 7)
-	for range 5 { // no y_dc, y2_dc, y2_ac, uv_dc, uv_ac deltas
+	for range 3 { // no y_dc, y2_dc, y2_ac deltas
 		hdr.putLiteral(0, 1)
 	}
-	hdr.putLiteral(0, 1) // refresh_entropy_probs: irrelevant to a single frame
+	putSigned(hdr, uvDelta, 4, true) // uv_dc_delta
+	putSigned(hdr, uvDelta, 4, true) // uv_ac_delta
+	hdr.putLiteral(0, 1)             // refresh_entropy_probs: irrelevant to a single frame
 	for t := range 4 {
 		for b := range 8 {
 			for c := range 3 {
@@ -72,6 +93,10 @@ func (e *encoder) write() [3][]byte {
 		e.leftNZ, e.leftB = 0, [4]uint8{}
 		for mbx := range e.mbw {
 			info := &e.mbs[mby*e.mbw+mbx]
+			if e.segmented {
+				hdr.put(segProbs[0], info.seg >= 2)
+				hdr.put(segProbs[1+info.seg>>1], info.seg&1 != 0)
+			}
 			if skips > 0 {
 				hdr.put(skipProb, info.skip)
 			}
@@ -96,6 +121,25 @@ func (e *encoder) write() [3][]byte {
 	binary.LittleEndian.PutUint16(out[6:], uint16(e.w)) // no upscaling
 	binary.LittleEndian.PutUint16(out[8:], uint16(e.h))
 	return [3][]byte{out, first, second}
+}
+
+// putSigned writes a flagged signed field: the flag, and if set and v
+// is not 0 the magnitude in n bits and the sign.
+func putSigned(bw *boolEncoder, v, n int, set bool) {
+	if !set || v == 0 {
+		bw.putLiteral(0, 1)
+		return
+	}
+	bw.putLiteral(1, 1)
+	bw.putLiteral(uint32(abs(v)), n)
+	bw.putLiteral(b2u(v < 0), 1)
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
 }
 
 func b2u(b bool) uint32 {
@@ -177,16 +221,14 @@ func writeAll(w io.Writer, parts [][]byte, pad int) error {
 	return nil
 }
 
-// QIndexForQuality maps quality 0..100 to a quantiser index 127..0 so that
-// a quality gives at least the luma SSIM libwebp (cwebp -m 2) gives at the
-// same quality on each of five corpus photos at 800 px: qualityIndex holds,
-// every 5 qualities, the highest index at which this encoder still matched
-// libwebp's SSIM on every one of them (TestCalibrateSweep; the detailed
-// path.jpg sets most entries, smooth photos reach libwebp's SSIM at higher
-// indices), and qualities between are interpolated. A quality therefore
-// never means less than it does with libwebp; on smooth photos it means
-// more (and more bytes: at equal SSIM this encoder's files are smaller,
-// TestCalibrate).
+// QIndexForQuality maps quality 0..100 to the frame's quantiser index
+// 127..0 (its segments' are finer or coarser, segment.go) so that a
+// quality gives at least the luma SSIM libwebp at its defaults (libvips's
+// webpsave: method 4, sns 50) gives at the same quality, less 0.0015, on
+// each of five corpus photos at 800 px: qualityIndex holds, every 5
+// qualities, the highest index at which this encoder still matched on
+// every one of them (TestCalibrateVipsSweep), and qualities between are
+// interpolated.
 func QIndexForQuality(q int) int {
 	q = max(0, min(100, q))
 	i, f := q/5, q%5
@@ -198,8 +240,9 @@ func QIndexForQuality(q int) int {
 }
 
 // qualityIndex is QIndexForQuality at qualities 0, 5, …, 100: the lowest
-// of the five photos' SSIM-matched indices in TestCalibrateSweep's output.
-var qualityIndex = [21]uint8{120, 78, 66, 60, 54, 48, 45, 39, 36, 33, 30, 27, 27, 24, 21, 21, 15, 9, 6, 3, 0}
+// of the five photos' SSIM-matched indices in TestCalibrateVipsSweep's
+// output (at quality 100 index 0 stays 0.0023 below libwebp on volna.jpg).
+var qualityIndex = [21]uint8{103, 78, 68, 62, 57, 54, 48, 40, 38, 35, 33, 31, 27, 26, 24, 23, 17, 13, 8, 3, 0}
 
 // filterLevelFor is the loop filter level for quantiser index q: stronger
 // as the blocks' quantisation error grows.

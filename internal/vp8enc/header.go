@@ -8,8 +8,9 @@ import (
 // FrameQIndex reads the quantiser index of the first VP8 frame in a WebP
 // file (RFC 6386 section 9.6: y_ac_qi, after the colour space, clamping,
 // segmentation, filter and partition fields, which it expects this
-// encoder's way: no segmentation, no filter deltas). Tests use it to
-// check which quality reached the encoder.
+// encoder's way: no filter deltas; with segments, their quantisers are
+// deltas from this one). Tests use it to check which quality reached the
+// encoder.
 func FrameQIndex(webp []byte) (int, error) {
 	bad := errors.New("vp8enc: not a WebP file with a VP8 frame this encoder wrote")
 	if len(webp) < 12 || string(webp[:4]) != "RIFF" || string(webp[8:12]) != "WEBP" {
@@ -33,7 +34,25 @@ func FrameQIndex(webp []byte) (int, error) {
 		d.pos = 2
 		d.literal(2) // colour space, clamping
 		if d.literal(1) != 0 {
-			return 0, bad // segmentation
+			// Segmentation: map and feature update flags, then the
+			// features (mode, 4 flagged quantisers and filter levels
+			// with signs) and the map's 3 flagged probabilities.
+			updMap, updData := d.literal(1), d.literal(1)
+			if updData != 0 {
+				d.literal(1) // mode
+				for i := range 8 {
+					if d.literal(1) != 0 {
+						d.literal(7 - i/4 + 1) // quantiser (7) or filter (6) value, sign
+					}
+				}
+			}
+			if updMap != 0 {
+				for range 3 {
+					if d.literal(1) != 0 {
+						d.literal(8)
+					}
+				}
+			}
 		}
 		d.literal(1 + 6 + 3) // filter type, level, sharpness
 		if d.literal(1) != 0 {
