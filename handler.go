@@ -30,8 +30,9 @@ import (
 // request, so that old entries are never served for new code. (2: the
 // pure-Go VP8 encoder and decoder, row-by-row PNG decoding with box
 // reduction, Huffman-only PNG where it is smaller, chroma decoded at the
-// output's 4:2:0 spacing.)
-const PipelineVersion = "2"
+// output's 4:2:0 spacing. 3: lossy WebP with adaptive quantisation by
+// segments and a new quality scale.)
+const PipelineVersion = "3"
 
 // ErrForbidden is for request hooks that refuse a request (403).
 var ErrForbidden = errors.New("imageopto: forbidden")
