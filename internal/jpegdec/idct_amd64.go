@@ -1,0 +1,18 @@
+//go:build amd64 && !purego
+
+package jpegdec
+
+// The full-size inverse DCT in SSE2 (idct_amd64.s), which every amd64
+// processor has. Build with the purego tag for the Go code alone
+// (idct_generic.go); TestIDCTSIMD checks that both give the same samples.
+
+const idctSIMD = true
+
+// idct8SIMD is idct8Go for blocks whose coefficients, and the results of
+// whose column pass, fit in 16 bits (every block of a real photo): then it
+// writes the 8×8 samples at dst (rows stride bytes apart, all within the
+// caller's slice) and returns true. Otherwise it writes nothing and
+// returns false.
+//
+//go:noescape
+func idct8SIMD(in *[64]int32, dst *byte, stride int) bool

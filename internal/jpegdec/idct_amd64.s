@@ -1,0 +1,252 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The full-size inverse DCT of idct.go in SSE2. Each pass of idct8 is, for
+// every output, an integer linear combination of the eight inputs with the
+// fixed-point cosines (the rotations only reorder the products), plus the
+// rounding term, shifted right arithmetically. PMADDWL multiplies 16-bit
+// pairs of inputs by 16-bit pairs of constants and adds them into 32 bits,
+// so with inputs that fit in 16 bits every sum is exact: at most
+// 2^15 · 43284 (the largest sum of |constants| of an output) + bias2 < 2^31.
+// The column pass is done on eight columns at once (the rows of the block
+// are the vectors), the block is transposed, and the row pass is done the
+// same way. The function returns false, having written nothing, when a
+// coefficient or a column-pass result does not fit in 16 bits; idct8 then
+// runs the Go code, so the results are always those of the Go code.
+
+// VPASS computes the eight outputs of one 1-D pass for four lanes, from
+// the eight 16-bit rows at 0(SP)…112(SP): UNPK is PUNPCKLWL for lanes 0…3
+// and PUNPCKHWL for lanes 4…7. Outputs (32-bit) in X0…X7; X8…X15 are
+// clobbered.
+#define VPASS(UNPK, RND, SH) \
+	MOVOU 0(SP), X8; MOVOU 64(SP), X12; UNPK X12, X8; \
+	MOVOU 32(SP), X9; MOVOU 96(SP), X12; UNPK X12, X9; \
+	MOVOU 16(SP), X10; MOVOU 112(SP), X12; UNPK X12, X10; \
+	MOVOU 48(SP), X11; MOVOU 80(SP), X12; UNPK X12, X11; \
+	MOVO X8, X0; PMADDWL idct_c44<>(SB), X0; PADDL RND, X0; \
+	MOVO X8, X1; PMADDWL idct_c4m4<>(SB), X1; PADDL RND, X1; \
+	MOVO X9, X2; PMADDWL idct_c26<>(SB), X2; \
+	MOVO X9, X3; PMADDWL idct_c6m2<>(SB), X3; \
+	MOVO X0, X12; PADDL X2, X0; PSUBL X2, X12; \
+	MOVO X1, X13; PADDL X3, X1; PSUBL X3, X13; \
+	MOVO X10, X14; PMADDWL idct_c17o0<>(SB), X14; MOVO X11, X15; PMADDWL idct_c35o0<>(SB), X15; PADDL X15, X14; \
+	MOVO X0, X7; PSUBL X14, X7; PADDL X14, X0; \
+	MOVO X10, X14; PMADDWL idct_c17o1<>(SB), X14; MOVO X11, X15; PMADDWL idct_c35o1<>(SB), X15; PADDL X15, X14; \
+	MOVO X1, X6; PSUBL X14, X6; PADDL X14, X1; \
+	MOVO X10, X14; PMADDWL idct_c17o2<>(SB), X14; MOVO X11, X15; PMADDWL idct_c35o2<>(SB), X15; PADDL X15, X14; \
+	MOVO X13, X2; PADDL X14, X2; MOVO X13, X5; PSUBL X14, X5; \
+	MOVO X10, X14; PMADDWL idct_c17o3<>(SB), X14; MOVO X11, X15; PMADDWL idct_c35o3<>(SB), X15; PADDL X15, X14; \
+	MOVO X12, X3; PADDL X14, X3; MOVO X12, X4; PSUBL X14, X4; \
+	PSRAL $SH, X0; PSRAL $SH, X1; PSRAL $SH, X2; PSRAL $SH, X3; \
+	PSRAL $SH, X4; PSRAL $SH, X5; PSRAL $SH, X6; PSRAL $SH, X7
+
+// FITS16 ORs x + 2^15 of register R into the accumulator X8 (X9 clobbered).
+#define FITS16(R) MOVO R, X9; PADDL idct_range<>(SB), X9; POR X9, X8
+
+// CHECK16 jumps to idct8fail unless every accumulated x + 2^15 < 2^16.
+#define CHECK16 \
+	PSRLL $16, X8; PXOR X9, X9; PCMPEQL X9, X8; PMOVMSKB X8, AX; \
+	CMPL AX, $0xffff; JNE idct8fail
+
+// PACKTMP packs the 32-bit lanes 0…3 saved at 128(SP)… (low) and those in
+// X0…X7 (high) into eight 16-bit rows in X0…X7.
+#define PACKTMP \
+	MOVOU 128(SP), X8; PACKSSLW X0, X8; MOVO X8, X0; \
+	MOVOU 144(SP), X8; PACKSSLW X1, X8; MOVO X8, X1; \
+	MOVOU 160(SP), X8; PACKSSLW X2, X8; MOVO X8, X2; \
+	MOVOU 176(SP), X8; PACKSSLW X3, X8; MOVO X8, X3; \
+	MOVOU 192(SP), X8; PACKSSLW X4, X8; MOVO X8, X4; \
+	MOVOU 208(SP), X8; PACKSSLW X5, X8; MOVO X8, X5; \
+	MOVOU 224(SP), X8; PACKSSLW X6, X8; MOVO X8, X6; \
+	MOVOU 240(SP), X8; PACKSSLW X7, X8; MOVO X8, X7
+
+// SAVETMP saves X0…X7 at 128(SP)….
+#define SAVETMP \
+	MOVOU X0, 128(SP); MOVOU X1, 144(SP); MOVOU X2, 160(SP); MOVOU X3, 176(SP); \
+	MOVOU X4, 192(SP); MOVOU X5, 208(SP); MOVOU X6, 224(SP); MOVOU X7, 240(SP)
+
+// TRANSPOSE transposes the 8×8 16-bit matrix whose rows are X0…X7; the
+// columns end up in X0, X12, X1, X13, X8, X14, X3, X15.
+#define TRANSPOSE \
+	MOVO X0, X8; PUNPCKLWL X1, X0; PUNPCKHWL X1, X8; \
+	MOVO X2, X9; PUNPCKLWL X3, X2; PUNPCKHWL X3, X9; \
+	MOVO X4, X10; PUNPCKLWL X5, X4; PUNPCKHWL X5, X10; \
+	MOVO X6, X11; PUNPCKLWL X7, X6; PUNPCKHWL X7, X11; \
+	MOVO X0, X1; PUNPCKLLQ X2, X0; PUNPCKHLQ X2, X1; \
+	MOVO X8, X3; PUNPCKLLQ X9, X8; PUNPCKHLQ X9, X3; \
+	MOVO X4, X5; PUNPCKLLQ X6, X4; PUNPCKHLQ X6, X5; \
+	MOVO X10, X7; PUNPCKLLQ X11, X10; PUNPCKHLQ X11, X7; \
+	MOVO X0, X12; PUNPCKLQDQ X4, X0; PUNPCKHQDQ X4, X12; \
+	MOVO X1, X13; PUNPCKLQDQ X5, X1; PUNPCKHQDQ X5, X13; \
+	MOVO X8, X14; PUNPCKLQDQ X10, X8; PUNPCKHQDQ X10, X14; \
+	MOVO X3, X15; PUNPCKLQDQ X7, X3; PUNPCKHQDQ X7, X15
+
+// LOADROW loads row K of the coefficients (32-bit), checks that it fits
+// in 16 bits and stores it packed at 16·K(SP).
+#define LOADROW(K) \
+	MOVOU (K*32)(SI), X0; MOVOU (K*32+16)(SI), X1; \
+	FITS16(X0); FITS16(X1); \
+	PACKSSLW X1, X0; MOVOU X0, (K*16)(SP)
+
+// func idct8SIMD(in *[64]int32, dst *byte, stride int) bool
+// Frame: 0…127 the eight 16-bit rows a pass reads, 128…255 the low lanes
+// of a pass's results.
+TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
+	MOVQ in+0(FP), SI
+	PXOR X8, X8
+	LOADROW(0)
+	LOADROW(1)
+	LOADROW(2)
+	LOADROW(3)
+	LOADROW(4)
+	LOADROW(5)
+	LOADROW(6)
+	LOADROW(7)
+	CHECK16
+
+	// Column pass: row y of the work block, lanes = columns.
+	VPASS(PUNPCKLWL, idct_round1<>(SB), 10)
+	PXOR X8, X8
+	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
+	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
+	CHECK16
+	SAVETMP
+	VPASS(PUNPCKHWL, idct_round1<>(SB), 10)
+	PXOR X8, X8
+	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
+	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
+	CHECK16
+	PACKTMP
+
+	// Row pass on the transposed block: output column x, lanes = rows.
+	TRANSPOSE
+	MOVOU X0, 0(SP)
+	MOVOU X12, 16(SP)
+	MOVOU X1, 32(SP)
+	MOVOU X13, 48(SP)
+	MOVOU X8, 64(SP)
+	MOVOU X14, 80(SP)
+	MOVOU X3, 96(SP)
+	MOVOU X15, 112(SP)
+	VPASS(PUNPCKLWL, idct_bias2<>(SB), 18)
+	SAVETMP
+	VPASS(PUNPCKHWL, idct_bias2<>(SB), 18)
+	PACKTMP // |results| < 2^31 >> 18: no saturation
+	TRANSPOSE
+
+	// Clamp to 0…255 while packing to bytes; two rows a register.
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), CX
+	PACKUSWB X12, X0
+	PACKUSWB X13, X1
+	PACKUSWB X14, X8
+	PACKUSWB X15, X3
+	MOVQ   X0, (DI)
+	MOVHPS X0, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X1, (DI)
+	MOVHPS X1, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X8, (DI)
+	MOVHPS X8, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X3, (DI)
+	MOVHPS X3, (DI)(CX*1)
+	MOVB   $1, ret+24(FP)
+	RET
+
+idct8fail:
+	MOVB $0, ret+24(FP)
+	RET
+
+// (5793, 5793) repeated
+DATA idct_c44<>+0(SB)/4, $0x16a116a1
+DATA idct_c44<>+4(SB)/4, $0x16a116a1
+DATA idct_c44<>+8(SB)/4, $0x16a116a1
+DATA idct_c44<>+12(SB)/4, $0x16a116a1
+GLOBL idct_c44<>(SB), RODATA|NOPTR, $16
+// (5793, -5793) repeated
+DATA idct_c4m4<>+0(SB)/4, $0xe95f16a1
+DATA idct_c4m4<>+4(SB)/4, $0xe95f16a1
+DATA idct_c4m4<>+8(SB)/4, $0xe95f16a1
+DATA idct_c4m4<>+12(SB)/4, $0xe95f16a1
+GLOBL idct_c4m4<>(SB), RODATA|NOPTR, $16
+// (7568, 3135) repeated
+DATA idct_c26<>+0(SB)/4, $0x0c3f1d90
+DATA idct_c26<>+4(SB)/4, $0x0c3f1d90
+DATA idct_c26<>+8(SB)/4, $0x0c3f1d90
+DATA idct_c26<>+12(SB)/4, $0x0c3f1d90
+GLOBL idct_c26<>(SB), RODATA|NOPTR, $16
+// (3135, -7568) repeated
+DATA idct_c6m2<>+0(SB)/4, $0xe2700c3f
+DATA idct_c6m2<>+4(SB)/4, $0xe2700c3f
+DATA idct_c6m2<>+8(SB)/4, $0xe2700c3f
+DATA idct_c6m2<>+12(SB)/4, $0xe2700c3f
+GLOBL idct_c6m2<>(SB), RODATA|NOPTR, $16
+// (8035, 1598) repeated
+DATA idct_c17o0<>+0(SB)/4, $0x063e1f63
+DATA idct_c17o0<>+4(SB)/4, $0x063e1f63
+DATA idct_c17o0<>+8(SB)/4, $0x063e1f63
+DATA idct_c17o0<>+12(SB)/4, $0x063e1f63
+GLOBL idct_c17o0<>(SB), RODATA|NOPTR, $16
+// (6811, 4551) repeated
+DATA idct_c35o0<>+0(SB)/4, $0x11c71a9b
+DATA idct_c35o0<>+4(SB)/4, $0x11c71a9b
+DATA idct_c35o0<>+8(SB)/4, $0x11c71a9b
+DATA idct_c35o0<>+12(SB)/4, $0x11c71a9b
+GLOBL idct_c35o0<>(SB), RODATA|NOPTR, $16
+// (6811, -4551) repeated
+DATA idct_c17o1<>+0(SB)/4, $0xee391a9b
+DATA idct_c17o1<>+4(SB)/4, $0xee391a9b
+DATA idct_c17o1<>+8(SB)/4, $0xee391a9b
+DATA idct_c17o1<>+12(SB)/4, $0xee391a9b
+GLOBL idct_c17o1<>(SB), RODATA|NOPTR, $16
+// (-1598, -8035) repeated
+DATA idct_c35o1<>+0(SB)/4, $0xe09df9c2
+DATA idct_c35o1<>+4(SB)/4, $0xe09df9c2
+DATA idct_c35o1<>+8(SB)/4, $0xe09df9c2
+DATA idct_c35o1<>+12(SB)/4, $0xe09df9c2
+GLOBL idct_c35o1<>(SB), RODATA|NOPTR, $16
+// (4551, 6811) repeated
+DATA idct_c17o2<>+0(SB)/4, $0x1a9b11c7
+DATA idct_c17o2<>+4(SB)/4, $0x1a9b11c7
+DATA idct_c17o2<>+8(SB)/4, $0x1a9b11c7
+DATA idct_c17o2<>+12(SB)/4, $0x1a9b11c7
+GLOBL idct_c17o2<>(SB), RODATA|NOPTR, $16
+// (-8035, 1598) repeated
+DATA idct_c35o2<>+0(SB)/4, $0x063ee09d
+DATA idct_c35o2<>+4(SB)/4, $0x063ee09d
+DATA idct_c35o2<>+8(SB)/4, $0x063ee09d
+DATA idct_c35o2<>+12(SB)/4, $0x063ee09d
+GLOBL idct_c35o2<>(SB), RODATA|NOPTR, $16
+// (1598, -8035) repeated
+DATA idct_c17o3<>+0(SB)/4, $0xe09d063e
+DATA idct_c17o3<>+4(SB)/4, $0xe09d063e
+DATA idct_c17o3<>+8(SB)/4, $0xe09d063e
+DATA idct_c17o3<>+12(SB)/4, $0xe09d063e
+GLOBL idct_c17o3<>(SB), RODATA|NOPTR, $16
+// (-4551, 6811) repeated
+DATA idct_c35o3<>+0(SB)/4, $0x1a9bee39
+DATA idct_c35o3<>+4(SB)/4, $0x1a9bee39
+DATA idct_c35o3<>+8(SB)/4, $0x1a9bee39
+DATA idct_c35o3<>+12(SB)/4, $0x1a9bee39
+GLOBL idct_c35o3<>(SB), RODATA|NOPTR, $16
+// round1
+DATA idct_round1<>+0(SB)/4, $512
+DATA idct_round1<>+4(SB)/4, $512
+DATA idct_round1<>+8(SB)/4, $512
+DATA idct_round1<>+12(SB)/4, $512
+GLOBL idct_round1<>(SB), RODATA|NOPTR, $16
+// bias2
+DATA idct_bias2<>+0(SB)/4, $33685504
+DATA idct_bias2<>+4(SB)/4, $33685504
+DATA idct_bias2<>+8(SB)/4, $33685504
+DATA idct_bias2<>+12(SB)/4, $33685504
+GLOBL idct_bias2<>(SB), RODATA|NOPTR, $16
+// 1 << 15: x + 2^15 < 2^16 exactly when x fits in int16
+DATA idct_range<>+0(SB)/4, $32768
+DATA idct_range<>+4(SB)/4, $32768
+DATA idct_range<>+8(SB)/4, $32768
+DATA idct_range<>+12(SB)/4, $32768
+GLOBL idct_range<>(SB), RODATA|NOPTR, $16

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package jpegdec
+
+const idctSIMD = false
+
+func idct8SIMD(in *[64]int32, dst *byte, stride int) bool {
+	panic("jpegdec: no SIMD kernels in this build")
+}
