@@ -31,13 +31,12 @@ var aanScale = func() (s [8]float64) {
 	return s
 }()
 
-// quantRecip returns, in zig-zag order, the reciprocal of each divisor
+// quantRecip returns, in natural order, the reciprocal of each divisor
 // q(u,v)·8·s(u)·s(v), given the quantisation table q in natural order.
 func quantRecip(q *[64]uint8) (r [64]float32) {
-	for z := range r {
-		n := zigzag[z]
+	for n := range r {
 		u, v := n>>3, n&7
-		r[z] = float32(1 / (float64(q[n]) * 8 * aanScale[u] * aanScale[v]))
+		r[n] = float32(1 / (float64(q[n]) * 8 * aanScale[u] * aanScale[v]))
 	}
 	return r
 }
@@ -90,10 +89,20 @@ func fdct2(blk *[64]float32) {
 }
 
 // fdctQuant level-shifts the 8×8 samples at src (rows stride bytes apart),
-// transforms and quantises them with the table q (natural order) and its
-// reciprocals, and stores the result in zig-zag order. It returns the mask
-// of non-zero coefficients: bit z is set when dst[z] ≠ 0.
+// transforms and quantises them with the table q and its reciprocals (both
+// in natural order), and stores the result in zig-zag order. It returns
+// the mask of non-zero coefficients: bit z is set when dst[z] ≠ 0. On
+// amd64 it runs fdctQuantSIMD, which gives the same coefficients.
 func fdctQuant(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
+	if fdctSIMD {
+		_ = src[7*stride+7]
+		return fdctQuantSIMD(&src[0], stride, q, recip, dst)
+	}
+	return fdctQuantGo(src, stride, q, recip, dst)
+}
+
+// fdctQuantGo is fdctQuant in Go.
+func fdctQuantGo(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
 	var blk [64]float32
 	_ = src[7*stride+7]
 	for y := range 8 {
@@ -113,7 +122,8 @@ func fdctQuant(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[6
 		// |x| < 4096) without a data-dependent branch. The coefficients
 		// of exactZ, where ties are common, are redone below; elsewhere a
 		// tie needs contrived input and float rounding decides it.
-		v := float64(blk[zigzag[z]&63] * recip[z])
+		n := zigzag[z] & 63
+		v := float64(blk[n] * recip[n])
 		dst[z] = int16(int32(v+4096.5) - 4096)
 	}
 	for _, z := range exactZ {

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package jpegenc
+
+const fdctSIMD = false
+
+func fdctQuantSIMD(src *byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
+	panic("jpegenc: no SIMD kernels in this build")
+}
