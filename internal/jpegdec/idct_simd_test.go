@@ -61,6 +61,16 @@ func TestIDCTSIMD(t *testing.T) {
 		if a != b {
 			t.Fatalf("idct8 %v\n≠ idct8Go %v\nfor %v", a, b, in)
 		}
+		if i%6 == 0 { // idct8Low's blocks: zig-zag positions 0…9
+			for z := 10; z < 64; z++ {
+				in[zigzag[z]] = 0
+			}
+			idct8Low(&in, a[:], stride)
+			idct8Go(&in, b[:], stride)
+			if a != b {
+				t.Fatalf("idct8Low %v\n≠ idct8Go %v\nfor %v", a, b, in)
+			}
+		}
 		if idctSIMD {
 			var c [64]byte
 			if idct8SIMD(&in, &c[0], 8) {
@@ -84,14 +94,28 @@ func BenchmarkIDCT8(b *testing.B) {
 	for i := range blocks {
 		blocks[i] = *randomBlock(r, 300)
 	}
+	// Blocks whose nonzero coefficients lie in zig-zag positions 0…9, as
+	// the decoder passes to idct8Low.
+	low := make([][64]int32, 256)
+	for i := range low {
+		for z := range 10 {
+			if z == 0 || r.IntN(2) == 0 {
+				low[i][zigzag[z]] = blocks[i][zigzag[z]]
+			}
+		}
+	}
 	var out [64]byte
 	for _, k := range []struct {
-		name string
-		f    func(*[64]int32, []byte, int)
-	}{{"idct8", idct8}, {"Go", idct8Go}, {"Low", idct8Low}} {
+		name   string
+		f      func(*[64]int32, []byte, int)
+		blocks [][64]int32
+	}{
+		{"full/idct8", idct8, blocks}, {"full/Go", idct8Go, blocks},
+		{"low/idct8Low", idct8Low, low}, {"low/LowGo", idct8LowGo, low},
+	} {
 		b.Run(k.name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
-				k.f(&blocks[i&255], out[:], 8)
+				k.f(&k.blocks[i&255], out[:], 8)
 			}
 		})
 	}
