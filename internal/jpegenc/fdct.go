@@ -94,7 +94,7 @@ func fdct2(blk *[64]float32) {
 // the mask of non-zero coefficients: bit z is set when dst[z] ≠ 0. On
 // amd64 it runs fdctQuantSIMD, which gives the same coefficients.
 func fdctQuant(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
-	if fdctSIMD {
+	if haveSIMD {
 		_ = src[7*stride+7]
 		return fdctQuantSIMD(&src[0], stride, q, recip, dst)
 	}

@@ -99,3 +99,65 @@ func BenchmarkFDCTQuant(b *testing.B) {
 		})
 	}
 }
+
+// TestRGBAToYCbCrSIMD checks rgbaToYCbCr (SSE2 on amd64 for multiples of
+// 16 pixels) against rgbToYCbCr on every 8-bit value of each channel with
+// random others, the eight corners of the cube, and random row lengths.
+func TestRGBAToYCbCrSIMD(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var pix []byte
+	for c := range 3 {
+		for v := range 256 {
+			for range 4 {
+				p := []byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))}
+				p[c] = byte(v)
+				pix = append(pix, p...)
+			}
+		}
+	}
+	for k := range 8 {
+		for range 2 {
+			pix = append(pix, byte(k&1*255), byte(k>>1&1*255), byte(k>>2*255), byte(r.IntN(256)))
+		}
+	}
+	for range 2000 {
+		pix = append(pix, byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)))
+	}
+	for _, w := range []int{len(pix) / 4, 1, 15, 16, 17, 31, 33, 1000} {
+		off := 4 * r.IntN(len(pix)/4-w+1)
+		p := pix[off : off+4*w]
+		y, cb, cr := make([]byte, w), make([]byte, w), make([]byte, w)
+		rgbaToYCbCr(p, y, cb, cr)
+		for x := range w {
+			wy, wcb, wcr := rgbToYCbCr(int32(p[4*x]), int32(p[4*x+1]), int32(p[4*x+2]))
+			if y[x] != wy || cb[x] != wcb || cr[x] != wcr {
+				t.Fatalf("w %d pixel %d %v: got %d %d %d, want %d %d %d", w, x, p[4*x:4*x+4], y[x], cb[x], cr[x], wy, wcb, wcr)
+			}
+		}
+	}
+}
+
+// BenchmarkRGBAToYCbCr converts a 1600-pixel row: rgbaToYCbCr (SSE2 on
+// amd64) and the rgbToYCbCr loop in the same run.
+func BenchmarkRGBAToYCbCr(b *testing.B) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const w = 1600
+	p := make([]byte, 4*w)
+	for i := range p {
+		p[i] = byte(r.IntN(256))
+	}
+	y, cb, cr := make([]byte, w), make([]byte, w), make([]byte, w)
+	b.Run("rgbaToYCbCr", func(b *testing.B) {
+		for b.Loop() {
+			rgbaToYCbCr(p, y, cb, cr)
+		}
+	})
+	b.Run("Go", func(b *testing.B) {
+		for b.Loop() {
+			for x := range w {
+				q := p[4*x : 4*x+3 : 4*x+3]
+				y[x], cb[x], cr[x] = rgbToYCbCr(int32(q[0]), int32(q[1]), int32(q[2]))
+			}
+		}
+	})
+}
