@@ -174,12 +174,12 @@ func idct8Go(in *[64]int32, dst []byte, stride int) {
 
 // idct8Low is idct8 for blocks whose nonzero coefficients all lie in the
 // top-left 4×4 (zig-zag positions up to 9 always do). Its results are
-// those of idct8: the SSE2 kernel when it takes the block (faster than
-// idct8LowGo, BenchmarkIDCT8), otherwise idct8LowGo.
+// those of idct8: the SSE2 kernel idct8LowSIMD when it takes the block,
+// otherwise idct8LowGo.
 func idct8Low(in *[64]int32, dst []byte, stride int) {
 	if idctSIMD {
 		_ = dst[7*stride+7]
-		if idct8SIMD(in, &dst[0], stride) {
+		if idct8LowSIMD(in, &dst[0], stride) {
 			return
 		}
 	}

@@ -16,3 +16,9 @@ const idctSIMD = true
 //
 //go:noescape
 func idct8SIMD(in *[64]int32, dst *byte, stride int) bool
+
+// idct8LowSIMD is idct8SIMD for blocks whose nonzero coefficients all lie
+// in the top-left 4×4 (it reads no others).
+//
+//go:noescape
+func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool

@@ -44,10 +44,10 @@
 // FITS16 ORs x + 2^15 of register R into the accumulator X8 (X9 clobbered).
 #define FITS16(R) MOVO R, X9; PADDL idct_range<>(SB), X9; POR X9, X8
 
-// CHECK16 jumps to idct8fail unless every accumulated x + 2^15 < 2^16.
-#define CHECK16 \
+// CHECK16 jumps to FAIL unless every accumulated x + 2^15 < 2^16.
+#define CHECK16(FAIL) \
 	PSRLL $16, X8; PXOR X9, X9; PCMPEQL X9, X8; PMOVMSKB X8, AX; \
-	CMPL AX, $0xffff; JNE idct8fail
+	CMPL AX, $0xffff; JNE FAIL
 
 // PACKTMP packs the 32-bit lanes 0…3 saved at 128(SP)… (low) and those in
 // X0…X7 (high) into eight 16-bit rows in X0…X7.
@@ -103,20 +103,20 @@ TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	LOADROW(5)
 	LOADROW(6)
 	LOADROW(7)
-	CHECK16
+	CHECK16(idct8fail)
 
 	// Column pass: row y of the work block, lanes = columns.
 	VPASS(PUNPCKLWL, idct_round1<>(SB), 10)
 	PXOR X8, X8
 	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
 	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
-	CHECK16
+	CHECK16(idct8fail)
 	SAVETMP
 	VPASS(PUNPCKHWL, idct_round1<>(SB), 10)
 	PXOR X8, X8
 	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
 	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
-	CHECK16
+	CHECK16(idct8fail)
 	PACKTMP
 
 	// Row pass on the transposed block: output column x, lanes = rows.
@@ -160,6 +160,140 @@ idct8fail:
 	MOVB $0, ret+24(FP)
 	RET
 
+// LPASS is VPASS for inputs 4…7 zero, from the pairs (x0, x2) in A and
+// (x1, x3) in B: every even part takes one product pair, every odd part
+// one. Outputs (32-bit) in X0…X7; X12…X15 are clobbered.
+#define LPASS(A, B, RND, SH) \
+	MOVO A, X12; PMADDWL idct_l42<>(SB), X12; PADDL RND, X12; \
+	MOVO A, X13; PMADDWL idct_l46<>(SB), X13; PADDL RND, X13; \
+	MOVO A, X14; PMADDWL idct_l4m6<>(SB), X14; PADDL RND, X14; \
+	MOVO A, X15; PMADDWL idct_l4m2<>(SB), X15; PADDL RND, X15; \
+	MOVO B, X0; PMADDWL idct_l13o0<>(SB), X0; MOVO X12, X7; PSUBL X0, X7; PADDL X12, X0; \
+	MOVO B, X1; PMADDWL idct_l13o1<>(SB), X1; MOVO X13, X6; PSUBL X1, X6; PADDL X13, X1; \
+	MOVO B, X2; PMADDWL idct_l13o2<>(SB), X2; MOVO X14, X5; PSUBL X2, X5; PADDL X14, X2; \
+	MOVO B, X3; PMADDWL idct_l13o3<>(SB), X3; MOVO X15, X4; PSUBL X3, X4; PADDL X15, X3; \
+	PSRAL $SH, X0; PSRAL $SH, X1; PSRAL $SH, X2; PSRAL $SH, X3; \
+	PSRAL $SH, X4; PSRAL $SH, X5; PSRAL $SH, X6; PSRAL $SH, X7
+
+// ROWPAIRS turns the 32-bit rows R0…R3 (four values w0…w3 each, known to
+// fit in 16 bits) into the pairs (w0, w2) of the four rows in A and
+// (w1, w3) in B, for LPASS. R0 and R2 are clobbered.
+#define ROWPAIRS(R0, R1, R2, R3, A, B) \
+	PACKSSLW R1, R0; PSHUFLW $0xd8, R0, R0; PSHUFHW $0xd8, R0, R0; PSHUFD $0xd8, R0, R0; \
+	PACKSSLW R3, R2; PSHUFLW $0xd8, R2, R2; PSHUFHW $0xd8, R2, R2; PSHUFD $0xd8, R2, R2; \
+	MOVO R0, A; PUNPCKLQDQ R2, A; MOVO R0, B; PUNPCKHQDQ R2, B
+
+// func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool
+// idct8SIMD for blocks whose nonzero coefficients lie in the top-left
+// 4×4: the column pass runs on columns 0…3 with LPASS (columns 4…7 of
+// its result are zero), the row pass with LPASS. Frame: 128…255 as in
+// idct8SIMD.
+TEXT ·idct8LowSIMD(SB), NOSPLIT, $256-25
+	MOVQ in+0(FP), SI
+	MOVOU 0(SI), X0
+	MOVOU 32(SI), X1
+	MOVOU 64(SI), X2
+	MOVOU 96(SI), X3
+	PXOR X8, X8
+	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
+	CHECK16(idct8lowfail)
+	PACKSSLW X0, X0
+	PACKSSLW X1, X1
+	PACKSSLW X2, X2
+	PACKSSLW X3, X3
+	PUNPCKLWL X2, X0
+	PUNPCKLWL X3, X1
+	MOVO X0, X10
+	MOVO X1, X11
+
+	// Column pass: row y of the work block, lanes = columns 0…3.
+	LPASS(X10, X11, idct_round1<>(SB), 10)
+	PXOR X8, X8
+	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
+	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
+	CHECK16(idct8lowfail)
+
+	// Row pass: output column x, lanes = rows.
+	ROWPAIRS(X0, X1, X2, X3, X8, X9)
+	ROWPAIRS(X4, X5, X6, X7, X10, X11)
+	LPASS(X8, X9, idct_bias2<>(SB), 18)
+	SAVETMP
+	LPASS(X10, X11, idct_bias2<>(SB), 18)
+	PACKTMP
+	TRANSPOSE
+
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), CX
+	PACKUSWB X12, X0
+	PACKUSWB X13, X1
+	PACKUSWB X14, X8
+	PACKUSWB X15, X3
+	MOVQ   X0, (DI)
+	MOVHPS X0, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X1, (DI)
+	MOVHPS X1, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X8, (DI)
+	MOVHPS X8, (DI)(CX*1)
+	LEAQ   (DI)(CX*2), DI
+	MOVQ   X3, (DI)
+	MOVHPS X3, (DI)(CX*1)
+	MOVB   $1, ret+24(FP)
+	RET
+
+idct8lowfail:
+	MOVB $0, ret+24(FP)
+	RET
+
+// (5793, 7568) repeated
+DATA idct_l42<>+0(SB)/4, $0x1d9016a1
+DATA idct_l42<>+4(SB)/4, $0x1d9016a1
+DATA idct_l42<>+8(SB)/4, $0x1d9016a1
+DATA idct_l42<>+12(SB)/4, $0x1d9016a1
+GLOBL idct_l42<>(SB), RODATA|NOPTR, $16
+// (5793, 3135) repeated
+DATA idct_l46<>+0(SB)/4, $0x0c3f16a1
+DATA idct_l46<>+4(SB)/4, $0x0c3f16a1
+DATA idct_l46<>+8(SB)/4, $0x0c3f16a1
+DATA idct_l46<>+12(SB)/4, $0x0c3f16a1
+GLOBL idct_l46<>(SB), RODATA|NOPTR, $16
+// (5793, -3135) repeated
+DATA idct_l4m6<>+0(SB)/4, $0xf3c116a1
+DATA idct_l4m6<>+4(SB)/4, $0xf3c116a1
+DATA idct_l4m6<>+8(SB)/4, $0xf3c116a1
+DATA idct_l4m6<>+12(SB)/4, $0xf3c116a1
+GLOBL idct_l4m6<>(SB), RODATA|NOPTR, $16
+// (5793, -7568) repeated
+DATA idct_l4m2<>+0(SB)/4, $0xe27016a1
+DATA idct_l4m2<>+4(SB)/4, $0xe27016a1
+DATA idct_l4m2<>+8(SB)/4, $0xe27016a1
+DATA idct_l4m2<>+12(SB)/4, $0xe27016a1
+GLOBL idct_l4m2<>(SB), RODATA|NOPTR, $16
+// (8035, 6811) repeated
+DATA idct_l13o0<>+0(SB)/4, $0x1a9b1f63
+DATA idct_l13o0<>+4(SB)/4, $0x1a9b1f63
+DATA idct_l13o0<>+8(SB)/4, $0x1a9b1f63
+DATA idct_l13o0<>+12(SB)/4, $0x1a9b1f63
+GLOBL idct_l13o0<>(SB), RODATA|NOPTR, $16
+// (6811, -1598) repeated
+DATA idct_l13o1<>+0(SB)/4, $0xf9c21a9b
+DATA idct_l13o1<>+4(SB)/4, $0xf9c21a9b
+DATA idct_l13o1<>+8(SB)/4, $0xf9c21a9b
+DATA idct_l13o1<>+12(SB)/4, $0xf9c21a9b
+GLOBL idct_l13o1<>(SB), RODATA|NOPTR, $16
+// (4551, -8035) repeated
+DATA idct_l13o2<>+0(SB)/4, $0xe09d11c7
+DATA idct_l13o2<>+4(SB)/4, $0xe09d11c7
+DATA idct_l13o2<>+8(SB)/4, $0xe09d11c7
+DATA idct_l13o2<>+12(SB)/4, $0xe09d11c7
+GLOBL idct_l13o2<>(SB), RODATA|NOPTR, $16
+// (1598, -4551) repeated
+DATA idct_l13o3<>+0(SB)/4, $0xee39063e
+DATA idct_l13o3<>+4(SB)/4, $0xee39063e
+DATA idct_l13o3<>+8(SB)/4, $0xee39063e
+DATA idct_l13o3<>+12(SB)/4, $0xee39063e
+GLOBL idct_l13o3<>(SB), RODATA|NOPTR, $16
 // (5793, 5793) repeated
 DATA idct_c44<>+0(SB)/4, $0x16a116a1
 DATA idct_c44<>+4(SB)/4, $0x16a116a1

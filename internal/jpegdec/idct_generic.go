@@ -7,3 +7,7 @@ const idctSIMD = false
 func idct8SIMD(in *[64]int32, dst *byte, stride int) bool {
 	panic("jpegdec: no SIMD kernels in this build")
 }
+
+func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool {
+	panic("jpegdec: no SIMD kernels in this build")
+}
