@@ -314,8 +314,19 @@ func clampf(v float32) byte {
 }
 
 // idct4 computes the 4×4 pixels of a block at 1/2 scale from its top-left
-// 4×4 dequantised coefficients (natural order of the 4×4 grid).
+// 4×4 dequantised coefficients (natural order of the 4×4 grid): with SSE2
+// on amd64 (idct4SIMD, the same float32 operations), otherwise idct4Go.
 func idct4(in *[16]int32, dst []byte, stride int) {
+	if idctSIMD {
+		_ = dst[3*stride+3]
+		idct4SIMD(in, &dst[0], stride)
+		return
+	}
+	idct4Go(in, dst, stride)
+}
+
+// idct4Go is idct4 in Go.
+func idct4Go(in *[16]int32, dst []byte, stride int) {
 	var ws [16]float32
 	for c := range 4 {
 		y0 := float32(in[c]) * w4[c]

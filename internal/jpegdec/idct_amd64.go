@@ -22,3 +22,9 @@ func idct8SIMD(in *[64]int32, dst *byte, stride int) bool
 //
 //go:noescape
 func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool
+
+// idct4SIMD is idct4 (the caller checks that 4 rows of 4 bytes, stride
+// apart, are within dst).
+//
+//go:noescape
+func idct4SIMD(in *[16]int32, dst *byte, stride int)

@@ -160,6 +160,15 @@ idct8fail:
 	MOVB $0, ret+24(FP)
 	RET
 
+// T4 transposes the 4×4 matrix of 32-bit lanes whose rows are A, B, C, D
+// in place; T and U are clobbered.
+#define T4(A, B, C, D, T, U) \
+	MOVO A, T; PUNPCKLLQ B, A; PUNPCKHLQ B, T; \
+	MOVO C, U; PUNPCKLLQ D, C; PUNPCKHLQ D, U; \
+	MOVO A, B; PUNPCKLQDQ C, A; PUNPCKHQDQ C, B; \
+	MOVO T, C; PUNPCKLQDQ U, C; PUNPCKHQDQ U, T; \
+	MOVO T, D
+
 // LPASS is VPASS for inputs 4…7 zero, from the pairs (x0, x2) in A and
 // (x1, x3) in B: every even part takes one product pair, every odd part
 // one. Outputs (32-bit) in X0…X7; X12…X15 are clobbered.
@@ -294,6 +303,115 @@ DATA idct_l13o3<>+4(SB)/4, $0xee39063e
 DATA idct_l13o3<>+8(SB)/4, $0xee39063e
 DATA idct_l13o3<>+12(SB)/4, $0xee39063e
 GLOBL idct_l13o3<>(SB), RODATA|NOPTR, $16
+// func idct4SIMD(in *[16]int32, dst *byte, stride int)
+// idct4 of idct.go with the same float32 operations in the same order:
+// the column pass on the four columns at once, a transpose (moves only),
+// the row pass on the four rows at once; clampf as MAXPS, MINPS and
+// truncation; a transpose back to rows of bytes.
+TEXT ·idct4SIMD(SB), NOSPLIT, $0-24
+	MOVQ in+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), CX
+	MOVSS ·k1(SB), X10
+	SHUFPS $0, X10, X10
+	MOVSS ·k3(SB), X11
+	SHUFPS $0, X11, X11
+	MOVUPS ·w4+0(SB), X12
+	MOVUPS ·w4+16(SB), X13
+	MOVUPS ·w4+32(SB), X14
+	MOVUPS ·w4+48(SB), X15
+	MOVOU 0(SI), X0
+	MOVOU 16(SI), X1
+	MOVOU 32(SI), X2
+	MOVOU 48(SI), X3
+	CVTPL2PS X0, X0
+	CVTPL2PS X1, X1
+	CVTPL2PS X2, X2
+	CVTPL2PS X3, X3
+	MULPS X12, X0 // y0
+	MULPS X13, X1 // y1
+	MULPS X14, X2 // y2
+	MULPS X15, X3 // y3
+	MOVAPS X0, X4
+	ADDPS X2, X4  // e0
+	SUBPS X2, X0  // e1
+	MOVAPS X1, X5
+	MULPS X10, X5
+	MOVAPS X3, X6
+	MULPS X11, X6
+	ADDPS X6, X5  // o0 = k1·y1 + k3·y3
+	MULPS X11, X1
+	MULPS X10, X3
+	SUBPS X3, X1  // o1 = k3·y1 − k1·y3
+	MOVAPS X4, X6
+	ADDPS X5, X6  // ws row 0
+	SUBPS X5, X4  // ws row 3
+	MOVAPS X0, X7
+	ADDPS X1, X7  // ws row 1
+	SUBPS X1, X0  // ws row 2
+	T4(X6, X7, X0, X4, X8, X9)
+
+	// Row pass: lane r is row r; X6, X7, X0, X4 hold ws[r][0…3].
+	MOVSS idct4_half<>(SB), X12
+	SHUFPS $0, X12, X12
+	MOVAPS X6, X1
+	ADDPS X0, X1
+	ADDPS X12, X1 // e0 = y0 + y2 + 128.5
+	SUBPS X0, X6
+	ADDPS X12, X6 // e1 = y0 − y2 + 128.5
+	MOVAPS X7, X2
+	MULPS X10, X2
+	MOVAPS X4, X3
+	MULPS X11, X3
+	ADDPS X3, X2  // o0
+	MULPS X11, X7
+	MULPS X10, X4
+	SUBPS X4, X7  // o1
+	MOVAPS X1, X0
+	ADDPS X2, X0  // out 0
+	SUBPS X2, X1  // out 3
+	MOVAPS X6, X2
+	ADDPS X7, X2  // out 1
+	SUBPS X7, X6  // out 2
+
+	// clampf, then rows of bytes.
+	XORPS X13, X13
+	MOVSS idct4_max<>(SB), X14
+	SHUFPS $0, X14, X14
+	MAXPS X13, X0
+	MAXPS X13, X2
+	MAXPS X13, X6
+	MAXPS X13, X1
+	MINPS X14, X0
+	MINPS X14, X2
+	MINPS X14, X6
+	MINPS X14, X1
+	CVTTPS2PL X0, X0
+	CVTTPS2PL X2, X2
+	CVTTPS2PL X6, X6
+	CVTTPS2PL X1, X1
+	T4(X0, X2, X6, X1, X8, X9)
+	PACKSSLW X2, X0
+	PACKSSLW X1, X6
+	PACKUSWB X6, X0
+	MOVQ X0, AX
+	MOVL AX, (DI)
+	SHRQ $32, AX
+	MOVL AX, (DI)(CX*1)
+	LEAQ (DI)(CX*2), DI
+	PSRLDQ $8, X0
+	MOVQ X0, AX
+	MOVL AX, (DI)
+	SHRQ $32, AX
+	MOVL AX, (DI)(CX*1)
+	RET
+
+// 128.5 and 255 (float32).
+DATA idct4_half<>+0(SB)/4, $0x43008000
+GLOBL idct4_half<>(SB), RODATA|NOPTR, $4
+DATA idct4_max<>+0(SB)/4, $0x437f0000
+GLOBL idct4_max<>(SB), RODATA|NOPTR, $4
+
 // (5793, 5793) repeated
 DATA idct_c44<>+0(SB)/4, $0x16a116a1
 DATA idct_c44<>+4(SB)/4, $0x16a116a1

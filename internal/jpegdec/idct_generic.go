@@ -11,3 +11,7 @@ func idct8SIMD(in *[64]int32, dst *byte, stride int) bool {
 func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool {
 	panic("jpegdec: no SIMD kernels in this build")
 }
+
+func idct4SIMD(in *[16]int32, dst *byte, stride int) {
+	panic("jpegdec: no SIMD kernels in this build")
+}
