@@ -9,7 +9,8 @@ package jpegdec
 const idctSIMD = true
 
 // idct8SIMD is idct8Go for blocks whose coefficients, and the results of
-// whose column pass, fit in 16 bits (every block of a real photo): then it
+// whose column pass, lie strictly between −32768 and 32767 (every block of
+// a real photo): then it
 // writes the 8×8 samples at dst (rows stride bytes apart, all within the
 // caller's slice) and returns true. Otherwise it writes nothing and
 // returns false.

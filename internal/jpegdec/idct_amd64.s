@@ -11,8 +11,10 @@
 // 2^15 · 43284 (the largest sum of |constants| of an output) + bias2 < 2^31.
 // The column pass is done on eight columns at once (the rows of the block
 // are the vectors), the block is transposed, and the row pass is done the
-// same way. The function returns false, having written nothing, when a
-// coefficient or a column-pass result does not fit in 16 bits; idct8 then
+// same way. The coefficients and the column-pass results are packed to 16
+// bits with signed saturation; the function returns false, having written
+// nothing, when any packed value is −32768 or 32767 (so when one did not
+// fit, and in the harmless case that one was exactly a limit); idct8 then
 // runs the Go code, so the results are always those of the Go code.
 
 // VPASS computes the eight outputs of one 1-D pass for four lanes, from
@@ -41,13 +43,15 @@
 	PSRAL $SH, X0; PSRAL $SH, X1; PSRAL $SH, X2; PSRAL $SH, X3; \
 	PSRAL $SH, X4; PSRAL $SH, X5; PSRAL $SH, X6; PSRAL $SH, X7
 
-// FITS16 ORs x + 2^15 of register R into the accumulator X8 (X9 clobbered).
-#define FITS16(R) MOVO R, X9; PADDL idct_range<>(SB), X9; POR X9, X8
+// SAT folds the 16-bit lanes of R into the running maximum MAX and
+// minimum MIN (both start at zero).
+#define SAT(R, MAX, MIN) PMAXSW R, MAX; PMINSW R, MIN
 
-// CHECK16 jumps to FAIL unless every accumulated x + 2^15 < 2^16.
-#define CHECK16(FAIL) \
-	PSRLL $16, X8; PXOR X9, X9; PCMPEQL X9, X8; PMOVMSKB X8, AX; \
-	CMPL AX, $0xffff; JNE FAIL
+// SATCHECK jumps to FAIL when MAX has a lane 32767 or MIN one −32768: a
+// value that PACKSSLW saturated (or one that was exactly the limit).
+#define SATCHECK(MAX, MIN, FAIL) \
+	PCMPEQW idct_max16<>(SB), MAX; PCMPEQW idct_min16<>(SB), MIN; POR MIN, MAX; \
+	PMOVMSKB MAX, AX; TESTL AX, AX; JNE FAIL
 
 // PACKTMP packs the 32-bit lanes 0…3 saved at 128(SP)… (low) and those in
 // X0…X7 (high) into eight 16-bit rows in X0…X7.
@@ -82,12 +86,11 @@
 	MOVO X8, X14; PUNPCKLQDQ X10, X8; PUNPCKHQDQ X10, X14; \
 	MOVO X3, X15; PUNPCKLQDQ X7, X3; PUNPCKHQDQ X7, X15
 
-// LOADROW loads row K of the coefficients (32-bit), checks that it fits
-// in 16 bits and stores it packed at 16·K(SP).
+// LOADROW loads row K of the coefficients (32-bit), packs it to 16 bits
+// at 16·K(SP) and folds it into the saturation check (X8, X9).
 #define LOADROW(K) \
 	MOVOU (K*32)(SI), X0; MOVOU (K*32+16)(SI), X1; \
-	FITS16(X0); FITS16(X1); \
-	PACKSSLW X1, X0; MOVOU X0, (K*16)(SP)
+	PACKSSLW X1, X0; SAT(X0, X8, X9); MOVOU X0, (K*16)(SP)
 
 // func idct8SIMD(in *[64]int32, dst *byte, stride int) bool
 // Frame: 0…127 the eight 16-bit rows a pass reads, 128…255 the low lanes
@@ -95,6 +98,7 @@
 TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	MOVQ in+0(FP), SI
 	PXOR X8, X8
+	PXOR X9, X9
 	LOADROW(0)
 	LOADROW(1)
 	LOADROW(2)
@@ -103,21 +107,18 @@ TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	LOADROW(5)
 	LOADROW(6)
 	LOADROW(7)
-	CHECK16(idct8fail)
+	SATCHECK(X8, X9, idct8fail)
 
 	// Column pass: row y of the work block, lanes = columns.
 	VPASS(PUNPCKLWL, idct_round1<>(SB), 10)
-	PXOR X8, X8
-	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
-	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
-	CHECK16(idct8fail)
 	SAVETMP
 	VPASS(PUNPCKHWL, idct_round1<>(SB), 10)
-	PXOR X8, X8
-	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
-	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
-	CHECK16(idct8fail)
 	PACKTMP
+	PXOR X8, X8
+	PXOR X9, X9
+	SAT(X0, X8, X9); SAT(X1, X8, X9); SAT(X2, X8, X9); SAT(X3, X8, X9)
+	SAT(X4, X8, X9); SAT(X5, X8, X9); SAT(X6, X8, X9); SAT(X7, X8, X9)
+	SATCHECK(X8, X9, idct8fail)
 
 	// Row pass on the transposed block: output column x, lanes = rows.
 	TRANSPOSE
@@ -203,13 +204,14 @@ TEXT ·idct8LowSIMD(SB), NOSPLIT, $256-25
 	MOVOU 32(SI), X1
 	MOVOU 64(SI), X2
 	MOVOU 96(SI), X3
-	PXOR X8, X8
-	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
-	CHECK16(idct8lowfail)
 	PACKSSLW X0, X0
 	PACKSSLW X1, X1
 	PACKSSLW X2, X2
 	PACKSSLW X3, X3
+	PXOR X8, X8
+	PXOR X9, X9
+	SAT(X0, X8, X9); SAT(X1, X8, X9); SAT(X2, X8, X9); SAT(X3, X8, X9)
+	SATCHECK(X8, X9, idct8lowfail)
 	PUNPCKLWL X2, X0
 	PUNPCKLWL X3, X1
 	MOVO X0, X10
@@ -217,14 +219,14 @@ TEXT ·idct8LowSIMD(SB), NOSPLIT, $256-25
 
 	// Column pass: row y of the work block, lanes = columns 0…3.
 	LPASS(X10, X11, idct_round1<>(SB), 10)
-	PXOR X8, X8
-	FITS16(X0); FITS16(X1); FITS16(X2); FITS16(X3)
-	FITS16(X4); FITS16(X5); FITS16(X6); FITS16(X7)
-	CHECK16(idct8lowfail)
 
 	// Row pass: output column x, lanes = rows.
 	ROWPAIRS(X0, X1, X2, X3, X8, X9)
 	ROWPAIRS(X4, X5, X6, X7, X10, X11)
+	PXOR X12, X12
+	PXOR X13, X13
+	SAT(X8, X12, X13); SAT(X9, X12, X13); SAT(X10, X12, X13); SAT(X11, X12, X13)
+	SATCHECK(X12, X13, idct8lowfail)
 	LPASS(X8, X9, idct_bias2<>(SB), 18)
 	SAVETMP
 	LPASS(X10, X11, idct_bias2<>(SB), 18)
@@ -496,9 +498,10 @@ DATA idct_bias2<>+4(SB)/4, $33685504
 DATA idct_bias2<>+8(SB)/4, $33685504
 DATA idct_bias2<>+12(SB)/4, $33685504
 GLOBL idct_bias2<>(SB), RODATA|NOPTR, $16
-// 1 << 15: x + 2^15 < 2^16 exactly when x fits in int16
-DATA idct_range<>+0(SB)/4, $32768
-DATA idct_range<>+4(SB)/4, $32768
-DATA idct_range<>+8(SB)/4, $32768
-DATA idct_range<>+12(SB)/4, $32768
-GLOBL idct_range<>(SB), RODATA|NOPTR, $16
+// The 16-bit limits, eight times each.
+DATA idct_max16<>+0(SB)/8, $0x7fff7fff7fff7fff
+DATA idct_max16<>+8(SB)/8, $0x7fff7fff7fff7fff
+GLOBL idct_max16<>(SB), RODATA|NOPTR, $16
+DATA idct_min16<>+0(SB)/8, $0x8000800080008000
+DATA idct_min16<>+8(SB)/8, $0x8000800080008000
+GLOBL idct_min16<>(SB), RODATA|NOPTR, $16
