@@ -349,8 +349,19 @@ func idct4Go(in *[16]int32, dst []byte, stride int) {
 }
 
 // idct2 computes the 2×2 pixels of a block at 1/4 scale from its top-left
-// 2×2 dequantised coefficients.
+// 2×2 dequantised coefficients: with SSE2 on amd64 (idct2SIMD, the same
+// float32 operations), otherwise idct2Go.
 func idct2(in *[4]int32, dst []byte, stride int) {
+	if idctSIMD {
+		_ = dst[stride+1]
+		idct2SIMD(in, &dst[0], stride)
+		return
+	}
+	idct2Go(in, dst, stride)
+}
+
+// idct2Go is idct2 in Go.
+func idct2Go(in *[4]int32, dst []byte, stride int) {
 	g00 := float32(in[0]) * w2[0]
 	g01 := float32(in[1]) * w2[1]
 	g10 := float32(in[2]) * w2[2]

@@ -29,3 +29,9 @@ func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool
 //
 //go:noescape
 func idct4SIMD(in *[16]int32, dst *byte, stride int)
+
+// idct2SIMD is idct2 (the caller checks that 2 rows of 2 bytes, stride
+// apart, are within dst).
+//
+//go:noescape
+func idct2SIMD(in *[4]int32, dst *byte, stride int)

@@ -414,6 +414,65 @@ GLOBL idct4_half<>(SB), RODATA|NOPTR, $4
 DATA idct4_max<>+0(SB)/4, $0x437f0000
 GLOBL idct4_max<>(SB), RODATA|NOPTR, $4
 
+// func idct2SIMD(in *[4]int32, dst *byte, stride int)
+// idct2 of idct.go with the same float32 operations: with g the four
+// weighted coefficients, (g00, g01, g00, g01) + (g10, g11, −g10, −g11) and
+// (128.5, 0, 128.5, 0) give (t0, s0, t1, s1) (x − y and x + (−y) are the
+// same IEEE operation, and s + 0 = s up to the sign of a zero, which no
+// later sum or clamp can see); then (t0, t0, t1, t1) + (s0, −s0, s1, −s1)
+// are the four pixels.
+TEXT ·idct2SIMD(SB), NOSPLIT, $0-24
+	MOVQ in+0(FP), SI
+	MOVQ dst+8(FP), DI
+	MOVQ stride+16(FP), CX
+	MOVOU (SI), X0
+	CVTPL2PS X0, X0
+	MOVUPS ·w2(SB), X1
+	MULPS X1, X0                // g00 g01 g10 g11
+	PSHUFD $0x44, X0, X1        // g00 g01 g00 g01
+	PSHUFD $0xee, X0, X2        // g10 g11 g10 g11
+	XORPS idct2_neghi<>(SB), X2 // g10 g11 −g10 −g11
+	ADDPS X2, X1
+	ADDPS idct2_half<>(SB), X1  // t0 s0 t1 s1
+	PSHUFD $0xa0, X1, X2        // t0 t0 t1 t1
+	PSHUFD $0xf5, X1, X3        // s0 s0 s1 s1
+	XORPS idct2_negodd<>(SB), X3
+	ADDPS X3, X2
+	XORPS X4, X4
+	MAXPS X4, X2
+	MINPS idct2_max<>(SB), X2
+	CVTTPS2PL X2, X2
+	PACKSSLW X2, X2
+	PACKUSWB X2, X2
+	MOVQ X2, AX
+	MOVW AX, (DI)
+	SHRQ $16, AX
+	MOVW AX, (DI)(CX*1)
+	RET
+
+DATA idct2_neghi<>+0(SB)/4, $0
+DATA idct2_neghi<>+4(SB)/4, $0
+DATA idct2_neghi<>+8(SB)/4, $0x80000000
+DATA idct2_neghi<>+12(SB)/4, $0x80000000
+GLOBL idct2_neghi<>(SB), RODATA|NOPTR, $16
+DATA idct2_negodd<>+0(SB)/4, $0
+DATA idct2_negodd<>+4(SB)/4, $0x80000000
+DATA idct2_negodd<>+8(SB)/4, $0
+DATA idct2_negodd<>+12(SB)/4, $0x80000000
+GLOBL idct2_negodd<>(SB), RODATA|NOPTR, $16
+// 128.5, 0, 128.5, 0
+DATA idct2_half<>+0(SB)/4, $0x43008000
+DATA idct2_half<>+4(SB)/4, $0
+DATA idct2_half<>+8(SB)/4, $0x43008000
+DATA idct2_half<>+12(SB)/4, $0
+GLOBL idct2_half<>(SB), RODATA|NOPTR, $16
+// 255, four times
+DATA idct2_max<>+0(SB)/4, $0x437f0000
+DATA idct2_max<>+4(SB)/4, $0x437f0000
+DATA idct2_max<>+8(SB)/4, $0x437f0000
+DATA idct2_max<>+12(SB)/4, $0x437f0000
+GLOBL idct2_max<>(SB), RODATA|NOPTR, $16
+
 // (5793, 5793) repeated
 DATA idct_c44<>+0(SB)/4, $0x16a116a1
 DATA idct_c44<>+4(SB)/4, $0x16a116a1

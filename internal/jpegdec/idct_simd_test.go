@@ -126,8 +126,8 @@ func BenchmarkIDCT8(b *testing.B) {
 	}
 }
 
-// TestIDCT4SIMD checks that idct4 (the SSE2 kernel on amd64 unless built
-// with purego) gives exactly the samples of idct4Go: photo-like and
+// TestIDCT4SIMD checks that idct4 and idct2 (the SSE2 kernels on amd64
+// unless built with purego) give exactly the samples of idct4Go and idct2Go: photo-like and
 // random blocks of every amplitude, the int32 extremes, and small values
 // whose results fall near the clamping limits and on whole numbers.
 func TestIDCT4SIMD(t *testing.T) {
@@ -168,6 +168,13 @@ func TestIDCT4SIMD(t *testing.T) {
 		if a != b {
 			t.Fatalf("idct4 %v\n≠ idct4Go %v\nfor %v", a, b, in)
 		}
+		// The top-left 2×2 for idct2.
+		c := [4]int32{in[0], in[1], in[4], in[5]}
+		idct2(&c, a[:], stride)
+		idct2Go(&c, b[:], stride)
+		if a != b {
+			t.Fatalf("idct2 %v\n≠ idct2Go %v\nfor %v", a, b, c)
+		}
 	}
 }
 
@@ -190,6 +197,16 @@ func BenchmarkIDCT4(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				k.f(&blocks[i&255], out[:], 4)
+			}
+		})
+	}
+	for _, k := range []struct {
+		name string
+		f    func(*[4]int32, []byte, int)
+	}{{"idct2", idct2}, {"idct2Go", idct2Go}} {
+		b.Run(k.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				k.f((*[4]int32)(blocks[i&255][:4]), out[:], 4)
 			}
 		})
 	}
