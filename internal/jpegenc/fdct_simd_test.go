@@ -13,7 +13,11 @@ import (
 func TestFDCTSIMD(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const stride = 11
-	for i := range 200000 {
+	n := 200000
+	if raceEnabled {
+		n = 20000
+	}
+	for i := range n {
 		var q [64]uint8
 		switch i % 4 {
 		case 0:
