@@ -87,10 +87,44 @@
 	MOVO X3, X15; PUNPCKLQDQ X7, X3; PUNPCKHQDQ X7, X15
 
 // LOADROW loads row K of the coefficients (32-bit), packs it to 16 bits
-// at 16·K(SP) and folds it into the saturation check (X8, X9).
+// at 16·K(SP), folds it into the saturation check (X8, X9) and ORs its
+// columns 4…7 into X10.
 #define LOADROW(K) \
-	MOVOU (K*32)(SI), X0; MOVOU (K*32+16)(SI), X1; \
+	MOVOU (K*32)(SI), X0; MOVOU (K*32+16)(SI), X1; POR X1, X10; \
 	PACKSSLW X1, X0; SAT(X0, X8, X9); MOVOU X0, (K*16)(SP)
+
+// LPASS is VPASS for inputs 4…7 zero, from the pairs (x0, x2) in A and
+// (x1, x3) in B: every even part takes one product pair, every odd part
+// one. Outputs (32-bit) in X0…X7; X12…X15 are clobbered.
+#define LPASS(A, B, RND, SH) \
+	MOVO A, X12; PMADDWL idct_l42<>(SB), X12; PADDL RND, X12; \
+	MOVO A, X13; PMADDWL idct_l46<>(SB), X13; PADDL RND, X13; \
+	MOVO A, X14; PMADDWL idct_l4m6<>(SB), X14; PADDL RND, X14; \
+	MOVO A, X15; PMADDWL idct_l4m2<>(SB), X15; PADDL RND, X15; \
+	MOVO B, X0; PMADDWL idct_l13o0<>(SB), X0; MOVO X12, X7; PSUBL X0, X7; PADDL X12, X0; \
+	MOVO B, X1; PMADDWL idct_l13o1<>(SB), X1; MOVO X13, X6; PSUBL X1, X6; PADDL X13, X1; \
+	MOVO B, X2; PMADDWL idct_l13o2<>(SB), X2; MOVO X14, X5; PSUBL X2, X5; PADDL X14, X2; \
+	MOVO B, X3; PMADDWL idct_l13o3<>(SB), X3; MOVO X15, X4; PSUBL X3, X4; PADDL X15, X3; \
+	PSRAL $SH, X0; PSRAL $SH, X1; PSRAL $SH, X2; PSRAL $SH, X3; \
+	PSRAL $SH, X4; PSRAL $SH, X5; PSRAL $SH, X6; PSRAL $SH, X7
+
+// ROWPAIRS turns the 32-bit rows R0…R3 (four values w0…w3 each, known to
+// fit in 16 bits) into the pairs (w0, w2) of the four rows in A and
+// (w1, w3) in B, for LPASS. R0 and R2 are clobbered.
+#define ROWPAIRS(R0, R1, R2, R3, A, B) \
+	PACKSSLW R1, R0; PSHUFLW $0xd8, R0, R0; PSHUFHW $0xd8, R0, R0; PSHUFD $0xd8, R0, R0; \
+	PACKSSLW R3, R2; PSHUFLW $0xd8, R2, R2; PSHUFHW $0xd8, R2, R2; PSHUFD $0xd8, R2, R2; \
+	MOVO R0, A; PUNPCKLQDQ R2, A; MOVO R0, B; PUNPCKHQDQ R2, B
+
+// STOREROWS packs the 16-bit rows X0, X12, X1, X13, X8, X14, X3, X15 to
+// bytes with clamping (0…255) and stores them at dst, stride apart.
+#define STOREROWS \
+	MOVQ dst+8(FP), DI; MOVQ stride+16(FP), CX; \
+	PACKUSWB X12, X0; PACKUSWB X13, X1; PACKUSWB X14, X8; PACKUSWB X15, X3; \
+	MOVQ X0, (DI); MOVHPS X0, (DI)(CX*1); LEAQ (DI)(CX*2), DI; \
+	MOVQ X1, (DI); MOVHPS X1, (DI)(CX*1); LEAQ (DI)(CX*2), DI; \
+	MOVQ X8, (DI); MOVHPS X8, (DI)(CX*1); LEAQ (DI)(CX*2), DI; \
+	MOVQ X3, (DI); MOVHPS X3, (DI)(CX*1)
 
 // func idct8SIMD(in *[64]int32, dst *byte, stride int) bool
 // Frame: 0…127 the eight 16-bit rows a pass reads, 128…255 the low lanes
@@ -99,6 +133,7 @@ TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	MOVQ in+0(FP), SI
 	PXOR X8, X8
 	PXOR X9, X9
+	PXOR X10, X10
 	LOADROW(0)
 	LOADROW(1)
 	LOADROW(2)
@@ -108,6 +143,11 @@ TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	LOADROW(6)
 	LOADROW(7)
 	SATCHECK(X8, X9, idct8fail)
+	PXOR X11, X11
+	PCMPEQL X11, X10
+	PMOVMSKB X10, AX
+	CMPL AX, $0xffff
+	JEQ idct8left
 
 	// Column pass: row y of the work block, lanes = columns.
 	VPASS(PUNPCKLWL, idct_round1<>(SB), 10)
@@ -136,25 +176,28 @@ TEXT ·idct8SIMD(SB), NOSPLIT, $256-25
 	PACKTMP // |results| < 2^31 >> 18: no saturation
 	TRANSPOSE
 
-	// Clamp to 0…255 while packing to bytes; two rows a register.
-	MOVQ dst+8(FP), DI
-	MOVQ stride+16(FP), CX
-	PACKUSWB X12, X0
-	PACKUSWB X13, X1
-	PACKUSWB X14, X8
-	PACKUSWB X15, X3
-	MOVQ   X0, (DI)
-	MOVHPS X0, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X1, (DI)
-	MOVHPS X1, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X8, (DI)
-	MOVHPS X8, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X3, (DI)
-	MOVHPS X3, (DI)(CX*1)
-	MOVB   $1, ret+24(FP)
+	STOREROWS
+	MOVB $1, ret+24(FP)
+	RET
+
+	// Columns 4…7 of the coefficients are zero, so are those of the
+	// column pass: it runs on columns 0…3 only, and the row pass with
+	// LPASS as in idct8LowSIMD.
+idct8left:
+	VPASS(PUNPCKLWL, idct_round1<>(SB), 10)
+	ROWPAIRS(X0, X1, X2, X3, X8, X9)
+	ROWPAIRS(X4, X5, X6, X7, X10, X11)
+	PXOR X12, X12
+	PXOR X13, X13
+	SAT(X8, X12, X13); SAT(X9, X12, X13); SAT(X10, X12, X13); SAT(X11, X12, X13)
+	SATCHECK(X12, X13, idct8fail)
+	LPASS(X8, X9, idct_bias2<>(SB), 18)
+	SAVETMP
+	LPASS(X10, X11, idct_bias2<>(SB), 18)
+	PACKTMP
+	TRANSPOSE
+	STOREROWS
+	MOVB $1, ret+24(FP)
 	RET
 
 idct8fail:
@@ -169,29 +212,6 @@ idct8fail:
 	MOVO A, B; PUNPCKLQDQ C, A; PUNPCKHQDQ C, B; \
 	MOVO T, C; PUNPCKLQDQ U, C; PUNPCKHQDQ U, T; \
 	MOVO T, D
-
-// LPASS is VPASS for inputs 4…7 zero, from the pairs (x0, x2) in A and
-// (x1, x3) in B: every even part takes one product pair, every odd part
-// one. Outputs (32-bit) in X0…X7; X12…X15 are clobbered.
-#define LPASS(A, B, RND, SH) \
-	MOVO A, X12; PMADDWL idct_l42<>(SB), X12; PADDL RND, X12; \
-	MOVO A, X13; PMADDWL idct_l46<>(SB), X13; PADDL RND, X13; \
-	MOVO A, X14; PMADDWL idct_l4m6<>(SB), X14; PADDL RND, X14; \
-	MOVO A, X15; PMADDWL idct_l4m2<>(SB), X15; PADDL RND, X15; \
-	MOVO B, X0; PMADDWL idct_l13o0<>(SB), X0; MOVO X12, X7; PSUBL X0, X7; PADDL X12, X0; \
-	MOVO B, X1; PMADDWL idct_l13o1<>(SB), X1; MOVO X13, X6; PSUBL X1, X6; PADDL X13, X1; \
-	MOVO B, X2; PMADDWL idct_l13o2<>(SB), X2; MOVO X14, X5; PSUBL X2, X5; PADDL X14, X2; \
-	MOVO B, X3; PMADDWL idct_l13o3<>(SB), X3; MOVO X15, X4; PSUBL X3, X4; PADDL X15, X3; \
-	PSRAL $SH, X0; PSRAL $SH, X1; PSRAL $SH, X2; PSRAL $SH, X3; \
-	PSRAL $SH, X4; PSRAL $SH, X5; PSRAL $SH, X6; PSRAL $SH, X7
-
-// ROWPAIRS turns the 32-bit rows R0…R3 (four values w0…w3 each, known to
-// fit in 16 bits) into the pairs (w0, w2) of the four rows in A and
-// (w1, w3) in B, for LPASS. R0 and R2 are clobbered.
-#define ROWPAIRS(R0, R1, R2, R3, A, B) \
-	PACKSSLW R1, R0; PSHUFLW $0xd8, R0, R0; PSHUFHW $0xd8, R0, R0; PSHUFD $0xd8, R0, R0; \
-	PACKSSLW R3, R2; PSHUFLW $0xd8, R2, R2; PSHUFHW $0xd8, R2, R2; PSHUFD $0xd8, R2, R2; \
-	MOVO R0, A; PUNPCKLQDQ R2, A; MOVO R0, B; PUNPCKHQDQ R2, B
 
 // func idct8LowSIMD(in *[64]int32, dst *byte, stride int) bool
 // idct8SIMD for blocks whose nonzero coefficients lie in the top-left
@@ -233,24 +253,8 @@ TEXT ·idct8LowSIMD(SB), NOSPLIT, $256-25
 	PACKTMP
 	TRANSPOSE
 
-	MOVQ dst+8(FP), DI
-	MOVQ stride+16(FP), CX
-	PACKUSWB X12, X0
-	PACKUSWB X13, X1
-	PACKUSWB X14, X8
-	PACKUSWB X15, X3
-	MOVQ   X0, (DI)
-	MOVHPS X0, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X1, (DI)
-	MOVHPS X1, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X8, (DI)
-	MOVHPS X8, (DI)(CX*1)
-	LEAQ   (DI)(CX*2), DI
-	MOVQ   X3, (DI)
-	MOVHPS X3, (DI)(CX*1)
-	MOVB   $1, ret+24(FP)
+	STOREROWS
+	MOVB $1, ret+24(FP)
 	RET
 
 idct8lowfail:
