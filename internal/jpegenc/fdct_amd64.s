@@ -7,9 +7,9 @@
 // bit-identical: rows of the block are transposed (as 16-bit integers,
 // exactly) so that the row pass runs on four rows at once, the row-pass
 // results are transposed back (moves only) for the column pass, then each
-// coefficient is multiplied by its reciprocal, widened to float64 and
-// rounded as fdctQuantGo does; the four exact coefficients are divided as
-// there. The zig-zag reordering and the mask follow.
+// coefficient is multiplied by its reciprocal and rounded to the integer
+// fdctQuantGo's formula gives (see QUANT); the four exact coefficients are
+// divided as there. The zig-zag reordering and the mask follow.
 
 // TRANSPOSE transposes the 8×8 16-bit matrix whose rows are X0…X7; the
 // columns end up in X0, X12, X1, X13, X8, X14, X3, X15.
@@ -93,15 +93,16 @@
 	DCT8
 
 // QUANT quantises the four coefficients of row V, columns U0…U0+3, in R
-// with the reciprocals at (BX): float64(x·r) + 4096.5, truncated, − 4096,
-// kept modulo 2^16 (as int16(int32(…)) does), and stores them at
-// 2·(8·V+U0)(SP). X13, X14, X15 are clobbered.
+// with the reciprocals at (BX) and stores them at 2·(8·V+U0)(SP): with
+// p = x·r (float32), fdctQuantGo's int32(float64(p) + 4096.5) − 4096 is
+// floor(p + 0.5) exactly while |p| < 4096, which holds for every block
+// (|coefficient| ≤ 2048 for 8-bit samples, q ≥ 1). Here: n = p rounded to
+// nearest, ties to even (CVTPS2PL); p − n is exact, and where it is +0.5
+// (a tie that went down) n + 1. X13, X14, X15 are clobbered.
 #define QUANT(R, V, U0) \
 	MOVUPS ((8*V+U0)*4)(BX), X13; MULPS R, X13; \
-	CVTPS2PD X13, X14; MOVHLPS X13, X13; CVTPS2PD X13, X13; \
-	ADDPD fdct_round<>(SB), X14; ADDPD fdct_round<>(SB), X13; \
-	CVTTPD2PL X14, X14; CVTTPD2PL X13, X13; PUNPCKLQDQ X13, X14; \
-	PSUBL fdct_4096<>(SB), X14; PSLLL $16, X14; PSRAL $16, X14; \
+	CVTPS2PL X13, X14; CVTPL2PS X14, X15; SUBPS X15, X13; \
+	PCMPEQL fdct_halfv<>(SB), X13; PSUBL X13, X14; \
 	PACKSSLW X14, X14; MOVQ X14, ((8*V+U0)*2)(SP)
 
 // EXACT redoes coefficient N (natural order) from the float at OFF(SP):
@@ -317,16 +318,12 @@ DATA fdct_shift<>+4(SB)/4, $0
 DATA fdct_shift<>+8(SB)/4, $0
 DATA fdct_shift<>+12(SB)/4, $0
 GLOBL fdct_shift<>(SB), RODATA|NOPTR, $16
-// 4096.5 (float64) twice.
-DATA fdct_round<>+0(SB)/8, $0x40b0008000000000
-DATA fdct_round<>+8(SB)/8, $0x40b0008000000000
-GLOBL fdct_round<>(SB), RODATA|NOPTR, $16
-// 4096 (int32) four times.
-DATA fdct_4096<>+0(SB)/4, $4096
-DATA fdct_4096<>+4(SB)/4, $4096
-DATA fdct_4096<>+8(SB)/4, $4096
-DATA fdct_4096<>+12(SB)/4, $4096
-GLOBL fdct_4096<>(SB), RODATA|NOPTR, $16
+// 0.5 (float32) four times.
+DATA fdct_halfv<>+0(SB)/4, $0x3f000000
+DATA fdct_halfv<>+4(SB)/4, $0x3f000000
+DATA fdct_halfv<>+8(SB)/4, $0x3f000000
+DATA fdct_halfv<>+12(SB)/4, $0x3f000000
+GLOBL fdct_halfv<>(SB), RODATA|NOPTR, $16
 // 8, 0.5 and the float32 sign bit for the exact coefficients.
 DATA fdct_eight<>+0(SB)/4, $0x41000000
 GLOBL fdct_eight<>(SB), RODATA|NOPTR, $4

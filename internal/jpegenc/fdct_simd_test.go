@@ -9,7 +9,8 @@ import (
 // built with purego) gives exactly the coefficients and mask of
 // fdctQuantGo: blocks of noise, smooth gradients, constants (where the
 // exact coefficients tie) and the extremes 0 and 255, with quantisation
-// tables from 1 to 255, read with a stride.
+// tables from 1 to 255 or reciprocals that are powers of two (where other
+// coefficients tie), read with a stride.
 func TestFDCTSIMD(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	const stride = 11
@@ -35,6 +36,13 @@ func TestFDCTSIMD(t *testing.T) {
 			}
 		}
 		recip := quantRecip(&q)
+		if i%3 == 0 {
+			// Powers of two: the products keep the coefficients' low bits,
+			// so some land exactly halfway between two integers.
+			for k := range recip {
+				recip[k] = 1 / float32(int(8)<<r.IntN(3))
+			}
+		}
 		src := make([]byte, 7*stride+8)
 		switch i % 5 {
 		case 0: // noise
