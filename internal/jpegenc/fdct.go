@@ -50,7 +50,11 @@ func quantRecip(q *[64]uint8) (r [64]float32) {
 var exactZ = [4]int{unzigzag[0], unzigzag[4], unzigzag[32], unzigzag[36]}
 
 // dct8 is the 1-D AAN transform of d0..d7 (outputs scaled as described
-// above).
+// above). Every product is rounded to float32 by an explicit conversion,
+// which keeps the compiler from fusing it with the following addition
+// where the target has FMA (arm64; amd64 with GOAMD64=v3): the
+// coefficients are then the same on every architecture and those of
+// fdctQuantSIMD.
 func dct8(d0, d1, d2, d3, d4, d5, d6, d7 float32) (o0, o1, o2, o3, o4, o5, o6, o7 float32) {
 	t0, t7 := d0+d7, d0-d7
 	t1, t6 := d1+d6, d1-d6
@@ -61,15 +65,15 @@ func dct8(d0, d1, d2, d3, d4, d5, d6, d7 float32) (o0, o1, o2, o3, o4, o5, o6, o
 	e0, e3 := t0+t3, t0-t3
 	e1, e2 := t1+t2, t1-t2
 	o0, o4 = e0+e1, e0-e1
-	m := (e2 + e3) * aanC4
+	m := float32((e2 + e3) * aanC4)
 	o2, o6 = e3+m, e3-m
 
 	// Odd half, with the rotation by 3π/8 done in three multiplications.
 	a0, a1, a2 := t4+t5, t5+t6, t6+t7
-	r := (a0 - a2) * aanC6
-	a := aanC2m*a0 + r
-	b := aanC2p*a2 + r
-	c := a1 * aanC4
+	r := float32((a0 - a2) * aanC6)
+	a := float32(aanC2m*a0) + r
+	b := float32(aanC2p*a2) + r
+	c := float32(a1 * aanC4)
 	p, q := t7+c, t7-c
 	o5, o3 = q+a, q-a
 	o1, o7 = p+b, p-b
@@ -123,7 +127,7 @@ func fdctQuantGo(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *
 		// of exactZ, where ties are common, are redone below; elsewhere a
 		// tie needs contrived input and float rounding decides it.
 		n := zigzag[z] & 63
-		v := float64(blk[n] * recip[n])
+		v := float64(float32(blk[n] * recip[n]))
 		dst[z] = int16(int32(v+4096.5) - 4096)
 	}
 	for _, z := range exactZ {
