@@ -50,7 +50,20 @@ func clamp8(v int) byte {
 }
 
 // idct8 computes the full 8×8 inverse DCT of the dequantised coefficients
-// in (natural order) and writes the level-shifted samples to dst.
+// in (natural order) and writes the level-shifted samples to dst (rows
+// stride bytes apart): with SSE2 on amd64 when the block allows it (see
+// idct8SIMD), otherwise with idct8Go. Both give the same samples.
+func idct8(in *[64]int32, dst []byte, stride int) {
+	if idctSIMD {
+		_ = dst[7*stride+7]
+		if idct8SIMD(in, &dst[0], stride) {
+			return
+		}
+	}
+	idct8Go(in, dst, stride)
+}
+
+// idct8Go is idct8 in Go.
 //
 // Each one-dimensional pass splits the 8-point transform
 // s[n] = Σk C(k) X[k] cos((2n+1)kπ/16) into an even part (coefficients
@@ -68,7 +81,7 @@ func clamp8(v int) byte {
 // takes 12 products instead of 16, the even part 5 instead of 6. Columns
 // or rows whose AC terms (or upper halves) are zero take shortcuts that
 // give the same results.
-func idct8(in *[64]int32, dst []byte, stride int) {
+func idct8Go(in *[64]int32, dst []byte, stride int) {
 	var ws [64]int32
 	for c := range 8 {
 		x0, x1, x2, x3 := int(in[c]), int(in[8+c]), int(in[16+c]), int(in[24+c])
@@ -160,9 +173,21 @@ func idct8(in *[64]int32, dst []byte, stride int) {
 }
 
 // idct8Low is idct8 for blocks whose nonzero coefficients all lie in the
-// top-left 4×4 (zig-zag positions up to 9 always do): it skips the zero
-// half of every pass. Its results are those of idct8.
+// top-left 4×4 (zig-zag positions up to 9 always do). Its results are
+// those of idct8: the SSE2 kernel idct8LowSIMD when it takes the block,
+// otherwise idct8LowGo.
 func idct8Low(in *[64]int32, dst []byte, stride int) {
+	if idctSIMD {
+		_ = dst[7*stride+7]
+		if idct8LowSIMD(in, &dst[0], stride) {
+			return
+		}
+	}
+	idct8LowGo(in, dst, stride)
+}
+
+// idct8LowGo is idct8Low in Go: it skips the zero half of every pass.
+func idct8LowGo(in *[64]int32, dst []byte, stride int) {
 	var ws [32]int32 // columns 0…3 of the column pass, row-major 8×4
 	for c := range 4 {
 		x0, x1, x2, x3 := int(in[c]), int(in[8+c]), int(in[16+c]), int(in[24+c])
@@ -289,16 +314,32 @@ func clampf(v float32) byte {
 }
 
 // idct4 computes the 4×4 pixels of a block at 1/2 scale from its top-left
-// 4×4 dequantised coefficients (natural order of the 4×4 grid).
+// 4×4 dequantised coefficients (natural order of the 4×4 grid): with SSE2
+// on amd64 (idct4SIMD, the same float32 operations), otherwise idct4Go.
 func idct4(in *[16]int32, dst []byte, stride int) {
+	if idctSIMD {
+		_ = dst[3*stride+3]
+		idct4SIMD(in, &dst[0], stride)
+		return
+	}
+	idct4Go(in, dst, stride)
+}
+
+// idct4Go is idct4 in Go.
+//
+// Every product is rounded to float32 by an explicit conversion, which
+// keeps the compiler from fusing it with the following addition where the
+// target has FMA (arm64; amd64 with GOAMD64=v3): the samples are then the
+// same on every architecture and those of idct4SIMD.
+func idct4Go(in *[16]int32, dst []byte, stride int) {
 	var ws [16]float32
 	for c := range 4 {
-		y0 := float32(in[c]) * w4[c]
-		y1 := float32(in[4+c]) * w4[4+c]
-		y2 := float32(in[8+c]) * w4[8+c]
-		y3 := float32(in[12+c]) * w4[12+c]
+		y0 := float32(float32(in[c]) * w4[c])
+		y1 := float32(float32(in[4+c]) * w4[4+c])
+		y2 := float32(float32(in[8+c]) * w4[8+c])
+		y3 := float32(float32(in[12+c]) * w4[12+c])
 		e0, e1 := y0+y2, y0-y2
-		o0, o1 := k1*y1+k3*y3, k3*y1-k1*y3
+		o0, o1 := float32(k1*y1)+float32(k3*y3), float32(k3*y1)-float32(k1*y3)
 		ws[c], ws[12+c] = e0+o0, e0-o0
 		ws[4+c], ws[8+c] = e1+o1, e1-o1
 	}
@@ -306,19 +347,31 @@ func idct4(in *[16]int32, dst []byte, stride int) {
 		y := (*[4]float32)(ws[r*4:])
 		out := (*[4]byte)(dst[r*stride:])
 		e0, e1 := y[0]+y[2]+128.5, y[0]-y[2]+128.5
-		o0, o1 := k1*y[1]+k3*y[3], k3*y[1]-k1*y[3]
+		o0, o1 := float32(k1*y[1])+float32(k3*y[3]), float32(k3*y[1])-float32(k1*y[3])
 		out[0], out[3] = clampf(e0+o0), clampf(e0-o0)
 		out[1], out[2] = clampf(e1+o1), clampf(e1-o1)
 	}
 }
 
 // idct2 computes the 2×2 pixels of a block at 1/4 scale from its top-left
-// 2×2 dequantised coefficients.
+// 2×2 dequantised coefficients: with SSE2 on amd64 (idct2SIMD, the same
+// float32 operations), otherwise idct2Go.
 func idct2(in *[4]int32, dst []byte, stride int) {
-	g00 := float32(in[0]) * w2[0]
-	g01 := float32(in[1]) * w2[1]
-	g10 := float32(in[2]) * w2[2]
-	g11 := float32(in[3]) * w2[3]
+	if idctSIMD {
+		_ = dst[stride+1]
+		idct2SIMD(in, &dst[0], stride)
+		return
+	}
+	idct2Go(in, dst, stride)
+}
+
+// idct2Go is idct2 in Go.
+// (The conversions keep the products from being fused, as in idct4Go.)
+func idct2Go(in *[4]int32, dst []byte, stride int) {
+	g00 := float32(float32(in[0]) * w2[0])
+	g01 := float32(float32(in[1]) * w2[1])
+	g10 := float32(float32(in[2]) * w2[2])
+	g11 := float32(float32(in[3]) * w2[3])
 	t0, t1 := g00+g10+128.5, g00-g10+128.5
 	s0, s1 := g01+g11, g01-g11
 	out := (*[2]byte)(dst)

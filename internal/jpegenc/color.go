@@ -18,6 +18,25 @@ func rgbToYCbCr(r, g, b int32) (uint8, uint8, uint8) {
 	return uint8(y), clampShift(cb), clampShift(cr)
 }
 
+// rgbaToYCbCr converts the len(y) RGBA pixels of p (alpha ignored) with
+// rgbToYCbCr into y, cb and cr: sixteen at a time with SSE2 on amd64.
+func rgbaToYCbCr(p, y, cb, cr []byte) {
+	w := len(y)
+	if w == 0 {
+		return
+	}
+	_, _, _ = p[4*w-1], cb[w-1], cr[w-1]
+	x := 0
+	if n := w &^ 15; haveSIMD && n > 0 {
+		rgbaToYCbCrSIMD(&p[0], &y[0], &cb[0], &cr[0], n)
+		x = n
+	}
+	for ; x < w; x++ {
+		q := p[4*x : 4*x+3 : 4*x+3]
+		y[x], cb[x], cr[x] = rgbToYCbCr(int32(q[0]), int32(q[1]), int32(q[2]))
+	}
+}
+
 // clampShift returns v>>16 clamped to 0..255.
 func clampShift(v int32) uint8 {
 	if uint32(v) < 1<<24 {
@@ -84,10 +103,7 @@ func (e *encoder) fill(my int) {
 			}
 		case srcRGB4:
 			p := e.src.pix[sy*e.src.stride : sy*e.src.stride+4*w]
-			for x := range w {
-				q := p[4*x : 4*x+3 : 4*x+3]
-				yrow[x], cbrow[x], crrow[x] = rgbToYCbCr(int32(q[0]), int32(q[1]), int32(q[2]))
-			}
+			rgbaToYCbCr(p, yrow[:w], cbrow[:w], crrow[:w])
 		case srcYCbCr:
 			m := e.src.ycc
 			iy := sy + m.Rect.Min.Y

@@ -31,13 +31,12 @@ var aanScale = func() (s [8]float64) {
 	return s
 }()
 
-// quantRecip returns, in zig-zag order, the reciprocal of each divisor
+// quantRecip returns, in natural order, the reciprocal of each divisor
 // q(u,v)·8·s(u)·s(v), given the quantisation table q in natural order.
 func quantRecip(q *[64]uint8) (r [64]float32) {
-	for z := range r {
-		n := zigzag[z]
+	for n := range r {
 		u, v := n>>3, n&7
-		r[z] = float32(1 / (float64(q[n]) * 8 * aanScale[u] * aanScale[v]))
+		r[n] = float32(1 / (float64(q[n]) * 8 * aanScale[u] * aanScale[v]))
 	}
 	return r
 }
@@ -51,7 +50,11 @@ func quantRecip(q *[64]uint8) (r [64]float32) {
 var exactZ = [4]int{unzigzag[0], unzigzag[4], unzigzag[32], unzigzag[36]}
 
 // dct8 is the 1-D AAN transform of d0..d7 (outputs scaled as described
-// above).
+// above). Every product is rounded to float32 by an explicit conversion,
+// which keeps the compiler from fusing it with the following addition
+// where the target has FMA (arm64; amd64 with GOAMD64=v3): the
+// coefficients are then the same on every architecture and those of
+// fdctQuantSIMD.
 func dct8(d0, d1, d2, d3, d4, d5, d6, d7 float32) (o0, o1, o2, o3, o4, o5, o6, o7 float32) {
 	t0, t7 := d0+d7, d0-d7
 	t1, t6 := d1+d6, d1-d6
@@ -62,15 +65,15 @@ func dct8(d0, d1, d2, d3, d4, d5, d6, d7 float32) (o0, o1, o2, o3, o4, o5, o6, o
 	e0, e3 := t0+t3, t0-t3
 	e1, e2 := t1+t2, t1-t2
 	o0, o4 = e0+e1, e0-e1
-	m := (e2 + e3) * aanC4
+	m := float32((e2 + e3) * aanC4)
 	o2, o6 = e3+m, e3-m
 
 	// Odd half, with the rotation by 3π/8 done in three multiplications.
 	a0, a1, a2 := t4+t5, t5+t6, t6+t7
-	r := (a0 - a2) * aanC6
-	a := aanC2m*a0 + r
-	b := aanC2p*a2 + r
-	c := a1 * aanC4
+	r := float32((a0 - a2) * aanC6)
+	a := float32(aanC2m*a0) + r
+	b := float32(aanC2p*a2) + r
+	c := float32(a1 * aanC4)
 	p, q := t7+c, t7-c
 	o5, o3 = q+a, q-a
 	o1, o7 = p+b, p-b
@@ -90,10 +93,20 @@ func fdct2(blk *[64]float32) {
 }
 
 // fdctQuant level-shifts the 8×8 samples at src (rows stride bytes apart),
-// transforms and quantises them with the table q (natural order) and its
-// reciprocals, and stores the result in zig-zag order. It returns the mask
-// of non-zero coefficients: bit z is set when dst[z] ≠ 0.
+// transforms and quantises them with the table q and its reciprocals (both
+// in natural order), and stores the result in zig-zag order. It returns
+// the mask of non-zero coefficients: bit z is set when dst[z] ≠ 0. On
+// amd64 it runs fdctQuantSIMD, which gives the same coefficients.
 func fdctQuant(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
+	if haveSIMD {
+		_ = src[7*stride+7]
+		return fdctQuantSIMD(&src[0], stride, q, recip, dst)
+	}
+	return fdctQuantGo(src, stride, q, recip, dst)
+}
+
+// fdctQuantGo is fdctQuant in Go.
+func fdctQuantGo(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[64]int16) uint64 {
 	var blk [64]float32
 	_ = src[7*stride+7]
 	for y := range 8 {
@@ -113,7 +126,8 @@ func fdctQuant(src []byte, stride int, q *[64]uint8, recip *[64]float32, dst *[6
 		// |x| < 4096) without a data-dependent branch. The coefficients
 		// of exactZ, where ties are common, are redone below; elsewhere a
 		// tie needs contrived input and float rounding decides it.
-		v := float64(blk[zigzag[z]&63] * recip[z])
+		n := zigzag[z] & 63
+		v := float64(float32(blk[n] * recip[n]))
 		dst[z] = int16(int32(v+4096.5) - 4096)
 	}
 	for _, z := range exactZ {
