@@ -12,13 +12,16 @@ func (d *decoder) progressiveScan(sc *scan) error {
 	rs := rstState{left: d.ri}
 	if sc.ns == 1 {
 		c := &d.comps[sc.comp[0]]
+		if sc.ss > 0 {
+			return d.acScan(sc, c, &rs)
+		}
 		total := c.nbx * c.nby
 		for by := range c.nby {
-			if err := d.poll.Work(c.nbx * (sc.se - sc.ss + 1)); err != nil {
+			if err := d.poll.Work(c.nbx); err != nil {
 				return err
 			}
 			for bx := range c.nbx {
-				if err := d.progBlock(sc, 0, c, by*c.bw+bx); err != nil {
+				if err := d.dcBlock(sc, 0, c, by*c.bw+bx); err != nil {
 					return err
 				}
 				if err := d.endMCU(sc, &rs, by*c.nbx+bx+1 < total); err != nil {
@@ -39,7 +42,7 @@ func (d *decoder) progressiveScan(sc *scan) error {
 				c := &d.comps[sc.comp[i]]
 				for y := range c.v {
 					for x := range c.h {
-						if err := d.progBlock(sc, i, c, (my*c.v+y)*c.bw+mx*c.h+x); err != nil {
+						if err := d.dcBlock(sc, i, c, (my*c.v+y)*c.bw+mx*c.h+x); err != nil {
 							return err
 						}
 					}
@@ -53,18 +56,11 @@ func (d *decoder) progressiveScan(sc *scan) error {
 	return nil
 }
 
-// progBlock decodes the part of block bi of component c that scan sc
-// carries; i is the component's index in the scan.
-func (d *decoder) progBlock(sc *scan, i int, c *component, bi int) error {
-	k := c.keepN
-	coef := c.coef[bi*k : bi*k+k]
-	var nz *uint64
-	if c.nz != nil {
-		nz = &c.nz[bi]
-	}
+// dcBlock decodes the DC coefficient bits that scan sc carries for block
+// bi of component c; i is the component's index in the scan.
+func (d *decoder) dcBlock(sc *scan, i int, c *component, bi int) error {
 	br := &d.br
-	switch {
-	case sc.ss == 0 && sc.ah == 0: // first DC scan (G.1.2.1)
+	if sc.ah == 0 { // first DC scan (G.1.2.1)
 		s, ok := br.decode(&d.huff[0][sc.td[i]])
 		if !ok {
 			return errBadCode
@@ -73,132 +69,125 @@ func (d *decoder) progBlock(sc *scan, i int, c *component, bi int) error {
 			return corrupt("bad DC coefficient size")
 		}
 		c.pred += extend(br.bits(s), s)
-		coef[0] = int16(c.pred << sc.al)
-	case sc.ss == 0: // DC refinement
-		if br.bit() {
-			coef[0] |= 1 << sc.al
-		}
-	case sc.ah == 0:
-		return d.acFirst(coef, nz, &c.keep, &d.huff[1][sc.ta[i]], sc)
-	default:
-		return d.acRefine(coef, nz, &c.keep, &d.huff[1][sc.ta[i]], sc)
+		c.coef[bi*c.keepN] = int16(c.pred << sc.al)
+	} else if br.bit() { // DC refinement
+		c.coef[bi*c.keepN] |= 1 << sc.al
 	}
 	return nil
+}
+
+// acScan decodes an AC scan (a single component, T.81 G.1.2.2 and
+// G.1.2.3) a run of blocks at a time: a block row, or the part of it up to
+// the next restart marker.
+func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
+	if sc.ah != 0 && c.nz == nil {
+		return corrupt("unexpected refinement scan")
+	}
+	b := acBand{
+		t:    &d.huff[1][sc.ta[0]],
+		ss:   sc.ss,
+		se:   sc.se,
+		al:   sc.al,
+		band: ^uint64(0) << uint(sc.ss) & (^uint64(0) >> uint(63-sc.se)),
+	}
+	for k := range 64 {
+		if c.keep[k] < 64 {
+			b.kept |= 1 << uint(k)
+		}
+	}
+	total := c.nbx * c.nby
+	for by := range c.nby {
+		if err := d.poll.Work(c.nbx * (sc.se - sc.ss + 1)); err != nil {
+			return err
+		}
+		for bx := 0; bx < c.nbx; {
+			m := c.nbx - bx
+			if d.ri > 0 && rs.left < m {
+				m = rs.left
+			}
+			var err error
+			if sc.ah == 0 {
+				err = d.acFirst(c, &b, by*c.bw+bx, m)
+			} else {
+				err = d.acRefine(c, &b, by*c.bw+bx, m)
+			}
+			if err != nil {
+				if d.br.overrun() {
+					return errTruncated
+				}
+				return err
+			}
+			bx += m
+			if d.ri > 0 {
+				rs.left -= m - 1 // endMCU counts the last one
+			}
+			if err := d.endMCU(sc, rs, by*c.nbx+bx < total); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// acBand is what the AC decoding loops need of a scan: its table, its
+// band of zig-zag positions ss…se (and as a bitmap, band), its point
+// transform al, and the bitmap of the zig-zag positions the component's
+// scale keeps.
+type acBand struct {
+	t          *huffTable
+	ss, se     int
+	al         uint
+	band, kept uint64
 }
 
 // acFirst decodes the first scan of a band of AC coefficients
-// (T.81 G.1.2.2) for one block. Like decodeBlock, it keeps the bit
-// accumulator in local variables.
-func (d *decoder) acFirst(coef []int16, nz *uint64, keep *[64]uint8, t *huffTable, sc *scan) error {
-	if d.eobrun > 0 {
-		d.eobrun--
-		return nil
-	}
+// (T.81 G.1.2.2) for m blocks from block bi on. The bit accumulator lives
+// in local variables. Up to the last coefficient the component's scale
+// keeps, a table lookup gives a whole coefficient when its code and extra
+// bits are short; after it, only the positions of the nonzero coefficients
+// matter (for the refinement scans), and a lookup gives the run and the
+// bits to drop.
+func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
 	br := &d.br
 	acc, n := br.acc, br.n
-	se, al := sc.se, sc.al
-	var nzb uint64
-	for k := sc.ss; k <= se; {
-		if n < 32 {
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
-		}
-		p := acc >> (64 - fastBits)
-		if e := t.acFast[p]; e != 0 {
-			k += int(e>>8) & 15
-			l := uint(e & 255)
-			acc <<= l
-			n -= l
-			if k > se {
-				break
-			}
-			if i := int(keep[k&63]); i < len(coef) {
-				coef[i] = int16(e >> 16 << al)
-			}
-			nzb |= 1 << uint(k&63)
-			k++
+	t, ss, se, al := b.t, b.ss, b.se, b.al
+	kl := min(c.keepLast, se) // last position whose value is kept
+	kn := c.keepN
+	keep := &c.keep
+	eobrun := d.eobrun
+	for ; m > 0; m, bi = m-1, bi+1 {
+		if eobrun > 0 {
+			eobrun--
 			continue
 		}
-		var sym, l uint
-		if e := t.fast[p]; e != 0 {
-			sym, l = uint(e&255), uint(e>>8)
-		} else if sym, l = t.slow(acc); l == 0 {
-			return errBadCode
-		}
-		acc <<= l
-		n -= l
-		r, s := int(sym>>4), sym&15
-		if s == 0 {
-			if r < 15 {
-				run := 1<<r - 1
-				if r > 0 {
-					run += int(acc >> (64 - uint(r)))
-					acc <<= uint(r)
-					n -= uint(r)
-				}
-				d.eobrun = run
-				break
-			}
-			k += 16
-			continue
-		}
-		k += r
-		v := int32(acc >> (64 - s))
-		acc <<= s
-		n -= s
-		if k > se {
-			break
-		}
-		if i := int(keep[k&63]); i < len(coef) {
-			coef[i] = int16(extend(v, s) << al)
-		}
-		nzb |= 1 << uint(k&63)
-		k++
-	}
-	br.acc, br.n = acc, n
-	if nz != nil {
-		*nz |= nzb
-	}
-	return nil
-}
-
-// acRefine decodes a refinement scan of a band of AC coefficients
-// (T.81 G.1.2.3) for one block: one correction bit for every coefficient
-// that is already nonzero, and new coefficients of magnitude 1<<al among
-// the zero ones. Which coefficients are nonzero comes from the block's
-// bitmap, so that coefficients the scale drops are decoded correctly too.
-func (d *decoder) acRefine(coef []int16, nz *uint64, keep *[64]uint8, t *huffTable, sc *scan) error {
-	if nz == nil {
-		return corrupt("unexpected refinement scan")
-	}
-	br := &d.br
-	acc, n := br.acc, br.n
-	p1 := int16(1) << sc.al
-	se := sc.se
-	nzb := *nz
-	// correct applies a set correction bit to the coefficient at k.
-	correct := func(k int) {
-		if i := int(keep[k&63]); i < len(coef) {
-			if c := coef[i]; c&p1 == 0 {
-				if c >= 0 {
-					coef[i] = c + p1
-				} else {
-					coef[i] = c - p1
-				}
-			}
-		}
-	}
-	k := sc.ss
-	if d.eobrun == 0 {
-		for k <= se {
+		coef := c.coef[bi*kn : bi*kn+kn]
+		var nzb uint64
+		k := ss
+		for k <= kl {
 			if n < 32 {
 				br.acc, br.n = acc, n
 				br.fill()
 				acc, n = br.acc, br.n
 			}
+			p := acc >> (64 - fastBits)
+			if e := t.acFast[p]; e != 0 {
+				k += int(e>>8) & 15
+				l := uint(e & 255)
+				acc <<= l
+				n -= l
+				if k > se {
+					k = 64
+					break
+				}
+				if i := int(keep[k&63]); i < len(coef) {
+					coef[i] = int16(e >> 16 << al)
+				}
+				nzb |= 1 << uint(k&63)
+				k++
+				continue
+			}
 			var sym, l uint
-			if e := t.fast[acc>>(64-fastBits)]; e != 0 {
+			if e := t.fast[p]; e != 0 {
 				sym, l = uint(e&255), uint(e>>8)
 			} else if sym, l = t.slow(acc); l == 0 {
 				return errBadCode
@@ -206,84 +195,282 @@ func (d *decoder) acRefine(coef []int16, nz *uint64, keep *[64]uint8, t *huffTab
 			acc <<= l
 			n -= l
 			r, s := int(sym>>4), sym&15
-			var val int16
-			if s != 0 {
-				if s != 1 {
-					return corrupt("bad refinement coefficient size")
+			if s == 0 {
+				if r < 15 {
+					eobrun = 1<<r - 1
+					if r > 0 {
+						eobrun += int(acc >> (64 - uint(r)))
+						acc <<= uint(r)
+						n -= uint(r)
+					}
+					k = 64
+					break
 				}
-				val = -p1
-				if acc>>63 != 0 {
-					val = p1
-				}
-				acc <<= 1
-				n--
-			} else if r != 15 {
-				run := 1 << r
-				if r > 0 {
-					run += int(acc >> (64 - uint(r)))
-					acc <<= uint(r)
-					n -= uint(r)
-				}
-				d.eobrun = run
+				k += 16
+				continue
+			}
+			k += r
+			v := int32(acc >> (64 - s))
+			acc <<= s
+			n -= s
+			if k > se {
+				k = 64
 				break
 			}
-			// Skip r coefficients that are still zero, correcting the
-			// nonzero ones on the way, and put val in the next zero one.
-			for ; k <= se; k++ {
-				if nzb&(1<<uint(k&63)) != 0 {
-					if n == 0 {
-						br.acc, br.n = acc, n
-						br.fill()
-						acc, n = br.acc, br.n
+			if i := int(keep[k&63]); i < len(coef) {
+				coef[i] = int16(extend(v, s) << al)
+			}
+			nzb |= 1 << uint(k&63)
+			k++
+		}
+		// Past the kept coefficients: positions only.
+		for k <= se {
+			if n < 32 {
+				br.acc, br.n = acc, n
+				br.fill()
+				acc, n = br.acc, br.n
+			}
+			e := uint(t.first[acc>>(64-fastBits)])
+			if e == 0 {
+				sym, l := t.slow(acc)
+				if l == 0 {
+					return errBadCode
+				}
+				e = firstEntry(l, sym)
+			}
+			l, r := e&255, int(e>>8)&15
+			if e>>12 == firstEOB {
+				// An EOB run: its length is in the r bits after the code.
+				eobrun = 1<<r - 1 + int(acc>>(64-l)&(1<<r-1))
+				acc <<= l
+				n -= l
+				break
+			}
+			acc <<= l
+			n -= l
+			if e>>12 == firstZRL {
+				k += 16
+				continue
+			}
+			k += r
+			if k > se {
+				break
+			}
+			nzb |= 1 << uint(k&63)
+			k++
+		}
+		if c.nz != nil {
+			c.nz[bi] |= nzb
+		}
+	}
+	br.acc, br.n = acc, n
+	d.eobrun = eobrun
+	return nil
+}
+
+// acRefine decodes a refinement scan of a band of AC coefficients
+// (T.81 G.1.2.3) for m blocks from block bi on: one correction bit for
+// every coefficient that is already nonzero, and new coefficients of
+// magnitude 1<<al among the zero ones. Which coefficients are nonzero comes
+// from the block's bitmap, so that coefficients the scale drops are decoded
+// correctly too. The loops work on the bitmap, not coefficient by
+// coefficient: a coded run of zero coefficients ends at the (r+1)-th zero
+// bit of the bitmap, and the correction bits of the nonzero coefficients
+// on the way (and of the rest of the band in an EOB run) are consumed at
+// once, looking only at those of the coefficients the scale keeps.
+func (d *decoder) acRefine(c *component, b *acBand, bi, m int) error {
+	br := &d.br
+	acc, n := br.acc, br.n
+	t, band, kept := b.t, b.band, b.kept
+	p1 := int16(1) << b.al
+	kn := c.keepN
+	keep := &c.keep
+	eobrun := d.eobrun
+	nz := c.nz[bi : bi+m]
+	for j := range nz {
+		coef := c.coef[(bi+j)*kn : (bi+j)*kn+kn]
+		nzb := nz[j]
+		rest := band // the positions still to decode
+		for eobrun == 0 && rest != 0 {
+			if n < 32 {
+				br.acc, br.n = acc, n
+				br.fill()
+				acc, n = br.acc, br.n
+			}
+			var r uint
+			var val int16
+			if e := uint(t.ref[acc>>(64-fastBits)]); e&refCoef != 0 {
+				// A new coefficient, its sign bit included.
+				r = e >> 8 & 15
+				neg := int16(e>>12&1) - 1
+				val = p1 ^ neg - neg
+				acc <<= e & 255
+				n -= e & 255
+			} else {
+				var sym, l uint
+				if e := t.fast[acc>>(64-fastBits)]; e != 0 {
+					sym, l = uint(e&255), uint(e>>8)
+				} else if sym, l = t.slow(acc); l == 0 {
+					return errBadCode
+				}
+				acc <<= l
+				n -= l
+				var s uint
+				r, s = sym>>4, sym&15
+				if s != 0 {
+					if s != 1 {
+						return corrupt("bad refinement coefficient size")
 					}
+					val = -p1
 					if acc>>63 != 0 {
-						correct(k)
+						val = p1
 					}
 					acc <<= 1
 					n--
-					continue
-				}
-				if r == 0 {
-					if val != 0 {
-						if i := int(keep[k&63]); i < len(coef) {
-							coef[i] = val
-						}
-						nzb |= 1 << uint(k&63)
+				} else if r != 15 {
+					eobrun = 1 << r
+					if r > 0 {
+						eobrun += int(acc >> (64 - r))
+						acc <<= r
+						n -= r
 					}
-					k++
 					break
 				}
-				r--
+			}
+			// The coefficient goes to the (r+1)-th zero of the rest of
+			// the band (r+1 = 16 zeros skipped for ZRL); without one, the
+			// rest of the band only gets its correction bits.
+			corr := rest & nzb
+			if pos := nthBit(rest&^nzb, r); pos < 64 {
+				low := uint64(1) << pos
+				corr &= low - 1
+				rest &^= low<<1 - 1
+				if val != 0 {
+					if i := int(keep[pos]); i < len(coef) {
+						coef[i] = val
+					}
+					nzb |= low
+				}
+			} else {
+				rest = 0
+			}
+			if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
+				acc <<= cnt & 63
+				n -= cnt
+			} else {
+				acc, n = d.refineBits(acc, n, corr, corr&kept, coef, keep, p1)
 			}
 		}
-	}
-	if d.eobrun > 0 {
-		// The rest of the band is in an EOB run: only correction bits.
-		if k <= se {
-			m := nzb >> uint(k) << uint(k)
-			if se < 63 {
-				m &= 2<<uint(se) - 1
+		if eobrun > 0 {
+			// The rest of the band is in an EOB run: only correction bits.
+			corr := rest & nzb
+			if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
+				acc <<= cnt & 63
+				n -= cnt
+			} else {
+				acc, n = d.refineBits(acc, n, corr, corr&kept, coef, keep, p1)
 			}
-			for m != 0 {
-				j := bits.TrailingZeros64(m)
-				m &= m - 1
-				if n == 0 {
-					br.acc, br.n = acc, n
-					br.fill()
-					acc, n = br.acc, br.n
-				}
-				if acc>>63 != 0 {
-					correct(j)
-				}
-				acc <<= 1
-				n--
-			}
+			eobrun--
 		}
-		d.eobrun--
+		nz[j] = nzb
 	}
 	br.acc, br.n = acc, n
-	*nz = nzb
+	d.eobrun = eobrun
 	return nil
+}
+
+// nthBit returns the position of the set bit of z that has r set bits
+// below it, or 64 when z has no more than r set bits.
+func nthBit(z uint64, r uint) uint {
+	if z != 0 && r < 8 {
+		// Most often the bit is among the eight from the lowest one.
+		t := uint(bits.TrailingZeros64(z))
+		if p := uint(nthBit8[r<<8|uint(z>>t&255)]); p < 8 {
+			return t + p
+		}
+	}
+	return nthBitSlow(z, r)
+}
+
+// nthBitSlow is nthBit, a byte at a time.
+func nthBitSlow(z uint64, r uint) uint {
+	for i := uint(0); i < 64; i += 8 {
+		b := uint(z >> i & 255)
+		if c := uint(bits.OnesCount(b)); r >= c {
+			r -= c
+			continue
+		}
+		return i + uint(nthBit8[r<<8|b])
+	}
+	return 64
+}
+
+// nthBit8[r<<8|b] is the position of the set bit of the byte b that has r
+// set bits below it, or 8.
+var nthBit8 = func() (t [8 << 8]uint8) {
+	for b := range 256 {
+		r := 0
+		for p := range 8 {
+			if b>>p&1 != 0 {
+				t[r<<8|b] = uint8(p)
+				r++
+			}
+		}
+		for ; r < 8; r++ {
+			t[r<<8|b] = 8
+		}
+	}
+	return t
+}()
+
+// refineBits consumes the correction bits of the nonzero coefficients at
+// the zig-zag positions set in corr, one bit each in position order, and
+// applies those of the positions set in kept (a subset of corr) to coef:
+// a set bit adds p1 to the magnitude of a coefficient that lacks it. acc
+// and n are the bit accumulator, returned updated.
+func (d *decoder) refineBits(acc uint64, n uint, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) (uint64, uint) {
+	cnt := uint(bits.OnesCount64(corr))
+	if cnt > n {
+		// More bits than the accumulator holds (at most 63 are needed,
+		// and fill leaves at least 57): the lower positions first.
+		br := &d.br
+		br.acc, br.n = acc, n
+		br.fill()
+		acc, n = br.acc, br.n
+		if cnt > n {
+			lo := corr & (1<<32 - 1)
+			cl := uint(bits.OnesCount64(lo))
+			acc = applyBits(acc, lo, kept&lo, coef, keep, p1)
+			acc <<= cl
+			n -= cl
+			corr &^= lo
+			kept &^= lo
+			cnt -= cl
+			br.acc, br.n = acc, n
+			br.fill()
+			acc, n = br.acc, br.n
+		}
+	}
+	acc = applyBits(acc, corr, kept, coef, keep, p1)
+	return acc << (cnt & 63), n - cnt
+}
+
+// applyBits applies the correction bits at the top of acc, one per
+// position set in corr, to the positions set in kept.
+func applyBits(acc, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) uint64 {
+	for kept != 0 {
+		low := kept & -kept
+		kept &^= low
+		// The bit of this position follows those of the positions
+		// below it.
+		sh := uint(bits.OnesCount64(corr&(low-1))) & 63
+		i := int(keep[bits.TrailingZeros64(low)])
+		c := coef[i]
+		add := -int16(acc<<sh>>63) & (c&p1 ^ p1)
+		sg := c >> 15
+		coef[i] = c + (add ^ sg) - sg
+	}
+	return acc
 }
 
 // outside4 is −1 (all ones) at the natural positions outside the top-left
