@@ -78,7 +78,7 @@ func (d *decoder) dcBlock(sc *scan, i int, c *component, bi int) error {
 
 // acScan decodes an AC scan (a single component, T.81 G.1.2.2 and
 // G.1.2.3) a run of blocks at a time: a block row, or the part of it up to
-// the next restart marker.
+// the next restart marker (or to the end of the data window, see ecs).
 func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 	if sc.ah != 0 && c.nz == nil {
 		return corrupt("unexpected refinement scan")
@@ -95,6 +95,9 @@ func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 			b.kept |= 1 << uint(k)
 		}
 	}
+	var e ecs
+	defer e.release()
+	e.start(d.data, d.br.pos)
 	total := c.nbx * c.nby
 	for by := range c.nby {
 		if err := d.poll.Work(c.nbx * (sc.se - sc.ss + 1)); err != nil {
@@ -105,24 +108,39 @@ func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 			if d.ri > 0 && rs.left < m {
 				m = rs.left
 			}
-			var err error
-			if sc.ah == 0 {
-				err = d.acFirst(c, &b, by*c.bw+bx, m)
-			} else {
-				err = d.acRefine(c, &b, by*c.bw+bx, m)
-			}
-			if err != nil {
-				if d.br.overrun() {
-					return errTruncated
+			for bi, left := by*c.bw+bx, m; left > 0; {
+				k := min(left, e.room())
+				var err error
+				if sc.ah == 0 {
+					err = d.acFirst(c, &b, &e, bi, k)
+				} else {
+					err = d.acRefine(c, &b, &e, bi, k)
 				}
-				return err
+				if err != nil {
+					if e.overrun() {
+						return errTruncated
+					}
+					return err
+				}
+				bi += k
+				left -= k
 			}
 			bx += m
+			// endMCU looks for restart markers from the end of the
+			// segment, and detects the overrun.
+			d.br.reset(d.data, e.src)
+			if e.overrun() {
+				d.br.zeros = 1
+			}
 			if d.ri > 0 {
 				rs.left -= m - 1 // endMCU counts the last one
 			}
-			if err := d.endMCU(sc, rs, by*c.nbx+bx < total); err != nil {
+			more := by*c.nbx+bx < total
+			if err := d.endMCU(sc, rs, more); err != nil {
 				return err
+			}
+			if more && d.ri > 0 && rs.left == d.ri { // restarted
+				e.start(d.data, d.br.pos)
 			}
 		}
 	}
@@ -147,9 +165,9 @@ type acBand struct {
 // bits are short; after it, only the positions of the nonzero coefficients
 // matter (for the refinement scans), and a lookup gives the run and the
 // bits to drop.
-func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
-	br := &d.br
-	acc, n := br.acc, br.n
+func (d *decoder) acFirst(c *component, b *acBand, rd *ecs, bi, m int) error {
+	buf, lim := rd.buf, rd.limit()
+	acc, n, pos := rd.acc, rd.n, rd.pos
 	t, ss, se, al := b.t, b.ss, b.se, b.al
 	kl := min(c.keepLast, se) // last position whose value is kept
 	kn := c.keepN
@@ -165,9 +183,7 @@ func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
 		k := ss
 		for k <= kl {
 			if n < 32 {
-				br.acc, br.n = acc, n
-				br.fill()
-				acc, n = br.acc, br.n
+				acc, n, pos = refill(buf, lim, acc, n, pos)
 			}
 			p := acc >> (64 - fastBits)
 			if e := t.acFast[p]; e != 0 {
@@ -226,9 +242,7 @@ func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
 		// Past the kept coefficients: positions only.
 		for k <= se {
 			if n < 32 {
-				br.acc, br.n = acc, n
-				br.fill()
-				acc, n = br.acc, br.n
+				acc, n, pos = refill(buf, lim, acc, n, pos)
 			}
 			e := uint(t.first[acc>>(64-fastBits)])
 			if e == 0 {
@@ -263,7 +277,7 @@ func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
 			c.nz[bi] |= nzb
 		}
 	}
-	br.acc, br.n = acc, n
+	rd.acc, rd.n, rd.pos = acc, n, pos
 	d.eobrun = eobrun
 	return nil
 }
@@ -278,9 +292,9 @@ func (d *decoder) acFirst(c *component, b *acBand, bi, m int) error {
 // bit of the bitmap, and the correction bits of the nonzero coefficients
 // on the way (and of the rest of the band in an EOB run) are consumed at
 // once, looking only at those of the coefficients the scale keeps.
-func (d *decoder) acRefine(c *component, b *acBand, bi, m int) error {
-	br := &d.br
-	acc, n := br.acc, br.n
+func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
+	buf, lim := rd.buf, rd.limit()
+	acc, n, pos := rd.acc, rd.n, rd.pos
 	t, band, kept := b.t, b.band, b.kept
 	p1 := int16(1) << b.al
 	kn := c.keepN
@@ -293,9 +307,7 @@ func (d *decoder) acRefine(c *component, b *acBand, bi, m int) error {
 		rest := band // the positions still to decode
 		for eobrun == 0 && rest != 0 {
 			if n < 32 {
-				br.acc, br.n = acc, n
-				br.fill()
-				acc, n = br.acc, br.n
+				acc, n, pos = refill(buf, lim, acc, n, pos)
 			}
 			var r uint
 			var val int16
@@ -354,27 +366,30 @@ func (d *decoder) acRefine(c *component, b *acBand, bi, m int) error {
 			} else {
 				rest = 0
 			}
-			if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
-				acc <<= cnt & 63
-				n -= cnt
-			} else {
-				acc, n = d.refineBits(acc, n, corr, corr&kept, coef, keep, p1)
+			if corr != 0 {
+				if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
+					acc <<= cnt & 63
+					n -= cnt
+				} else {
+					acc, n, pos = refineBits(buf, lim, acc, n, pos, corr, corr&kept, coef, keep, p1)
+				}
 			}
 		}
 		if eobrun > 0 {
 			// The rest of the band is in an EOB run: only correction bits.
-			corr := rest & nzb
-			if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
-				acc <<= cnt & 63
-				n -= cnt
-			} else {
-				acc, n = d.refineBits(acc, n, corr, corr&kept, coef, keep, p1)
+			if corr := rest & nzb; corr != 0 {
+				if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
+					acc <<= cnt & 63
+					n -= cnt
+				} else {
+					acc, n, pos = refineBits(buf, lim, acc, n, pos, corr, corr&kept, coef, keep, p1)
+				}
 			}
 			eobrun--
 		}
 		nz[j] = nzb
 	}
-	br.acc, br.n = acc, n
+	rd.acc, rd.n, rd.pos = acc, n, pos
 	d.eobrun = eobrun
 	return nil
 }
@@ -426,38 +441,33 @@ var nthBit8 = func() (t [8 << 8]uint8) {
 // refineBits consumes the correction bits of the nonzero coefficients at
 // the zig-zag positions set in corr, one bit each in position order, and
 // applies those of the positions set in kept (a subset of corr) to coef:
-// a set bit adds p1 to the magnitude of a coefficient that lacks it. acc
-// and n are the bit accumulator, returned updated.
-func (d *decoder) refineBits(acc uint64, n uint, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) (uint64, uint) {
+// a set bit adds p1 to the magnitude of a coefficient that lacks it.
+// acc, n and pos are the reader's (see ecs), returned updated.
+func refineBits(buf []byte, lim int, acc uint64, n uint, pos int, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) (uint64, uint, int) {
 	cnt := uint(bits.OnesCount64(corr))
 	if cnt > n {
 		// More bits than the accumulator holds (at most 63 are needed,
-		// and fill leaves at least 57): the lower positions first.
-		br := &d.br
-		br.acc, br.n = acc, n
-		br.fill()
-		acc, n = br.acc, br.n
+		// and refill leaves at least 56): the lower positions first.
+		acc, n, pos = refill(buf, lim, acc, n, pos)
 		if cnt > n {
 			lo := corr & (1<<32 - 1)
 			cl := uint(bits.OnesCount64(lo))
-			acc = applyBits(acc, lo, kept&lo, coef, keep, p1)
+			applyBits(acc, lo, kept&lo, coef, keep, p1)
 			acc <<= cl
 			n -= cl
 			corr &^= lo
 			kept &^= lo
 			cnt -= cl
-			br.acc, br.n = acc, n
-			br.fill()
-			acc, n = br.acc, br.n
+			acc, n, pos = refill(buf, lim, acc, n, pos)
 		}
 	}
-	acc = applyBits(acc, corr, kept, coef, keep, p1)
-	return acc << (cnt & 63), n - cnt
+	applyBits(acc, corr, kept, coef, keep, p1)
+	return acc << (cnt & 63), n - cnt, pos
 }
 
 // applyBits applies the correction bits at the top of acc, one per
 // position set in corr, to the positions set in kept.
-func applyBits(acc, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) uint64 {
+func applyBits(acc, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) {
 	for kept != 0 {
 		low := kept & -kept
 		kept &^= low
@@ -470,7 +480,6 @@ func applyBits(acc, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) 
 		sg := c >> 15
 		coef[i] = c + (add ^ sg) - sg
 	}
-	return acc
 }
 
 // outside4 is −1 (all ones) at the natural positions outside the top-left
