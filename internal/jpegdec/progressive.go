@@ -290,8 +290,10 @@ func (d *decoder) acFirst(c *component, b *acBand, rd *ecs, bi, m int) error {
 // correctly too. The loops work on the bitmap, not coefficient by
 // coefficient: a coded run of zero coefficients ends at the (r+1)-th zero
 // bit of the bitmap, and the correction bits of the nonzero coefficients
-// on the way (and of the rest of the band in an EOB run) are consumed at
-// once, looking only at those of the coefficients the scale keeps.
+// on the way (and of the rest of the band in an EOB run) are skipped at
+// once when the scale keeps none of them. The loops make no calls, so that
+// the compiler keeps their state in registers; coefficients the scale
+// drops are written, unchanged, to the block's first (see refCoefAt).
 func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 	buf, lim := rd.buf, rd.limit()
 	acc, n, pos := rd.acc, rd.n, rd.pos
@@ -316,8 +318,8 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 				r = e >> 8 & 15
 				neg := int16(e>>12&1) - 1
 				val = p1 ^ neg - neg
-				acc <<= e & 255
-				n -= e & 255
+				acc <<= e & 31
+				n -= e & 31
 			} else {
 				var sym, l uint
 				if e := t.fast[acc>>(64-fastBits)]; e != 0 {
@@ -325,7 +327,7 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 				} else if sym, l = t.slow(acc); l == 0 {
 					return errBadCode
 				}
-				acc <<= l
+				acc <<= l & 31
 				n -= l
 				var s uint
 				r, s = sym>>4, sym&15
@@ -333,91 +335,139 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 					if s != 1 {
 						return corrupt("bad refinement coefficient size")
 					}
-					val = -p1
-					if acc>>63 != 0 {
-						val = p1
-					}
+					neg := int16(acc>>63) - 1
+					val = p1 ^ neg - neg
 					acc <<= 1
 					n--
 				} else if r != 15 {
-					eobrun = 1 << r
-					if r > 0 {
-						eobrun += int(acc >> (64 - r))
-						acc <<= r
-						n -= r
-					}
+					eobrun = 1<<r + int(acc>>(64-r)&(1<<r-1))
+					acc <<= r & 15
+					n -= r
 					break
 				}
 			}
 			// The coefficient goes to the (r+1)-th zero of the rest of
 			// the band (r+1 = 16 zeros skipped for ZRL); without one, the
 			// rest of the band only gets its correction bits.
+			z := rest &^ nzb
+			p := uint(64)
+			if z != 0 {
+				if tz := uint(bits.TrailingZeros64(z)); r < 8 {
+					p = tz + uint(nthBit8[r<<8|uint(z>>tz&255)])
+				}
+				if p >= 64 || p-uint(bits.TrailingZeros64(z)) >= 8 {
+					// Not in the byte from the lowest zero on: a byte
+					// at a time.
+					p = 64
+					for i := uint(0); i < 64; i += 8 {
+						b := uint(z >> i & 255)
+						if c := uint(bits.OnesCount8(uint8(b))); r >= c {
+							r -= c
+							continue
+						}
+						p = i + uint(nthBit8[r<<8|b])
+						break
+					}
+				}
+			}
 			corr := rest & nzb
-			if pos := nthBit(rest&^nzb, r); pos < 64 {
-				low := uint64(1) << pos
+			if p < 64 {
+				low := uint64(1) << p
 				corr &= low - 1
 				rest &^= low<<1 - 1
 				if val != 0 {
-					if i := int(keep[pos]); i < len(coef) {
-						coef[i] = val
-					}
+					i, mk := refCoefAt(keep, kept, p)
+					coef[i] = coef[i]&^mk | val&mk
 					nzb |= low
 				}
 			} else {
 				rest = 0
 			}
-			if corr != 0 {
-				if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
-					acc <<= cnt & 63
-					n -= cnt
-				} else {
-					acc, n, pos = refineBits(buf, lim, acc, n, pos, corr, corr&kept, coef, keep, p1)
-				}
+			if corr == 0 {
+				continue
 			}
-		}
-		if eobrun > 0 {
-			// The rest of the band is in an EOB run: only correction bits.
-			if corr := rest & nzb; corr != 0 {
-				if cnt := uint(bits.OnesCount64(corr)); cnt <= n && corr&kept == 0 {
-					acc <<= cnt & 63
-					n -= cnt
-				} else {
-					acc, n, pos = refineBits(buf, lim, acc, n, pos, corr, corr&kept, coef, keep, p1)
+			if corr&kept == 0 {
+				cnt := popcount(corr)
+				for cnt > n {
+					acc <<= n & 63
+					cnt -= n
+					n = 0
+					acc, n, pos = refill(buf, lim, acc, n, pos)
 				}
+				acc <<= cnt & 63
+				n -= cnt
+				continue
 			}
-			eobrun--
+			for corr != 0 {
+				if n == 0 {
+					acc, n, pos = refill(buf, lim, acc, n, pos)
+				}
+				p := uint(bits.TrailingZeros64(corr))
+				corr &= corr - 1
+				i, mk := refCoefAt(keep, kept, p)
+				c := coef[i]
+				add := -int16(acc>>63) & mk & (c&p1 ^ p1)
+				sg := c >> 15
+				coef[i] = c + (add ^ sg) - sg
+				acc <<= 1
+				n--
+			}
 		}
 		nz[j] = nzb
+		if eobrun == 0 {
+			continue
+		}
+		// The rest of the band is in an EOB run: only correction bits.
+		eobrun--
+		corr := rest & nzb
+		if corr&kept == 0 {
+			cnt := popcount(corr)
+			for cnt > n {
+				acc <<= n & 63
+				cnt -= n
+				n = 0
+				acc, n, pos = refill(buf, lim, acc, n, pos)
+			}
+			acc <<= cnt & 63
+			n -= cnt
+			continue
+		}
+		for corr != 0 {
+			if n == 0 {
+				acc, n, pos = refill(buf, lim, acc, n, pos)
+			}
+			p := uint(bits.TrailingZeros64(corr))
+			corr &= corr - 1
+			i, mk := refCoefAt(keep, kept, p)
+			c := coef[i]
+			add := -int16(acc>>63) & mk & (c&p1 ^ p1)
+			sg := c >> 15
+			coef[i] = c + (add ^ sg) - sg
+			acc <<= 1
+			n--
+		}
 	}
 	rd.acc, rd.n, rd.pos = acc, n, pos
 	d.eobrun = eobrun
 	return nil
 }
 
-// nthBit returns the position of the set bit of z that has r set bits
-// below it, or 64 when z has no more than r set bits.
-func nthBit(z uint64, r uint) uint {
-	if z != 0 && r < 8 {
-		// Most often the bit is among the eight from the lowest one.
-		t := uint(bits.TrailingZeros64(z))
-		if p := uint(nthBit8[r<<8|uint(z>>t&255)]); p < 8 {
-			return t + p
-		}
-	}
-	return nthBitSlow(z, r)
+// refCoefAt returns the index in the block's coefficients of zig-zag
+// position p and a mask of all ones when the scale keeps p. For a position
+// it drops, the index is 0 and the mask 0: the loops then write the first
+// coefficient back as it is, rather than branch.
+func refCoefAt(keep *[64]uint8, kept uint64, p uint) (int, int16) {
+	mk := -int16(kept >> (p & 63) & 1)
+	return int(keep[p&63]) & int(mk), mk
 }
 
-// nthBitSlow is nthBit, a byte at a time.
-func nthBitSlow(z uint64, r uint) uint {
-	for i := uint(0); i < 64; i += 8 {
-		b := uint(z >> i & 255)
-		if c := uint(bits.OnesCount(b)); r >= c {
-			r -= c
-			continue
-		}
-		return i + uint(nthBit8[r<<8|b])
-	}
-	return 64
+// popcount returns the number of set bits of x, without the call
+// bits.OnesCount64 makes on processors without POPCNT.
+func popcount(x uint64) uint {
+	x -= x >> 1 & 0x5555555555555555
+	x = x&0x3333333333333333 + x>>2&0x3333333333333333
+	x = (x + x>>4) & 0x0f0f0f0f0f0f0f0f
+	return uint(x * 0x0101010101010101 >> 56)
 }
 
 // nthBit8[r<<8|b] is the position of the set bit of the byte b that has r
@@ -437,50 +487,6 @@ var nthBit8 = func() (t [8 << 8]uint8) {
 	}
 	return t
 }()
-
-// refineBits consumes the correction bits of the nonzero coefficients at
-// the zig-zag positions set in corr, one bit each in position order, and
-// applies those of the positions set in kept (a subset of corr) to coef:
-// a set bit adds p1 to the magnitude of a coefficient that lacks it.
-// acc, n and pos are the reader's (see ecs), returned updated.
-func refineBits(buf []byte, lim int, acc uint64, n uint, pos int, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) (uint64, uint, int) {
-	cnt := uint(bits.OnesCount64(corr))
-	if cnt > n {
-		// More bits than the accumulator holds (at most 63 are needed,
-		// and refill leaves at least 56): the lower positions first.
-		acc, n, pos = refill(buf, lim, acc, n, pos)
-		if cnt > n {
-			lo := corr & (1<<32 - 1)
-			cl := uint(bits.OnesCount64(lo))
-			applyBits(acc, lo, kept&lo, coef, keep, p1)
-			acc <<= cl
-			n -= cl
-			corr &^= lo
-			kept &^= lo
-			cnt -= cl
-			acc, n, pos = refill(buf, lim, acc, n, pos)
-		}
-	}
-	applyBits(acc, corr, kept, coef, keep, p1)
-	return acc << (cnt & 63), n - cnt, pos
-}
-
-// applyBits applies the correction bits at the top of acc, one per
-// position set in corr, to the positions set in kept.
-func applyBits(acc, corr, kept uint64, coef []int16, keep *[64]uint8, p1 int16) {
-	for kept != 0 {
-		low := kept & -kept
-		kept &^= low
-		// The bit of this position follows those of the positions
-		// below it.
-		sh := uint(bits.OnesCount64(corr&(low-1))) & 63
-		i := int(keep[bits.TrailingZeros64(low)])
-		c := coef[i]
-		add := -int16(acc<<sh>>63) & (c&p1 ^ p1)
-		sg := c >> 15
-		coef[i] = c + (add ^ sg) - sg
-	}
-}
 
 // outside4 is −1 (all ones) at the natural positions outside the top-left
 // 4×4 of a block, 0 inside.
