@@ -205,49 +205,6 @@ func (b *bitReader) fill() {
 	}
 }
 
-// bits reads s ≤ 16 bits.
-func (b *bitReader) bits(s uint) int32 {
-	if b.n < s {
-		b.fill()
-	}
-	v := int32(b.acc >> (64 - s))
-	b.acc <<= s
-	b.n -= s
-	return v
-}
-
-// bit reads one bit.
-func (b *bitReader) bit() bool {
-	if b.n < 1 {
-		b.fill()
-	}
-	v := b.acc >> 63
-	b.acc <<= 1
-	b.n--
-	return v != 0
-}
-
-// decode reads one Huffman-coded symbol; ok is false for a bit pattern
-// that is no code.
-func (b *bitReader) decode(t *huffTable) (sym uint, ok bool) {
-	if b.n < 16 {
-		b.fill()
-	}
-	if e := t.fast[b.acc>>(64-fastBits)]; e != 0 {
-		l := uint(e >> 8)
-		b.acc <<= l
-		b.n -= l
-		return uint(e & 255), true
-	}
-	sym, l := t.slow(b.acc)
-	if l == 0 {
-		return 0, false
-	}
-	b.acc <<= l
-	b.n -= l
-	return sym, true
-}
-
 // findFF returns the position of the first 0xFF byte at or after pos, or
 // -1.
 func findFF(data []byte, pos int) int {

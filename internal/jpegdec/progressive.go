@@ -10,76 +10,17 @@ func (d *decoder) progressiveScan(sc *scan) error {
 	}
 	d.eobrun = 0
 	rs := rstState{left: d.ri}
-	if sc.ns == 1 {
-		c := &d.comps[sc.comp[0]]
-		if sc.ss > 0 {
-			return d.acScan(sc, c, &rs)
-		}
-		total := c.nbx * c.nby
-		for by := range c.nby {
-			if err := d.poll.Work(c.nbx); err != nil {
-				return err
-			}
-			for bx := range c.nbx {
-				if err := d.dcBlock(sc, 0, c, by*c.bw+bx); err != nil {
-					return err
-				}
-				if err := d.endMCU(sc, &rs, by*c.nbx+bx+1 < total); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	if sc.ns > 1 { // DC only: interleaved scans code nothing else
+		return d.runScan(sc, &rs, d.mcusX, d.mcusY, d.mcusX*d.mcuBlocks(sc), func(e *ecs, my, mx, k int) error {
+			return d.dcRun(sc, e, false, my, mx, k)
+		})
 	}
-	total := d.mcusX * d.mcusY
-	rowWork := d.mcusX * d.mcuBlocks(sc) // DC only: interleaved scans code nothing else
-	for my := range d.mcusY {
-		if err := d.poll.Work(rowWork); err != nil {
-			return err
-		}
-		for mx := range d.mcusX {
-			for i := range sc.ns {
-				c := &d.comps[sc.comp[i]]
-				for y := range c.v {
-					for x := range c.h {
-						if err := d.dcBlock(sc, i, c, (my*c.v+y)*c.bw+mx*c.h+x); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			if err := d.endMCU(sc, &rs, my*d.mcusX+mx+1 < total); err != nil {
-				return err
-			}
-		}
+	c := &d.comps[sc.comp[0]]
+	if sc.ss == 0 {
+		return d.runScan(sc, &rs, c.nbx, c.nby, c.nbx, func(e *ecs, by, bx, k int) error {
+			return d.dcRun(sc, e, true, by, bx, k)
+		})
 	}
-	return nil
-}
-
-// dcBlock decodes the DC coefficient bits that scan sc carries for block
-// bi of component c; i is the component's index in the scan.
-func (d *decoder) dcBlock(sc *scan, i int, c *component, bi int) error {
-	br := &d.br
-	if sc.ah == 0 { // first DC scan (G.1.2.1)
-		s, ok := br.decode(&d.huff[0][sc.td[i]])
-		if !ok {
-			return errBadCode
-		}
-		if s > 16 {
-			return corrupt("bad DC coefficient size")
-		}
-		c.pred += extend(br.bits(s), s)
-		c.coef[bi*c.keepN] = int16(c.pred << sc.al)
-	} else if br.bit() { // DC refinement
-		c.coef[bi*c.keepN] |= 1 << sc.al
-	}
-	return nil
-}
-
-// acScan decodes an AC scan (a single component, T.81 G.1.2.2 and
-// G.1.2.3) a run of blocks at a time: a block row, or the part of it up to
-// the next restart marker (or to the end of the data window, see ecs).
-func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 	if sc.ah != 0 && c.nz == nil {
 		return corrupt("unexpected refinement scan")
 	}
@@ -95,37 +36,45 @@ func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 			b.kept |= 1 << uint(k)
 		}
 	}
+	return d.runScan(sc, &rs, c.nbx, c.nby, c.nbx*(sc.se-sc.ss+1), func(e *ecs, by, bx, k int) error {
+		if sc.ah == 0 {
+			return d.acFirst(c, &b, e, by*c.bw+bx, k)
+		}
+		return d.acRefine(c, &b, e, by*c.bw+bx, k)
+	})
+}
+
+// runScan runs the decoding of a scan of rows×perRow units (MCUs, or
+// blocks of a single component), calling run for runs of k units from
+// unit u of a row: a row, or the part of it up to the next restart marker
+// or to the end of the data window (see ecs). rowWork is the work of a row
+// for d.poll.
+func (d *decoder) runScan(sc *scan, rs *rstState, perRow, rows, rowWork int, run func(e *ecs, row, u, k int) error) error {
 	var e ecs
 	defer e.release()
 	e.start(d.data, d.br.pos)
-	total := c.nbx * c.nby
-	for by := range c.nby {
-		if err := d.poll.Work(c.nbx * (sc.se - sc.ss + 1)); err != nil {
+	total := perRow * rows
+	for row := range rows {
+		if err := d.poll.Work(rowWork); err != nil {
 			return err
 		}
-		for bx := 0; bx < c.nbx; {
-			m := c.nbx - bx
+		for u := 0; u < perRow; {
+			m := perRow - u
 			if d.ri > 0 && rs.left < m {
 				m = rs.left
 			}
-			for bi, left := by*c.bw+bx, m; left > 0; {
+			for v, left := u, m; left > 0; {
 				k := min(left, e.room())
-				var err error
-				if sc.ah == 0 {
-					err = d.acFirst(c, &b, &e, bi, k)
-				} else {
-					err = d.acRefine(c, &b, &e, bi, k)
-				}
-				if err != nil {
+				if err := run(&e, row, v, k); err != nil {
 					if e.overrun() {
 						return errTruncated
 					}
 					return err
 				}
-				bi += k
+				v += k
 				left -= k
 			}
-			bx += m
+			u += m
 			// endMCU looks for restart markers from the end of the
 			// segment, and detects the overrun.
 			d.br.reset(d.data, e.src)
@@ -135,7 +84,7 @@ func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 			if d.ri > 0 {
 				rs.left -= m - 1 // endMCU counts the last one
 			}
-			more := by*c.nbx+bx < total
+			more := row*perRow+u < total
 			if err := d.endMCU(sc, rs, more); err != nil {
 				return err
 			}
@@ -144,6 +93,59 @@ func (d *decoder) acScan(sc *scan, c *component, rs *rstState) error {
 			}
 		}
 	}
+	return nil
+}
+
+// dcRun decodes the DC coefficient bits that scan sc carries (T.81
+// G.1.2.1, a first scan, or a refinement bit) for k units from unit u of
+// row row: blocks of its single component, or MCUs of an interleaved scan
+// (at most 10 blocks of at most 32 bits: less than the maxBlockBytes an
+// ecs unit may take).
+func (d *decoder) dcRun(sc *scan, rd *ecs, single bool, row, u, k int) error {
+	buf, lim := rd.buf, rd.limit()
+	acc, n, pos := rd.acc, rd.n, rd.pos
+	al := sc.al
+	for ; k > 0; u, k = u+1, k-1 {
+		for i := range sc.ns {
+			c := &d.comps[sc.comp[i]]
+			t := &d.huff[0][sc.td[i]]
+			h, v, base := c.h, c.v, (row*c.v*c.bw+u*c.h)*c.keepN
+			if single {
+				h, v, base = 1, 1, (row*c.bw+u)*c.keepN
+			}
+			for y := range v {
+				for x := range h {
+					bi := base + (y*c.bw+x)*c.keepN
+					if n < 32 {
+						acc, n, pos = refill(buf, lim, acc, n, pos)
+					}
+					if sc.ah != 0 { // refinement
+						c.coef[bi] |= int16(acc>>63) << al
+						acc <<= 1
+						n--
+						continue
+					}
+					var s, l uint
+					if e := t.fast[acc>>(64-fastBits)]; e != 0 {
+						s, l = uint(e&255), uint(e>>8)
+					} else if s, l = t.slow(acc); l == 0 {
+						return errBadCode
+					}
+					if s > 16 {
+						return corrupt("bad DC coefficient size")
+					}
+					acc <<= l & 31
+					n -= l                            // at least 16 bits left
+					vv := int32(acc >> 1 >> (63 - s)) // 0 for s = 0
+					acc <<= s & 31
+					n -= s
+					c.pred += extend(vv, s)
+					c.coef[bi] = int16(c.pred << al)
+				}
+			}
+		}
+	}
+	rd.acc, rd.n, rd.pos = acc, n, pos
 	return nil
 }
 
@@ -292,15 +294,29 @@ func (d *decoder) acFirst(c *component, b *acBand, rd *ecs, bi, m int) error {
 // bit of the bitmap, and the correction bits of the nonzero coefficients
 // on the way (and of the rest of the band in an EOB run) are skipped at
 // once when the scale keeps none of them. The loops make no calls, so that
-// the compiler keeps their state in registers; coefficients the scale
-// drops are written, unchanged, to the block's first (see refCoefAt).
+// the compiler keeps their state in registers; a new coefficient or a
+// correction at a position the scale drops writes the block's first
+// coefficient back unchanged (lc.at gives index 0 and mask 0) rather than
+// branch.
 func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
-	buf, lim := rd.buf, rd.limit()
+	buf := rd.buf[:rd.limit()+8]
 	acc, n, pos := rd.acc, rd.n, rd.pos
-	t, band, kept := b.t, b.band, b.kept
-	p1 := int16(1) << b.al
+	// The loop invariants live in memory (lc is not a register
+	// candidate), leaving the registers to the loop's state.
+	var lc struct {
+		at   [64]uint16 // keep[p] | 0xff00 for the positions kept, 0 for the others
+		kept uint64
+		t    *huffTable
+		p1   int16
+	}
+	for p, i := range c.keep {
+		if i < 64 {
+			lc.at[p] = uint16(i) | 0xff00
+		}
+	}
+	lc.kept, lc.t, lc.p1 = b.kept, b.t, int16(1)<<b.al
+	band := b.band
 	kn := c.keepN
-	keep := &c.keep
 	eobrun := d.eobrun
 	nz := c.nz[bi : bi+m]
 	for j := range nz {
@@ -309,22 +325,22 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 		rest := band // the positions still to decode
 		for eobrun == 0 && rest != 0 {
 			if n < 32 {
-				acc, n, pos = refill(buf, lim, acc, n, pos)
+				acc, n, pos = refill(buf, len(buf)-8, acc, n, pos)
 			}
 			var r uint
 			var val int16
-			if e := uint(t.ref[acc>>(64-fastBits)]); e&refCoef != 0 {
+			if e := uint(lc.t.ref[acc>>(64-fastBits)]); e&refCoef != 0 {
 				// A new coefficient, its sign bit included.
 				r = e >> 8 & 15
 				neg := int16(e>>12&1) - 1
-				val = p1 ^ neg - neg
+				val = lc.p1 ^ neg - neg
 				acc <<= e & 31
 				n -= e & 31
 			} else {
 				var sym, l uint
-				if e := t.fast[acc>>(64-fastBits)]; e != 0 {
+				if e := lc.t.fast[acc>>(64-fastBits)]; e != 0 {
 					sym, l = uint(e&255), uint(e>>8)
-				} else if sym, l = t.slow(acc); l == 0 {
+				} else if sym, l = lc.t.slow(acc); l == 0 {
 					return errBadCode
 				}
 				acc <<= l & 31
@@ -336,7 +352,7 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 						return corrupt("bad refinement coefficient size")
 					}
 					neg := int16(acc>>63) - 1
-					val = p1 ^ neg - neg
+					val = lc.p1 ^ neg - neg
 					acc <<= 1
 					n--
 				} else if r != 15 {
@@ -350,15 +366,16 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 			// the band (r+1 = 16 zeros skipped for ZRL); without one, the
 			// rest of the band only gets its correction bits.
 			z := rest &^ nzb
+			k := uint(bits.TrailingZeros64(rest)) // rest is a range of positions
 			p := uint(64)
 			if z != 0 {
-				if tz := uint(bits.TrailingZeros64(z)); r < 8 {
-					p = tz + uint(nthBit8[r<<8|uint(z>>tz&255)])
-				}
-				if p >= 64 || p-uint(bits.TrailingZeros64(z)) >= 8 {
+				tz := uint(bits.TrailingZeros64(z))
+				if q := uint(nthBit8[(r&7)<<8|uint(z>>tz&255)]); r < 8 && q < 8 {
+					p = tz + q
+				} else {
 					// Not in the byte from the lowest zero on: a byte
 					// at a time.
-					p = 64
+					r := r
 					for i := uint(0); i < 64; i += 8 {
 						b := uint(z >> i & 255)
 						if c := uint(bits.OnesCount8(uint8(b))); r >= c {
@@ -370,29 +387,35 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 					}
 				}
 			}
-			corr := rest & nzb
+			var corr uint64
+			var cnt uint
 			if p < 64 {
+				// Positions k…p hold r+1 zeros; the others are the
+				// nonzero coefficients that take a correction bit.
 				low := uint64(1) << p
-				corr &= low - 1
+				corr = rest & nzb & (low - 1)
+				cnt = p - k - r
 				rest &^= low<<1 - 1
 				if val != 0 {
-					i, mk := refCoefAt(keep, kept, p)
+					e := lc.at[p&63]
+					i, mk := int(e&255), int16(e)>>15
 					coef[i] = coef[i]&^mk | val&mk
 					nzb |= low
 				}
 			} else {
+				corr = rest & nzb
+				cnt = popcount(corr)
 				rest = 0
 			}
-			if corr == 0 {
+			if cnt == 0 {
 				continue
 			}
-			if corr&kept == 0 {
-				cnt := popcount(corr)
+			if corr&lc.kept == 0 {
 				for cnt > n {
 					acc <<= n & 63
 					cnt -= n
 					n = 0
-					acc, n, pos = refill(buf, lim, acc, n, pos)
+					acc, n, pos = refill(buf, len(buf)-8, acc, n, pos)
 				}
 				acc <<= cnt & 63
 				n -= cnt
@@ -400,13 +423,14 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 			}
 			for corr != 0 {
 				if n == 0 {
-					acc, n, pos = refill(buf, lim, acc, n, pos)
+					acc, n, pos = refill(buf, len(buf)-8, acc, n, pos)
 				}
 				p := uint(bits.TrailingZeros64(corr))
 				corr &= corr - 1
-				i, mk := refCoefAt(keep, kept, p)
+				e := lc.at[p&63]
+				i, mk := int(e&255), int16(e)>>15
 				c := coef[i]
-				add := -int16(acc>>63) & mk & (c&p1 ^ p1)
+				add := -int16(acc>>63) & mk & (c&lc.p1 ^ lc.p1)
 				sg := c >> 15
 				coef[i] = c + (add ^ sg) - sg
 				acc <<= 1
@@ -420,13 +444,13 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 		// The rest of the band is in an EOB run: only correction bits.
 		eobrun--
 		corr := rest & nzb
-		if corr&kept == 0 {
+		if corr&lc.kept == 0 {
 			cnt := popcount(corr)
 			for cnt > n {
 				acc <<= n & 63
 				cnt -= n
 				n = 0
-				acc, n, pos = refill(buf, lim, acc, n, pos)
+				acc, n, pos = refill(buf, len(buf)-8, acc, n, pos)
 			}
 			acc <<= cnt & 63
 			n -= cnt
@@ -434,13 +458,14 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 		}
 		for corr != 0 {
 			if n == 0 {
-				acc, n, pos = refill(buf, lim, acc, n, pos)
+				acc, n, pos = refill(buf, len(buf)-8, acc, n, pos)
 			}
 			p := uint(bits.TrailingZeros64(corr))
 			corr &= corr - 1
-			i, mk := refCoefAt(keep, kept, p)
+			e := lc.at[p&63]
+			i, mk := int(e&255), int16(e)>>15
 			c := coef[i]
-			add := -int16(acc>>63) & mk & (c&p1 ^ p1)
+			add := -int16(acc>>63) & mk & (c&lc.p1 ^ lc.p1)
 			sg := c >> 15
 			coef[i] = c + (add ^ sg) - sg
 			acc <<= 1
@@ -450,15 +475,6 @@ func (d *decoder) acRefine(c *component, b *acBand, rd *ecs, bi, m int) error {
 	rd.acc, rd.n, rd.pos = acc, n, pos
 	d.eobrun = eobrun
 	return nil
-}
-
-// refCoefAt returns the index in the block's coefficients of zig-zag
-// position p and a mask of all ones when the scale keeps p. For a position
-// it drops, the index is 0 and the mask 0: the loops then write the first
-// coefficient back as it is, rather than branch.
-func refCoefAt(keep *[64]uint8, kept uint64, p uint) (int, int16) {
-	mk := -int16(kept >> (p & 63) & 1)
-	return int(keep[p&63]) & int(mk), mk
 }
 
 // popcount returns the number of set bits of x, without the call
