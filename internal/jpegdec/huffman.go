@@ -24,6 +24,16 @@ type huffTable struct {
 	// position (run + 1; 16 for ZRL, 64 for EOB) << 8 | code length +
 	// extra bits, when the code fits in them; 0 otherwise.
 	skip [1 << fastBits]uint16
+	// first, for AC tables, maps the next fastBits bits to what the first
+	// scan of a progressive band needs of a coefficient it does not keep
+	// (firstEntry), when the code fits in them; 0 otherwise.
+	first [1 << fastBits]uint16
+	// ref, for AC tables, maps the next fastBits bits to a new
+	// coefficient of a refinement scan (T.81 G.1.2.3: run r, size 1) when
+	// its code and its sign bit fit in them: refCoef | sign<<12 | r<<8 |
+	// code length + 1, the sign bit 1 for a positive coefficient; 0
+	// otherwise.
+	ref [1 << fastBits]uint16
 	// maxcode[l] is the largest code of length l, or -1; a code c of
 	// length l decodes to vals[c+delta[l]] (canonical codes, T.81 C.2).
 	maxcode [17]int32
@@ -73,6 +83,11 @@ func (t *huffTable) build(counts *[17]int, vals []byte, ac bool) error {
 				}
 			}
 			t.skip[p] = uint16(inc<<8 | (l + s))
+			t.first[p] = uint16(firstEntry(uint(l), uint(sym)))
+			if s == 1 && l < fastBits {
+				sign := p >> (fastBits - l - 1) & 1
+				t.ref[p] = uint16(refCoef | sign<<12 | r<<8 | (l + 1))
+			}
 			if s == 0 || l+s > fastBits {
 				continue
 			}
@@ -83,6 +98,31 @@ func (t *huffTable) build(counts *[17]int, vals []byte, ac bool) error {
 	}
 	t.defined = true
 	return nil
+}
+
+// refCoef flags the entries of huffTable.ref.
+const refCoef = 1 << 13
+
+// Kinds of AC symbols in a firstEntry.
+const (
+	firstCoef = 1 + iota // a coefficient after a run of zeros
+	firstZRL             // sixteen zeros
+	firstEOB             // an end of band, or the start of an EOB run
+)
+
+// firstEntry describes the AC symbol sym of an l-bit code for the first
+// scan of a progressive band: kind<<12 | run<<8 | the bits it takes (the
+// code and, for a coefficient, its extra bits; for an EOB run, its length
+// bits).
+func firstEntry(l, sym uint) uint {
+	r, s := sym>>4, sym&15
+	switch {
+	case s != 0:
+		return firstCoef<<12 | r<<8 | (l + s)
+	case r == 15:
+		return firstZRL<<12 | r<<8 | l
+	}
+	return firstEOB<<12 | r<<8 | (l + r)
 }
 
 // slow decodes a code longer than fastBits from the top bits of acc,
@@ -163,49 +203,6 @@ func (b *bitReader) fill() {
 		b.acc |= uint64(c) << (56 - b.n)
 		b.n += 8
 	}
-}
-
-// bits reads s ≤ 16 bits.
-func (b *bitReader) bits(s uint) int32 {
-	if b.n < s {
-		b.fill()
-	}
-	v := int32(b.acc >> (64 - s))
-	b.acc <<= s
-	b.n -= s
-	return v
-}
-
-// bit reads one bit.
-func (b *bitReader) bit() bool {
-	if b.n < 1 {
-		b.fill()
-	}
-	v := b.acc >> 63
-	b.acc <<= 1
-	b.n--
-	return v != 0
-}
-
-// decode reads one Huffman-coded symbol; ok is false for a bit pattern
-// that is no code.
-func (b *bitReader) decode(t *huffTable) (sym uint, ok bool) {
-	if b.n < 16 {
-		b.fill()
-	}
-	if e := t.fast[b.acc>>(64-fastBits)]; e != 0 {
-		l := uint(e >> 8)
-		b.acc <<= l
-		b.n -= l
-		return uint(e & 255), true
-	}
-	sym, l := t.slow(b.acc)
-	if l == 0 {
-		return 0, false
-	}
-	b.acc <<= l
-	b.n -= l
-	return sym, true
 }
 
 // findFF returns the position of the first 0xFF byte at or after pos, or

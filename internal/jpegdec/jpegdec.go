@@ -42,7 +42,8 @@
 // progressive files, a coefficient store of 2·n² bytes per 8×8 block at an
 // n×n output block size (128 at full size, 2 at 1/8), plus 8 bytes per
 // block when the file has AC refinement scans (which need to know which
-// dropped coefficients are nonzero). Nothing else grows with the image;
+// dropped coefficients are nonzero), and reads the entropy-coded data of
+// their scans through a 64 KiB window. Nothing else grows with the image;
 // nothing is allocated per block. The coefficient store, and the planes of
 // DecodePlanes once released, are pooled for later decodes. Planes and
 // store are sized from the header, so callers must gate Decode on the
