@@ -213,7 +213,7 @@ func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bo
 			return nil, 0, err
 		}
 	}
-	return encode(ctx, img, j.plan, j.o.Codecs)
+	return encode(ctx, img, j.plan, j.o.Codecs, j.o.Threads)
 }
 
 // planesToNRGBA converts a 4:4:4 or 4:2:0 Y′CbCr image (JFIF full range, or VP8's

@@ -246,7 +246,9 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 	}
 	res.pure, res.q = true, plan.Quality
 	var buf bytes.Buffer
-	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(encodeOptions(plan, plan.Quality))); err != nil {
+	o := encodeOptions(plan, plan.Quality)
+	o.threads = j.o.Threads
+	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(o)); err != nil {
 		if ctxpoll.Stopped(err) {
 			return res, err
 		}
