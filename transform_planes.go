@@ -142,7 +142,7 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 	if !halfChromaOutput(j.plan) {
 		sx, sy = sx/2, sy/2
 	}
-	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy)}
+	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy), Threads: j.o.Threads}
 	pl, err := jpegdec.DecodePlanes(ctx, j.data, opts)
 	if err == nil {
 		if sw, sh := jpegdec.ScaledSize(info.Width, info.Height, scale); pl.Width != sw || pl.Height != sh {

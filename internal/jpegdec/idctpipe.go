@@ -1,0 +1,161 @@
+package jpegdec
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// The two-goroutine sequential decode (Options.Threads > 1). The calling
+// goroutine decodes the Huffman codes of a sequential scan, block after
+// block, exactly as with one goroutine, but instead of running each
+// block's inverse DCT it appends the block's dequantised coefficients and
+// place to a chunk; full chunks go to a second goroutine, which runs the
+// inverse DCTs and writes the pixels, and hands the chunk back. Each block
+// is transformed by the same function with the same coefficients into its
+// own place, so the planes are those of the one-goroutine decode.
+//
+// A few chunks circulate (pipeChunks, each up to pipeCoefs coefficients),
+// so the memory is fixed, whatever the image size. The calling goroutine
+// keeps polling the context and finding restart markers; on any error it
+// stops sending and the worker ends once it has drained what it was given.
+// A panic in the worker (a decoder bug on some input) does not crash the
+// process: the worker returns its chunks, the scan stops at the next block
+// and the decode returns ErrCorrupt. Every way out of sequentialScan,
+// a panic of the calling goroutine included, waits for the worker.
+
+// minPipeBlocks is the smallest scan, in blocks, given a second
+// goroutine: below it the hand-over costs more than it saves. (A variable
+// for the tests, which run small images through the pipe.)
+var minPipeBlocks = 2048
+
+const (
+	pipeChunks = 4
+	pipeCoefs  = 1 << 15 // int32s per chunk: 128 KiB
+	pipeBlocks = 2048    // blocks per chunk at most
+)
+
+// pendingBlock is a decoded block waiting for its inverse DCT: its
+// component, block position and coefficient shape. Its coefficients follow
+// those of the previous block in the chunk (keepN of its component).
+type pendingBlock struct {
+	c      *component
+	bx, by int32
+	shape  int32
+}
+
+type pipeChunk struct {
+	blocks []pendingBlock
+	coef   []int32
+}
+
+var chunkPool = sync.Pool{New: func() any {
+	return &pipeChunk{blocks: make([]pendingBlock, 0, pipeBlocks), coef: make([]int32, 0, pipeCoefs)}
+}}
+
+// idctPipe hands decoded blocks to the worker goroutine.
+type idctPipe struct {
+	cur     *pipeChunk
+	full    chan *pipeChunk // to the worker
+	free    chan *pipeChunk // back from it
+	done    chan struct{}   // closed when the worker has ended
+	dead    atomic.Bool     // the worker panicked
+	crashed any
+}
+
+// newIDCTPipe starts the worker.
+func newIDCTPipe() *idctPipe {
+	p := &idctPipe{
+		full: make(chan *pipeChunk, pipeChunks),
+		free: make(chan *pipeChunk, pipeChunks),
+		done: make(chan struct{}),
+	}
+	p.cur = chunkPool.Get().(*pipeChunk)
+	for range pipeChunks - 1 {
+		p.free <- chunkPool.Get().(*pipeChunk)
+	}
+	go p.work()
+	return p
+}
+
+func (p *idctPipe) work() {
+	var ch *pipeChunk // the chunk in hand
+	defer close(p.done)
+	defer func() {
+		if r := recover(); r != nil {
+			p.crashed = r
+			p.dead.Store(true)
+			p.free <- ch
+			for ch := range p.full { // until the caller closes it
+				p.free <- ch
+			}
+		}
+	}()
+	for ch = range p.full {
+		coef := ch.coef
+		for _, b := range ch.blocks {
+			c := b.c
+			n := c.keepN
+			idctBlock(coef[:n], c.pix[(int(b.by)*c.stride+int(b.bx))*c.bs:], c.stride, c.scale, int(b.shape))
+			coef = coef[n:]
+		}
+		p.free <- ch
+	}
+}
+
+// add queues block (bx, by) of c, whose coefficients are blk, and sends
+// the chunk on when it is full. It fails once the worker has crashed.
+func (p *idctPipe) add(c *component, blk []int32, shape, bx, by int) error {
+	ch := p.cur
+	ch.blocks = append(ch.blocks, pendingBlock{c: c, bx: int32(bx), by: int32(by), shape: int32(shape)})
+	ch.coef = append(ch.coef, blk...)
+	if len(ch.blocks) < pipeBlocks && len(ch.coef)+64 <= pipeCoefs {
+		return nil
+	}
+	if p.dead.Load() {
+		return p.crashErr()
+	}
+	p.full <- ch
+	p.cur = <-p.free
+	p.cur.blocks, p.cur.coef = p.cur.blocks[:0], p.cur.coef[:0]
+	return nil
+}
+
+// close sends the last chunk when flush is set (the scan is complete),
+// stops the worker and waits for it. It returns ErrCorrupt when the worker
+// crashed.
+func (p *idctPipe) close(flush bool) error {
+	if flush && len(p.cur.blocks) > 0 {
+		p.full <- p.cur
+		p.cur = <-p.free
+	}
+	close(p.full)
+	<-p.done
+	// Every chunk is back: cur and the ones in free.
+	chunks := []*pipeChunk{p.cur}
+	for range pipeChunks - 1 {
+		chunks = append(chunks, <-p.free)
+	}
+	for _, ch := range chunks {
+		ch.blocks, ch.coef = ch.blocks[:0], ch.coef[:0]
+		clear(ch.blocks[:cap(ch.blocks)]) // drop the component pointers
+		chunkPool.Put(ch)
+	}
+	if p.crashed != nil {
+		return p.crashErr()
+	}
+	return nil
+}
+
+func (p *idctPipe) crashErr() error {
+	return fmt.Errorf("%w: inverse DCT worker: %v", ErrCorrupt, p.crashed)
+}
+
+// scanBlocks returns the number of blocks scan sc codes.
+func (d *decoder) scanBlocks(sc *scan) int {
+	if sc.ns == 1 {
+		c := &d.comps[sc.comp[0]]
+		return c.nbx * c.nby
+	}
+	return d.mcusX * d.mcusY * d.mcuBlocks(sc)
+}
