@@ -39,11 +39,16 @@ type TransformOptions struct {
 	// source; its first frame is used.
 	OverlayImage []byte
 	// Threads is how many goroutines one transformation may keep busy.
-	// 0 or 1 (the default): the calling goroutine only. From 2 on, a
-	// lossy WebP source of 1 MP or more is decoded as a pipeline (parse,
-	// reconstruct, loop filter) with a second goroutine, which takes about
-	// as much CPU in less time: for a program that runs one job at a time
-	// on a machine of several cores, as a command-line tool does. A
+	// 0 or 1 (the default): the calling goroutine only. From 2 on, some
+	// stages use a second goroutine: a lossy WebP source of 1 MP or more
+	// is decoded as a pipeline (parse, reconstruct, loop filter); a
+	// sequential JPEG's inverse DCTs run beside its Huffman decoding; the
+	// Y′CbCr path resamples luma beside chroma and converts to RGB (and
+	// through the colour profile) in two halves; the JPEG encoder
+	// transforms half the rows beside the other half. That takes about as
+	// much CPU in less time: for a program that runs one job at a time on
+	// a machine of several cores, as a command-line tool does. The output
+	// is the same whatever Threads says. A
 	// Handler counts one CPU slot (Options.MaxConcurrent) per
 	// transformation whatever this says, so a server that sets it should
 	// lower MaxConcurrent to match.
