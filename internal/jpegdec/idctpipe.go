@@ -36,12 +36,21 @@ const (
 )
 
 // pendingBlock is a decoded block waiting for its inverse DCT: its
-// component, block position and coefficient shape. Its coefficients follow
-// those of the previous block in the chunk (keepN of its component).
+// component (index), block position and coefficient shape. Its
+// coefficients follow those of the previous block in the chunk (keepN of
+// its component).
 type pendingBlock struct {
-	c      *component
 	bx, by int32
-	shape  int32
+	comp   uint8
+	shape  uint8
+}
+
+// pipeComp is what the worker needs of a component: a copy, so that
+// nothing the worker holds points into the decoder (which then stays off
+// the heap).
+type pipeComp struct {
+	pix                  []byte
+	stride, bs, scale, n int // n: keepN
 }
 
 type pipeChunk struct {
@@ -55,6 +64,7 @@ var chunkPool = sync.Pool{New: func() any {
 
 // idctPipe hands decoded blocks to the worker goroutine.
 type idctPipe struct {
+	comps   [maxComp]pipeComp
 	cur     *pipeChunk
 	full    chan *pipeChunk // to the worker
 	free    chan *pipeChunk // back from it
@@ -63,12 +73,16 @@ type idctPipe struct {
 	crashed any
 }
 
-// newIDCTPipe starts the worker.
-func newIDCTPipe() *idctPipe {
+// newIDCTPipe starts the worker for d's components.
+func newIDCTPipe(d *decoder) *idctPipe {
 	p := &idctPipe{
 		full: make(chan *pipeChunk, pipeChunks),
 		free: make(chan *pipeChunk, pipeChunks),
 		done: make(chan struct{}),
+	}
+	for i := range d.ncomp {
+		c := &d.comps[i]
+		p.comps[i] = pipeComp{pix: c.pix, stride: c.stride, bs: c.bs, scale: c.scale, n: c.keepN}
 	}
 	p.cur = chunkPool.Get().(*pipeChunk)
 	for range pipeChunks - 1 {
@@ -94,20 +108,20 @@ func (p *idctPipe) work() {
 	for ch = range p.full {
 		coef := ch.coef
 		for _, b := range ch.blocks {
-			c := b.c
-			n := c.keepN
-			idctBlock(coef[:n], c.pix[(int(b.by)*c.stride+int(b.bx))*c.bs:], c.stride, c.scale, int(b.shape))
-			coef = coef[n:]
+			c := &p.comps[b.comp]
+			idctBlock(coef[:c.n], c.pix[(int(b.by)*c.stride+int(b.bx))*c.bs:], c.stride, c.scale, int(b.shape))
+			coef = coef[c.n:]
 		}
 		p.free <- ch
 	}
 }
 
-// add queues block (bx, by) of c, whose coefficients are blk, and sends
-// the chunk on when it is full. It fails once the worker has crashed.
-func (p *idctPipe) add(c *component, blk []int32, shape, bx, by int) error {
+// add queues block (bx, by) of component ci, whose coefficients are blk,
+// and sends the chunk on when it is full. It fails once the worker has
+// crashed.
+func (p *idctPipe) add(ci int, blk []int32, shape, bx, by int) error {
 	ch := p.cur
-	ch.blocks = append(ch.blocks, pendingBlock{c: c, bx: int32(bx), by: int32(by), shape: int32(shape)})
+	ch.blocks = append(ch.blocks, pendingBlock{comp: uint8(ci), bx: int32(bx), by: int32(by), shape: uint8(shape)})
 	ch.coef = append(ch.coef, blk...)
 	if len(ch.blocks) < pipeBlocks && len(ch.coef)+64 <= pipeCoefs {
 		return nil
@@ -138,9 +152,9 @@ func (p *idctPipe) close(flush bool) error {
 	}
 	for _, ch := range chunks {
 		ch.blocks, ch.coef = ch.blocks[:0], ch.coef[:0]
-		clear(ch.blocks[:cap(ch.blocks)]) // drop the component pointers
 		chunkPool.Put(ch)
 	}
+	p.comps = [maxComp]pipeComp{} // the planes belong to the caller
 	if p.crashed != nil {
 		return p.crashErr()
 	}

@@ -9,7 +9,7 @@ func (d *decoder) sequentialScan(sc *scan) error {
 	if d.threads <= 1 || d.scanBlocks(sc) < minPipeBlocks {
 		return d.sequentialBlocks(sc)
 	}
-	p := newIDCTPipe()
+	p := newIDCTPipe(d)
 	d.pipe = p
 	defer func() { // a panic: stop the worker all the same
 		if d.pipe != nil {
@@ -40,7 +40,7 @@ func (d *decoder) sequentialBlocks(sc *scan) error {
 				return err
 			}
 			for bx := range c.nbx {
-				if err := d.seqBlock(c, dct, act, bx, by); err != nil {
+				if err := d.seqBlock(c, sc.comp[0], dct, act, bx, by); err != nil {
 					return err
 				}
 				if err := d.endMCU(sc, &rs, by*c.nbx+bx+1 < total); err != nil {
@@ -62,7 +62,7 @@ func (d *decoder) sequentialBlocks(sc *scan) error {
 				dct, act := &d.huff[0][sc.td[i]], &d.huff[1][sc.ta[i]]
 				for y := range c.v {
 					for x := range c.h {
-						if err := d.seqBlock(c, dct, act, mx*c.h+x, my*c.v+y); err != nil {
+						if err := d.seqBlock(c, sc.comp[i], dct, act, mx*c.h+x, my*c.v+y); err != nil {
 							return err
 						}
 					}
@@ -76,8 +76,9 @@ func (d *decoder) sequentialBlocks(sc *scan) error {
 	return nil
 }
 
-// seqBlock decodes block (bx, by) of component c and writes its pixels.
-func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error {
+// seqBlock decodes block (bx, by) of component c (d.comps[ci]) and writes
+// its pixels, or hands it to the pipe.
+func (d *decoder) seqBlock(c *component, ci int, dct, act *huffTable, bx, by int) error {
 	lastK, err := d.decodeBlock(c, dct, act)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error 
 		shape = shapeLow
 	}
 	if d.pipe != nil {
-		return d.pipe.add(c, d.blk[:c.keepN], shape, bx, by)
+		return d.pipe.add(ci, d.blk[:c.keepN], shape, bx, by)
 	}
 	d.writeBlock(c.pix[(by*c.stride+bx)*c.bs:], c.stride, c.scale, shape)
 	return nil

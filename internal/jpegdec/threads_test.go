@@ -136,11 +136,12 @@ func TestThreadsCancel(t *testing.T) {
 // the process, and the worker has ended when close returns.
 func TestPipeWorkerPanic(t *testing.T) {
 	t.Parallel()
-	c := &component{keepN: 1, scale: 8, bs: 1, stride: 1} // no pix
-	p := newIDCTPipe()
+	d := &decoder{ncomp: 1}
+	d.comps[0] = component{keepN: 1, scale: 8, bs: 1, stride: 1} // no pix
+	p := newIDCTPipe(d)
 	var err error
 	for i := 0; i < 8*pipeBlocks && err == nil; i++ {
-		err = p.add(c, []int32{0}, shapeDC, i, 0)
+		err = p.add(0, []int32{0}, shapeDC, i, 0)
 	}
 	cerr := p.close(err == nil)
 	if !errors.Is(cerr, ErrCorrupt) {
