@@ -8,9 +8,9 @@ import (
 
 // The two-goroutine sequential decode (Options.Threads > 1). The calling
 // goroutine decodes the Huffman codes of a sequential scan, block after
-// block, exactly as with one goroutine, but instead of running each
-// block's inverse DCT it appends the block's dequantised coefficients and
-// place to a chunk; full chunks go to a second goroutine, which runs the
+// block, exactly as with one goroutine, but into a chunk instead of d.blk,
+// and instead of running each block's inverse DCT it appends the block's
+// place to the chunk; full chunks go to a second goroutine, which runs the
 // inverse DCTs and writes the pixels, and hands the chunk back. Each block
 // is transformed by the same function with the same coefficients into its
 // own place, so the planes are those of the one-goroutine decode.
@@ -31,8 +31,8 @@ var minPipeBlocks = 2048
 
 const (
 	pipeChunks = 4
-	pipeCoefs  = 1 << 15 // int32s per chunk: 128 KiB
-	pipeBlocks = 2048    // blocks per chunk at most
+	pipeCoefs  = 1 << 16 // int32s per chunk: 256 KiB
+	pipeBlocks = 4096    // blocks per chunk at most
 )
 
 // pendingBlock is a decoded block waiting for its inverse DCT: its
@@ -53,13 +53,16 @@ type pipeComp struct {
 	stride, bs, scale, n int // n: keepN
 }
 
+// pipeChunk is a batch of decoded blocks: n coefficients in coef, which
+// has 256 more (the room a block being decoded may write to).
 type pipeChunk struct {
 	blocks []pendingBlock
 	coef   []int32
+	n      int
 }
 
 var chunkPool = sync.Pool{New: func() any {
-	return &pipeChunk{blocks: make([]pendingBlock, 0, pipeBlocks), coef: make([]int32, 0, pipeCoefs)}
+	return &pipeChunk{blocks: make([]pendingBlock, 0, pipeBlocks), coef: make([]int32, pipeCoefs+256)}
 }}
 
 // idctPipe hands decoded blocks to the worker goroutine.
@@ -116,14 +119,23 @@ func (p *idctPipe) work() {
 	}
 }
 
-// add queues block (bx, by) of component ci, whose coefficients are blk,
-// and sends the chunk on when it is full. It fails once the worker has
-// crashed.
-func (p *idctPipe) add(ci int, blk []int32, shape, bx, by int) error {
+// slot is where decodeBlock decodes the next block: its keepN kept
+// coefficients go after those of the chunk's previous blocks. decodeBlock
+// also stores dropped ones at index 64, beyond the block's own; that lands
+// in the room of later blocks, which decodeBlock clears before use, or in
+// the chunk's 256 spare values.
+func (p *idctPipe) slot() *[256]int32 {
+	return (*[256]int32)(p.cur.coef[p.cur.n:])
+}
+
+// add queues the block just decoded into slot, block (bx, by) of component
+// ci with n coefficients, and sends the chunk on when it is full. It fails
+// once the worker has crashed.
+func (p *idctPipe) add(ci, n, shape, bx, by int) error {
 	ch := p.cur
 	ch.blocks = append(ch.blocks, pendingBlock{comp: uint8(ci), bx: int32(bx), by: int32(by), shape: uint8(shape)})
-	ch.coef = append(ch.coef, blk...)
-	if len(ch.blocks) < pipeBlocks && len(ch.coef)+64 <= pipeCoefs {
+	ch.n += n
+	if len(ch.blocks) < pipeBlocks && ch.n+64 <= pipeCoefs {
 		return nil
 	}
 	if p.dead.Load() {
@@ -131,7 +143,7 @@ func (p *idctPipe) add(ci int, blk []int32, shape, bx, by int) error {
 	}
 	p.full <- ch
 	p.cur = <-p.free
-	p.cur.blocks, p.cur.coef = p.cur.blocks[:0], p.cur.coef[:0]
+	p.cur.blocks, p.cur.n = p.cur.blocks[:0], 0
 	return nil
 }
 
@@ -151,7 +163,7 @@ func (p *idctPipe) close(flush bool) error {
 		chunks = append(chunks, <-p.free)
 	}
 	for _, ch := range chunks {
-		ch.blocks, ch.coef = ch.blocks[:0], ch.coef[:0]
+		ch.blocks, ch.n = ch.blocks[:0], 0
 		chunkPool.Put(ch)
 	}
 	p.comps = [maxComp]pipeComp{} // the planes belong to the caller

@@ -79,7 +79,11 @@ func (d *decoder) sequentialBlocks(sc *scan) error {
 // seqBlock decodes block (bx, by) of component c (d.comps[ci]) and writes
 // its pixels, or hands it to the pipe.
 func (d *decoder) seqBlock(c *component, ci int, dct, act *huffTable, bx, by int) error {
-	lastK, err := d.decodeBlock(c, dct, act)
+	blk := &d.blk
+	if d.pipe != nil {
+		blk = d.pipe.slot()
+	}
+	lastK, err := d.decodeBlock(c, dct, act, blk)
 	if err != nil {
 		return err
 	}
@@ -90,7 +94,7 @@ func (d *decoder) seqBlock(c *component, ci int, dct, act *huffTable, bx, by int
 		shape = shapeLow
 	}
 	if d.pipe != nil {
-		return d.pipe.add(ci, d.blk[:c.keepN], shape, bx, by)
+		return d.pipe.add(ci, c.keepN, shape, bx, by)
 	}
 	d.writeBlock(c.pix[(by*c.stride+bx)*c.bs:], c.stride, c.scale, shape)
 	return nil
@@ -136,13 +140,13 @@ func idctBlock(blk []int32, dst []byte, stride, scale, shape int) {
 
 // decodeBlock decodes the Huffman-coded coefficients of one block of a
 // sequential scan (T.81 F.2.2), dequantises the ones the scale keeps into
-// d.blk (reduced natural order) and returns the last zig-zag position
+// blk (reduced natural order; index 64 takes dropped ones: see
+// idctPipe.slot) and returns the last zig-zag position
 // written. Once past the last coefficient the component's scale keeps, the
 // rest are only skipped: one table lookup per code gives both the bits to
 // drop and the zig-zag step. The bit accumulator lives in local variables
 // for speed.
-func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
-	blk := &d.blk
+func (d *decoder) decodeBlock(c *component, dct, act *huffTable, blk *[256]int32) (int, error) {
 	if c.keepN == 64 {
 		*(*[64]int32)(blk[:64]) = [64]int32{}
 	} else {

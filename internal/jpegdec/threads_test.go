@@ -141,7 +141,8 @@ func TestPipeWorkerPanic(t *testing.T) {
 	p := newIDCTPipe(d)
 	var err error
 	for i := 0; i < 8*pipeBlocks && err == nil; i++ {
-		err = p.add(0, []int32{0}, shapeDC, i, 0)
+		p.slot()[0] = 0
+		err = p.add(0, 1, shapeDC, i, 0)
 	}
 	cerr := p.close(err == nil)
 	if !errors.Is(cerr, ErrCorrupt) {
