@@ -45,6 +45,8 @@ type EncodeOptions struct {
 	// Level is the H.264 level asked for MP4 output (level=); "" lets the
 	// encoder choose the lowest that fits.
 	Level Level
+	// threads is TransformOptions.Threads, for the built-in encoders.
+	threads int
 }
 
 // Codec decodes, encodes, or both, one image format. The built-in formats
@@ -389,7 +391,7 @@ func writeJPEG(ctx context.Context, w io.Writer, img *image.NRGBA, o EncodeOptio
 // jpegOptions are the JPEG encoder's settings for o, on either path.
 func jpegOptions(o EncodeOptions) *jpegenc.Options {
 	return &jpegenc.Options{Quality: o.Quality, Progressive: o.Progressive,
-		Subsampling: jpegenc.S420, OptimizeHuffman: true}
+		Subsampling: jpegenc.S420, OptimizeHuffman: true, Threads: o.threads}
 }
 
 // writePNG writes truecolour, grey or exact-palette PNG, or PNG8.
@@ -419,8 +421,9 @@ func encodeOptions(plan *Plan, q int) EncodeOptions {
 
 // encodeAt writes img in the plan's output format at quality q. The
 // built-in encoders stop soon after ctx is done and return ctx.Err().
-func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, configured []Codec, q int) ([]byte, error) {
+func encodeAt(ctx context.Context, img *image.NRGBA, plan *Plan, configured []Codec, q, threads int) ([]byte, error) {
 	o := encodeOptions(plan, q)
+	o.threads = threads
 	c := findEncoder(configured, plan.Format, o)
 	if c == nil {
 		return nil, &ParamError{Param: "format", Value: string(plan.Format), Reason: "no encoder for this format", Unsupported: true}

@@ -39,11 +39,16 @@ type TransformOptions struct {
 	// source; its first frame is used.
 	OverlayImage []byte
 	// Threads is how many goroutines one transformation may keep busy.
-	// 0 or 1 (the default): the calling goroutine only. From 2 on, a
-	// lossy WebP source of 1 MP or more is decoded as a pipeline (parse,
-	// reconstruct, loop filter) with a second goroutine, which takes about
-	// as much CPU in less time: for a program that runs one job at a time
-	// on a machine of several cores, as a command-line tool does.
+	// 0 or 1 (the default): the calling goroutine only. From 2 on, some
+	// stages use a second goroutine: a lossy WebP source of 1 MP or more
+	// is decoded as a pipeline (parse, reconstruct, loop filter); a
+	// sequential JPEG's inverse DCTs run beside its Huffman decoding; the
+	// Y′CbCr path resamples luma beside chroma and converts to RGB (and
+	// through the colour profile) in two halves; the JPEG encoder
+	// transforms half the rows beside the other half. That takes about as
+	// much CPU in less time: for a program that runs one job at a time on
+	// a machine of several cores, as a command-line tool does. The output
+	// is the same whatever Threads says.
 	//
 	// In a Handler's Options.Transform, 0 lets the Handler choose: a job
 	// that starts while another CPU slot (Options.MaxConcurrent) is idle
@@ -220,13 +225,13 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 		// greyscale; the RGB path then takes over.
 		var pr planarResult
 		if pr, err = j.runPlanar(ctx); err == nil && pr.fallback != nil {
-			img, out, q, err = runRGB(ctx, pr.fallback, plan, o.Codecs)
+			img, out, q, err = runRGB(ctx, pr.fallback, plan, o.Codecs, o.Threads)
 		} else {
 			out, bounds, q, planar, planes = pr.out, pr.bounds, pr.q, pr.pure, true
 		}
 	default:
 		if img, err = dec.decode(ctx, plan.DecodeScale); err == nil {
-			img, out, q, err = runRGB(ctx, img, plan, o.Codecs)
+			img, out, q, err = runRGB(ctx, img, plan, o.Codecs, o.Threads)
 		}
 	}
 	if err != nil {
@@ -271,12 +276,12 @@ func (j *prepared) run(ctx context.Context) (res *Result, err error) {
 
 // runRGB runs the plan's steps on img and encodes the result. It returns
 // the image that was encoded (for its size) and the encoded bytes.
-func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (*image.NRGBA, []byte, int, error) {
+func runRGB(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec, threads int) (*image.NRGBA, []byte, int, error) {
 	img, err := plan.Run(ctx, img)
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	out, q, err := encode(ctx, img, plan, codecs)
+	out, q, err := encode(ctx, img, plan, codecs, threads)
 	return img, out, q, err
 }
 
@@ -287,8 +292,9 @@ func onlyQuality(p Params) bool {
 }
 
 // encode writes img in the plan's output format. With optimize= it first
-// searches the quality; it returns the quality used.
-func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) ([]byte, int, error) {
+// searches the quality; it returns the quality used. threads is
+// TransformOptions.Threads, for the built-in encoders.
+func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec, threads int) ([]byte, int, error) {
 	if !plan.Format.HasAlpha() && !imaging.IsOpaque(img) {
 		if err := imaging.Flatten(ctx, img, plan.Background); err != nil {
 			return nil, 0, err
@@ -299,7 +305,7 @@ func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (
 		var err error
 		q, err = quality.Search(quality.Sample(img, optimizeSamplePixels), plan.OptimizeTarget,
 			optimizeMinQuality, optimizeMaxQuality, func(m *image.NRGBA, q int) (*image.NRGBA, error) {
-				data, err := encodeAt(ctx, m, plan, codecs, q)
+				data, err := encodeAt(ctx, m, plan, codecs, q, threads)
 				if err != nil {
 					return nil, err
 				}
@@ -316,7 +322,7 @@ func encode(ctx context.Context, img *image.NRGBA, plan *Plan, codecs []Codec) (
 			return nil, 0, fmt.Errorf("%w: optimize: %v", ErrInternal, err)
 		}
 	}
-	out, err := encodeAt(ctx, img, plan, codecs, q)
+	out, err := encodeAt(ctx, img, plan, codecs, q, threads)
 	return out, q, err
 }
 

@@ -146,7 +146,7 @@ func (j *prepared) decodePlanes(ctx context.Context, g planarGeometry, scale int
 	if !halfChromaOutput(j.plan) {
 		sx, sy = sx/2, sy/2
 	}
-	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy)}
+	opts := &jpegdec.Options{Scale: scale, MaxScans: max(info.Scans, 1), ChromaStepX: int(sx), ChromaStepY: int(sy), Threads: j.o.Threads}
 	pl, err := jpegdec.DecodePlanes(ctx, j.data, opts)
 	if err == nil {
 		if sw, sh := jpegdec.ScaledSize(info.Width, info.Height, scale); pl.Width != sw || pl.Height != sh {
@@ -205,11 +205,19 @@ func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bo
 			return out, j.plan.Quality, err
 		}
 	}
-	img, err := planesToNRGBA(ctx, planes, limited)
+	// Colour conversions run band by band with the conversion to RGB.
+	n := 0
+	for n < len(tail) {
+		if _, ok := tail[n].(*colorOp); !ok {
+			break
+		}
+		n++
+	}
+	img, err := planesToNRGBA(ctx, planes, limited, tail[:n], j.o.Threads)
 	if err != nil {
 		return nil, 0, err
 	}
-	for _, s := range tail {
+	for _, s := range tail[n:] {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
@@ -217,41 +225,93 @@ func (j *prepared) finishRGB(ctx context.Context, planes image.Image, limited bo
 			return nil, 0, err
 		}
 	}
-	return encode(ctx, img, j.plan, j.o.Codecs)
+	return encode(ctx, img, j.plan, j.o.Codecs, j.o.Threads)
 }
 
-// planesToNRGBA converts a 4:4:4 or 4:2:0 Y′CbCr image (JFIF full range, or VP8's
-// limited range) or a grey one to an opaque NRGBA, polling ctx every few
-// rows.
-func planesToNRGBA(ctx context.Context, m image.Image, limited bool) (*image.NRGBA, error) {
+// rgbBand is how many rows planesToNRGBA converts before it runs the
+// colour conversions on them, while they are in cache.
+const rgbBand = 16
+
+// planesToNRGBA converts a 4:4:4 or 4:2:0 Y′CbCr image (JFIF full range, or
+// VP8's limited range) or a grey one to an opaque NRGBA, and runs ops
+// (colorOp: each pixel changed alone, in place) on each band of rgbBand
+// rows once it is converted. It polls ctx every few rows. With threads > 1
+// a second goroutine does the bottom half of the rows (the same work on
+// the same rows: the pixels do not depend on it; see together).
+func planesToNRGBA(ctx context.Context, m image.Image, limited bool, ops []Step, threads int) (*image.NRGBA, error) {
+	switch m := m.(type) {
+	case *image.Gray:
+	case *image.YCbCr:
+		if m.SubsampleRatio != image.YCbCrSubsampleRatio420 && m.SubsampleRatio != image.YCbCrSubsampleRatio444 {
+			return nil, fmt.Errorf("%w: planes of subsampling %v", ErrInternal, m.SubsampleRatio)
+		}
+	default:
+		return nil, fmt.Errorf("%w: planes of type %T", ErrInternal, m)
+	}
 	b := m.Bounds()
 	w, h := b.Dx(), b.Dy()
 	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-	pl := ctxpoll.New(ctx)
-	for y := range h {
-		if err := pl.Work(8 * w); err != nil {
-			return nil, err
-		}
-		out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-		switch m := m.(type) {
-		case *image.Gray:
-			for x, v := range m.Pix[y*m.Stride : y*m.Stride+w] {
-				p := out[4*x : 4*x+4 : 4*x+4]
-				p[0], p[1], p[2], p[3] = v, v, v, 0xFF
+	// rows converts rows [y0, y1) band by band.
+	rows := func(y0, y1 int) error {
+		pl := ctxpoll.New(ctx)
+		for y := y0; y < y1; y += rgbBand {
+			end := min(y+rgbBand, y1)
+			for y := y; y < end; y++ {
+				if err := pl.Work(8 * w); err != nil {
+					return err
+				}
+				planesRow(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], m, y, w, limited)
 			}
-		case *image.YCbCr:
-			var s uint // chroma shift: 4:4:4 or 4:2:0
-			if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
-				s = 1
+			if len(ops) == 0 {
+				continue
 			}
-			cw, co := (w+int(s))>>s, (y>>s)*m.CStride
-			ys := m.Y[y*m.YStride : y*m.YStride+w]
-			ycbcrRow(out, ys, m.Cb[co:co+cw], m.Cr[co:co+cw], s, limited)
-		default:
-			return nil, fmt.Errorf("%w: planes of type %T", ErrInternal, m)
+			band := dst.SubImage(image.Rect(0, y, w, end)).(*image.NRGBA)
+			for _, op := range ops {
+				out, err := op.Apply(ctx, band)
+				if err != nil {
+					return err
+				}
+				if out != band {
+					return fmt.Errorf("%w: %s did not work in place", ErrInternal, op)
+				}
+			}
 		}
+		return nil
+	}
+	split := h
+	if threads > 1 && h >= 2*rgbBand {
+		split = (h/2 + rgbBand - 1) / rgbBand * rgbBand
+	}
+	var err error
+	if split == h {
+		err = rows(0, h)
+	} else {
+		err = together(func() error { return rows(split, h) }, func() error { return rows(0, split) })
+	}
+	if err != nil {
+		return nil, err
 	}
 	return dst, nil
+}
+
+// planesRow converts row y of m (*image.Gray, or *image.YCbCr 4:4:4 or
+// 4:2:0), w pixels, to opaque RGBA in out.
+func planesRow(out []byte, m image.Image, y, w int, limited bool) {
+	switch m := m.(type) {
+	case *image.Gray:
+		for x, v := range m.Pix[y*m.Stride : y*m.Stride+w] {
+			p := out[4*x : 4*x+4 : 4*x+4]
+			p[0], p[1], p[2], p[3] = v, v, v, 0xFF
+		}
+	case *image.YCbCr:
+		var s uint // chroma shift: 4:4:4 or 4:2:0
+		if m.SubsampleRatio == image.YCbCrSubsampleRatio420 {
+			s = 1
+		}
+		cw, co := (w+int(s))>>s, (y>>s)*m.CStride
+		ys := m.Y[y*m.YStride : y*m.YStride+w]
+		ycbcrRow(out, ys, m.Cb[co:co+cw], m.Cr[co:co+cw], s, limited)
+	}
 }
 
 // ycbcrRow converts one row of Y′CbCr (chroma samples s bits apart: 4:4:4

@@ -3,15 +3,19 @@ package imageopto
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/imageopto/imageopto/internal/ctxpoll/polltest"
 	"github.com/imageopto/imageopto/internal/jpegenc"
 	"github.com/imageopto/imageopto/internal/quality"
 )
@@ -141,31 +145,107 @@ func TestEstimateCoversPlanesToRGB(t *testing.T) {
 	}
 }
 
-// TestThreadsSameBytes: with a second goroutine (TransformOptions.Threads:
-// a large lossy WebP source decoded as a pipeline, with and without the
-// loop filter, i.e. shrink under and over codec.SkipFilterShrink) the bytes
-// are those of the one-goroutine run; JPEG sources, which do not use it
-// yet, too.
+// TestThreadsSameBytes: with a second goroutine (TransformOptions.Threads
+// 2) the bytes are those of the one-goroutine run. Sources: a large lossy
+// WebP decoded as a pipeline, with and without the loop filter (shrink
+// under and over codec.SkipFilterShrink); JPEG (4:2:0, 4:4:4, grey, with
+// each EXIF orientation, tagged with a colour profile, restart intervals)
+// through the planar paths (JPEG output straight from the planes; RGB at
+// the output size with the profile's conversion in bands, and the JPEG
+// encoder's second goroutine) and the RGB path; and the photos of
+// $IMAGEOPTO_CORPUS when set.
 func TestThreadsSameBytes(t *testing.T) {
 	t.Parallel()
-	src := encodeJPEG(t, texturedPhoto(1600, 1000), 90, 0)
+	photo := texturedPhoto(1600, 1000)
+	src := encodeJPEG(t, photo, 90, 0)
 	p, err := ParseParams("format=webp&quality=90")
 	require.NoError(t, err)
 	res, err := TransformBytes(context.Background(), src, p, nil)
 	require.NoError(t, err)
 	require.Equal(t, WebP, res.Output.Format)
-	for _, c := range []struct {
-		src []byte
-		q   string
-	}{{res.Data, "width=800"}, {res.Data, "width=150"}, {res.Data, "width=800&format=png"},
-		{src, "width=700"}, {src, "width=700&format=png"}, {src, "width=500&orient=6&format=webp"}} {
-		src, q := c.src, c.q
-		p, err := ParseParams(q)
+	swap := readTestdata(t, "internal", "icc", "testdata", "swap-rg.icc")
+	j420 := encodeOwnJPEG(t, photo, jpegenc.S420, false)
+	j444 := encodeOwnJPEG(t, photo, jpegenc.S444, false)
+	grey := encodeOwnJPEG(t, toGray(photo), jpegenc.S420, false)
+	type tc struct {
+		name string
+		src  []byte
+		q    string
+	}
+	cases := []tc{
+		{"webp", res.Data, "width=800"}, {"webp", res.Data, "width=150"}, {"webp", res.Data, "width=800&format=png"},
+		{"jpeg", src, "width=700"}, {"jpeg", src, "width=700&format=png"}, {"jpeg", src, "width=500&orient=6&format=webp"},
+		{"jpeg 4:4:4 tagged", withJPEGICC(j444, swap), "width=900"},
+		{"grey tagged", withJPEGICC(grey, swap), "width=900"},
+		{"grey", grey, "width=610"},
+		{"jpeg 4:2:0, RGB path", j420, "width=800&saturation=20"},
+		{"jpeg 4:2:0, progressive output", withJPEGICC(j420, swap), "width=777&format=pjpg"},
+	}
+	for o := 1; o <= 8; o++ {
+		cases = append(cases,
+			tc{fmt.Sprintf("4:2:0 exif %d", o), withOrientation(j420, o), "width=1001"},
+			tc{fmt.Sprintf("4:2:0 tagged exif %d", o), withOrientation(withJPEGICC(j420, swap), o), "width=999"})
+	}
+	for _, f := range []string{"restart-1b-420.jpeg", "restart-1b-gray.jpeg", "restart-3b-411-odd.jpeg", "restart-row-422.jpeg"} {
+		data := readTestdata(t, "internal", "jpegdec", "testdata", f)
+		cases = append(cases, tc{f, data, "width=97"}, tc{f + " tagged", withJPEGICC(data, swap), "width=64&format=png"})
+	}
+	if dir := os.Getenv("IMAGEOPTO_CORPUS"); dir != "" {
+		for _, name := range []string{"iphone-p3-exif6.jpg", "prophoto24.jpg", "eveningglow-adobergb.jpg", "ladybird-exif5.jpg", "kleiber.jpg"} {
+			if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
+				cases = append(cases, tc{name, data, "width=1600"}, tc{name, data, "width=640&format=png"})
+			}
+		}
+	}
+	for _, c := range cases {
+		p, err := ParseParams(c.q)
 		require.NoError(t, err)
-		one, err := TransformBytes(context.Background(), src, p, nil)
-		require.NoError(t, err, q)
-		two, err := TransformBytes(context.Background(), src, p, &TransformOptions{Threads: 2})
-		require.NoError(t, err, q)
-		assert.True(t, bytes.Equal(one.Data, two.Data), "%s: Threads 2 wrote other bytes", q)
+		one, err := TransformBytes(context.Background(), c.src, p, nil)
+		require.NoError(t, err, "%s %s", c.name, c.q)
+		two, err := TransformBytes(context.Background(), c.src, p, &TransformOptions{Threads: 2})
+		require.NoError(t, err, "%s %s", c.name, c.q)
+		assert.True(t, bytes.Equal(one.Data, two.Data), "%s %s: Threads 2 wrote other bytes (plan %s)", c.name, c.q, one.Plan)
+	}
+}
+
+// TestThreadsCancel: a job with a second goroutine (TransformOptions.Threads
+// 2), cancelled at any of a spread of its polls, returns an error that
+// wraps context.Canceled (neither ErrCorrupt nor ErrInternal), and no
+// goroutine outlives it. Not parallel: it counts goroutines.
+func TestThreadsCancel(t *testing.T) {
+	photo := texturedPhoto(1200, 800)
+	swap := readTestdata(t, "internal", "icc", "testdata", "swap-rg.icc")
+	jpg := encodeOwnJPEG(t, photo, jpegenc.S420, false)
+	before := runtime.NumGoroutine()
+	for _, tc := range []struct {
+		name, query string
+		data        []byte
+	}{
+		{"planar JPEG", "width=700", jpg},
+		{"tagged, RGB at the output size", "width=700", withJPEGICC(jpg, swap)},
+		{"to PNG", "width=500&format=png", withJPEGICC(jpg, swap)},
+		{"RGB path", "width=700&saturation=10", jpg},
+	} {
+		p, err := ParseParams(tc.query)
+		require.NoError(t, err)
+		opts := &TransformOptions{Threads: 2}
+		polls := polltest.Never()
+		_, err = TransformBytes(polls, tc.data, p, opts)
+		require.NoError(t, err, tc.name)
+		n := polls.Polls()
+		for k := 0; k < n; k += max(n/16, 1) {
+			_, err := TransformBytes(polltest.CancelAfter(k), tc.data, p, opts)
+			if !errors.Is(err, context.Canceled) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrInternal) {
+				t.Errorf("%s: cancelled at poll %d of %d: %v", tc.name, k+1, n, err)
+			}
+		}
+	}
+	// Every goroutine is joined before TransformBytes returns; allow the
+	// runtime a moment for goroutines of other origins.
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 100 {
+			t.Fatalf("%d goroutines after, %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

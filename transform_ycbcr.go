@@ -216,12 +216,22 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 		bufs = append(bufs, b)
 		y, cb, cr := (*b)[:n], (*b)[n:n+cw*ch], (*b)[n+cw*ch:]
 		var yh, yv, ch1, cv1 *imaging.PlaneWeights
-		err = plane(y, g.w, g.h, 1, 1, src.comp[0], &yh, &yv)
-		if err == nil {
-			err = plane(cb, cw, ch, cs, cs, src.comp[1], &ch1, &cv1)
+		chroma := func() error {
+			err := plane(cb, cw, ch, cs, cs, src.comp[1], &ch1, &cv1)
+			if err == nil {
+				err = plane(cr, cw, ch, cs, cs, src.comp[2], &ch1, &cv1)
+			}
+			return err
 		}
-		if err == nil {
-			err = plane(cr, cw, ch, cs, cs, src.comp[2], &ch1, &cv1)
+		if j.o.Threads > 1 {
+			// Luma on a second goroutine, chroma on this one: each plane is
+			// resampled alike wherever.
+			err = together(func() error { return plane(y, g.w, g.h, 1, 1, src.comp[0], &yh, &yv) }, chroma)
+		} else {
+			err = plane(y, g.w, g.h, 1, 1, src.comp[0], &yh, &yv)
+			if err == nil {
+				err = chroma()
+			}
 		}
 		ratio := image.YCbCrSubsampleRatio420
 		if cs == 1 {
@@ -246,7 +256,9 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 	}
 	res.pure, res.q = true, plan.Quality
 	var buf bytes.Buffer
-	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(encodeOptions(plan, plan.Quality))); err != nil {
+	o := encodeOptions(plan, plan.Quality)
+	o.threads = j.o.Threads
+	if err := jpegenc.Encode(ctx, &buf, enc, jpegOptions(o)); err != nil {
 		if ctxpoll.Stopped(err) {
 			return res, err
 		}
@@ -254,4 +266,32 @@ func (j *prepared) runPlanar(ctx context.Context) (res planarResult, err error) 
 	}
 	res.out = buf.Bytes()
 	return res, nil
+}
+
+// together runs a on a new goroutine and b on this one, and returns the
+// first error of a, then b. It returns once both have: a panic in either
+// is raised again on this goroutine after the other has ended.
+func together(a, b func() error) error {
+	var errA error
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		errA = a()
+	}()
+	errB := func() error {
+		defer func() {
+			if v := recover(); v != nil {
+				<-done
+				panic(v)
+			}
+		}()
+		return b()
+	}()
+	if v := <-done; v != nil {
+		panic(v)
+	}
+	if errA != nil {
+		return errA
+	}
+	return errB
 }

@@ -79,6 +79,21 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			reportCPU(b, cpu0)
 		})
 	}
+	// With a second goroutine for the inverse DCTs (sequential files).
+	for _, s := range []int{1, 2} {
+		b.Run(fmt.Sprintf("scale=1/%d/threads=2", s), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(w * h))
+			o := &Options{Scale: s, Threads: 2}
+			cpu0 := cpuTime()
+			for b.Loop() {
+				if _, err := Decode(bgCtx, data, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportCPU(b, cpu0)
+		})
+	}
 	// DecodePlanes with chroma reduced once more where the scale allows
 	// (the Y′CbCr fast path of a 4:2:0 output at a third of the size),
 	// planes released to the pool after each decode.

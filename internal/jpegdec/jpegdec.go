@@ -36,8 +36,9 @@
 // error wrapping ErrCorrupt (truncated data also wraps
 // io.ErrUnexpectedEOF); no input makes the decoder panic.
 //
-// The decoder works on a complete file in memory and uses no goroutines;
-// Decode and DecodePlanes are safe for concurrent use. They allocate the
+// The decoder works on a complete file in memory and uses no goroutines
+// unless Options.Threads allows a second one; Decode and DecodePlanes are
+// safe for concurrent use. They allocate the
 // output planes, padded to whole MCUs, at the output scale and, for
 // progressive files, a coefficient store of 2·n² bytes per 8×8 block at an
 // n×n output block size (128 at full size, 2 at 1/8), plus 8 bytes per
@@ -85,6 +86,12 @@ type Options struct {
 	// resamples chroma to a known size needs no more. 0 means no further
 	// reduction.
 	ChromaStepX, ChromaStepY int
+	// Threads is how many goroutines a decode may keep busy. From 2 on,
+	// the inverse DCTs of a large sequential scan run on a second
+	// goroutine while the calling one decodes the Huffman codes; it has
+	// ended when Decode or DecodePlanes returns. The blocks in flight take
+	// 1.2 MB more (pooled). The output does not depend on it.
+	Threads int
 }
 
 // DefaultMaxScans is the scan limit used when Options.MaxScans is 0. Common
@@ -165,6 +172,7 @@ func newDecoder(ctx context.Context, data []byte, o *Options) (*decoder, error) 
 			d.maxScans = o.MaxScans
 		}
 		d.chromaStep = [2]int{o.ChromaStepX, o.ChromaStepY}
+		d.threads = o.Threads
 	}
 	d.bs = 8 / d.scale
 	return d, nil

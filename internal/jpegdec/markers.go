@@ -119,6 +119,10 @@ type decoder struct {
 
 	// poll polls the caller's context every few MCU rows.
 	poll ctxpoll.Poller
+	// threads is Options.Threads; pipe, while a sequential scan runs with
+	// a second goroutine, takes its decoded blocks.
+	threads int
+	pipe    *idctPipe
 }
 
 // be16 reads a big-endian 16-bit value.

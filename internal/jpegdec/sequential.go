@@ -2,7 +2,31 @@ package jpegdec
 
 // sequentialScan decodes a scan of a sequential frame, writing each block
 // to the output planes as soon as it is decoded.
+//
+// With Options.Threads > 1 and a scan large enough, the blocks' inverse
+// DCTs run on a second goroutine (see idctPipe).
 func (d *decoder) sequentialScan(sc *scan) error {
+	if d.threads <= 1 || d.scanBlocks(sc) < minPipeBlocks {
+		return d.sequentialBlocks(sc)
+	}
+	p := newIDCTPipe(d)
+	d.pipe = p
+	defer func() { // a panic: stop the worker all the same
+		if d.pipe != nil {
+			d.pipe = nil
+			p.close(false)
+		}
+	}()
+	err := d.sequentialBlocks(sc)
+	d.pipe = nil
+	if cerr := p.close(err == nil); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sequentialBlocks decodes the blocks of sc in order.
+func (d *decoder) sequentialBlocks(sc *scan) error {
 	for i := range sc.ns {
 		d.comps[sc.comp[i]].pred = 0
 	}
@@ -16,7 +40,7 @@ func (d *decoder) sequentialScan(sc *scan) error {
 				return err
 			}
 			for bx := range c.nbx {
-				if err := d.seqBlock(c, dct, act, bx, by); err != nil {
+				if err := d.seqBlock(c, sc.comp[0], dct, act, bx, by); err != nil {
 					return err
 				}
 				if err := d.endMCU(sc, &rs, by*c.nbx+bx+1 < total); err != nil {
@@ -38,7 +62,7 @@ func (d *decoder) sequentialScan(sc *scan) error {
 				dct, act := &d.huff[0][sc.td[i]], &d.huff[1][sc.ta[i]]
 				for y := range c.v {
 					for x := range c.h {
-						if err := d.seqBlock(c, dct, act, mx*c.h+x, my*c.v+y); err != nil {
+						if err := d.seqBlock(c, sc.comp[i], dct, act, mx*c.h+x, my*c.v+y); err != nil {
 							return err
 						}
 					}
@@ -52,21 +76,27 @@ func (d *decoder) sequentialScan(sc *scan) error {
 	return nil
 }
 
-// seqBlock decodes block (bx, by) of component c and writes its pixels.
-func (d *decoder) seqBlock(c *component, dct, act *huffTable, bx, by int) error {
-	lastK, err := d.decodeBlock(c, dct, act)
+// seqBlock decodes block (bx, by) of component c (d.comps[ci]) and writes
+// its pixels, or hands it to the pipe.
+func (d *decoder) seqBlock(c *component, ci int, dct, act *huffTable, bx, by int) error {
+	blk := &d.blk
+	if d.pipe != nil {
+		blk = d.pipe.slot()
+	}
+	lastK, err := d.decodeBlock(c, dct, act, blk)
 	if err != nil {
 		return err
 	}
-	bs := c.bs
-	dst := c.pix[(by*c.stride+bx)*bs:]
 	shape := shapeFull
 	if lastK == 0 {
 		shape = shapeDC
 	} else if lastK <= 9 { // zig-zag positions 0…9 lie in the top-left 4×4
 		shape = shapeLow
 	}
-	d.writeBlock(dst, c.stride, c.scale, shape)
+	if d.pipe != nil {
+		return d.pipe.add(ci, c.keepN, shape, bx, by)
+	}
+	d.writeBlock(c.pix[(by*c.stride+bx)*c.bs:], c.stride, c.scale, shape)
 	return nil
 }
 
@@ -82,34 +112,41 @@ const (
 // coefficients in d.blk and writes the pixels at dst. shape tells the
 // full-size transform which coefficients may be nonzero.
 func (d *decoder) writeBlock(dst []byte, stride, scale, shape int) {
+	idctBlock(d.blk[:], dst, stride, scale, shape)
+}
+
+// idctBlock runs the inverse DCT of the scale on the dequantised
+// coefficients blk (the scale's keepN of them, reduced natural order) and
+// writes the pixels at dst.
+func idctBlock(blk []int32, dst []byte, stride, scale, shape int) {
 	switch scale {
 	case 1:
 		switch shape {
 		case shapeDC:
-			fill8(dst, stride, dcOnly8(d.blk[0]))
+			fill8(dst, stride, dcOnly8(blk[0]))
 		case shapeLow:
-			idct8Low((*[64]int32)(d.blk[:64]), dst, stride)
+			idct8Low((*[64]int32)(blk[:64]), dst, stride)
 		default:
-			idct8((*[64]int32)(d.blk[:64]), dst, stride)
+			idct8((*[64]int32)(blk[:64]), dst, stride)
 		}
 	case 2:
-		idct4((*[16]int32)(d.blk[:16]), dst, stride)
+		idct4((*[16]int32)(blk[:16]), dst, stride)
 	case 4:
-		idct2((*[4]int32)(d.blk[:4]), dst, stride)
+		idct2((*[4]int32)(blk[:4]), dst, stride)
 	default:
-		dst[0] = idct1(d.blk[0])
+		dst[0] = idct1(blk[0])
 	}
 }
 
 // decodeBlock decodes the Huffman-coded coefficients of one block of a
 // sequential scan (T.81 F.2.2), dequantises the ones the scale keeps into
-// d.blk (reduced natural order) and returns the last zig-zag position
+// blk (reduced natural order; index 64 takes dropped ones: see
+// idctPipe.slot) and returns the last zig-zag position
 // written. Once past the last coefficient the component's scale keeps, the
 // rest are only skipped: one table lookup per code gives both the bits to
 // drop and the zig-zag step. The bit accumulator lives in local variables
 // for speed.
-func (d *decoder) decodeBlock(c *component, dct, act *huffTable) (int, error) {
-	blk := &d.blk
+func (d *decoder) decodeBlock(c *component, dct, act *huffTable, blk *[256]int32) (int, error) {
 	if c.keepN == 64 {
 		*(*[64]int32)(blk[:64]) = [64]int32{}
 	} else {

@@ -89,6 +89,8 @@ func BenchmarkEncode4000x3000(b *testing.B) {
 		{"baseline-optimized", Options{Quality: 85, OptimizeHuffman: true}},
 		{"progressive", Options{Quality: 85, Progressive: true}},
 		{"progressive-444", Options{Quality: 85, Progressive: true, Subsampling: S444}},
+		{"baseline-optimized/threads=2", Options{Quality: 85, OptimizeHuffman: true, Threads: 2}},
+		{"progressive/threads=2", Options{Quality: 85, Progressive: true, Threads: 2}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			benchEncode(b, m, func(w io.Writer, m image.Image) error { return Encode(bgCtx, w, m, &c.o) })

@@ -74,23 +74,23 @@ type source struct {
 // beyond the right or bottom edge of the image repeat the last column or
 // row, and for 4:2:0 output the chroma planes are then downsampled by
 // averaging each 2×2 square with rounding.
-func (e *encoder) fill(my int) {
+func (e *encoder) fill(rb *rowBufs, my int) {
 	rows := 8 * e.vmax
 	y0 := my * rows
 	w := e.width
 	padW := e.mcusX * 8 * e.hmax
 	yp := &e.comps[0]
 	if e.src.kind == srcYCbCrRaw {
-		e.fillYCbCrRaw(my)
+		e.fillYCbCrRaw(rb, my)
 		return
 	}
 	for r := range rows {
 		sy := min(y0+r, e.height-1)
-		yrow := yp.plane[r*yp.stride : r*yp.stride+padW]
+		yrow := rb.plane[0][r*yp.stride : r*yp.stride+padW]
 		var cbrow, crrow []byte
 		if e.ncomp == 3 {
-			cbrow = e.fullCb[r*padW : r*padW+padW]
-			crrow = e.fullCr[r*padW : r*padW+padW]
+			cbrow = rb.fullCb[r*padW : r*padW+padW]
+			crrow = rb.fullCr[r*padW : r*padW+padW]
 		}
 		switch e.src.kind {
 		case srcGray:
@@ -127,14 +127,14 @@ func (e *encoder) fill(my int) {
 		}
 	}
 	if e.ncomp == 3 && e.hmax == 2 {
-		downsample(e.comps[1].plane, e.comps[1].stride, e.fullCb, padW)
-		downsample(e.comps[2].plane, e.comps[2].stride, e.fullCr, padW)
+		downsample(rb.plane[1], e.comps[1].stride, rb.fullCb, padW)
+		downsample(rb.plane[2], e.comps[2].stride, rb.fullCr, padW)
 	}
 }
 
 // fillYCbCrRaw copies the planes of a *image.YCbCr whose subsampling and
 // alignment match the output component layout.
-func (e *encoder) fillYCbCrRaw(my int) {
+func (e *encoder) fillYCbCrRaw(rb *rowBufs, my int) {
 	m := e.src.ycc
 	for ci := range 3 {
 		c := &e.comps[ci]
@@ -152,7 +152,7 @@ func (e *encoder) fillYCbCrRaw(my int) {
 		y0 := my * rows
 		for r := range rows {
 			sy := min(y0+r, ch-1)
-			dst := c.plane[r*c.stride : (r+1)*c.stride]
+			dst := rb.plane[ci][r*c.stride : (r+1)*c.stride]
 			off := sy * stride
 			copy(dst, plane[off:off+cw])
 			replicate(dst, cw)

@@ -22,7 +22,8 @@
 // statistics for optimal Huffman tables (T.81 Annex K.2), one writing.
 //
 // Encoders and their buffers are pooled; Encode allocates nothing per block,
-// starts no goroutines and is safe for concurrent use. It polls its context
+// starts no goroutines (unless Options.Threads allows a second one) and is
+// safe for concurrent use. It polls its context
 // once every few MCU rows of each pass (see ctxpoll), so that a job whose
 // deadline passes stops within a millisecond or so of work.
 package jpegenc
@@ -34,6 +35,7 @@ import (
 	"image"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/imageopto/imageopto/internal/ctxpoll"
 )
@@ -85,6 +87,11 @@ type Options struct {
 	// the image (two passes) instead of the Annex K tables. Progressive
 	// output always uses optimal tables, built per scan.
 	OptimizeHuffman bool
+	// Threads is how many goroutines Encode may keep busy. From 2 on,
+	// optimised baseline and progressive output transform the image (colour
+	// conversion, downsampling, DCT) on a second goroutine as well, which
+	// has ended when Encode returns. The output does not depend on it.
+	Threads int
 }
 
 // Encode writes img to w as a JPEG file.
@@ -124,6 +131,7 @@ func Encode(ctx context.Context, w io.Writer, img image.Image, o *Options) error
 		encoderPool.Put(e)
 	}()
 	e.poll = ctxpoll.New(ctx)
+	e.ctx, e.threads = ctx, opts.Threads
 	return e.encode(w, img, &opts)
 }
 
@@ -143,9 +151,18 @@ type component struct {
 	cbw, cbh int
 	coef     []int16  // quantised coefficients, 64 per block, zig-zag order
 	mask     []uint64 // per block: bit z set when coefficient z is non-zero
-	plane    []byte   // samples of the current MCU row at component resolution
-	stride   int
-	pred     int32 // DC predictor
+	stride   int      // of the component's samples in rowBufs.plane
+	pred     int32    // DC predictor
+}
+
+// rowBufs hold the samples of one MCU row on their way to the DCT: one set
+// for each goroutine that transforms rows.
+type rowBufs struct {
+	plane [3][]byte // samples of the MCU row at component resolution
+	// Full-resolution chroma rows of the MCU row: the chroma planes
+	// themselves for 4:4:4, part of buf for 4:2:0 (then downsampled).
+	fullCb, fullCr []byte
+	buf            []byte // storage of plane and, for 4:2:0, fullCb and fullCr
 }
 
 // encoder holds the state and reusable buffers of one encoding.
@@ -162,16 +179,16 @@ type encoder struct {
 	progressive   bool
 	optimize      bool
 	poll          ctxpoll.Poller
+	ctx           context.Context // for a second goroutine's poller
 	// mcuRowWork is the work of transforming one MCU row, in ctxpoll units.
 	mcuRowWork int
 
-	// Full-resolution chroma rows of the current MCU row: the chroma
-	// planes themselves for 4:4:4, fullBuf for 4:2:0 (then downsampled).
-	fullCb, fullCr []byte
-	fullBuf        []byte
-	coefBuf        []int16
-	maskBuf        []uint64
-	planeBuf       []byte
+	// rows[0] are the calling goroutine's MCU row buffers, rows[1] the
+	// second goroutine's (Options.Threads).
+	rows    [2]rowBufs
+	threads int
+	coefBuf []int16
+	maskBuf []uint64
 
 	// Huffman tables by slot: 0 and 1 are DC tables 0 and 1, 2 and 3 are
 	// AC tables 0 and 1.
@@ -194,6 +211,7 @@ func (e *encoder) release() {
 	e.src = source{}
 	e.out.w = nil
 	e.poll = ctxpoll.Poller{}
+	e.ctx = nil
 }
 
 func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
@@ -223,26 +241,15 @@ func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
 			if err := e.poll.Work(e.mcuRowWork); err != nil {
 				return err
 			}
-			e.fill(my)
-			e.transformRow(my, 0)
+			e.fill(&e.rows[0], my)
+			e.transformRow(&e.rows[0], my, 0)
 			e.baselineRow(0)
 			e.out.maybeFlush()
 		}
 		e.out.align()
 	} else {
-		if !e.progressive {
-			e.freq = [4]huffFreq{}
-			e.resetPred()
-		}
-		for my := range e.mcusY {
-			if err := e.poll.Work(e.mcuRowWork); err != nil {
-				return err
-			}
-			e.fill(my)
-			e.transformRow(my, my)
-			if !e.progressive {
-				e.countRow(my)
-			}
+		if err := e.transformAll(); err != nil {
+			return err
 		}
 		var err error
 		if e.progressive {
@@ -256,6 +263,83 @@ func (e *encoder) encode(w io.Writer, img image.Image, o *Options) error {
 	}
 	e.out.bytes(0xff, 0xd9) // EOI
 	return e.out.flush()
+}
+
+// transformAll is the first pass of optimised baseline or progressive
+// output: it fills and transforms every MCU row into the stored
+// coefficients and, for optimised baseline, gathers the symbol statistics.
+//
+// With Options.Threads > 1 a second goroutine transforms the bottom half
+// of the MCU rows while the calling one transforms and counts the top
+// half; the calling one counts the bottom half after. Each row is
+// transformed alike by either (into its own place; padding blocks copy
+// only from their own MCU row) and counted in order, so the output is
+// that of one goroutine. The second goroutine has stopped when
+// transformAll returns, whatever happened: a panic in it is raised again
+// on the calling goroutine.
+func (e *encoder) transformAll() error {
+	if !e.progressive {
+		e.freq = [4]huffFreq{}
+		e.resetPred()
+	}
+	split := e.mcusY
+	if e.threads > 1 && e.mcusY >= 2 {
+		split = (e.mcusY + 1) / 2
+	}
+	var (
+		stop    atomic.Bool
+		done    chan any // the worker's panic value, or nil
+		workErr error
+	)
+	if split < e.mcusY {
+		e.setupRows(&e.rows[1])
+		done = make(chan any, 1)
+		ctx := e.ctx
+		go func() {
+			defer func() { done <- recover() }()
+			pl := ctxpoll.New(ctx)
+			for my := split; my < e.mcusY && !stop.Load(); my++ {
+				if workErr = pl.Work(e.mcuRowWork); workErr != nil {
+					return
+				}
+				e.fill(&e.rows[1], my)
+				e.transformRow(&e.rows[1], my, my)
+			}
+		}()
+		// Join on every way out, a panic of this goroutine included.
+		defer func() {
+			if done != nil {
+				stop.Store(true)
+				<-done
+			}
+		}()
+	}
+	for my := range split {
+		if err := e.poll.Work(e.mcuRowWork); err != nil {
+			return err
+		}
+		e.fill(&e.rows[0], my)
+		e.transformRow(&e.rows[0], my, my)
+		if !e.progressive {
+			e.countRow(my)
+		}
+	}
+	if done != nil {
+		crashed := <-done
+		done = nil
+		if crashed != nil {
+			panic(crashed)
+		}
+		if workErr != nil {
+			return workErr
+		}
+		if !e.progressive {
+			for my := split; my < e.mcusY; my++ {
+				e.countRow(my)
+			}
+		}
+	}
+	return nil
 }
 
 // setup chooses the source fast path and the component layout, and sizes
@@ -306,7 +390,7 @@ func (e *encoder) setup(img image.Image, sub Subsampling) {
 	}
 
 	whole := e.optimize // keep every coefficient for a second pass
-	coefLen, planeLen := 0, 0
+	coefLen := 0
 	for i := range e.ncomp {
 		c := &e.comps[i]
 		c.bw = e.mcusX * c.h
@@ -319,12 +403,10 @@ func (e *encoder) setup(img image.Image, sub Subsampling) {
 		}
 		coefLen += c.bw * blockRows * 64
 		c.stride = c.bw * 8
-		planeLen += c.stride * 8 * c.v
 	}
 	e.coefBuf = grow(e.coefBuf, coefLen)
 	e.maskBuf = grow(e.maskBuf, coefLen/64)
-	e.planeBuf = grow(e.planeBuf, planeLen)
-	coef, mask, plane := e.coefBuf, e.maskBuf, e.planeBuf
+	coef, mask := e.coefBuf, e.maskBuf
 	for i := range e.ncomp {
 		c := &e.comps[i]
 		n := c.bw * c.v
@@ -334,16 +416,36 @@ func (e *encoder) setup(img image.Image, sub Subsampling) {
 		c.mask, mask = mask[:n:n], mask[n:]
 		n *= 64
 		c.coef, coef = coef[:n:n], coef[n:]
-		p := c.stride * 8 * c.v
-		c.plane, plane = plane[:p:p], plane[p:]
 	}
+	e.setupRows(&e.rows[0])
+}
+
+// setupRows sizes rb for the current image.
+func (e *encoder) setupRows(rb *rowBufs) {
+	padW, rows := e.mcusX*8*e.hmax, 8*e.vmax
+	n := 0
+	for i := range e.ncomp {
+		n += e.comps[i].stride * 8 * e.comps[i].v
+	}
+	full := 0
+	if e.ncomp == 3 && e.src.kind != srcYCbCrRaw && e.hmax != 1 {
+		full = padW * rows
+	}
+	rb.buf = grow(rb.buf, n+2*full)
+	b := rb.buf
+	rb.plane = [3][]byte{}
+	for i := range e.ncomp {
+		c := &e.comps[i]
+		p := c.stride * 8 * c.v
+		rb.plane[i], b = b[:p:p], b[p:]
+	}
+	rb.fullCb, rb.fullCr = nil, nil
 	if e.ncomp == 3 && e.src.kind != srcYCbCrRaw {
 		if e.hmax == 1 {
 			// 4:4:4: colour conversion writes straight into the planes.
-			e.fullCb, e.fullCr = e.comps[1].plane, e.comps[2].plane
+			rb.fullCb, rb.fullCr = rb.plane[1], rb.plane[2]
 		} else {
-			e.fullBuf = grow(e.fullBuf, 2*padW*rows)
-			e.fullCb, e.fullCr = e.fullBuf[:padW*rows], e.fullBuf[padW*rows:]
+			rb.fullCb, rb.fullCr = b[:full:full], b[full:2*full]
 		}
 	}
 }
@@ -382,16 +484,17 @@ func grow[T any](s []T, n int) []T {
 // never displayed; they are set to the DC value of their left neighbour,
 // or the one above at the bottom edge, with zero AC, which costs almost
 // nothing to code.
-func (e *encoder) transformRow(my, stored int) {
+func (e *encoder) transformRow(rb *rowBufs, my, stored int) {
 	for i := range e.ncomp {
 		c := &e.comps[i]
+		plane := rb.plane[i]
 		q, rec := &e.quant[c.tq], &e.recip[c.tq]
 		for by := range c.v {
 			bi := (stored*c.v + by) * c.bw // block index of the row start
 			for bx := range c.bw {
 				blk := c.coef[(bi+bx)*64 : (bi+bx)*64+64]
 				if bx < c.cbw && my*c.v+by < c.cbh {
-					c.mask[bi+bx] = fdctQuant(c.plane[by*8*c.stride+bx*8:], c.stride, q, rec, (*[64]int16)(blk))
+					c.mask[bi+bx] = fdctQuant(plane[by*8*c.stride+bx*8:], c.stride, q, rec, (*[64]int16)(blk))
 					continue
 				}
 				clear(blk)
