@@ -406,9 +406,9 @@
 // make one origin fetch and one transformation; each waiter leaves on its own
 // context, and the flight runs detached with its own deadline
 // (Options.FlightTimeout), recovering panics into errors. At most
-// Options.MaxConcurrent transformations run at once (a job that starts
-// while slots are idle and nobody waits borrows one for a second
-// goroutine); up to Options.MaxQueue
+// Options.MaxConcurrent transformations run at once (a job of the planar
+// paths that starts while slots are idle and nobody waits borrows one for
+// a second goroutine: TransformOptions.Threads); up to Options.MaxQueue
 // wait at most Options.QueueTimeout, and the rest get 503 with Retry-After.
 // Deadlines are honoured inside the work, not only between steps: the
 // built-in decoders, steps and encoders check the context about every

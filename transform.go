@@ -41,19 +41,21 @@ type TransformOptions struct {
 	// Threads is how many goroutines one transformation may keep busy.
 	// 0 or 1 (the default): the calling goroutine only. From 2 on, some
 	// stages use a second goroutine: a lossy WebP source of 1 MP or more
-	// is decoded as a pipeline (parse, reconstruct, loop filter); a
-	// sequential JPEG's inverse DCTs run beside its Huffman decoding; the
-	// Y′CbCr path resamples luma beside chroma and converts to RGB (and
-	// through the colour profile) in two halves; the JPEG encoder
-	// transforms half the rows beside the other half. That takes about as
+	// is decoded as a pipeline (parse, reconstruct, loop filter); on the
+	// planar paths (a JPEG or lossy WebP made smaller by geometry and a
+	// colour profile's conversion alone) a sequential JPEG's inverse DCTs
+	// run beside its Huffman decoding, luma is resampled beside chroma
+	// and converted to RGB (and through the colour profile) in two
+	// halves; the JPEG encoder transforms half the rows beside the other
+	// half on every path. That takes about as
 	// much CPU in less time: for a program that runs one job at a time on
 	// a machine of several cores, as a command-line tool does. The output
 	// is the same whatever Threads says.
 	//
 	// In a Handler's Options.Transform, 0 lets the Handler choose: a job
-	// that starts while another CPU slot (Options.MaxConcurrent) is idle
-	// and no request waits borrows it and runs with 2; under load every
-	// job runs with 1. Any other value is used as it is, and the Handler
+	// of the planar paths that starts while another CPU slot
+	// (Options.MaxConcurrent) is idle and no request waits borrows it and
+	// runs with 2; other jobs, and every job under load, run with 1. Any other value is used as it is, and the Handler
 	// still counts one slot per transformation, so a server that sets it
 	// above 1 should lower MaxConcurrent to match.
 	Threads int

@@ -2,6 +2,7 @@ package jpegdec
 
 import (
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -20,9 +21,12 @@ import (
 // keeps polling the context and finding restart markers; on any error it
 // stops sending and the worker ends once it has drained what it was given.
 // A panic in the worker (a decoder bug on some input) does not crash the
-// process: the worker returns its chunks, the scan stops at the next block
-// and the decode returns ErrCorrupt. Every way out of sequentialScan,
-// a panic of the calling goroutine included, waits for the worker.
+// process from a goroutine nobody can recover: the worker returns its
+// chunks, the scan stops at the next chunk and the panic is raised again on
+// the calling goroutine, with the worker's stack, as it would have been
+// raised there with one goroutine (the caller's recover then reports it
+// the same way whatever Threads says). Every way out of sequentialScan, a
+// panic of the calling goroutine included, waits for the worker.
 
 // minPipeBlocks is the smallest scan, in blocks, given a second
 // goroutine: below it the hand-over costs more than it saves. (A variable
@@ -73,7 +77,8 @@ type idctPipe struct {
 	free    chan *pipeChunk // back from it
 	done    chan struct{}   // closed when the worker has ended
 	dead    atomic.Bool     // the worker panicked
-	crashed any
+	crashed any             // what it panicked with
+	stack   []byte          // where
 }
 
 // newIDCTPipe starts the worker for d's components.
@@ -100,7 +105,7 @@ func (p *idctPipe) work() {
 	defer close(p.done)
 	defer func() {
 		if r := recover(); r != nil {
-			p.crashed = r
+			p.crashed, p.stack = r, debug.Stack()
 			p.dead.Store(true)
 			p.free <- ch
 			for ch := range p.full { // until the caller closes it
@@ -130,7 +135,7 @@ func (p *idctPipe) slot() *[256]int32 {
 
 // add queues the block just decoded into slot, block (bx, by) of component
 // ci with n coefficients, and sends the chunk on when it is full. It fails
-// once the worker has crashed.
+// (errWorkerPanicked) once the worker has panicked.
 func (p *idctPipe) add(ci, n, shape, bx, by int) error {
 	ch := p.cur
 	ch.blocks = append(ch.blocks, pendingBlock{comp: uint8(ci), bx: int32(bx), by: int32(by), shape: uint8(shape)})
@@ -139,7 +144,7 @@ func (p *idctPipe) add(ci, n, shape, bx, by int) error {
 		return nil
 	}
 	if p.dead.Load() {
-		return p.crashErr()
+		return errWorkerPanicked
 	}
 	p.full <- ch
 	p.cur = <-p.free
@@ -148,8 +153,8 @@ func (p *idctPipe) add(ci, n, shape, bx, by int) error {
 }
 
 // close sends the last chunk when flush is set (the scan is complete),
-// stops the worker and waits for it. It returns ErrCorrupt when the worker
-// crashed.
+// stops the worker and waits for it. When the worker panicked, close
+// panics with its value and stack once everything is back.
 func (p *idctPipe) close(flush bool) error {
 	if flush && len(p.cur.blocks) > 0 {
 		p.full <- p.cur
@@ -168,14 +173,14 @@ func (p *idctPipe) close(flush bool) error {
 	}
 	p.comps = [maxComp]pipeComp{} // the planes belong to the caller
 	if p.crashed != nil {
-		return p.crashErr()
+		panic(fmt.Sprintf("jpegdec: inverse DCT worker: %v\n%s", p.crashed, p.stack))
 	}
 	return nil
 }
 
-func (p *idctPipe) crashErr() error {
-	return fmt.Errorf("%w: inverse DCT worker: %v", ErrCorrupt, p.crashed)
-}
+// errWorkerPanicked stops the scan once the worker has panicked; close
+// raises the panic.
+var errWorkerPanicked = fmt.Errorf("%w: inverse DCT worker panicked", ErrCorrupt)
 
 // scanBlocks returns the number of blocks scan sc codes.
 func (d *decoder) scanBlocks(sc *scan) int {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,8 +133,9 @@ func TestThreadsCancel(t *testing.T) {
 }
 
 // TestPipeWorkerPanic: a panic in the inverse DCT worker (here a block
-// whose plane is missing) ends the scan with ErrCorrupt instead of crashing
-// the process, and the worker has ended when close returns.
+// whose plane is missing) stops the scan (add fails) and is raised again on
+// the calling goroutine by close, with the worker's stack, after the worker
+// has ended: the caller's recover sees it as with one goroutine.
 func TestPipeWorkerPanic(t *testing.T) {
 	t.Parallel()
 	d := &decoder{ncomp: 1}
@@ -144,12 +146,17 @@ func TestPipeWorkerPanic(t *testing.T) {
 		p.slot()[0] = 0
 		err = p.add(0, 1, shapeDC, i, 0)
 	}
-	cerr := p.close(err == nil)
-	if !errors.Is(cerr, ErrCorrupt) {
-		t.Errorf("close: %v, want ErrCorrupt", cerr)
+	if err != nil && !errors.Is(err, errWorkerPanicked) {
+		t.Errorf("add: %v, want errWorkerPanicked", err)
 	}
-	if err != nil && !errors.Is(err, ErrCorrupt) {
-		t.Errorf("add: %v, want ErrCorrupt", err)
+	raised := func() (v any) {
+		defer func() { v = recover() }()
+		p.close(err == nil)
+		return nil
+	}()
+	msg, _ := raised.(string)
+	if !strings.Contains(msg, "inverse DCT worker: runtime error") || !strings.Contains(msg, "idctpipe.go") {
+		t.Errorf("close raised %v, want the worker's panic with its stack", raised)
 	}
 	select {
 	case <-p.done:
