@@ -40,6 +40,7 @@ import (
 	xwebp "golang.org/x/image/webp"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/internal/cpuclock"
 	"github.com/imageopto/imageopto/internal/quality"
 )
 
@@ -180,9 +181,9 @@ func measure(f func() error) (sample, error) {
 			}
 		}
 	}()
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), cpuclock.Now()
 	err := f()
-	d, c := time.Since(t0), cpuTime()-c0
+	d, c := time.Since(t0), cpuclock.Now()-c0
 	end := readMetric(heap)
 	close(stop)
 	peak := max(<-done, end)
@@ -543,7 +544,7 @@ func TestFirstCallChild(t *testing.T) {
 	}
 	runtime.GC()
 	rss0, heap0 := rssBytes(), readMetric("/memory/classes/heap/objects:bytes")
-	t0, c0 := time.Now(), cpuTime()
+	t0, c0 := time.Now(), cpuclock.Now()
 	var later func() error
 	switch m {
 	case "webp":
@@ -559,7 +560,7 @@ func TestFirstCallChild(t *testing.T) {
 		heic.Init()
 		later = func() error { _, err := heic.Decode(bytes.NewReader(heicTiny)); return err }
 	}
-	d, c := time.Since(t0), cpuTime()-c0
+	d, c := time.Since(t0), cpuclock.Now()-c0
 	runtime.GC()
 	rss1, heap1 := rssBytes(), readMetric("/memory/classes/heap/objects:bytes")
 	var times []time.Duration

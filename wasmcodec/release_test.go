@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imageopto/imageopto/internal/cpuclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -158,9 +159,9 @@ func TestWarmChild(t *testing.T) {
 	if os.Getenv("WASMCODEC_WARM_CHILD") == "" {
 		t.Skip("run by TestWarmCost")
 	}
-	c0 := cpuTime()
+	c0 := cpuclock.Now()
 	require.NoError(t, Warm())
-	cpu := cpuTime() - c0
+	cpu := cpuclock.Now() - c0
 	// The last compilation scheduled a release (earlier ones may have
 	// happened while Warm went on): wait for it.
 	n := memory.releases.Load()

@@ -14,6 +14,7 @@ import (
 	xdraw "golang.org/x/image/draw"
 
 	"github.com/imageopto/imageopto"
+	"github.com/imageopto/imageopto/internal/cpuclock"
 	"github.com/imageopto/imageopto/internal/vp8enc"
 )
 
@@ -43,15 +44,15 @@ func TestVP8EncVsLibwebp(t *testing.T) {
 			var goN, libN int
 			for i := range runs() + 1 {
 				var gb, lb bytes.Buffer
-				c0 := cpuTime()
+				c0 := cpuclock.Now()
 				if err := vp8enc.EncodeImage(context.Background(), &gb, img, &vp8enc.Options{Quality: q}); err != nil {
 					t.Fatal(err)
 				}
-				c1 := cpuTime()
+				c1 := cpuclock.Now()
 				if err := encodeWebP(&lb, img, imageopto.EncodeOptions{Quality: q}); err != nil {
 					t.Fatal(err)
 				}
-				c2 := cpuTime()
+				c2 := cpuclock.Now()
 				if i > 0 { // the first run warms both up (libwebp's module compiles)
 					goT, libT = append(goT, c1-c0), append(libT, c2-c1)
 				}

@@ -2,21 +2,10 @@ package icc
 
 import (
 	"image"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// cpuTime returns the process's user+system CPU time. Benchmarks report it
-// per operation next to the wall-clock time, which is more telling on a
-// loaded machine (single-threaded code only).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/imageopto/imageopto/internal/cpuclock"
+)
 
 // benchImage returns a 12-megapixel (4000×3000) opaque test image: photo-like
 // (smooth gradients with a little noise) or, for the worst case of the
@@ -56,12 +45,12 @@ func benchApply(b *testing.B, data []byte) {
 			img := benchImage(random)
 			b.SetBytes(int64(len(img.Pix)))
 			b.ReportAllocs()
-			start, n := cpuTime(), 0
+			start, n := cpuclock.Now(), 0
 			for b.Loop() {
 				tr.ApplyNRGBA(bgCtx, img)
 				n++
 			}
-			if cpu := cpuTime() - start; cpu > 0 && n > 0 {
+			if cpu := cpuclock.Now() - start; cpu > 0 && n > 0 {
 				b.ReportMetric(float64(cpu.Nanoseconds())/float64(n), "cpu-ns/op")
 			}
 		})

@@ -8,9 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/imageopto/imageopto/internal/cpuclock"
 )
 
 // The benchmarks decode a large photo at each scale and, for comparison,
@@ -70,13 +70,13 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			b.ReportAllocs()
 			b.SetBytes(int64(w * h))
 			o := &Options{Scale: s}
-			cpu0 := cpuTime()
+			cpu0 := cpuclock.Now()
 			for b.Loop() {
 				if _, err := Decode(bgCtx, data, o); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu0)
+			cpuclock.Report(b, cpu0)
 		})
 	}
 	// With a second goroutine for the inverse DCTs (sequential files).
@@ -85,13 +85,13 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			b.ReportAllocs()
 			b.SetBytes(int64(w * h))
 			o := &Options{Scale: s, Threads: 2}
-			cpu0 := cpuTime()
+			cpu0 := cpuclock.Now()
 			for b.Loop() {
 				if _, err := Decode(bgCtx, data, o); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpu0)
+			cpuclock.Report(b, cpu0)
 		})
 	}
 	// DecodePlanes with chroma reduced once more where the scale allows
@@ -102,7 +102,7 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 			b.ReportAllocs()
 			b.SetBytes(int64(w * h))
 			o := &Options{Scale: s, ChromaStepX: 3 * s, ChromaStepY: 3 * s}
-			cpu0 := cpuTime()
+			cpu0 := cpuclock.Now()
 			for b.Loop() {
 				p, err := DecodePlanes(bgCtx, data, o)
 				if err != nil {
@@ -110,19 +110,19 @@ func benchDecode(b *testing.B, name string, progressive bool) {
 				}
 				p.Release()
 			}
-			reportCPU(b, cpu0)
+			cpuclock.Report(b, cpu0)
 		})
 	}
 	b.Run("stdlib", func(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(w * h))
-		cpu0 := cpuTime()
+		cpu0 := cpuclock.Now()
 		for b.Loop() {
 			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCPU(b, cpu0)
+		cpuclock.Report(b, cpu0)
 	})
 }
 
@@ -132,21 +132,3 @@ func BenchmarkBaseline(b *testing.B) { benchDecode(b, "kleiber.jpg", false) }
 
 // BenchmarkProgressive decodes a large progressive JPEG.
 func BenchmarkProgressive(b *testing.B) { benchDecode(b, "volna.jpg", true) }
-
-// cpuTime returns the user+system CPU time of the process. The machine
-// the benchmarks run on may be shared, which inflates wall-clock ns/op;
-// the CPU time per operation is reported next to it.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU reports the CPU milliseconds per operation since cpu0.
-func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
-}

@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/imageopto/imageopto/internal/cpuclock"
 )
 
 // The benchmarks encode a 4000×3000 photo-like image at quality 85 and
@@ -24,7 +24,7 @@ func benchEncode(b *testing.B, m image.Image, enc func(io.Writer, image.Image) e
 	b.SetBytes(int64(bb.Dx() * bb.Dy() * 3))
 	b.ReportAllocs()
 	var n int64
-	cpu0 := cpuTime()
+	cpu0 := cpuclock.Now()
 	for b.Loop() {
 		var c countWriter
 		if err := enc(&c, m); err != nil {
@@ -32,30 +32,8 @@ func benchEncode(b *testing.B, m image.Image, enc func(io.Writer, image.Image) e
 		}
 		n = int64(c)
 	}
-	reportCPU(b, cpu0)
+	cpuclock.Report(b, cpu0)
 	b.ReportMetric(float64(n), "bytes/op-output")
-}
-
-// cpuTime returns the user+system CPU time of the process. The machine
-// the benchmarks run on may be shared, so wall-clock ns/op can be
-// inflated; CPU time per operation is reported next to it.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU reports the CPU milliseconds per operation since cpu0 and the
-// throughput in MB/s of CPU time.
-func reportCPU(b *testing.B, cpu0 time.Duration) {
-	d := cpuTime() - cpu0
-	if d <= 0 || b.N == 0 {
-		return
-	}
-	per := d / time.Duration(b.N)
-	b.ReportMetric(float64(per)/1e6, "cpu-ms/op")
 }
 
 // countWriter discards its input and counts the bytes.
@@ -134,7 +112,7 @@ func BenchmarkCorpus(b *testing.B) {
 		b.SetBytes(px)
 		b.ReportAllocs()
 		var n int64
-		cpu0 := cpuTime()
+		cpu0 := cpuclock.Now()
 		for b.Loop() {
 			var c countWriter
 			for _, m := range imgs {
@@ -144,7 +122,7 @@ func BenchmarkCorpus(b *testing.B) {
 			}
 			n = int64(c)
 		}
-		reportCPU(b, cpu0)
+		cpuclock.Report(b, cpu0)
 		b.ReportMetric(float64(n), "bytes/op-output")
 	}
 	b.Run("stdlib", func(b *testing.B) {

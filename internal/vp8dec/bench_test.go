@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/imageopto/imageopto/internal/cpuclock"
 	"golang.org/x/image/vp8"
 )
 
@@ -45,7 +44,7 @@ func BenchmarkDecode(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(chunk)))
-			defer reportCPU(b)()
+			defer cpuclock.Report(b, cpuclock.Now())
 			for b.Loop() {
 				if _, err := Decode(context.Background(), chunk, bc.opt); err != nil {
 					b.Fatal(err)
@@ -55,7 +54,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.Run("ximage", func(b *testing.B) {
 		b.SetBytes(int64(len(chunk)))
-		defer reportCPU(b)()
+		defer cpuclock.Report(b, cpuclock.Now())
 		for b.Loop() {
 			d := vp8.NewDecoder()
 			d.Init(bytes.NewReader(chunk), len(chunk))
@@ -67,21 +66,4 @@ func BenchmarkDecode(b *testing.B) {
 			}
 		}
 	})
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU adds the process's CPU time per operation (user+system, all
-// goroutines, GC included) as the metric cpu-ms/op.
-func reportCPU(b *testing.B) func() {
-	start := cpuTime()
-	return func() {
-		b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
 }

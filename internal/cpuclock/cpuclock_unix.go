@@ -1,15 +1,14 @@
 //go:build unix
 
-package wasmcodec
+package cpuclock
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the CPU time this process has used (user and system), which,
-// unlike wall time, does not grow when other processes share the machine.
-func cpuTime() time.Duration {
+// Now is the user and system CPU time the process has used so far.
+func Now() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
