@@ -4,18 +4,24 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/imageopto/imageopto/internal/cpuclock"
 	"golang.org/x/image/vp8"
 )
 
-// benchFile is the 24 MP lossy WebP of the speed corpus (override with
-// VP8_BENCH_FILE).
+// benchChunk is the VP8 frame of VP8_BENCH_FILE, or else of the speed
+// corpus's 24 MP lossy WebP, kleiber24.webp in IMAGEOPTO_CORPUS (made as
+// BENCHMARKS.md describes).
 func benchChunk(b *testing.B) []byte {
 	f := os.Getenv("VP8_BENCH_FILE")
 	if f == "" {
-		f = "/tmp/corpus-speed/kleiber24.webp"
+		dir := os.Getenv("IMAGEOPTO_CORPUS")
+		if dir == "" {
+			b.Skip("set VP8_BENCH_FILE to a lossy WebP, or IMAGEOPTO_CORPUS to a folder with kleiber24.webp")
+		}
+		f = filepath.Join(dir, "kleiber24.webp")
 	}
 	data, err := os.ReadFile(f)
 	if err != nil {
