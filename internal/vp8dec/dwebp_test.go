@@ -34,14 +34,7 @@ func vp8Chunk(data []byte) ([]byte, error) {
 // first differing sample.
 func compareDwebp(t *testing.T, file string, opt Options) {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk, err := vp8Chunk(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chunk := readChunk(t, file)
 	m, err := Decode(context.Background(), chunk, opt)
 	if err != nil {
 		t.Fatalf("%s: %v", file, err)

@@ -9,16 +9,24 @@ import (
 	"testing"
 )
 
+// benchPlanes is path.jpg of the VP8CALIB corpus resized to 800 px wide,
+// or else a synthetic 800×533 image.
+func benchPlanes(b *testing.B) *Planes {
+	dir := os.Getenv("VP8CALIB")
+	if dir == "" {
+		return testPlanes(800, 533, 20, 1)
+	}
+	p, err := FromImage(context.Background(), load800(b, filepath.Join(dir, "path.jpg")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
 // BenchmarkEncode800 encodes a corpus photo resized to 800 px wide at
 // quality 85 (VP8CALIB names the corpus; else a synthetic image).
 func BenchmarkEncode800(b *testing.B) {
-	var p *Planes
-	if dir := os.Getenv("VP8CALIB"); dir != "" {
-		t := &testing.T{}
-		p, _ = FromImage(context.Background(), load800(t, filepath.Join(dir, "path.jpg")))
-	} else {
-		p = testPlanes(800, 533, 20, 1)
-	}
+	p := benchPlanes(b)
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
@@ -33,13 +41,7 @@ func BenchmarkEncode800(b *testing.B) {
 // BenchmarkEncode800QIndex is BenchmarkEncode800 at a fixed quantiser
 // index (the encoder's speed apart from what a quality maps to).
 func BenchmarkEncode800QIndex(b *testing.B) {
-	var p *Planes
-	if dir := os.Getenv("VP8CALIB"); dir != "" {
-		t := &testing.T{}
-		p, _ = FromImage(context.Background(), load800(t, filepath.Join(dir, "path.jpg")))
-	} else {
-		p = testPlanes(800, 533, 20, 1)
-	}
+	p := benchPlanes(b)
 	for _, qi := range []int{10, 30} {
 		b.Run(fmt.Sprint(qi), func(b *testing.B) {
 			var buf bytes.Buffer

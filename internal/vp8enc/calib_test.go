@@ -93,7 +93,7 @@ func TestCalibrate(t *testing.T) {
 	t.Logf("bytes at equal SSIM, ours/libwebp: geometric mean %.3f over %d points", math.Exp(s/float64(len(ratios))), len(ratios))
 }
 
-func load800(t *testing.T, path string) *image.NRGBA {
+func load800(t testing.TB, path string) *image.NRGBA {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
